@@ -1,0 +1,33 @@
+# Installs what a fresh machine lacks (it has the .NET SDK, PostgreSQL 15 and Debian's apt).
+# Sourced by demo.sh, test.sh and bench scripts.
+
+# ensure_apt PACKAGE... : installs the Debian packages that are not installed yet.
+ensure_apt() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing Debian packages: ${missing[*]}" >&2
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      echo "error: the Debian packages ${missing[*]} are missing and this user cannot install them; run: apt-get install ${missing[*]}" >&2
+      return 1
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
+    $sudo apt-get update >/dev/null 2>&1
+    $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+  }
+}
+
+# ensure_dotnet : the .NET SDK must be there (it is on a fresh machine).
+ensure_dotnet() {
+  command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK is not installed (https://dot.net)" >&2; return 1; }
+  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+}
+
+# The PostgreSQL 15 server binaries (initdb, pg_ctl, postgres) live outside PATH on Debian.
+export LIFEBOAT_PG_BINDIR="${LIFEBOAT_PG_BINDIR:-/usr/lib/postgresql/15/bin}"

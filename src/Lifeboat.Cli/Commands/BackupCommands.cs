@@ -1,0 +1,174 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Lifeboat.Cli.Output;
+using Lifeboat.Core;
+using Lifeboat.Engine.Operations;
+using Lifeboat.Repository.Format;
+
+namespace Lifeboat.Cli.Commands;
+
+/// <summary><c>lifeboat backup | list | info</c>.</summary>
+internal static class BackupCommands
+{
+    public static IEnumerable<Command> Create(CliApp app)
+    {
+        yield return Backup(app);
+        yield return List(app);
+        yield return Info(app);
+    }
+
+    private static Command Backup(CliApp app)
+    {
+        var source = new Option<string>("--source") { Description = "The source to back up", Required = true, HelpName = "NAME" };
+        var type = new Option<string?>("--type") { Description = "full: read everything; incr: skip what did not change since the last backup (default: incr when there is one)", HelpName = "full|incr" };
+        type.AcceptOnlyFromAmong("full", "incr");
+        var json = RepoCommands.JsonOption();
+        var command = new Command("backup", "Back up a source") { source, type, json };
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async (context, output) =>
+        {
+            var name = parse.GetValue(source)!;
+            using var bar = output.Progress("backup " + name);
+            var outcome = await BackupService.RunAsync(context, name, parse.GetValue(type), new Progress<Engine.Files.BackupProgress>(p =>
+                bar.Update(p.BytesRead, $"{p.Files} files, {ByteSize.Format(p.NewBytes)} new")), ct);
+            bar.Dispose();
+            var m = outcome.Manifest;
+            foreach (var problem in outcome.Problems)
+            {
+                output.Warn(problem);
+            }
+
+            if (output.Json)
+            {
+                var doc = Describe(m);
+                doc["problems"] = new JsonArray(outcome.Problems.Select(p => (JsonNode?)p).ToArray());
+                output.WriteJson(doc);
+            }
+            else
+            {
+                output.Line($"backup {m.Id} of '{m.Source}' ({m.Type}) completed in {CliOutput.Duration(m.Finished - m.Started)}");
+                output.Line($"  {m.Stats.Files} files, {m.Stats.Dirs} directories, {CliOutput.Size(m.Stats.Bytes)}");
+                output.Line($"  read {CliOutput.Size(m.Stats.BytesRead)} ({m.Stats.UnchangedFiles} files unchanged), new data {CliOutput.Size(m.Stats.NewBytes)}, stored {CliOutput.Size(m.Stats.StoredBytes)}");
+            }
+
+            if (outcome.Problems.Count > 0)
+            {
+                output.Note($"lifeboat: {outcome.Problems.Count} path(s) could not be read; the backup holds everything else");
+                return ErrorCode.Failed.ToExitCode();
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command List(CliApp app)
+    {
+        var source = new Option<string?>("--source") { Description = "Only backups of this source", HelpName = "NAME" };
+        var json = RepoCommands.JsonOption();
+        var command = new Command("list", "List backups") { source, json };
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async (context, output) =>
+        {
+            await using var repository = await context.OpenRepositoryAsync(ct);
+            var (manifests, damaged) = await repository.LoadAllManifestsAsync(ct);
+            var filter = parse.GetValue(source);
+            var shown = manifests.Where(m => filter is null || m.Source == filter).ToList();
+            foreach (var (id, error) in damaged)
+            {
+                output.Warn($"backup {id}: {error}");
+            }
+
+            if (output.Json)
+            {
+                output.WriteJson(new JsonObject
+                {
+                    ["repository"] = repository.DisplayName,
+                    ["backups"] = new JsonArray(shown.Select(m => (JsonNode)Describe(m)).ToArray()),
+                    ["damaged"] = new JsonArray(damaged.Select(d => (JsonNode)new JsonObject { ["id"] = d.Id, ["error"] = d.Error }).ToArray()),
+                });
+                return damaged.Count > 0 ? ErrorCode.Damage.ToExitCode() : 0;
+            }
+
+            if (shown.Count == 0)
+            {
+                output.Line(filter is null ? $"no backups in {repository.DisplayName}" : $"no backups of '{filter}' in {repository.DisplayName}");
+                return damaged.Count > 0 ? ErrorCode.Damage.ToExitCode() : 0;
+            }
+
+            output.Table(
+                ["ID", "SOURCE", "KIND", "TYPE", "STARTED", "DURATION", "SIZE", "STORED"],
+                shown.Select(m => new[] { m.Id, m.Source, m.Kind, m.Type, CliOutput.Time(m.Started), CliOutput.Duration(m.Finished - m.Started), CliOutput.Size(m.Stats.Bytes), CliOutput.Size(m.Stats.StoredBytes) }));
+            output.Line($"{shown.Count} backup(s), {CliOutput.Size(shown.Sum(m => m.Stats.Bytes))} in all, {CliOutput.Size(shown.Sum(m => m.Stats.StoredBytes))} stored");
+            return damaged.Count > 0 ? ErrorCode.Damage.ToExitCode() : 0;
+        }));
+        return command;
+    }
+
+    private static Command Info(CliApp app)
+    {
+        var id = new Argument<string>("BACKUP_ID");
+        var json = RepoCommands.JsonOption();
+        var command = new Command("info", "Show one backup") { id, json };
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async (context, output) =>
+        {
+            await using var repository = await context.OpenRepositoryAsync(ct);
+            var m = await repository.LoadManifestAsync(parse.GetValue(id)!, ct);
+            if (output.Json)
+            {
+                output.WriteJson(Describe(m));
+                return 0;
+            }
+
+            output.Line($"backup     {m.Id}");
+            output.Line($"source     {m.Source} ({m.Kind})");
+            output.Line($"type       {m.Type}{(m.Parent is null ? "" : $" (metadata of {m.Parent} trusted for unchanged files)")}");
+            output.Line($"started    {CliOutput.Time(m.Started)}");
+            output.Line($"finished   {CliOutput.Time(m.Finished)} ({CliOutput.Duration(m.Finished - m.Started)})");
+            output.Line($"host       {m.Host}");
+            if (m.Paths is { Count: > 0 })
+            {
+                output.Line($"paths      {string.Join(", ", m.Paths)}");
+            }
+
+            output.Line($"contents   {m.Stats.Files} files, {m.Stats.Dirs} directories, {CliOutput.Size(m.Stats.Bytes)}");
+            output.Line($"read       {CliOutput.Size(m.Stats.BytesRead)} ({m.Stats.UnchangedFiles} files unchanged)");
+            output.Line($"chunks     {m.Stats.Chunks} ({m.Stats.NewChunks} new, {CliOutput.Size(m.Stats.NewBytes)}); tree in {m.Tree.Count} chunks");
+            output.Line($"stored     {CliOutput.Size(m.Stats.StoredBytes)} added to the repository");
+            foreach (var (k, v) in m.Tags ?? [])
+            {
+                output.Line($"tag        {k}: {v}");
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    internal static JsonObject Describe(Manifest m) => new()
+    {
+        ["id"] = m.Id,
+        ["source"] = m.Source,
+        ["kind"] = m.Kind,
+        ["type"] = m.Type,
+        ["parent"] = m.Parent,
+        ["started"] = m.Started,
+        ["finished"] = m.Finished,
+        ["durationSeconds"] = Math.Round((m.Finished - m.Started).TotalSeconds, 3),
+        ["host"] = m.Host,
+        ["paths"] = m.Paths is null ? null : new JsonArray(m.Paths.Select(p => (JsonNode?)p).ToArray()),
+        ["stats"] = new JsonObject
+        {
+            ["files"] = m.Stats.Files,
+            ["dirs"] = m.Stats.Dirs,
+            ["bytes"] = m.Stats.Bytes,
+            ["bytesRead"] = m.Stats.BytesRead,
+            ["unchangedFiles"] = m.Stats.UnchangedFiles,
+            ["chunks"] = m.Stats.Chunks,
+            ["newChunks"] = m.Stats.NewChunks,
+            ["newBytes"] = m.Stats.NewBytes,
+            ["storedBytes"] = m.Stats.StoredBytes,
+            ["treeChunks"] = m.Stats.TreeChunks,
+        },
+        ["tags"] = m.Tags is null ? null : new JsonObject(m.Tags.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+        ["details"] = m.Details?.DeepClone(),
+    };
+}

@@ -1,0 +1,120 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Lifeboat.Core;
+using Lifeboat.Engine.Configuration;
+using Lifeboat.Engine.Files;
+
+namespace Lifeboat.Cli.Commands;
+
+/// <summary><c>lifeboat source add-files | list | remove</c>.</summary>
+internal static class SourceCommands
+{
+    public static IEnumerable<Command> Create(CliApp app)
+    {
+        var source = new Command("source", "Configure what Lifeboat protects");
+        source.Subcommands.Add(AddFiles(app));
+        source.Subcommands.Add(List(app));
+        source.Subcommands.Add(Remove(app));
+        yield return source;
+    }
+
+    private static Command AddFiles(CliApp app)
+    {
+        var name = new Argument<string>("NAME") { Description = "Source name: lower-case letters, digits, '.', '_', '-'" };
+        var path = new Option<string>("--path") { Description = "The directory to protect", Required = true, HelpName = "DIR" };
+        var include = new Option<string[]>("--include") { Description = "Back up only files matching this glob (repeatable)", HelpName = "GLOB", AllowMultipleArgumentsPerToken = false };
+        var exclude = new Option<string[]>("--exclude") { Description = "Skip paths matching this glob (repeatable)", HelpName = "GLOB", AllowMultipleArgumentsPerToken = false };
+        var command = new Command("add-files", "Add a directory tree (uploads, documents, logs) as a source") { name, path, include, exclude };
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, (context, output) =>
+        {
+            var sourceName = parse.GetValue(name)!;
+            SourceNames.Validate(sourceName, "source name");
+            var options = new SourceOptions
+            {
+                Kind = SourceKinds.Files,
+                Path = context.ResolvePath(parse.GetValue(path)!),
+                Include = (parse.GetValue(include) ?? []).ToList(),
+                Exclude = (parse.GetValue(exclude) ?? []).ToList(),
+            };
+            foreach (var glob in options.Include.Concat(options.Exclude))
+            {
+                _ = new GlobPattern(glob);
+            }
+
+            FilesBackup.CheckSourcePath(sourceName, options);
+            AddSource(context.ConfigFile, context.ConfigFile.Exists ? context.Options : null, sourceName, new JsonObject
+            {
+                ["Kind"] = options.Kind,
+                ["Path"] = options.Path,
+                ["Include"] = new JsonArray(options.Include.Select(i => (JsonNode?)i).ToArray()),
+                ["Exclude"] = new JsonArray(options.Exclude.Select(i => (JsonNode?)i).ToArray()),
+            });
+            output.Line($"added source '{sourceName}' (files, {options.Path}) to {context.ConfigFile.Path}");
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    private static Command List(CliApp app)
+    {
+        var json = RepoCommands.JsonOption();
+        var command = new Command("list", "List the configured sources") { json };
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, (context, output) =>
+        {
+            var sources = context.Options.Sources.OrderBy(s => s.Key, StringComparer.Ordinal).ToList();
+            if (output.Json)
+            {
+                output.WriteJson(new JsonArray(sources.Select(s => (JsonNode)new JsonObject
+                {
+                    ["name"] = s.Key,
+                    ["kind"] = s.Value.Kind,
+                    ["path"] = s.Value.Path,
+                    ["include"] = new JsonArray(s.Value.Include.Select(i => (JsonNode?)i).ToArray()),
+                    ["exclude"] = new JsonArray(s.Value.Exclude.Select(i => (JsonNode?)i).ToArray()),
+                }).ToArray()));
+                return Task.FromResult(0);
+            }
+
+            if (sources.Count == 0)
+            {
+                output.Line($"no sources in {context.ConfigFile.Path}; add one with `lifeboat source add-files NAME --path DIR`");
+                return Task.FromResult(0);
+            }
+
+            output.Table(["NAME", "KIND", "WHAT"], sources.Select(s => new[] { s.Key, s.Value.Kind, Describe(s.Value) }));
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    private static Command Remove(CliApp app)
+    {
+        var name = new Argument<string>("NAME");
+        var command = new Command("remove", "Remove a source from the configuration (its backups stay in the repository)") { name };
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, (context, output) =>
+        {
+            var sourceName = parse.GetValue(name)!;
+            context.GetSource(sourceName);
+            context.ConfigFile.Edit(root => ConfigFile.Section(root, "Sources").Remove(sourceName));
+            output.Line($"removed source '{sourceName}' from {context.ConfigFile.Path}; its backups stay in the repository until they expire or are forgotten");
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    internal static void AddSource(ConfigFile file, LifeboatOptions? current, string name, JsonObject definition)
+    {
+        if (current is not null && current.Sources.ContainsKey(name))
+        {
+            throw new LifeboatException(ErrorCode.Refused, $"a source named '{name}' already exists in {file.Path}", $"choose another name, or remove it first with `lifeboat source remove {name}`");
+        }
+
+        file.Edit(root => ConfigFile.Section(root, "Sources")[name] = definition);
+    }
+
+    private static string Describe(SourceOptions source)
+    {
+        var filters = (source.Include.Count > 0 ? " include " + string.Join(' ', source.Include) : "") + (source.Exclude.Count > 0 ? " exclude " + string.Join(' ', source.Exclude) : "");
+        return (source.Path ?? "") + filters;
+    }
+}

@@ -1,0 +1,44 @@
+namespace Lifeboat.Core;
+
+/// <summary>
+/// Stable error codes. Each maps to one of the exit codes of the command-line contract
+/// (0 success, 1 the operation failed, 2 bad usage or configuration, 3 verification found damage).
+/// The numeric values are part of the JSON output and must not be renumbered.
+/// </summary>
+public enum ErrorCode
+{
+    /// <summary>The operation failed for a reason outside the user's input (I/O, a peer, a crash).</summary>
+    Failed = 100,
+    /// <summary>The operation was cancelled (Ctrl-C, a time limit).</summary>
+    Cancelled = 101,
+    /// <summary>A target (storage) failed in a way that retries did not fix.</summary>
+    TargetFailed = 102,
+    /// <summary>Another process holds a conflicting repository lock.</summary>
+    RepositoryLocked = 103,
+    /// <summary>A PostgreSQL server or tool failed.</summary>
+    PostgresFailed = 104,
+    /// <summary>What was asked for is not there (a backup id, an object).</summary>
+    NotFound = 105,
+
+    /// <summary>The command line is wrong.</summary>
+    Usage = 200,
+    /// <summary>The configuration file or a setting is wrong.</summary>
+    Config = 201,
+    /// <summary>No repository at the given place, or it cannot be read.</summary>
+    RepositoryUnavailable = 202,
+    /// <summary>No key slot opens with the passphrase or key file given.</summary>
+    WrongPassphrase = 203,
+    /// <summary>A value given by the user is invalid (a path that does not exist, a bad time).</summary>
+    InvalidInput = 204,
+    /// <summary>The operation would destroy something and needs an explicit flag.</summary>
+    Refused = 205,
+
+    /// <summary>Verification or a read found damaged or missing data.</summary>
+    Damage = 300,
+}
+
+public static class ErrorCodeExtensions
+{
+    /// <summary>The process exit code for an error code (CLI.md).</summary>
+    public static int ToExitCode(this ErrorCode code) => (int)code / 100;
+}

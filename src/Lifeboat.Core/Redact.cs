@@ -1,0 +1,33 @@
+using System.Text.RegularExpressions;
+
+namespace Lifeboat.Core;
+
+/// <summary>
+/// Removes secrets from text that is about to be printed or logged: passwords in URLs and in
+/// PostgreSQL connection strings, and query parameters that carry credentials.
+/// </summary>
+public static partial class Redact
+{
+    /// <summary>`scheme://user:password@host` → `scheme://user:***@host`; credential query parameters → `***`.</summary>
+    public static string Url(string url)
+    {
+        var s = UserInfoPassword().Replace(url, "$1***@");
+        return SecretQuery().Replace(s, "$1***");
+    }
+
+    /// <summary>Masks <c>Password=…</c> in a libpq/Npgsql connection string and passwords in postgres:// URIs.</summary>
+    public static string ConnectionString(string connectionString)
+    {
+        var s = ConnPassword().Replace(connectionString, "$1***");
+        return Url(s);
+    }
+
+    [GeneratedRegex(@"(://[^/:@\s]+:)[^@/\s]*@", RegexOptions.CultureInvariant)]
+    private static partial Regex UserInfoPassword();
+
+    [GeneratedRegex(@"([?&](?:password|passwd|secret|sig|token|sas|access[_-]?key|secret[_-]?key|accountkey)=)[^&\s]*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex SecretQuery();
+
+    [GeneratedRegex(@"((?:^|;|\s)\s*(?:password|pwd)\s*=\s*)('[^']*'|[^;\s]*)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ConnPassword();
+}

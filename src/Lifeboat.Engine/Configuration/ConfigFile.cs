@@ -1,0 +1,157 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Lifeboat.Core;
+using Microsoft.Extensions.Configuration;
+
+namespace Lifeboat.Engine.Configuration;
+
+/// <summary>
+/// The configuration file: where it is (CLI.md: <c>--config</c>, then <c>$LIFEBOAT_CONFIG</c>, then
+/// <c>./lifeboat.json</c>, then <c>/etc/lifeboat/lifeboat.json</c>), reading it with environment overrides, and editing it.
+/// </summary>
+public sealed class ConfigFile
+{
+    public const string EnvironmentPrefix = "LIFEBOAT__";
+    public const string ConfigVariable = "LIFEBOAT_CONFIG";
+    public const string SystemPath = "/etc/lifeboat/lifeboat.json";
+
+    private ConfigFile(string path, bool explicitlyChosen)
+    {
+        Path = path;
+        ExplicitlyChosen = explicitlyChosen;
+    }
+
+    public string Path { get; }
+
+    /// <summary>Whether --config or $LIFEBOAT_CONFIG named it (then it must exist for commands that read it).</summary>
+    public bool ExplicitlyChosen { get; }
+
+    public bool Exists => File.Exists(Path);
+
+    public static ConfigFile Resolve(string? explicitPath, IReadOnlyDictionary<string, string?> environment, string workingDirectory)
+    {
+        if (!string.IsNullOrEmpty(explicitPath))
+        {
+            return new ConfigFile(System.IO.Path.GetFullPath(explicitPath, workingDirectory), true);
+        }
+
+        if (environment.TryGetValue(ConfigVariable, out var fromEnv) && !string.IsNullOrEmpty(fromEnv))
+        {
+            return new ConfigFile(System.IO.Path.GetFullPath(fromEnv, workingDirectory), true);
+        }
+
+        var local = System.IO.Path.Combine(workingDirectory, "lifeboat.json");
+        if (File.Exists(local) || !File.Exists(SystemPath))
+        {
+            return new ConfigFile(local, false);
+        }
+
+        return new ConfigFile(SystemPath, false);
+    }
+
+    /// <summary>Reads and validates the configuration, with <c>LIFEBOAT__Section__Key</c> environment overrides.</summary>
+    public LifeboatOptions Load(IReadOnlyDictionary<string, string?> environment)
+    {
+        if (ExplicitlyChosen && !Exists)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"the configuration file {Path} does not exist", "check the --config path or $LIFEBOAT_CONFIG, or create it with `lifeboat repo init --repo URL`");
+        }
+
+        var builder = new ConfigurationBuilder();
+        if (Exists)
+        {
+            try
+            {
+                builder.AddJsonStream(new MemoryStream(File.ReadAllBytes(Path)));
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                throw new LifeboatException(ErrorCode.Config, $"cannot read the configuration file {Path}: permission denied", "run lifeboat as a user that can read it", ex);
+            }
+        }
+
+        var overrides = environment
+            .Where(kv => kv.Key.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase) && kv.Key.Length > EnvironmentPrefix.Length)
+            .Select(kv => new KeyValuePair<string, string?>(kv.Key[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal), kv.Value));
+        builder.AddInMemoryCollection(overrides);
+
+        LifeboatOptions options;
+        try
+        {
+            var configuration = builder.Build();
+            options = new LifeboatOptions();
+            configuration.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"the configuration file {Path} is not valid JSON: {ex.InnerException?.Message ?? ex.Message}", "fix the JSON syntax", ex);
+        }
+        catch (FormatException ex)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"the configuration file {Path} is not valid JSON: {ex.Message}", "fix the JSON syntax", ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"the configuration in {Path} (or a LIFEBOAT__ variable) has a setting Lifeboat does not know or a value of the wrong type: {ex.Message}", "see docs/configuration.md for the settings", ex);
+        }
+
+        options.Validate(Path);
+        return options;
+    }
+
+    /// <summary>Changes the file (created if missing) atomically; it is written readable by its owner only.</summary>
+    public void Edit(Action<JsonObject> edit)
+    {
+        JsonObject root;
+        if (Exists)
+        {
+            try
+            {
+                root = JsonNode.Parse(File.ReadAllText(Path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) as JsonObject
+                       ?? throw new LifeboatException(ErrorCode.Config, $"the configuration file {Path} does not hold a JSON object", "fix or remove the file");
+            }
+            catch (JsonException ex)
+            {
+                throw new LifeboatException(ErrorCode.Config, $"the configuration file {Path} is not valid JSON: {ex.Message}", "fix the JSON syntax", ex);
+            }
+        }
+        else
+        {
+            root = [];
+        }
+
+        edit(root);
+        var directory = System.IO.Path.GetDirectoryName(Path)!;
+        Directory.CreateDirectory(directory);
+        var temp = Path + ".tmp-" + Environment.ProcessId;
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var stream = new FileStream(temp, options))
+        {
+            using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+            root.WriteTo(writer);
+            writer.Flush();
+            stream.WriteByte((byte)'\n');
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, Path, overwrite: true);
+    }
+
+    /// <summary>The object at <paramref name="key"/>, created when missing.</summary>
+    public static JsonObject Section(JsonObject parent, string key)
+    {
+        if (parent[key] is JsonObject existing)
+        {
+            return existing;
+        }
+
+        var created = new JsonObject();
+        parent[key] = created;
+        return created;
+    }
+}

@@ -1,0 +1,114 @@
+using System.Text.RegularExpressions;
+using Lifeboat.Core;
+
+namespace Lifeboat.Engine.Configuration;
+
+/// <summary>
+/// The configuration file (docs/configuration.md), one model for the CLI and the server. Every setting can be
+/// overridden by an environment variable <c>LIFEBOAT__Section__Key</c>.
+/// </summary>
+public sealed class LifeboatOptions
+{
+    public RepositoryOptions Repository { get; set; } = new();
+
+    public Dictionary<string, SourceOptions> Sources { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Checks every setting; throws a <see cref="LifeboatException"/> (exit 2) naming the first bad one.</summary>
+    public void Validate(string configPath)
+    {
+        Repository.Validate(configPath);
+        foreach (var (name, source) in Sources)
+        {
+            SourceNames.Validate(name, $"source name in {configPath}");
+            source.Validate(name, configPath);
+        }
+    }
+}
+
+public sealed class RepositoryOptions
+{
+    /// <summary>Repository URL (CLI.md): file:///abs/path, s3://…, azure://…, sftp://….</summary>
+    public string? Url { get; set; }
+
+    /// <summary>A file holding the repository passphrase (one line).</summary>
+    public string? PassphraseFile { get; set; }
+
+    /// <summary>A Lifeboat key file (for machines, e.g. archive_command: no slow key derivation).</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>Workers that hash, compress and encrypt (default: one per core).</summary>
+    public int? Workers { get; set; }
+
+    /// <summary>zstd level for new data, 1–19 (default: the repository's, 3).</summary>
+    public int? CompressionLevel { get; set; }
+
+    /// <summary>Where packs are staged before upload to a remote target (default: the system temp directory).</summary>
+    public string? SpoolDirectory { get; set; }
+
+    internal void Validate(string configPath)
+    {
+        if (Workers is < 1 or > 256)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"Repository:Workers = {Workers} in {configPath} is out of range", "use a number of workers from 1 to 256, or remove the setting");
+        }
+
+        if (CompressionLevel is < 1 or > 19)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"Repository:CompressionLevel = {CompressionLevel} in {configPath} is out of range", "use a zstd level from 1 to 19 (default 3)");
+        }
+    }
+}
+
+public static class SourceKinds
+{
+    public const string Files = "files";
+}
+
+public sealed class SourceOptions
+{
+    /// <summary>files (this build also reserves cluster, database, config).</summary>
+    public string Kind { get; set; } = SourceKinds.Files;
+
+    /// <summary>The directory a files source protects.</summary>
+    public string? Path { get; set; }
+
+    public List<string> Include { get; set; } = [];
+
+    public List<string> Exclude { get; set; } = [];
+
+    internal void Validate(string name, string configPath)
+    {
+        switch (Kind)
+        {
+            case SourceKinds.Files:
+                if (string.IsNullOrWhiteSpace(Path) || !System.IO.Path.IsPathRooted(Path))
+                {
+                    throw new LifeboatException(ErrorCode.Config, $"source '{name}' in {configPath} needs an absolute Path (it has '{Path}')", $"set Sources:{name}:Path to the directory to protect");
+                }
+
+                foreach (var glob in Include.Concat(Exclude))
+                {
+                    _ = new GlobPattern(glob);
+                }
+
+                break;
+            default:
+                throw new LifeboatException(ErrorCode.Config, $"source '{name}' in {configPath} has the unknown kind '{Kind}'", "use kind 'files'");
+        }
+    }
+}
+
+public static partial class SourceNames
+{
+    /// <summary>Source and stack names: lower-case letters, digits, '.', '_', '-'; they appear in object names.</summary>
+    public static void Validate(string name, string what)
+    {
+        if (!Pattern().IsMatch(name))
+        {
+            throw new LifeboatException(ErrorCode.InvalidInput, $"'{name}' is not a valid {what}", "use 1–63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$", RegexOptions.CultureInvariant)]
+    private static partial Regex Pattern();
+}

@@ -1,0 +1,147 @@
+using Lifeboat.Core;
+using Lifeboat.Engine.Platform;
+
+namespace Lifeboat.Engine.Files;
+
+/// <summary>A path found by the walker.</summary>
+public sealed record WalkEntry(string RelativePath, string FullPath, FileStat Stat, string? LinkTarget);
+
+/// <summary>
+/// Walks a directory tree without following symlinks, in <see cref="TreeOrder"/> (a directory, then its contents,
+/// siblings by name), applying include and exclude globs. Problems with single paths are reported, not thrown.
+/// </summary>
+public sealed class FileTreeWalker
+{
+    private static readonly StringComparer NameOrder = Comparer.Instance;
+    private readonly IReadOnlyList<GlobPattern> _include;
+    private readonly IReadOnlyList<GlobPattern> _exclude;
+
+    public FileTreeWalker(IReadOnlyList<GlobPattern> include, IReadOnlyList<GlobPattern> exclude)
+    {
+        _include = include;
+        _exclude = exclude;
+    }
+
+    /// <summary>Paths that could not be read (permission denied…), with the reason.</summary>
+    public List<string> Problems { get; } = [];
+
+    /// <summary>Special files (sockets, FIFOs, devices) that were skipped.</summary>
+    public long SkippedSpecial { get; private set; }
+
+    public IEnumerable<WalkEntry> Walk(string root)
+    {
+        var rootStat = Unix.Lstat(root) ?? throw new DirectoryNotFoundException(root);
+        yield return new WalkEntry("", root, rootStat, null);
+
+        // Depth-first with an explicit stack of sorted listings: a directory is yielded, then walked whole,
+        // before its next sibling (TreeOrder).
+        var stack = new Stack<Listing>();
+        stack.Push(List(root, ""));
+        while (stack.Count > 0)
+        {
+            var listing = stack.Peek();
+            if (listing.Next >= listing.Names.Length)
+            {
+                stack.Pop();
+                continue;
+            }
+
+            var name = listing.Names[listing.Next++];
+            var full = Path.Combine(listing.Full, name);
+            var relative = listing.Relative.Length == 0 ? name : listing.Relative + "/" + name;
+            FileStat? stat;
+            try
+            {
+                stat = Unix.Lstat(full);
+            }
+            catch (IOException ex)
+            {
+                Problems.Add($"{relative}: {ex.Message}");
+                continue;
+            }
+
+            if (stat is null)
+            {
+                continue; // deleted since the directory was listed
+            }
+
+            var isDirectory = stat.Value.Kind == FileKind.Directory;
+            if (_exclude.Any(g => g.IsMatch(relative, isDirectory)))
+            {
+                continue;
+            }
+
+            switch (stat.Value.Kind)
+            {
+                case FileKind.Directory:
+                    yield return new WalkEntry(relative, full, stat.Value, null);
+                    stack.Push(List(full, relative));
+                    break;
+                case FileKind.Regular when Included(relative):
+                    yield return new WalkEntry(relative, full, stat.Value, null);
+                    break;
+                case FileKind.Symlink when Included(relative):
+                    string? target = null;
+                    try
+                    {
+                        target = new FileInfo(full).LinkTarget;
+                    }
+                    catch (IOException ex)
+                    {
+                        Problems.Add($"{relative}: cannot read the link ({ex.Message})");
+                    }
+
+                    if (target is not null)
+                    {
+                        yield return new WalkEntry(relative, full, stat.Value, target);
+                    }
+
+                    break;
+                case FileKind.Other:
+                    SkippedSpecial++;
+                    break;
+            }
+        }
+    }
+
+    private bool Included(string relative) => _include.Count == 0 || _include.Any(g => g.IsMatch(relative, false));
+
+    private Listing List(string full, string relative)
+    {
+        try
+        {
+            var names = Directory.EnumerateFileSystemEntries(full, "*", new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false, ReturnSpecialDirectories = false })
+                .Select(p => Path.GetFileName(p))
+                .ToArray();
+            Array.Sort(names, NameOrder);
+            return new Listing(full, relative, names);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            Problems.Add($"{(relative.Length == 0 ? "." : relative)}: cannot list the directory ({ex.Message})");
+            return new Listing(full, relative, []);
+        }
+    }
+
+    private sealed class Listing(string full, string relative, string[] names)
+    {
+        public string Full { get; } = full;
+
+        public string Relative { get; } = relative;
+
+        public string[] Names { get; } = names;
+
+        public int Next { get; set; }
+    }
+
+    private sealed class Comparer : StringComparer
+    {
+        public static Comparer Instance { get; } = new();
+
+        public override int Compare(string? x, string? y) => TreeOrder.Instance.Compare(x, y);
+
+        public override bool Equals(string? x, string? y) => string.Equals(x, y, StringComparison.Ordinal);
+
+        public override int GetHashCode(string obj) => obj.GetHashCode(StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,295 @@
+using System.Buffers;
+using Lifeboat.Core;
+using Lifeboat.Engine.Configuration;
+using Lifeboat.Engine.Operations;
+using Lifeboat.Engine.Platform;
+using Lifeboat.Repository.Chunking;
+using Lifeboat.Repository.Format;
+using Lifeboat.Repository.Reading;
+using Lifeboat.Repository.Trees;
+using Lifeboat.Repository.Writing;
+using Repo = Lifeboat.Repository.Repository;
+
+namespace Lifeboat.Engine.Files;
+
+/// <summary>Progress of a backup, reported a few times per second.</summary>
+public sealed record BackupProgress(long Files, long Bytes, long BytesRead, long NewBytes, long StoredBytes);
+
+public sealed record BackupRequest
+{
+    /// <summary>full: read every file; incr: trust the metadata of the previous backup; null: incr when there is one.</summary>
+    public string? Type { get; init; }
+
+    public WriterOptions Writer { get; init; } = new();
+}
+
+/// <summary>A committed backup and the paths that could not be read.</summary>
+public sealed record BackupOutcome(Manifest Manifest, IReadOnlyList<string> Problems);
+
+/// <summary>
+/// Backs up a directory tree (a files source): metadata of every file, directory and symlink, file contents cut with
+/// content-defined chunking; unchanged files (same size, mtime, ctime, inode as in the previous backup) are not read again.
+/// </summary>
+public sealed class FilesBackup
+{
+    private readonly Repo _repo;
+    private readonly string _sourceName;
+    private readonly SourceOptions _source;
+
+    public FilesBackup(Repo repository, string sourceName, SourceOptions source)
+    {
+        _repo = repository;
+        _sourceName = sourceName;
+        _source = source;
+    }
+
+    /// <summary>Checks the source before anything is written: its path exists, is a directory, and can be listed.</summary>
+    public static string CheckSourcePath(string sourceName, SourceOptions source)
+    {
+        var root = Path.GetFullPath(source.Path!);
+        var stat = Unix.Lstat(root);
+        if (stat is null)
+        {
+            throw new LifeboatException(ErrorCode.InvalidInput, $"the path of source '{sourceName}', {root}, does not exist", $"create it, or fix Sources:{sourceName}:Path in the configuration file");
+        }
+
+        if (stat.Value.Kind != FileKind.Directory)
+        {
+            throw new LifeboatException(ErrorCode.InvalidInput, $"the path of source '{sourceName}', {root}, is not a directory", $"point Sources:{sourceName}:Path at a directory");
+        }
+
+        try
+        {
+            using var e = Directory.EnumerateFileSystemEntries(root).GetEnumerator();
+            e.MoveNext();
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new LifeboatException(ErrorCode.InvalidInput, $"the path of source '{sourceName}', {root}, cannot be read by this user", "run lifeboat as a user that can read it (or as root)");
+        }
+
+        return root;
+    }
+
+    public async Task<BackupOutcome> RunAsync(BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var root = CheckSourcePath(_sourceName, _source);
+        if (request.Type is not (null or "full" or "incr"))
+        {
+            throw new LifeboatException(ErrorCode.Usage, $"--type '{request.Type}' is not a backup type", "use --type full or --type incr");
+        }
+
+        var walker = new FileTreeWalker(
+            _source.Include.Select(g => new GlobPattern(g)).ToList(),
+            _source.Exclude.Select(g => new GlobPattern(g)).ToList());
+        await using var session = await BackupSession.StartAsync(_repo, request.Writer, cancellationToken);
+        var parent = request.Type == "full" ? null : await FindParentAsync(_repo, _sourceName, cancellationToken);
+        var problems = new List<string>();
+        long bytesRead = 0;
+        long unchanged = 0;
+        var buffer = new byte[_repo.DataChunker.Max * 2];
+        var lastReport = _repo.Time.GetTimestamp();
+
+        using var parentReader = parent is null ? null : new ChunkReader(_repo, session.Index);
+        await using var parentTree = parent is null ? null : new ParentTree(TreeReader.ReadAsync(parentReader!, parent, cancellationToken));
+        foreach (var found in walker.Walk(root))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var entry = ToEntry(found);
+            switch (found.Stat.Kind)
+            {
+                case FileKind.Directory:
+                case FileKind.Symlink:
+                    await session.AddAsync(entry, null, cancellationToken);
+                    break;
+                case FileKind.Regular:
+                    var previous = parentTree is null ? null : await parentTree.FindAsync(found.RelativePath);
+                    if (previous is not null && IsUnchanged(previous, found.Stat))
+                    {
+                        entry.Chunks = previous.Chunks;
+                        unchanged++;
+                        await session.AddAsync(entry, null, cancellationToken);
+                        break;
+                    }
+
+                    var (chunks, read, problem) = await ReadFileAsync(session.Writer, found.FullPath, buffer, cancellationToken);
+                    if (problem is not null)
+                    {
+                        problems.Add($"{found.RelativePath}: {problem}");
+                        break;
+                    }
+
+                    bytesRead += read;
+                    entry.Size = read;
+                    await session.AddAsync(entry, chunks, cancellationToken);
+                    break;
+            }
+
+            if (progress is not null && _repo.Time.GetElapsedTime(lastReport) > TimeSpan.FromMilliseconds(250))
+            {
+                lastReport = _repo.Time.GetTimestamp();
+                progress.Report(new BackupProgress(session.Files, session.Bytes, bytesRead, session.Writer.NewBytes, session.Writer.StoredBytes));
+            }
+        }
+
+        problems.AddRange(walker.Problems);
+        var manifest = await session.CommitAsync(
+            (tree, stats) => new Manifest
+            {
+                Id = session.BackupId,
+                Source = _sourceName,
+                Kind = SourceKinds.Files,
+                Type = parent is null ? "full" : "incr",
+                Parent = parent?.Id,
+                Started = session.Started,
+                Finished = _repo.Time.GetUtcNow(),
+                Host = Environment.MachineName,
+                Tree = tree,
+                Stats = stats with { BytesRead = bytesRead, UnchangedFiles = unchanged },
+                Paths = [root],
+                Tags = problems.Count > 0 ? new Dictionary<string, string> { ["incomplete"] = $"{problems.Count} path(s) could not be read" } : null,
+            },
+            cancellationToken);
+        progress?.Report(new BackupProgress(manifest.Stats.Files, manifest.Stats.Bytes, bytesRead, manifest.Stats.NewBytes, manifest.Stats.StoredBytes));
+        return new BackupOutcome(manifest, problems);
+    }
+
+    /// <summary>The latest backup of a source, the parent of an incremental.</summary>
+    public static async Task<Manifest?> FindParentAsync(Repo repository, string sourceName, CancellationToken cancellationToken)
+    {
+        var ids = await repository.ListBackupIdsAsync(cancellationToken);
+        for (var i = ids.Count - 1; i >= 0; i--)
+        {
+            Manifest manifest;
+            try
+            {
+                manifest = await repository.LoadManifestAsync(ids[i], cancellationToken);
+            }
+            catch (DamageException)
+            {
+                continue;
+            }
+
+            if (manifest.Source == sourceName)
+            {
+                return manifest;
+            }
+        }
+
+        return null;
+    }
+
+    internal static TreeEntry ToEntry(WalkEntry found)
+    {
+        var s = found.Stat;
+        return new TreeEntry
+        {
+            Type = s.Kind switch { FileKind.Directory => EntryType.Directory, FileKind.Symlink => EntryType.Symlink, _ => EntryType.File },
+            Path = found.RelativePath,
+            Mode = s.Mode,
+            Uid = s.Uid,
+            Gid = s.Gid,
+            Size = s.Kind == FileKind.Regular ? s.Size : 0,
+            MTime = s.MTimeNs,
+            CTime = s.CTimeNs,
+            Inode = s.Inode,
+            Dev = s.Dev,
+            Links = s.Links,
+            Target = found.LinkTarget,
+            Chunking = s.Kind == FileKind.Regular ? "cdc" : null,
+        };
+    }
+
+    private static bool IsUnchanged(TreeEntry previous, FileStat now)
+        => previous.Type == EntryType.File && previous.Size == now.Size && previous.MTime == now.MTimeNs
+           && previous.CTime == now.CTimeNs && previous.Inode == now.Inode
+           && (previous.Size == 0 || previous.Chunks is { Count: > 0 });
+
+    /// <summary>Reads a file into content-defined chunks; returns the pending chunk list, the bytes read, or a problem.</summary>
+    private async Task<(Task<ChunkId[]>? Chunks, long Read, string? Problem)> ReadFileAsync(RepositoryWriter writer, string path, byte[] buffer, CancellationToken cancellationToken)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+        }
+        catch (FileNotFoundException)
+        {
+            return (null, 0, "deleted during the backup");
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            return (null, 0, "cannot be read: " + ex.Message);
+        }
+
+        await using (stream)
+        {
+            var list = writer.BeginList();
+            var chunker = new StreamChunker(_repo.DataChunker, stream, buffer);
+            try
+            {
+                while (true)
+                {
+                    var chunk = await chunker.NextAsync(cancellationToken);
+                    if (chunk.IsEmpty)
+                    {
+                        break;
+                    }
+
+                    var copy = ArrayPool<byte>.Shared.Rent(chunk.Length);
+                    chunk.Span.CopyTo(copy);
+                    await writer.SubmitAsync(list, copy, chunk.Length, 0, pooled: true, cancellationToken);
+                }
+            }
+            catch (IOException ex)
+            {
+                // The chunks already queued are stored but unreferenced; prune removes them.
+                _ = list.CompleteAsync();
+                return (null, 0, "read failed: " + ex.Message);
+            }
+
+            return (list.CompleteAsync(), chunker.BytesRead, null);
+        }
+    }
+
+    /// <summary>Walks the previous backup's tree alongside the new walk (both in <see cref="TreeOrder"/>).</summary>
+    private sealed class ParentTree(IAsyncEnumerable<TreeEntry> entries) : IAsyncDisposable
+    {
+        private readonly IAsyncEnumerator<TreeEntry> _enumerator = entries.GetAsyncEnumerator();
+        private TreeEntry? _current;
+        private bool _done;
+
+        public async ValueTask<TreeEntry?> FindAsync(string path)
+        {
+            while (!_done)
+            {
+                if (_current is not null)
+                {
+                    var c = TreeOrder.Instance.Compare(_current.Path, path);
+                    if (c == 0)
+                    {
+                        return _current;
+                    }
+
+                    if (c > 0)
+                    {
+                        return null;
+                    }
+                }
+
+                if (!await _enumerator.MoveNextAsync())
+                {
+                    _done = true;
+                    _current = null;
+                    return null;
+                }
+
+                _current = _enumerator.Current;
+            }
+
+            return null;
+        }
+
+        public ValueTask DisposeAsync() => _enumerator.DisposeAsync();
+    }
+}

@@ -1,0 +1,27 @@
+using Lifeboat.Core;
+using Lifeboat.Engine.Configuration;
+using Lifeboat.Engine.Files;
+
+namespace Lifeboat.Engine.Operations;
+
+/// <summary>Runs a backup of a configured source, whatever its kind.</summary>
+public static class BackupService
+{
+    public static async Task<BackupOutcome> RunAsync(EngineContext context, string sourceName, string? type, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var source = context.GetSource(sourceName);
+        // Check the source before the repository is touched: bad input writes nothing.
+        if (source.Kind == SourceKinds.Files)
+        {
+            FilesBackup.CheckSourcePath(sourceName, source);
+        }
+
+        await using var repository = await context.OpenRepositoryAsync(cancellationToken);
+        var request = new BackupRequest { Type = type, Writer = context.WriterOptions };
+        return source.Kind switch
+        {
+            SourceKinds.Files => await new FilesBackup(repository, sourceName, source).RunAsync(request, progress, cancellationToken),
+            _ => throw new LifeboatException(ErrorCode.Config, $"source '{sourceName}' has kind '{source.Kind}', which this build cannot back up"),
+        };
+    }
+}

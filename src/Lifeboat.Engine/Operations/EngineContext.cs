@@ -1,0 +1,84 @@
+using Lifeboat.Core;
+using Lifeboat.Engine.Configuration;
+using Lifeboat.Repository.Writing;
+using Lifeboat.Targets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Repo = Lifeboat.Repository.Repository;
+
+namespace Lifeboat.Engine.Operations;
+
+/// <summary>
+/// Everything a use case needs from its surroundings: the configuration file, environment variables, the working
+/// directory, the clock, logging and the key options. One per command invocation (or server request).
+/// </summary>
+public sealed class EngineContext
+{
+    private LifeboatOptions? _options;
+
+    public required ConfigFile ConfigFile { get; init; }
+
+    public required IReadOnlyDictionary<string, string?> Environment { get; init; }
+
+    public required string WorkingDirectory { get; init; }
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    public KeyOptions Keys { get; init; } = new();
+
+    /// <summary>The configuration, read and validated on first use.</summary>
+    public LifeboatOptions Options => _options ??= ConfigFile.Load(Environment);
+
+    /// <summary>Forgets the cached configuration after the file was edited.</summary>
+    public void Reload() => _options = null;
+
+    public ITarget OpenTarget(string url) => TargetFactory.Open(url, new TargetOpenOptions
+    {
+        Logger = LoggerFactory.CreateLogger("Lifeboat.Targets"),
+        TimeProvider = Time,
+    });
+
+    public string RepositoryUrl => Options.Repository.Url
+        ?? throw new LifeboatException(ErrorCode.Config, $"no repository is configured in {ConfigFile.Path}", "create one with `lifeboat repo init --repo URL`, or set Repository:Url");
+
+    public async Task<Repo> OpenRepositoryAsync(CancellationToken cancellationToken)
+    {
+        var target = OpenTarget(RepositoryUrl);
+        try
+        {
+            return await Repo.OpenAsync(
+                target,
+                () => KeyResolver.Resolve(Options.Repository, Keys, Environment, WorkingDirectory),
+                Time,
+                LoggerFactory.CreateLogger("Lifeboat.Repository"),
+                cancellationToken);
+        }
+        catch
+        {
+            await target.DisposeAsync();
+            throw;
+        }
+    }
+
+    public SourceOptions GetSource(string name)
+    {
+        if (!Options.Sources.TryGetValue(name, out var source))
+        {
+            var known = Options.Sources.Count == 0 ? "none is configured" : "configured: " + string.Join(", ", Options.Sources.Keys.Order(StringComparer.Ordinal));
+            throw new LifeboatException(ErrorCode.InvalidInput, $"there is no source '{name}' in {ConfigFile.Path} ({known})", "`lifeboat source list` shows the sources; add one with `lifeboat source add-files`");
+        }
+
+        return source;
+    }
+
+    public WriterOptions WriterOptions => new()
+    {
+        Workers = Options.Repository.Workers ?? System.Environment.ProcessorCount,
+        CompressionLevel = Options.Repository.CompressionLevel,
+        SpoolDirectory = Options.Repository.SpoolDirectory,
+    };
+
+    public string ResolvePath(string path) => Path.GetFullPath(path, WorkingDirectory);
+}

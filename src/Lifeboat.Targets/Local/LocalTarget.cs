@@ -1,0 +1,328 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+
+namespace Lifeboat.Targets.Local;
+
+/// <summary>
+/// A directory on this machine. Saves are atomic and durable: temp file in the destination directory,
+/// write, fsync, rename (or link for <see cref="SaveMode.Create"/>, which fails if the name exists), fsync the directory.
+/// </summary>
+public sealed class LocalTarget : ITarget
+{
+    private const string TempMarker = ".tmp-";
+    private readonly string _root;
+
+    public LocalTarget(string root)
+    {
+        _root = Path.GetFullPath(root);
+        DisplayName = "file://" + _root;
+        Capabilities = new TargetCapabilities(AtomicCreate: true, DefaultConcurrency: 4, IsLocal: true, SpoolDirectory: Path.Combine(_root, SpoolDirectoryName));
+    }
+
+    /// <summary>Writers stage packs in this directory below the root, so that saving them is a rename (ignored by readers).</summary>
+    public const string SpoolDirectoryName = "tmp";
+
+    public string DisplayName { get; }
+
+    public string Root => _root;
+
+    public TargetCapabilities Capabilities { get; }
+
+    public async Task SaveAsync(string name, ObjectSource content, SaveMode mode, CancellationToken cancellationToken)
+    {
+        var path = PathOf(name);
+        var directory = Path.GetDirectoryName(path)!;
+        var temp = path + TempMarker + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        try
+        {
+            EnsureDirectory(directory);
+            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                await using var input = content.OpenRead();
+                await input.CopyToAsync(output, 1 << 20, cancellationToken);
+                await output.FlushAsync(cancellationToken);
+                output.Flush(flushToDisk: true);
+            }
+
+            if (mode == SaveMode.Create)
+            {
+                // On Unix, File.Move without overwrite uses link()+unlink(): atomic, fails when the name exists.
+                File.Move(temp, path, overwrite: false);
+            }
+            else
+            {
+                File.Move(temp, path, overwrite: true);
+            }
+
+            Posix.FsyncDirectory(directory);
+        }
+        catch (IOException) when (mode == SaveMode.Create && File.Exists(path))
+        {
+            TryDelete(temp);
+            throw new TargetException(TargetErrorKind.AlreadyExists, $"{Describe(name)} already exists");
+        }
+        catch (Exception ex) when (ex is not TargetException)
+        {
+            TryDelete(temp);
+            throw Classify(ex, name, "write");
+        }
+    }
+
+    public async Task SaveFileAsync(string name, string path, SaveMode mode, CancellationToken cancellationToken)
+    {
+        var destination = PathOf(name);
+        var directory = Path.GetDirectoryName(destination)!;
+        if (!Path.GetFullPath(path).StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            // Not below the root, maybe another file system: copy (with fsync) instead of moving.
+            await SaveAsync(name, ObjectSource.FromFile(path), mode, cancellationToken);
+            return;
+        }
+
+        try
+        {
+            EnsureDirectory(directory);
+            // The file must be durable before it gets its final name.
+            using (var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite))
+            {
+                RandomAccess.FlushToDisk(handle);
+            }
+
+            File.Move(path, destination, overwrite: mode == SaveMode.Replace);
+            Posix.FsyncDirectory(directory);
+        }
+        catch (IOException) when (mode == SaveMode.Create && File.Exists(destination))
+        {
+            throw new TargetException(TargetErrorKind.AlreadyExists, $"{Describe(name)} already exists");
+        }
+        catch (Exception ex) when (ex is not TargetException)
+        {
+            throw Classify(ex, name, "write");
+        }
+    }
+
+    public async Task LoadAsync(string name, long offset, long length, Func<Stream, CancellationToken, Task> consumer, CancellationToken cancellationToken)
+    {
+        FileStream file;
+        try
+        {
+            file = new FileStream(PathOf(name), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.Asynchronous);
+        }
+        catch (Exception ex)
+        {
+            throw Classify(ex, name, "read");
+        }
+
+        await using (file)
+        {
+            try
+            {
+                if (offset > 0)
+                {
+                    file.Seek(offset, SeekOrigin.Begin);
+                }
+
+                if (length >= 0 && offset + length > file.Length)
+                {
+                    throw new TargetException(TargetErrorKind.Other, $"{Describe(name)} is {file.Length} bytes, cannot read {length} bytes at offset {offset}", isTransient: false);
+                }
+
+                Stream stream = length >= 0 ? new SubStream(file, length) : file;
+                await consumer(stream, cancellationToken);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw Classify(ex, name, "read");
+            }
+        }
+    }
+
+    public Task<ObjectInfo?> StatAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var info = new FileInfo(PathOf(name));
+            return Task.FromResult(info.Exists ? new ObjectInfo(name, info.Length) : null);
+        }
+        catch (Exception ex)
+        {
+            throw Classify(ex, name, "stat");
+        }
+    }
+
+    public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // List the deepest directory the prefix names, then filter by the rest of the prefix.
+        var slash = prefix.LastIndexOf('/');
+        var dirName = slash >= 0 ? prefix[..slash] : "";
+        var directory = dirName.Length == 0 ? _root : PathOf(dirName);
+        if (!Directory.Exists(directory))
+        {
+            if (!Directory.Exists(_root))
+            {
+                throw new TargetException(TargetErrorKind.NotFound, $"{DisplayName} does not exist");
+            }
+
+            yield break;
+        }
+
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0, ReturnSpecialDirectories = false };
+        IEnumerable<FileInfo> files;
+        try
+        {
+            files = new DirectoryInfo(directory).EnumerateFiles("*", options);
+        }
+        catch (Exception ex)
+        {
+            throw Classify(ex, prefix, "list");
+        }
+
+        using var enumerator = files.GetEnumerator();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            FileInfo file;
+            try
+            {
+                if (!enumerator.MoveNext())
+                {
+                    break;
+                }
+
+                file = enumerator.Current;
+            }
+            catch (Exception ex)
+            {
+                throw Classify(ex, prefix, "list");
+            }
+
+            if (file.Name.Contains(TempMarker, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var name = Path.GetRelativePath(_root, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
+            if (name.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                long size;
+                try
+                {
+                    size = file.Length;
+                }
+                catch (FileNotFoundException)
+                {
+                    continue; // deleted while listing
+                }
+
+                yield return new ObjectInfo(name, size);
+            }
+        }
+
+        await Task.CompletedTask;
+    }
+
+    public Task DeleteAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            File.Delete(PathOf(name));
+            return Task.CompletedTask;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return Task.CompletedTask;
+        }
+        catch (Exception ex)
+        {
+            throw Classify(ex, name, "delete");
+        }
+    }
+
+    /// <summary>Removes temp files older than <paramref name="olderThan"/> left by interrupted writers.</summary>
+    public int RemoveStaleTempFiles(DateTimeOffset olderThan)
+    {
+        if (!Directory.Exists(_root))
+        {
+            return 0;
+        }
+
+        var removed = 0;
+        foreach (var file in new DirectoryInfo(_root).EnumerateFiles("*" + TempMarker + "*", new EnumerationOptions { RecurseSubdirectories = true }))
+        {
+            if (file.LastWriteTimeUtc < olderThan.UtcDateTime)
+            {
+                TryDelete(file.FullName);
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private string PathOf(string name)
+    {
+        if (name.Length == 0 || name.StartsWith('/') || name.Contains("..", StringComparison.Ordinal) || name.Contains('\\'))
+        {
+            throw new ArgumentException($"invalid object name '{name}'", nameof(name));
+        }
+
+        return Path.Combine(_root, name.Replace('/', Path.DirectorySeparatorChar));
+    }
+
+    private void EnsureDirectory(string directory)
+    {
+        if (Directory.Exists(directory))
+        {
+            return;
+        }
+
+        if (!Directory.Exists(_root))
+        {
+            throw new TargetException(TargetErrorKind.NotFound, $"{DisplayName} does not exist", hint: "create the directory or check the repository URL");
+        }
+
+        Directory.CreateDirectory(directory);
+        // Make the new directory entries durable up to the root.
+        for (var d = directory; d is not null && d.Length > _root.Length; d = Path.GetDirectoryName(d))
+        {
+            Posix.FsyncDirectory(Path.GetDirectoryName(d)!);
+        }
+    }
+
+    private string Describe(string name) => $"{DisplayName}/{name}";
+
+    private TargetException Classify(Exception ex, string name, string operation)
+    {
+        var what = $"cannot {operation} {Describe(name)}";
+        return ex switch
+        {
+            TargetException t => t,
+            FileNotFoundException or DirectoryNotFoundException => new TargetException(TargetErrorKind.NotFound, $"{Describe(name)} does not exist", inner: ex),
+            UnauthorizedAccessException => new TargetException(TargetErrorKind.AccessDenied, $"{what}: permission denied", inner: ex),
+            IOException io when IsNoSpace(io) => new TargetException(TargetErrorKind.NoSpace, $"{what}: no space left on the device", inner: ex),
+            IOException io => new TargetException(TargetErrorKind.Other, $"{what}: {io.Message}", isTransient: false, inner: ex),
+            OperationCanceledException => throw ex,
+            _ => new TargetException(TargetErrorKind.Other, $"{what}: {ex.Message}", isTransient: false, inner: ex),
+        };
+    }
+
+    internal static bool IsNoSpace(IOException io)
+        => io.HResult is 28 or 112 or unchecked((int)0x80070070) || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
+           || io.Message.Contains("Disk quota exceeded", StringComparison.OrdinalIgnoreCase);
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
