@@ -1,0 +1,57 @@
+using Lifeboat.Cli;
+
+namespace Lifeboat.Testing;
+
+/// <summary>The result of one `lifeboat` invocation.</summary>
+public sealed record CliResult(int ExitCode, string Out, string Error)
+{
+    public string All => Out + Error;
+
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Error}";
+}
+
+/// <summary>
+/// Runs `lifeboat` in-process with its own working directory and environment (nothing leaks from the test process),
+/// so command-line tests are fast and see exactly what a user sees.
+/// </summary>
+public sealed class CliRunner
+{
+    public CliRunner(string workingDirectory, IDictionary<string, string?>? environment = null)
+    {
+        WorkingDirectory = workingDirectory;
+        Environment = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>(), StringComparer.Ordinal);
+    }
+
+    public string WorkingDirectory { get; }
+
+    public Dictionary<string, string?> Environment { get; }
+
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
+    public async Task<CliResult> RunAsync(params string[] args) => await RunAsync(args, CancellationToken.None);
+
+    public async Task<CliResult> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var app = new CliApp(new CliEnvironment
+        {
+            Out = TextWriter.Synchronized(stdout),
+            Error = TextWriter.Synchronized(stderr),
+            Variables = Environment,
+            WorkingDirectory = WorkingDirectory,
+            Time = Time,
+            IsErrorTerminal = false,
+        });
+        var code = await app.RunAsync(args, cancellationToken);
+        return new CliResult(code, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>Runs and asserts exit code 0.</summary>
+    public async Task<CliResult> OkAsync(params string[] args)
+    {
+        var result = await RunAsync(args);
+        Assert.True(result.ExitCode == 0, $"lifeboat {string.Join(' ', args)} failed:\n{result}");
+        return result;
+    }
+}
