@@ -67,6 +67,9 @@ public sealed class RepositoryLock : IAsyncDisposable
 
     public LockInfo Info => _info;
 
+    /// <summary>Raised after the lock object was rewritten with a new refresh time (for tests).</summary>
+    internal event Action? Refreshed;
+
     /// <summary>Takes a lock, or throws naming the conflicting holder (and whether it is stale, with the fix).</summary>
     public static async Task<RepositoryLock> AcquireAsync(Repository repository, bool exclusive, string operation, CancellationToken cancellationToken)
     {
@@ -216,6 +219,7 @@ public sealed class RepositoryLock : IAsyncDisposable
             try
             {
                 await SaveAsync(_target, _info, SaveMode.Replace, _stop.Token);
+                Refreshed?.Invoke();
             }
             catch (TargetException)
             {
