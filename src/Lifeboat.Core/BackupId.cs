@@ -1,20 +1,19 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 
 namespace Lifeboat.Core;
 
 /// <summary>
-/// Backup ids: <c>YYYYMMDD-HHMMSS-xxxx</c>, the UTC start time and four random hex digits, so ids sort by time
-/// (repository format, section 10).
+/// Backup ids: <c>YYYYMMDD-HHMMSS-xxxx</c>, the UTC start time and four hex digits holding the fraction of that second
+/// (in units of 1/65536 s), so ids sort by start time even within one second (repository format, section 10).
 /// </summary>
 public static partial class BackupId
 {
     public static string New(DateTimeOffset startedUtc)
     {
-        Span<byte> random = stackalloc byte[2];
-        RandomNumberGenerator.Fill(random);
-        return startedUtc.UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Hex.Encode(random);
+        var utc = startedUtc.UtcDateTime;
+        var fraction = (int)(utc.Ticks % TimeSpan.TicksPerSecond * 65536 / TimeSpan.TicksPerSecond);
+        return utc.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + fraction.ToString("x4", CultureInfo.InvariantCulture);
     }
 
     public static bool IsValid(string? id) => id is not null && Pattern().IsMatch(id);

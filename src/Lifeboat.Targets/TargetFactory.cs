@@ -16,6 +16,11 @@ public static class TargetFactory
     {
         options ??= new TargetOpenOptions();
         var raw = OpenRaw(url);
+        if (options.Decorator is not null)
+        {
+            raw = options.Decorator(raw);
+        }
+
         var limited = new ConcurrencyLimitedTarget(raw, options.Concurrency ?? raw.Capabilities.DefaultConcurrency);
         return new RetryingTarget(limited, options.Retry, options.Logger ?? NullLogger.Instance, options.TimeProvider ?? TimeProvider.System);
     }
@@ -71,4 +76,7 @@ public sealed record TargetOpenOptions
     public ILogger? Logger { get; init; }
 
     public TimeProvider? TimeProvider { get; init; }
+
+    /// <summary>Wraps the target itself, inside the retry and concurrency decorators (fault injection in tests).</summary>
+    public Func<ITarget, ITarget>? Decorator { get; init; }
 }

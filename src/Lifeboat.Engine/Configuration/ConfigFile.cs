@@ -90,6 +90,10 @@ public sealed class ConfigFile
         {
             throw new LifeboatException(ErrorCode.Config, $"the configuration file {Path} is not valid JSON: {ex.Message}", "fix the JSON syntax", ex);
         }
+        catch (JsonException ex)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"the configuration file {Path} is not valid JSON: {ex.Message}", "fix the JSON syntax", ex);
+        }
         catch (InvalidOperationException ex)
         {
             throw new LifeboatException(ErrorCode.Config, $"the configuration in {Path} (or a LIFEBOAT__ variable) has a setting Lifeboat does not know or a value of the wrong type: {ex.Message}", "see docs/configuration.md for the settings", ex);

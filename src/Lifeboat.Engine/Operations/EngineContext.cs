@@ -28,17 +28,28 @@ public sealed class EngineContext
 
     public KeyOptions Keys { get; init; } = new();
 
+    /// <summary>Wraps every target opened, inside the retry decorator (fault injection in tests).</summary>
+    public Func<ITarget, ITarget>? TargetDecorator { get; init; }
+
+    /// <summary>How transient target failures are retried.</summary>
+    public RetryOptions Retry { get; init; } = new();
+
     /// <summary>The configuration, read and validated on first use.</summary>
     public LifeboatOptions Options => _options ??= ConfigFile.Load(Environment);
 
     /// <summary>Forgets the cached configuration after the file was edited.</summary>
     public void Reload() => _options = null;
 
-    public ITarget OpenTarget(string url) => TargetFactory.Open(url, new TargetOpenOptions
+    public ITarget OpenTarget(string url)
     {
-        Logger = LoggerFactory.CreateLogger("Lifeboat.Targets"),
-        TimeProvider = Time,
-    });
+        return TargetFactory.Open(url, new TargetOpenOptions
+        {
+            Logger = LoggerFactory.CreateLogger("Lifeboat.Targets"),
+            TimeProvider = Time,
+            Retry = Retry,
+            Decorator = TargetDecorator,
+        });
+    }
 
     public string RepositoryUrl => Options.Repository.Url
         ?? throw new LifeboatException(ErrorCode.Config, $"no repository is configured in {ConfigFile.Path}", "create one with `lifeboat repo init --repo URL`, or set Repository:Url");

@@ -1,0 +1,113 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Lifeboat.Core;
+using Lifeboat.Engine.Configuration;
+
+namespace Lifeboat.Engine.Tests;
+
+public sealed partial class ConfigurationTests
+{
+    private static readonly Dictionary<string, string?> NoEnvironment = [];
+
+    [Fact]
+    public void Environment_variables_override_the_file_with_the_dotnet_convention()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.Combine("lifeboat.json"), "{\"Repository\":{\"Url\":\"file:///a\",\"Workers\":2}}");
+        var options = ConfigFile.Resolve(null, NoEnvironment, dir.Path).Load(new Dictionary<string, string?>
+        {
+            ["LIFEBOAT__Repository__Workers"] = "7",
+            ["LIFEBOAT__Sources__web__Kind"] = "files",
+            ["LIFEBOAT__Sources__web__Path"] = "/srv/web",
+        });
+        Assert.Equal("file:///a", options.Repository.Url);
+        Assert.Equal(7, options.Repository.Workers);
+        Assert.Equal("/srv/web", options.Sources["web"].Path);
+    }
+
+    [Fact]
+    public void The_config_file_is_found_by_flag_then_variable_then_working_directory()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(dir.Combine("x.json"), ConfigFile.Resolve("x.json", new Dictionary<string, string?> { ["LIFEBOAT_CONFIG"] = "/y.json" }, dir.Path).Path);
+        Assert.Equal("/y.json", ConfigFile.Resolve(null, new Dictionary<string, string?> { ["LIFEBOAT_CONFIG"] = "/y.json" }, dir.Path).Path);
+        Assert.Equal(dir.Combine("lifeboat.json"), ConfigFile.Resolve(null, NoEnvironment, dir.Path).Path);
+    }
+
+    [Fact]
+    public void A_named_config_file_that_does_not_exist_is_a_configuration_error()
+    {
+        using var dir = new TempDir();
+        var ex = Assert.Throws<LifeboatException>(() => ConfigFile.Resolve("missing.json", NoEnvironment, dir.Path).Load(NoEnvironment));
+        Assert.Equal(2, ex.ExitCode);
+        Assert.Equal($"the configuration file {dir.Combine("missing.json")} does not exist", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("{ not json", "is not valid JSON")]
+    [InlineData("{\"Repository\":{\"Wrokers\":2}}", "has a setting Lifeboat does not know")]
+    [InlineData("{\"Repository\":{\"Workers\":\"many\"}}", "has a setting Lifeboat does not know or a value of the wrong type")]
+    [InlineData("{\"Repository\":{\"Workers\":0}}", "Repository:Workers = 0")]
+    [InlineData("{\"Repository\":{\"CompressionLevel\":30}}", "Repository:CompressionLevel = 30")]
+    [InlineData("{\"Sources\":{\"Bad Name\":{\"Kind\":\"files\",\"Path\":\"/x\"}}}", "'Bad Name' is not a valid source name")]
+    [InlineData("{\"Sources\":{\"web\":{\"Kind\":\"files\",\"Path\":\"relative\"}}}", "source 'web' in")]
+    [InlineData("{\"Sources\":{\"web\":{\"Kind\":\"tape\",\"Path\":\"/x\"}}}", "has the unknown kind 'tape'")]
+    [InlineData("{\"Sources\":{\"web\":{\"Kind\":\"files\",\"Path\":\"/x\",\"Exclude\":[\"[abc\"]}}}", "has an unclosed '['")]
+    public void Bad_configuration_is_reported_with_exit_code_2_naming_the_setting(string json, string expected)
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.Combine("lifeboat.json"), json);
+        var ex = Assert.Throws<LifeboatException>(() => ConfigFile.Resolve(null, NoEnvironment, dir.Path).Load(NoEnvironment));
+        Assert.Equal(2, ex.ExitCode);
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Editing_keeps_other_settings_and_makes_the_file_private()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.Combine("lifeboat.json"), "{\"Repository\":{\"Url\":\"file:///a\"},\"Custom\":{\"Keep\":1}}");
+        var file = ConfigFile.Resolve(null, NoEnvironment, dir.Path);
+        file.Edit(root => ConfigFile.Section(root, "Repository")["Workers"] = 3);
+        var text = File.ReadAllText(file.Path);
+        Assert.Contains("\"Keep\": 1", text, StringComparison.Ordinal);
+        Assert.Contains("\"Workers\": 3", text, StringComparison.Ordinal);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file.Path));
+    }
+
+    /// <summary>docs/configuration.md documents every setting of the options classes (STYLE.md rule 14).</summary>
+    [Fact]
+    public void Every_setting_is_documented_in_docs_configuration_md()
+    {
+        var doc = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "configuration.md"));
+        var documented = DocumentedKey().Matches(doc).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        var missing = new List<string>();
+        foreach (var (section, type) in new[] { ("Repository", typeof(RepositoryOptions)), ("Sources:NAME", typeof(SourceOptions)) })
+        {
+            foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+            {
+                var key = $"{section}:{property.Name}";
+                if (!documented.Contains(key))
+                {
+                    missing.Add(key);
+                }
+            }
+        }
+
+        Assert.True(missing.Count == 0, "docs/configuration.md does not document: " + string.Join(", ", missing));
+    }
+
+    internal static string RepoRoot()
+    {
+        var dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "Lifeboat.slnx")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        return dir ?? throw new InvalidOperationException("cannot find the repository root");
+    }
+
+    [GeneratedRegex(@"`([A-Za-z]+(?::[A-Za-z]+)+)`")]
+    private static partial Regex DocumentedKey();
+}
