@@ -28,9 +28,10 @@ public sealed class CliRunner
 
     public TimeProvider Time { get; set; } = TimeProvider.System;
 
-    public async Task<CliResult> RunAsync(params string[] args) => await RunAsync(args, CancellationToken.None);
+    /// <summary>Runs with the current test's cancellation token.</summary>
+    public async Task<CliResult> RunAsync(params string[] args) => await RunCancellableAsync(args, TestContext.Current.CancellationToken);
 
-    public async Task<CliResult> RunAsync(string[] args, CancellationToken cancellationToken)
+    public async Task<CliResult> RunCancellableAsync(string[] args, CancellationToken cancellationToken)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();

@@ -1,0 +1,104 @@
+using System.Text.Json;
+
+namespace Lifeboat.Cli.Tests;
+
+public sealed class DamageTests
+{
+    private static async Task<(CliFixture F, string Id)> BackedUpAsync()
+    {
+        var f = new CliFixture();
+        await f.InitAsync();
+        await f.Cli.OkAsync("backup", "--source", "app");
+        var id = JsonDocument.Parse((await f.Cli.OkAsync("list", "--json")).Out).RootElement.GetProperty("backups")[0].GetProperty("id").GetString()!;
+        return (f, id);
+    }
+
+    private static string LargestPack(string repo)
+        => Directory.EnumerateFiles(Path.Combine(repo, "data"), "*", SearchOption.AllDirectories).OrderByDescending(p => new FileInfo(p).Length).First();
+
+    [Fact]
+    public async Task A_flipped_byte_makes_verify_read_data_exit_3_naming_the_pack_and_the_backup()
+    {
+        var (f, id) = await BackedUpAsync();
+        using (f)
+        {
+            var pack = LargestPack(f.RepoPath);
+            var bytes = File.ReadAllBytes(pack);
+            bytes[bytes.Length / 3] ^= 0x10;
+            File.WriteAllBytes(pack, bytes);
+            var name = "data/" + Path.GetRelativePath(Path.Combine(f.RepoPath, "data"), pack);
+
+            Assert.Equal(0, (await f.Cli.RunAsync("verify")).ExitCode);
+            var verify = await f.Cli.RunAsync("verify", "--read-data");
+            Assert.Equal(3, verify.ExitCode);
+            Assert.Contains($"lifeboat: damaged: {name}: ", verify.Error, StringComparison.Ordinal);
+            Assert.Contains($"affects backups {id}", verify.Error, StringComparison.Ordinal);
+
+            var json = await f.Cli.RunAsync("verify", "--read-data", "--json");
+            Assert.Equal(3, json.ExitCode);
+            var doc = JsonDocument.Parse(json.Out).RootElement;
+            Assert.False(doc.GetProperty("healthy").GetBoolean());
+            Assert.Equal(name, doc.GetProperty("damage")[0].GetProperty("object").GetString());
+            Assert.Equal(id, doc.GetProperty("affectedBackups")[0].GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Restoring_a_damaged_backup_exits_3_and_never_leaves_a_silently_wrong_file()
+    {
+        var (f, _) = await BackedUpAsync();
+        using (f)
+        {
+            var pack = LargestPack(f.RepoPath);
+            var bytes = File.ReadAllBytes(pack);
+            bytes[bytes.Length / 3] ^= 0x10;
+            File.WriteAllBytes(pack, bytes);
+            var restore = await f.Cli.RunAsync("restore", "--source", "app", "--to", "r");
+            Assert.Equal(3, restore.ExitCode);
+            Assert.Contains("is damaged", restore.Error, StringComparison.Ordinal);
+            // Whatever was written is correct: no restored file differs from its original.
+            foreach (var file in Directory.Exists(f.Dir.Combine("r")) ? Directory.EnumerateFiles(f.Dir.Combine("r"), "*", SearchOption.AllDirectories) : [])
+            {
+                var relative = Path.GetRelativePath(f.Dir.Combine("r"), file);
+                Assert.False(Path.GetFileName(file).StartsWith('.') && file.Contains(".lifeboat-", StringComparison.Ordinal), $"a partial file was left: {relative}");
+                Assert.Equal(TestData.Sha256(File.ReadAllBytes(Path.Combine(f.Source, relative))), TestData.Sha256(File.ReadAllBytes(file)));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_missing_pack_makes_verify_exit_3_and_rebuild_index_does_not_hide_it()
+    {
+        var (f, id) = await BackedUpAsync();
+        using (f)
+        {
+            File.Delete(LargestPack(f.RepoPath));
+            var verify = await f.Cli.RunAsync("verify");
+            Assert.Equal(3, verify.ExitCode);
+            Assert.Contains("the pack is missing", verify.Error, StringComparison.Ordinal);
+            Assert.Contains(id, verify.Error, StringComparison.Ordinal);
+            await f.Cli.OkAsync("repo", "rebuild-index");
+            Assert.Equal(3, (await f.Cli.RunAsync("verify")).ExitCode);
+        }
+    }
+
+    [Fact]
+    public async Task A_truncated_index_makes_verify_exit_3_and_rebuild_index_repairs_it()
+    {
+        var (f, id) = await BackedUpAsync();
+        using (f)
+        {
+            var index = Directory.EnumerateFiles(Path.Combine(f.RepoPath, "index")).Single();
+            var bytes = File.ReadAllBytes(index);
+            File.WriteAllBytes(index, bytes[..(bytes.Length / 2)]);
+            var verify = await f.Cli.RunAsync("verify");
+            Assert.Equal(3, verify.ExitCode);
+            Assert.Contains($"index/{Path.GetFileName(index)}", verify.Error, StringComparison.Ordinal);
+            Assert.Contains(id, verify.Error, StringComparison.Ordinal);
+            await f.Cli.OkAsync("repo", "rebuild-index");
+            await f.Cli.OkAsync("verify", "--read-data");
+            await f.Cli.OkAsync("restore", "--source", "app", "--to", "r");
+            Assert.Empty(Lifeboat.Engine.Demo.TreeComparer.Compare(f.Source, f.Dir.Combine("r")));
+        }
+    }
+}
