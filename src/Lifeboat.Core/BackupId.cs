@@ -18,6 +18,8 @@ public static partial class BackupId
 
     public static bool IsValid(string? id) => id is not null && Pattern().IsMatch(id);
 
-    [GeneratedRegex(@"^\d{8}-\d{6}-[0-9a-f]{4}$", RegexOptions.CultureInvariant)]
+    // [0-9], not \d (which also matches other scripts' digits), and \z, not $ (which also matches before a final '\n'):
+    // an id becomes an object name, so only the exact form is valid.
+    [GeneratedRegex(@"^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

@@ -64,7 +64,8 @@ public static class ByteSize
         }
 
         var result = number * multiplier;
-        if (result > long.MaxValue || result < 0)
+        // (double)long.MaxValue rounds up to 2^63, which does not fit: converting it would give long.MinValue.
+        if (!(result >= 0 && result < long.MaxValue))
         {
             return false;
         }

@@ -59,7 +59,13 @@ public sealed class GlobPattern
                     }
 
                     var cls = p[(i + 1)..end];
-                    sb.Append('[').Append(cls.StartsWith('!') ? "^" + Regex.Escape(cls[1..]) : Regex.Escape(cls)).Append(']');
+                    if (cls.Length == 0 || cls == "!")
+                    {
+                        throw new LifeboatException(ErrorCode.InvalidInput, $"glob pattern '{pattern}' has an empty character class", "put at least one character between '[' and ']'");
+                    }
+
+                    // Like '?', a class matches one character of a name, so a negated class must not match '/' either.
+                    sb.Append('[').Append(cls.StartsWith('!') ? "^/" + Regex.Escape(cls[1..]) : Regex.Escape(cls)).Append(']');
                     i = end;
                     break;
                 default:

@@ -22,12 +22,18 @@ public static partial class Redact
         return Url(s);
     }
 
-    [GeneratedRegex(@"(://[^/:@\s]+:)[^@/\s]*@", RegexOptions.CultureInvariant)]
+    // The password runs to the last '@' before the host: people paste passwords with unescaped '@' and '/' (AWS secret
+    // keys contain '/'), and stopping at the first one would print the rest of the secret. The host after that '@' holds
+    // no '@' or '/'. Masking too much (a path containing '@' after host:port) is the safe way to be wrong.
+    [GeneratedRegex(@"(://[^/:@\s]+:)\S*?@(?=[^@/\s]*(?:/|\s|$))", RegexOptions.CultureInvariant)]
     private static partial Regex UserInfoPassword();
 
     [GeneratedRegex(@"([?&](?:password|passwd|secret|sig|token|sas|access[_-]?key|secret[_-]?key|accountkey)=)[^&\s]*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SecretQuery();
 
-    [GeneratedRegex(@"((?:^|;|\s)\s*(?:password|pwd)\s*=\s*)('[^']*'|[^;\s]*)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    // The value is double-quoted (Npgsql, "" escapes a quote), single-quoted (libpq \' or Npgsql '' escapes a quote), or bare.
+    // A bare value ends at ';' or at whitespace followed by the next "keyword=" (libpq), so that an Npgsql password with
+    // spaces is masked whole.
+    [GeneratedRegex(@"((?:^|;|\s)\s*(?:password|pwd)\s*=\s*)(""(?:[^""]|"""")*""|'(?:[^'\\]|\\.|'')*'|[^;\s]*(?:\s+(?![A-Za-z_][\w ]*=)[^;\s]+)*)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex ConnPassword();
 }

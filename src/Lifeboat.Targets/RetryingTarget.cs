@@ -45,7 +45,9 @@ public sealed partial class RetryingTarget : ITarget
                 MaxDelay = options.MaxDelay,
                 OnRetry = args =>
                 {
-                    LogRetry(_logger, _inner.DisplayName, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception?.Message ?? "failure");
+                    // AttemptNumber is the zero-based number of the attempt that failed; the log names the next one, 1-based
+                    // (the first retry is attempt 2 of MaxAttempts).
+                    LogRetry(_logger, _inner.DisplayName, args.AttemptNumber + 2, args.RetryDelay, args.Outcome.Exception?.Message ?? "failure");
                     return default;
                 },
             });

@@ -14,7 +14,9 @@ public sealed class LocalTarget : ITarget
 
     public LocalTarget(string root)
     {
-        _root = Path.GetFullPath(root);
+        // Without a trailing separator: "/srv/repo/" would name objects "file:///srv/repo//config" and make every spooled
+        // file look outside the root, so that SaveFileAsync copied it instead of renaming it.
+        _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         DisplayName = "file://" + _root;
         Capabilities = new TargetCapabilities(AtomicCreate: true, DefaultConcurrency: 4, IsLocal: true, SpoolDirectory: Path.Combine(_root, SpoolDirectoryName));
     }
@@ -61,9 +63,16 @@ public sealed class LocalTarget : ITarget
             TryDelete(temp);
             throw new TargetException(TargetErrorKind.AlreadyExists, $"{Describe(name)} already exists");
         }
-        catch (Exception ex) when (ex is not TargetException)
+        catch (Exception ex)
         {
+            // Whatever failed (the disk, the source, a cancellation), the temp file must not stay behind. A source may
+            // itself throw a TargetException (a transient one when it streams from another target): pass it on as it is.
             TryDelete(temp);
+            if (ex is TargetException)
+            {
+                throw;
+            }
+
             throw Classify(ex, name, "write");
         }
     }
@@ -107,6 +116,12 @@ public sealed class LocalTarget : ITarget
         try
         {
             file = new FileStream(PathOf(name), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.Asynchronous);
+        }
+        catch (UnauthorizedAccessException ex) when (Directory.Exists(PathOf(name)))
+        {
+            // Opening a directory is "access denied", but "data/ab" is only a prefix of objects, not an object, as on
+            // every other target.
+            throw new TargetException(TargetErrorKind.NotFound, $"{Describe(name)} does not exist", inner: ex);
         }
         catch (Exception ex)
         {
@@ -230,6 +245,11 @@ public sealed class LocalTarget : ITarget
         }
         catch (DirectoryNotFoundException)
         {
+            return Task.CompletedTask;
+        }
+        catch (UnauthorizedAccessException) when (Directory.Exists(PathOf(name)))
+        {
+            // A directory is not an object: there is no object of that name to delete.
             return Task.CompletedTask;
         }
         catch (Exception ex)
