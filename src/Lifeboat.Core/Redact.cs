@@ -34,6 +34,6 @@ public static partial class Redact
     // The value is double-quoted (Npgsql, "" escapes a quote), single-quoted (libpq \' or Npgsql '' escapes a quote), or bare.
     // A bare value ends at ';' or at whitespace followed by the next "keyword=" (libpq), so that an Npgsql password with
     // spaces is masked whole.
-    [GeneratedRegex(@"((?:^|;|\s)\s*(?:password|pwd)\s*=\s*)(""(?:[^""]|"""")*""|'(?:[^'\\]|\\.|'')*'|[^;\s]*(?:\s+(?![A-Za-z_][\w ]*=)[^;\s]+)*)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"((?:^|;|\s)\s*(?:password|pwd|accountkey|sharedaccesssignature)\s*=\s*)(""(?:[^""]|"""")*""|'(?:[^'\\]|\\.|'')*'|[^;\s]*(?:\s+(?![A-Za-z_][\w ]*=)[^;\s]+)*)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex ConnPassword();
 }

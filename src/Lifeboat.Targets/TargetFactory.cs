@@ -58,6 +58,12 @@ public static class TargetFactory
         }
 
         var path = Uri.UnescapeDataString(uri.AbsolutePath);
+        if (path.Trim('/').Length == 0)
+        {
+            // Most likely an empty variable in file://$DIR: never use the file system root as a repository.
+            throw new LifeboatException(ErrorCode.Config, $"'{url}' names no directory", "write file:///absolute/path/to/the/repository");
+        }
+
         if (!Path.IsPathRooted(path))
         {
             throw new LifeboatException(ErrorCode.Config, $"'{url}' is not an absolute path", "write file:///absolute/path");

@@ -5,11 +5,12 @@ public sealed class BackupIdTests
     private static readonly DateTimeOffset Started = new(2026, 11, 22, 14, 3, 0, 123, TimeSpan.Zero);
 
     [Fact]
-    public void A_new_id_is_the_UTC_start_time_and_four_random_hex_digits()
+    public void A_new_id_is_the_UTC_start_time_and_the_fraction_of_its_second_in_hex()
     {
         var id = BackupId.New(Started);
 
-        Assert.Matches("^20261122-140300-[0-9a-f]{4}$", id);
+        // 0.123 s × 65536 = 8060.9 → 0x1f7c
+        Assert.Equal("20261122-140300-1f7c", id);
         Assert.True(BackupId.IsValid(id));
     }
 
@@ -22,12 +23,13 @@ public sealed class BackupIdTests
     }
 
     [Fact]
-    public void Ids_of_the_same_second_differ_in_their_random_part()
+    public void Ids_of_the_same_second_sort_by_their_fraction_of_the_second()
     {
-        var ids = Enumerable.Range(0, 64).Select(_ => BackupId.New(Started)).ToHashSet();
+        var ids = new[] { 0, 1, 120, 500, 999 }.Select(ms => BackupId.New(Started.AddMilliseconds(ms - 123))).ToList();
 
-        // 64 draws from 65536 values: all equal only if the suffix is not random.
-        Assert.True(ids.Count > 1, string.Join(", ", ids));
+        Assert.Equal(5, ids.Distinct().Count());
+        Assert.Equal(ids, ids.OrderBy(id => id, StringComparer.Ordinal).ToList());
+        Assert.All(ids, id => Assert.StartsWith("20261122-140300-", id, StringComparison.Ordinal));
     }
 
     [Fact]

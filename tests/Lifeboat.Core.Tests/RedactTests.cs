@@ -127,4 +127,12 @@ public sealed class RedactTests
     {
         Assert.Equal(connectionString, Redact.ConnectionString(connectionString));
     }
+
+    [Fact]
+    public void An_azure_connection_string_account_key_is_masked()
+    {
+        var redacted = Redact.ConnectionString("DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=c2VjcmV0a2V5Zm9ydGVzdA==;EndpointSuffix=core.windows.net");
+        Assert.DoesNotContain("c2VjcmV0", redacted, StringComparison.Ordinal);
+        Assert.Contains("AccountName=acme", redacted, StringComparison.Ordinal);
+    }
 }

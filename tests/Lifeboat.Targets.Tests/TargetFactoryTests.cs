@@ -102,4 +102,14 @@ public sealed class TargetFactoryTests
         Assert.Equal("pass --repo URL to `lifeboat repo init`, or set Repository:Url in the configuration file", error.Hint);
         Assert.Equal(2, error.ExitCode);
     }
+
+    [Theory]
+    [InlineData("file://")]
+    [InlineData("file:///")]
+    public void A_file_url_without_a_directory_is_refused_instead_of_using_the_root(string url)
+    {
+        var ex = Assert.Throws<Lifeboat.Core.LifeboatException>(() => TargetFactory.OpenRaw(url));
+        Assert.Equal(2, ex.ExitCode);
+        Assert.Equal($"'{url}' names no directory", ex.Message);
+    }
 }
