@@ -68,4 +68,13 @@ public enum SaveMode
 /// </param>
 public sealed record TargetCapabilities(bool AtomicCreate, int DefaultConcurrency, bool IsLocal, string? SpoolDirectory = null);
 
-public sealed record ObjectInfo(string Name, long Size);
+/// <summary>An object's name and size, and when it was written where the target knows it.</summary>
+/// <remarks><see cref="Modified"/> is informational: two infos are equal when name and size are.</remarks>
+public sealed record ObjectInfo(string Name, long Size)
+{
+    public DateTimeOffset? Modified { get; init; }
+
+    public bool Equals(ObjectInfo? other) => other is not null && Name == other.Name && Size == other.Size;
+
+    public override int GetHashCode() => HashCode.Combine(Name, Size);
+}

@@ -62,11 +62,14 @@ public sealed class RepositoryOptions
 public static class SourceKinds
 {
     public const string Files = "files";
+    public const string Cluster = "cluster";
 }
 
 public sealed class SourceOptions
 {
-    /// <summary>files (this build also reserves cluster, database, config).</summary>
+    public ulong SystemIdValue() => ulong.Parse(SystemIdentifier!, System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>files or cluster.</summary>
     public string Kind { get; set; } = SourceKinds.Files;
 
     /// <summary>The directory a files source protects.</summary>
@@ -75,6 +78,18 @@ public sealed class SourceOptions
     public List<string> Include { get; set; } = [];
 
     public List<string> Exclude { get; set; } = [];
+
+    /// <summary>Cluster: the data directory (PGDATA).</summary>
+    public string? PgData { get; set; }
+
+    /// <summary>Cluster: how to connect (Npgsql connection string); a password belongs in ~/.pgpass, not here.</summary>
+    public string? Connection { get; set; }
+
+    /// <summary>Cluster: the system identifier recorded by add-cluster; WAL from any other cluster is refused.</summary>
+    public string? SystemIdentifier { get; set; }
+
+    /// <summary>Cluster: how long a backup waits for the WAL it needs to be archived.</summary>
+    public TimeSpan ArchiveTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     internal void Validate(string name, string configPath)
     {
@@ -92,8 +107,30 @@ public sealed class SourceOptions
                 }
 
                 break;
+            case SourceKinds.Cluster:
+                if (string.IsNullOrWhiteSpace(PgData) || !System.IO.Path.IsPathRooted(PgData))
+                {
+                    throw new LifeboatException(ErrorCode.Config, $"cluster source '{name}' in {configPath} needs an absolute PgData (it has '{PgData}')", $"set Sources:{name}:PgData to the data directory");
+                }
+
+                if (string.IsNullOrWhiteSpace(Connection))
+                {
+                    throw new LifeboatException(ErrorCode.Config, $"cluster source '{name}' in {configPath} has no Connection", $"set Sources:{name}:Connection, for example Host=/var/run/postgresql;Username=postgres");
+                }
+
+                if (SystemIdentifier is null || !ulong.TryParse(SystemIdentifier, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+                {
+                    throw new LifeboatException(ErrorCode.Config, $"cluster source '{name}' in {configPath} has no valid SystemIdentifier ('{SystemIdentifier}')", "add the source with `lifeboat source add-cluster`, which reads it from pg_control");
+                }
+
+                if (ArchiveTimeout <= TimeSpan.Zero)
+                {
+                    throw new LifeboatException(ErrorCode.Config, $"Sources:{name}:ArchiveTimeout in {configPath} must be positive", "use a duration such as 00:01:00");
+                }
+
+                break;
             default:
-                throw new LifeboatException(ErrorCode.Config, $"source '{name}' in {configPath} has the unknown kind '{Kind}'", "use kind 'files'");
+                throw new LifeboatException(ErrorCode.Config, $"source '{name}' in {configPath} has the unknown kind '{Kind}'", "use kind 'files' or 'cluster'");
         }
     }
 }

@@ -6,7 +6,7 @@ using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Files;
 using Lifeboat.Engine.Operations;
-using Lifeboat.Engine.Platform;
+using Lifeboat.Platform;
 using Lifeboat.Repository.Crypto;
 using Lifeboat.Repository.Maintenance;
 using Lifeboat.Targets;

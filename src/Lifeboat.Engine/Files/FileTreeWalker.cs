@@ -1,5 +1,5 @@
 using Lifeboat.Core;
-using Lifeboat.Engine.Platform;
+using Lifeboat.Platform;
 
 namespace Lifeboat.Engine.Files;
 

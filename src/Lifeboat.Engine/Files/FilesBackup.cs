@@ -2,7 +2,7 @@ using System.Buffers;
 using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Operations;
-using Lifeboat.Engine.Platform;
+using Lifeboat.Platform;
 using Lifeboat.Repository.Chunking;
 using Lifeboat.Repository.Format;
 using Lifeboat.Repository.Reading;
@@ -250,46 +250,5 @@ public sealed class FilesBackup
 
             return (list.CompleteAsync(), chunker.BytesRead, null);
         }
-    }
-
-    /// <summary>Walks the previous backup's tree alongside the new walk (both in <see cref="TreeOrder"/>).</summary>
-    private sealed class ParentTree(IAsyncEnumerable<TreeEntry> entries) : IAsyncDisposable
-    {
-        private readonly IAsyncEnumerator<TreeEntry> _enumerator = entries.GetAsyncEnumerator();
-        private TreeEntry? _current;
-        private bool _done;
-
-        public async ValueTask<TreeEntry?> FindAsync(string path)
-        {
-            while (!_done)
-            {
-                if (_current is not null)
-                {
-                    var c = TreeOrder.Instance.Compare(_current.Path, path);
-                    if (c == 0)
-                    {
-                        return _current;
-                    }
-
-                    if (c > 0)
-                    {
-                        return null;
-                    }
-                }
-
-                if (!await _enumerator.MoveNextAsync())
-                {
-                    _done = true;
-                    _current = null;
-                    return null;
-                }
-
-                _current = _enumerator.Current;
-            }
-
-            return null;
-        }
-
-        public ValueTask DisposeAsync() => _enumerator.DisposeAsync();
     }
 }

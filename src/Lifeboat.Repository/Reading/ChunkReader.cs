@@ -32,6 +32,9 @@ public sealed class ChunkReader : IDisposable
     /// <summary>Bytes read from the target (sealed frames).</summary>
     public long BytesFetched { get; private set; }
 
+    /// <summary>A chunk's length from the index (0 when the chunk is not indexed).</summary>
+    public int LengthOf(ChunkId id) => _index.TryGet(id, out var location) ? location.Length : 0;
+
     /// <summary>The plaintext of a chunk, verified. The memory stays valid (frames are never reused).</summary>
     public async ValueTask<ReadOnlyMemory<byte>> ReadAsync(ChunkId id, CancellationToken cancellationToken)
     {

@@ -157,7 +157,7 @@ public sealed class LocalTarget : ITarget
         try
         {
             var info = new FileInfo(PathOf(name));
-            return Task.FromResult(info.Exists ? new ObjectInfo(name, info.Length) : null);
+            return Task.FromResult(info.Exists ? new ObjectInfo(name, info.Length) { Modified = info.LastWriteTimeUtc } : null);
         }
         catch (Exception ex)
         {
@@ -220,16 +220,18 @@ public sealed class LocalTarget : ITarget
             if (name.StartsWith(prefix, StringComparison.Ordinal))
             {
                 long size;
+                DateTimeOffset modified;
                 try
                 {
                     size = file.Length;
+                    modified = file.LastWriteTimeUtc;
                 }
                 catch (FileNotFoundException)
                 {
                     continue; // deleted while listing
                 }
 
-                yield return new ObjectInfo(name, size);
+                yield return new ObjectInfo(name, size) { Modified = modified };
             }
         }
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Lifeboat.Engine.Platform;
+namespace Lifeboat.Platform;
 
 public enum FileKind
 {

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Lifeboat.Core;
+
+namespace Lifeboat.Postgres;
+
+/// <summary>What a physical backup records about the cluster (the manifest's details.cluster).</summary>
+public sealed record ClusterBackupInfo
+{
+    [JsonPropertyName("systemIdentifier")]
+    public required string SystemIdentifier { get; init; }
+
+    [JsonPropertyName("serverVersion")]
+    public required int ServerVersion { get; init; }
+
+    [JsonPropertyName("serverVersionText")]
+    public required string ServerVersionText { get; init; }
+
+    [JsonPropertyName("catalogVersion")]
+    public uint CatalogVersion { get; init; }
+
+    [JsonPropertyName("dataChecksums")]
+    public bool DataChecksums { get; init; }
+
+    [JsonPropertyName("blockSize")]
+    public int BlockSize { get; init; }
+
+    [JsonPropertyName("walSegmentSize")]
+    public long WalSegmentSize { get; init; }
+
+    [JsonPropertyName("timeline")]
+    public uint Timeline { get; init; }
+
+    [JsonPropertyName("startLsn")]
+    public required string StartLsn { get; init; }
+
+    [JsonPropertyName("stopLsn")]
+    public required string StopLsn { get; init; }
+
+    [JsonPropertyName("startWal")]
+    public required string StartWal { get; init; }
+
+    [JsonPropertyName("stopWal")]
+    public required string StopWal { get; init; }
+
+    /// <summary>When pg_backup_start returned (the backup is consistent from the stop point on).</summary>
+    [JsonPropertyName("startTime")]
+    public DateTimeOffset StartTime { get; init; }
+
+    /// <summary>When pg_backup_stop returned: the earliest time this backup can recover to.</summary>
+    [JsonPropertyName("stopTime")]
+    public DateTimeOffset StopTime { get; init; }
+
+    [JsonPropertyName("backupLabel")]
+    public required string BackupLabel { get; init; }
+
+    [JsonPropertyName("tablespaceMap")]
+    public string? TablespaceMap { get; init; }
+
+    [JsonPropertyName("pgdata")]
+    public required string PgData { get; init; }
+
+    [JsonPropertyName("tablespaces")]
+    public List<TablespaceInfo> Tablespaces { get; init; } = [];
+
+    /// <summary>Pages whose checksum failed, as "tree path: block,block-block".</summary>
+    [JsonPropertyName("pageChecksumErrors")]
+    public List<string> PageChecksumErrors { get; init; } = [];
+
+    [JsonIgnore]
+    public Lsn Start => Lsn.Parse(StartLsn);
+
+    [JsonIgnore]
+    public Lsn Stop => Lsn.Parse(StopLsn);
+
+    [JsonIgnore]
+    public ulong SystemId => ulong.Parse(SystemIdentifier, System.Globalization.CultureInfo.InvariantCulture);
+
+    public JsonNode ToJson() => JsonSerializer.SerializeToNode(this, ClusterInfoJson.Default.ClusterBackupInfo)!;
+
+    public static ClusterBackupInfo? FromDetails(JsonObject? details)
+        => details?["cluster"] is JsonObject cluster ? cluster.Deserialize(ClusterInfoJson.Default.ClusterBackupInfo) : null;
+}
+
+public sealed record TablespaceInfo(
+    [property: JsonPropertyName("oid")] uint Oid,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("location")] string Location);
+
+[JsonSerializable(typeof(ClusterBackupInfo))]
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+internal sealed partial class ClusterInfoJson : JsonSerializerContext;
