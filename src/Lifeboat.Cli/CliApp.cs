@@ -48,7 +48,8 @@ public sealed class CliApp
                      .Concat(BackupCommands.Create(this))
                      .Concat(RestoreCommands.Create(this))
                      .Concat(MaintenanceCommands.Create(this))
-                     .Concat(DemoCommands.Create(this)))
+                     .Concat(DemoCommands.Create(this))
+                     .Concat([ClusterCommands.Check(this), ClusterCommands.Archiving(this), ClusterCommands.WalPush(this), ClusterCommands.WalFetch(this)]))
         {
             root.Subcommands.Add(command);
         }

@@ -1,24 +1,51 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Lifeboat.Cli.Output;
+using Lifeboat.Core;
 using Lifeboat.Engine.Operations;
+using Lifeboat.Postgres.Recovery;
 
 namespace Lifeboat.Cli.Commands;
 
-/// <summary><c>lifeboat restore</c>.</summary>
+/// <summary><c>lifeboat restore</c>: file trees and clusters (with point-in-time recovery).</summary>
 internal static class RestoreCommands
 {
     public static IEnumerable<Command> Create(CliApp app)
     {
         var source = new Option<string>("--source") { Description = "The source whose backup to restore", Required = true, HelpName = "NAME" };
         var to = new Option<string?>("--to") { Description = "Restore into this new or empty directory", HelpName = "DIR" };
-        var backup = new Option<string?>("--backup") { Description = "The backup to restore (default: the latest of the source)", HelpName = "ID" };
-        var path = new Option<string[]>("--path") { Description = "Restore only paths matching this glob (repeatable)", HelpName = "GLOB", AllowMultipleArgumentsPerToken = false };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Replace existing files: restore into a non-empty --to, or, without --to, over the original place" };
+        var backup = new Option<string?>("--backup") { Description = "The backup to restore (default: the latest, or for a cluster the latest before the target)", HelpName = "ID" };
+        var path = new Option<string[]>("--path") { Description = "Files: restore only paths matching this glob (repeatable)", HelpName = "GLOB", AllowMultipleArgumentsPerToken = false };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Files: replace existing files (into a non-empty --to, or without --to over the original place)" };
+        var targetTime = new Option<string?>("--target-time") { Description = "Cluster: recover to this time (2026-11-22T14:03:00+00:00)", HelpName = "TIME" };
+        var targetLsn = new Option<string?>("--target-lsn") { Description = "Cluster: recover to this WAL position", HelpName = "LSN" };
+        var targetXid = new Option<string?>("--target-xid") { Description = "Cluster: recover to the end of this transaction", HelpName = "XID" };
+        var targetName = new Option<string?>("--target-name") { Description = "Cluster: recover to this restore point (pg_create_restore_point)", HelpName = "NAME" };
+        var target = new Option<string?>("--target") { Description = "Cluster: 'immediate' stops as soon as the backup is consistent", HelpName = "immediate" };
+        var timeline = new Option<string?>("--target-timeline") { Description = "Cluster: latest, current or a timeline number", HelpName = "latest|current|N" };
+        var delta = new Option<bool>("--delta") { Description = "Cluster: rewrite only what differs in an existing (stopped) data directory" };
+        var force = new Option<bool>("--force") { Description = "Cluster: replace the contents of a non-empty directory" };
+        var tablespaceMap = new Option<string[]>("--tablespace-map") { Description = "Cluster: restore tablespace OID to DIR instead of its original location (repeatable)", HelpName = "OID=DIR", AllowMultipleArgumentsPerToken = false };
+        var action = new Option<string>("--target-action") { Description = "Cluster: what the server does at the target", DefaultValueFactory = _ => "promote", HelpName = "promote|pause|shutdown" };
+        action.AcceptOnlyFromAmong("promote", "pause", "shutdown");
+        var archiveMode = new Option<string>("--archive-mode") { Description = "Cluster: 'off' keeps a restored copy from archiving into the source's WAL archive", DefaultValueFactory = _ => "preserve", HelpName = "preserve|off" };
+        archiveMode.AcceptOnlyFromAmong("preserve", "off");
         var json = RepoCommands.JsonOption();
-        var command = new Command("restore", "Restore a backup") { source, to, backup, path, overwrite, json };
+        var command = new Command("restore", "Restore a backup (a cluster with point-in-time recovery, or a file tree)")
+        {
+            source, to, backup, path, overwrite, targetTime, targetLsn, targetXid, targetName, target, timeline, delta, force, tablespaceMap, action, archiveMode, json,
+        };
         command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async (context, output) =>
         {
+            var recoveryTarget = RecoveryTarget.FromOptions(parse.GetValue(targetTime), parse.GetValue(targetLsn), parse.GetValue(targetXid), parse.GetValue(targetName), parse.GetValue(target));
+            var tli = parse.GetValue(timeline);
+            if (tli is not null && tli is not ("latest" or "current") && !uint.TryParse(tli, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            {
+                throw new LifeboatException(ErrorCode.Usage, $"--target-timeline '{tli}' is not a timeline", "use latest, current or a timeline number");
+            }
+
+            var started = context.Time.GetTimestamp();
             using var bar = output.Progress("restore");
             var outcome = await RestoreService.RunAsync(
                 context,
@@ -29,11 +56,25 @@ internal static class RestoreCommands
                     Destination = parse.GetValue(to),
                     Paths = parse.GetValue(path) ?? [],
                     Overwrite = parse.GetValue(overwrite),
+                    Target = recoveryTarget,
+                    TargetTimeline = tli,
+                    Delta = parse.GetValue(delta),
+                    Force = parse.GetValue(force),
+                    TablespaceMap = ParseTablespaceMap(parse.GetValue(tablespaceMap) ?? [], context.WorkingDirectory),
+                    TargetAction = parse.GetValue(action)!,
+                    ArchiveOff = parse.GetValue(archiveMode) == "off",
                 },
                 new Progress<Engine.Files.RestoreProgress>(p => bar.Update(p.Bytes, $"{p.Files} files")),
                 ct);
             bar.Dispose();
-            var r = outcome.Result;
+            var elapsed = context.Time.GetElapsedTime(started);
+            if (outcome.Cluster is { } c)
+            {
+                PrintCluster(output, outcome, c, elapsed);
+                return 0;
+            }
+
+            var r = outcome.Files!;
             if (output.Json)
             {
                 output.WriteJson(new JsonObject
@@ -60,5 +101,68 @@ internal static class RestoreCommands
             return 0;
         }));
         yield return command;
+    }
+
+    private static void PrintCluster(CliOutput output, RestoreOutcome outcome, Engine.Cluster.ClusterRestoreResult c, TimeSpan elapsed)
+    {
+        if (output.Json)
+        {
+            output.WriteJson(new JsonObject
+            {
+                ["backup"] = c.Backup.Id,
+                ["source"] = c.Backup.Source,
+                ["destination"] = c.Destination,
+                ["serverVersion"] = c.Info.ServerVersionText,
+                ["timeline"] = c.Info.Timeline,
+                ["backupStopLsn"] = c.Info.StopLsn,
+                ["backupStopTime"] = c.Info.StopTime,
+                ["target"] = c.Target.ToString(),
+                ["files"] = c.Files.Files,
+                ["bytes"] = c.Files.Bytes,
+                ["bytesWritten"] = c.Files.BytesWritten,
+                ["seconds"] = Math.Round(elapsed.TotalSeconds, 3),
+                ["tablespaces"] = new JsonObject(c.Tablespaces.Select(t => KeyValuePair.Create(t.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)t.Value))),
+                ["window"] = Window(c.Window),
+            });
+            return;
+        }
+
+        output.Line($"restored backup {c.Backup.Id} of '{c.Backup.Source}' (PostgreSQL {c.Info.ServerVersionText}, timeline {c.Info.Timeline}) to {c.Destination} in {CliOutput.Duration(elapsed)}");
+        output.Line($"  {c.Files.Files} files, {CliOutput.Size(c.Files.Bytes)} ({CliOutput.Size(c.Files.BytesWritten)} written); every chunk verified");
+        foreach (var (oid, location) in c.Tablespaces)
+        {
+            output.Line($"  tablespace {oid} → {location}");
+        }
+
+        output.Line($"  recovery to {c.Target} (the backup is consistent from {c.Info.StopTime.ToUniversalTime():yyyy-MM-dd HH:mm:ss'Z'}, LSN {c.Info.StopLsn})");
+        output.Line("next: start the server as the PostgreSQL OS user: pg_ctl -D " + c.Destination + " start");
+        output.Line("      it fetches WAL with lifeboat wal-fetch, recovers, and " + (c.Target.Kind == RecoveryTargetKind.Latest ? "opens at the end of the archive" : "promotes at the target"));
+    }
+
+    internal static JsonArray Window(IEnumerable<Postgres.Wal.TimelineWindow> window)
+        => new(window.Select(w => (JsonNode)new JsonObject
+        {
+            ["timeline"] = w.Timeline,
+            ["earliest"] = w.Earliest,
+            ["latest"] = w.Latest,
+            ["latestLsn"] = w.LatestLsn.ToString(),
+            ["backups"] = new JsonArray(w.Backups.Select(b => (JsonNode?)b).ToArray()),
+        }).ToArray());
+
+    private static Dictionary<uint, string> ParseTablespaceMap(string[] values, string workingDirectory)
+    {
+        var map = new Dictionary<uint, string>();
+        foreach (var value in values)
+        {
+            var eq = value.IndexOf('=');
+            if (eq <= 0 || !uint.TryParse(value.AsSpan(0, eq), NumberStyles.None, CultureInfo.InvariantCulture, out var oid) || eq == value.Length - 1)
+            {
+                throw new LifeboatException(ErrorCode.Usage, $"--tablespace-map '{value}' is not OID=DIR", "for example --tablespace-map 16390=/srv/pg/ts1-restored");
+            }
+
+            map[oid] = Path.GetFullPath(value[(eq + 1)..], workingDirectory);
+        }
+
+        return map;
     }
 }

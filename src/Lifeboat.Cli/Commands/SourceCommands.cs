@@ -13,6 +13,7 @@ internal static class SourceCommands
     {
         var source = new Command("source", "Configure what Lifeboat protects");
         source.Subcommands.Add(AddFiles(app));
+        source.Subcommands.Add(ClusterCommands.AddCluster(app));
         source.Subcommands.Add(List(app));
         source.Subcommands.Add(Remove(app));
         yield return source;
@@ -68,7 +69,7 @@ internal static class SourceCommands
                 {
                     ["name"] = s.Key,
                     ["kind"] = s.Value.Kind,
-                    ["path"] = s.Value.Path,
+                    ["path"] = s.Value.Path ?? s.Value.PgData,
                     ["include"] = new JsonArray(s.Value.Include.Select(i => (JsonNode?)i).ToArray()),
                     ["exclude"] = new JsonArray(s.Value.Exclude.Select(i => (JsonNode?)i).ToArray()),
                 }).ToArray()));
@@ -115,6 +116,6 @@ internal static class SourceCommands
     private static string Describe(SourceOptions source)
     {
         var filters = (source.Include.Count > 0 ? " include " + string.Join(' ', source.Include) : "") + (source.Exclude.Count > 0 ? " exclude " + string.Join(' ', source.Exclude) : "");
-        return (source.Path ?? "") + filters;
+        return source.Kind == SourceKinds.Cluster ? $"{source.PgData} (system id {source.SystemIdentifier})" : (source.Path ?? "") + filters;
     }
 }

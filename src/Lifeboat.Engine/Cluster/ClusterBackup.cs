@@ -87,27 +87,39 @@ public sealed partial class ClusterBackup
             var validator = info.DataChecksums ? new PageValidator(control.BlockSize, start.Value, (uint)control.SegmentBlocks) : null;
 
             // Readers take files in tree order; entries enter the tree in the same order as their chunks complete.
-            var work = Channel.CreateUnbounded<(ClusterEntry Entry, ChunkList List)>(new UnboundedChannelOptions { SingleWriter = true });
+            using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var work = Channel.CreateUnbounded<(ClusterEntry Entry, ChunkList List, TaskCompletionSource<ChunkId[]> Done)>(new UnboundedChannelOptions { SingleWriter = true });
             var readerCount = Math.Max(1, request.Writer.Workers);
-            var readers = Enumerable.Range(0, readerCount).Select(_ => Task.Run(async () =>
+            var readers = Enumerable.Range(0, readerCount).Select(reader => Task.Run(async () =>
             {
-                await foreach (var (entry, list) in work.Reader.ReadAllAsync(cancellationToken))
+                try
                 {
-                    var read = await ReadFileAsync(session.Writer, entry, list, entry.IsRelation ? validator : null, checksumErrors, cancellationToken);
-                    var total = Interlocked.Add(ref bytesRead, read);
-                    progress?.Report(new BackupProgress(session.Files, session.Bytes, total, session.Writer.NewBytes, session.Writer.StoredBytes));
+                    await foreach (var (entry, list, done) in work.Reader.ReadAllAsync(failure.Token))
+                    {
+                        var read = await ReadFileAsync(session.Writer, entry, list, entry.IsRelation ? validator : null, checksumErrors, failure.Token);
+                        _ = list.CompleteAsync().ContinueWith(t => done.TrySetFromTask(t), TaskScheduler.Default);
+                        var total = Interlocked.Add(ref bytesRead, read);
+                        progress?.Report(new BackupProgress(session.Files, session.Bytes, total, session.Writer.NewBytes, session.Writer.StoredBytes));
+                    }
                 }
-            }, cancellationToken)).ToList();
+                catch
+                {
+                    // Stop everyone: the entry loop may be waiting for a file this reader will never finish.
+                    await failure.CancelAsync();
+                    throw;
+                }
+            }, CancellationToken.None)).ToList();
 
-            using (var parentReader = parent is null ? null : new ChunkReader(_repo, session.Index))
+            try
             {
-                await using var parentTree = parent is null ? null : new ParentTree(TreeReader.ReadAsync(parentReader!, parent, cancellationToken));
+                using var parentReader = parent is null ? null : new ChunkReader(_repo, session.Index);
+                await using var parentTree = parent is null ? null : new ParentTree(TreeReader.ReadAsync(parentReader!, parent, failure.Token));
                 foreach (var entry in entries)
                 {
                     var tree = ToTreeEntry(entry);
                     if (entry.Kind != ClusterEntryKind.File)
                     {
-                        await session.AddAsync(tree, null, cancellationToken);
+                        await session.AddAsync(tree, null, failure.Token);
                         continue;
                     }
 
@@ -116,14 +128,18 @@ public sealed partial class ClusterBackup
                     {
                         tree.Chunks = previous.Chunks;
                         unchanged++;
-                        await session.AddAsync(tree, null, cancellationToken);
+                        await session.AddAsync(tree, null, failure.Token);
                         continue;
                     }
 
-                    var list = session.Writer.BeginList();
-                    work.Writer.TryWrite((entry, list));
-                    await session.AddAsync(tree, list.CompleteAsync(), cancellationToken);
+                    var done = new TaskCompletionSource<ChunkId[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    work.Writer.TryWrite((entry, session.Writer.BeginList(), done));
+                    await session.AddAsync(tree, done.Task, failure.Token);
                 }
+            }
+            catch (OperationCanceledException) when (failure.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // A reader failed; its exception is reported below.
             }
 
             work.Writer.TryComplete();

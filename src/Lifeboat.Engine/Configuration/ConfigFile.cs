@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lifeboat.Core;
+using Lifeboat.Platform;
 using Microsoft.Extensions.Configuration;
 
 namespace Lifeboat.Engine.Configuration;
@@ -141,6 +142,12 @@ public sealed class ConfigFile
             writer.Flush();
             stream.WriteByte((byte)'\n');
             stream.Flush(flushToDisk: true);
+        }
+
+        // Keep the owner of an existing file (root editing /etc/lifeboat/lifeboat.json for the postgres user).
+        if (Unix.IsRoot && Unix.Lstat(Path) is { } previous)
+        {
+            Unix.Lchown(temp, previous.Uid, previous.Gid);
         }
 
         File.Move(temp, Path, overwrite: true);

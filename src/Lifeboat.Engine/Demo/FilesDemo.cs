@@ -97,7 +97,7 @@ public static class FilesDemo
             await Step(print, "7. restore the latest backup into a new directory", async () =>
             {
                 var outcome = await RestoreService.RunAsync(context, new RestoreRequest { SourceName = "uploads", Destination = restored }, null, cancellationToken);
-                return $"{outcome.Result.Files} files, {ByteSize.Format(outcome.Result.Bytes)} → {restored}";
+                return $"{outcome.Files!.Files} files, {ByteSize.Format(outcome.Files!.Bytes)} → {restored}";
             });
 
             var identical = false;

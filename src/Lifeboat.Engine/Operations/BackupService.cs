@@ -1,5 +1,6 @@
 using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
+using Lifeboat.Engine.Cluster;
 using Lifeboat.Engine.Files;
 
 namespace Lifeboat.Engine.Operations;
@@ -11,9 +12,14 @@ public static class BackupService
     {
         var source = context.GetSource(sourceName);
         // Check the source before the repository is touched: bad input writes nothing.
-        if (source.Kind == SourceKinds.Files)
+        switch (source.Kind)
         {
-            FilesBackup.CheckSourcePath(sourceName, source);
+            case SourceKinds.Files:
+                FilesBackup.CheckSourcePath(sourceName, source);
+                break;
+            case SourceKinds.Cluster:
+                ClusterBackup.CheckSource(sourceName, source);
+                break;
         }
 
         await using var repository = await context.OpenRepositoryAsync(cancellationToken);
@@ -21,6 +27,7 @@ public static class BackupService
         return source.Kind switch
         {
             SourceKinds.Files => await new FilesBackup(repository, sourceName, source).RunAsync(request, progress, cancellationToken),
+            SourceKinds.Cluster => await new ClusterBackup(repository, sourceName, source, context.LoggerFactory.CreateLogger("Lifeboat.Cluster")).RunAsync(request, progress, cancellationToken),
             _ => throw new LifeboatException(ErrorCode.Config, $"source '{sourceName}' has kind '{source.Kind}', which this build cannot back up"),
         };
     }

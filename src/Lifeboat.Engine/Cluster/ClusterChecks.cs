@@ -1,0 +1,267 @@
+using System.Text.RegularExpressions;
+using Lifeboat.Core;
+using Lifeboat.Engine.Configuration;
+using Lifeboat.Engine.Operations;
+using Lifeboat.Platform;
+using Lifeboat.Postgres.Control;
+using Lifeboat.Postgres.Server;
+using Lifeboat.Targets;
+using Lifeboat.Targets.Local;
+
+namespace Lifeboat.Engine.Cluster;
+
+public enum CheckStatus
+{
+    Ok,
+    Warning,
+    Failed,
+}
+
+/// <summary>One finding of `lifeboat check`: what was checked, the verdict, the details and how to fix it.</summary>
+public sealed record CheckResult(string Source, string Name, CheckStatus Status, string Detail, string? Fix = null);
+
+/// <summary>
+/// `lifeboat check`: finds every problem that would make a backup fail or be unrestorable, and says how to fix it.
+/// Checks keep going after a failure so that one run reports everything.
+/// </summary>
+public static partial class ClusterChecks
+{
+    /// <summary>Extra WAL space to keep free beyond the estimated backup size, as a share of it.</summary>
+    public const double WalMargin = 0.25;
+
+    public static async Task<List<CheckResult>> RunAsync(EngineContext context, string? onlySource, CancellationToken cancellationToken)
+    {
+        var results = new List<CheckResult>();
+        Lifeboat.Repository.Repository? repository = null;
+        try
+        {
+            try
+            {
+                repository = await context.OpenRepositoryAsync(cancellationToken);
+                results.Add(new CheckResult("", "repository", CheckStatus.Ok, $"{repository.DisplayName} opens ({repository.Config.Encryption})"));
+            }
+            catch (LifeboatException ex)
+            {
+                results.Add(new CheckResult("", "repository", CheckStatus.Failed, ex.Message, ex.Hint));
+            }
+
+            var sources = context.Options.Sources.Where(s => onlySource is null || s.Key == onlySource).ToList();
+            if (onlySource is not null && sources.Count == 0)
+            {
+                context.GetSource(onlySource);
+            }
+
+            foreach (var (name, source) in sources.OrderBy(s => s.Key, StringComparer.Ordinal))
+            {
+                if (source.Kind == SourceKinds.Cluster)
+                {
+                    await CheckClusterAsync(context, repository, name, source, results, cancellationToken);
+                }
+                else
+                {
+                    results.Add(Files.FilesBackupChecks.Check(name, source));
+                }
+            }
+        }
+        finally
+        {
+            if (repository is not null)
+            {
+                await repository.DisposeAsync();
+            }
+        }
+
+        return results;
+    }
+
+    private static async Task CheckClusterAsync(EngineContext context, Lifeboat.Repository.Repository? repository, string name, SourceOptions source, List<CheckResult> results, CancellationToken cancellationToken)
+    {
+        void Add(string check, CheckStatus status, string detail, string? fix = null) => results.Add(new CheckResult(name, check, status, detail, fix));
+
+        PgControl? control = null;
+        try
+        {
+            control = PgControl.Read(source.PgData!);
+            Add("pgdata", CheckStatus.Ok, $"{source.PgData} is readable (cluster {control.SystemIdentifier}, {control.StateText})");
+            if (control.SystemIdentifier != source.SystemIdValue())
+            {
+                Add("system identifier", CheckStatus.Failed, $"{source.PgData} holds the cluster {control.SystemIdentifier}, but the source was added for {source.SystemIdentifier}", "if the cluster was re-created, add it as a new source");
+            }
+
+            var unreadable = FirstUnreadable(source.PgData!);
+            if (unreadable is not null)
+            {
+                Add("pgdata permissions", CheckStatus.Failed, $"{unreadable} cannot be read by this user", "run lifeboat as the PostgreSQL OS user (usually postgres) or as root");
+            }
+        }
+        catch (LifeboatException ex)
+        {
+            Add("pgdata", CheckStatus.Failed, ex.Message, ex.Hint);
+        }
+
+        ServerInfo? info = null;
+        PgServer? server = null;
+        try
+        {
+            server = await PgServer.ConnectAsync(source.Connection!, cancellationToken);
+            info = await server.GetInfoAsync(cancellationToken);
+            Add("connection", CheckStatus.Ok, $"connected to {server.Display}: PostgreSQL {info.Version}");
+        }
+        catch (LifeboatException ex)
+        {
+            Add("connection", CheckStatus.Failed, ex.Message, ex.Hint);
+        }
+
+        await using (server)
+        {
+            if (info is not null && server is not null)
+            {
+                if (info.Major is < 13 or > 17)
+                {
+                    Add("server version", CheckStatus.Failed, $"PostgreSQL {info.Version} is not supported", "Lifeboat supports PostgreSQL 13 to 17");
+                }
+                else
+                {
+                    Add("server version", CheckStatus.Ok, $"PostgreSQL {info.Major} is supported" + (info.Major == 15 ? " (tested)" : ""));
+                }
+
+                if (control is not null && !SamePath(info.DataDirectory, source.PgData!))
+                {
+                    Add("data directory", CheckStatus.Failed, $"the server's data_directory is {info.DataDirectory}, but the source's PgData is {source.PgData}", "the connection and PgData must name the same cluster");
+                }
+
+                if (info.InRecovery)
+                {
+                    Add("primary", CheckStatus.Failed, "the server is a standby (in recovery)", "point the source at the primary");
+                }
+
+                Add("wal_level", info.WalLevel == "minimal" ? CheckStatus.Failed : CheckStatus.Ok, $"wal_level = {info.WalLevel}", info.WalLevel == "minimal" ? $"run `lifeboat archiving setup --source {name} --apply`, then restart PostgreSQL" : null);
+                Add("archive_mode", info.ArchiveMode == "off" ? CheckStatus.Failed : CheckStatus.Ok, $"archive_mode = {info.ArchiveMode}", info.ArchiveMode == "off" ? $"run `lifeboat archiving setup --source {name} --apply`, then restart PostgreSQL" : null);
+                CheckArchiveCommand(context, name, info.ArchiveCommand, Add);
+                if (info.ArchiveTimeoutSeconds == 0 || info.ArchiveTimeoutSeconds > 300)
+                {
+                    Add("archive_timeout", CheckStatus.Warning, $"archive_timeout = {info.ArchiveTimeoutSeconds}s: an idle server may not archive its last changes for {(info.ArchiveTimeoutSeconds == 0 ? "an unbounded time" : info.ArchiveTimeoutSeconds + " s")} (the RPO)", $"`lifeboat archiving setup --source {name} --apply` sets 60s");
+                }
+                else
+                {
+                    Add("archive_timeout", CheckStatus.Ok, $"archive_timeout = {info.ArchiveTimeoutSeconds}s bounds the RPO of an idle server");
+                }
+
+                var stats = await server.GetArchiverStatsAsync(cancellationToken);
+                if (stats.FailedCount > 0 && (stats.LastArchivedTime is null || stats.LastFailedTime > stats.LastArchivedTime))
+                {
+                    Add("archiving", CheckStatus.Failed, $"archiving is failing: {stats.FailedCount} failure(s), the last for {stats.LastFailedWal} at {stats.LastFailedTime:u}", "look for 'archive command failed' in the PostgreSQL log; `lifeboat wal-push` prints the reason");
+                }
+                else if (stats.FailedCount > 0)
+                {
+                    Add("archiving", CheckStatus.Warning, $"archiving recovered after {stats.FailedCount} failure(s) (the last for {stats.LastFailedWal} at {stats.LastFailedTime:u}); last archived {stats.LastArchivedWal} at {stats.LastArchivedTime:u}");
+                }
+                else
+                {
+                    Add("archiving", CheckStatus.Ok, stats.LastArchivedWal is null ? "no failures (nothing archived yet)" : $"last archived {stats.LastArchivedWal} at {stats.LastArchivedTime:u}, no failures");
+                }
+
+                Add("data checksums", info.DataChecksums ? CheckStatus.Ok : CheckStatus.Warning, info.DataChecksums ? "data checksums are on: damaged pages are detected while backing up" : "data checksums are off: damaged pages cannot be detected", info.DataChecksums ? null : "enable them with pg_checksums --enable while the cluster is stopped");
+
+                if (repository is not null)
+                {
+                    await CheckSpaceAsync(repository, server, name, Add, cancellationToken);
+                }
+            }
+        }
+    }
+
+    private static void CheckArchiveCommand(EngineContext context, string name, string command, Action<string, CheckStatus, string, string?> add)
+    {
+        if (!command.Contains("wal-push", StringComparison.Ordinal) || !command.Contains("lifeboat", StringComparison.Ordinal))
+        {
+            add("archive_command", CheckStatus.Failed, $"archive_command does not call lifeboat wal-push: '{command}'", $"run `lifeboat archiving setup --source {name} --apply`");
+            return;
+        }
+
+        var m = ConfigArgument().Match(command);
+        var configured = m.Success ? m.Groups["path"].Value.Trim('\'', '"') : null;
+        if (configured is null || !SamePath(configured, context.ConfigFile.Path))
+        {
+            add("archive_command", CheckStatus.Failed, $"archive_command uses {(configured is null ? "no --config" : "the configuration " + configured)}, not {context.ConfigFile.Path}", $"run `lifeboat archiving setup --source {name} --apply` with this configuration");
+            return;
+        }
+
+        var sourceMatch = SourceArgument().Match(command);
+        if (sourceMatch.Success && sourceMatch.Groups["name"].Value != name)
+        {
+            add("archive_command", CheckStatus.Failed, $"archive_command archives into source '{sourceMatch.Groups["name"].Value}', not '{name}'", $"run `lifeboat archiving setup --source {name} --apply`");
+            return;
+        }
+
+        add("archive_command", CheckStatus.Ok, "archive_command calls lifeboat wal-push with this configuration", null);
+    }
+
+    /// <summary>Free space on a local repository against the estimated size of the next backup plus a WAL margin.</summary>
+    private static async Task CheckSpaceAsync(Lifeboat.Repository.Repository repository, PgServer server, string name, Action<string, CheckStatus, string, string?> add, CancellationToken cancellationToken)
+    {
+        if (repository.Target.Innermost() is not LocalTarget local)
+        {
+            return;
+        }
+
+        var databaseBytes = await server.ScalarAsync<long>("select sum(pg_database_size(oid))::int8 from pg_database", cancellationToken);
+        var estimate = await EstimateAsync(repository, name, databaseBytes, cancellationToken);
+        var needed = (long)(estimate * (1 + WalMargin));
+        var free = new DriveInfo(local.Root).AvailableFreeSpace;
+        add("repository space", free >= needed ? CheckStatus.Ok : CheckStatus.Failed,
+            $"{ByteSize.Format(free)} free on the repository's file system; the next backup needs about {ByteSize.Format(estimate)} plus a WAL margin ({ByteSize.Format(needed)} in all)",
+            free >= needed ? null : "free space or move the repository before the next backup");
+    }
+
+    /// <summary>
+    /// The estimated bytes a backup will add: the compressed size of the last backup of the source (an upper bound for an
+    /// incremental), or, for the first backup, the database size at a conservative 2:1 compression.
+    /// </summary>
+    public static async Task<long> EstimateAsync(Lifeboat.Repository.Repository repository, string name, long databaseBytes, CancellationToken cancellationToken)
+    {
+        var (manifests, _) = await repository.LoadAllManifestsAsync(cancellationToken);
+        var previous = manifests.Where(m => m.Source == name && m.Type == "full").OrderBy(m => m.Id, StringComparer.Ordinal).LastOrDefault();
+        return previous is not null && previous.Stats.NewBytes > 0
+            ? Math.Max(previous.Stats.StoredBytes, databaseBytes / 20)
+            : databaseBytes / 2;
+    }
+
+    private static string? FirstUnreadable(string pgdata)
+    {
+        foreach (var dir in new[] { pgdata, Path.Combine(pgdata, "base"), Path.Combine(pgdata, "global") })
+        {
+            try
+            {
+                _ = Directory.EnumerateFileSystemEntries(dir).FirstOrDefault();
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return dir;
+            }
+            catch (DirectoryNotFoundException)
+            {
+                return dir;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool SamePath(string a, string b)
+    {
+        static string Real(string p)
+        {
+            var full = Path.GetFullPath(p).TrimEnd('/');
+            return Unix.Lstat(full) is { Kind: FileKind.Symlink } ? new FileInfo(full).ResolveLinkTarget(true)?.FullName ?? full : full;
+        }
+
+        return string.Equals(Real(a), Real(b), StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"--config\s+(?<path>'[^']*'|""[^""]*""|\S+)", RegexOptions.CultureInvariant)]
+    private static partial Regex ConfigArgument();
+
+    [GeneratedRegex(@"--source\s+(?<name>\S+)", RegexOptions.CultureInvariant)]
+    private static partial Regex SourceArgument();
+}

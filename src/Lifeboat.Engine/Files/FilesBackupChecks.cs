@@ -1,0 +1,22 @@
+using Lifeboat.Core;
+using Lifeboat.Engine.Cluster;
+using Lifeboat.Engine.Configuration;
+
+namespace Lifeboat.Engine.Files;
+
+/// <summary>`lifeboat check` for a files source: its path exists and can be read.</summary>
+public static class FilesBackupChecks
+{
+    public static CheckResult Check(string name, SourceOptions source)
+    {
+        try
+        {
+            var root = FilesBackup.CheckSourcePath(name, source);
+            return new CheckResult(name, "path", CheckStatus.Ok, $"{root} is a readable directory");
+        }
+        catch (LifeboatException ex)
+        {
+            return new CheckResult(name, "path", CheckStatus.Failed, ex.Message, ex.Hint);
+        }
+    }
+}
