@@ -27,7 +27,7 @@ public sealed class FilesBackupTests
         Assert.Equal("full", outcome.Manifest.Type);
         var restored = f.Dir.Combine("restored");
         var result = await RestoreAsync(f, restored);
-        Assert.Equal(outcome.Manifest.Stats.Files, result.Result.Files);
+        Assert.Equal(outcome.Manifest.Stats.Files, result.Files!.Files);
         Assert.Empty(TreeComparer.Compare(f.Source, restored, compareOwners: Peers.IsRoot));
     }
 
@@ -118,7 +118,7 @@ public sealed class FilesBackupTests
         await BackupAsync(f);
         var restored = f.Dir.Combine("r");
         var result = await RestoreAsync(f, restored, paths: ["d1/**"]);
-        Assert.True(result.Result.Files > 0);
+        Assert.True(result.Files!.Files > 0);
         Assert.All(Directory.EnumerateFiles(restored, "*", SearchOption.AllDirectories), p => Assert.StartsWith("d1/", Path.GetRelativePath(restored, p), StringComparison.Ordinal));
     }
 
