@@ -52,6 +52,10 @@ public sealed record ClusterBackupInfo
     [JsonPropertyName("stopTime")]
     public DateTimeOffset StopTime { get; init; }
 
+    /// <summary>The next transaction id (with epoch) when the backup stopped: transactions from it on commit after the backup is consistent.</summary>
+    [JsonPropertyName("stopNextXid")]
+    public long StopNextXid { get; init; }
+
     [JsonPropertyName("backupLabel")]
     public required string BackupLabel { get; init; }
 

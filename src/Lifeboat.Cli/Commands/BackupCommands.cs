@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using Lifeboat.Cli.Output;
 using Lifeboat.Core;
 using Lifeboat.Engine.Operations;
+using Lifeboat.Postgres;
+using Lifeboat.Postgres.Wal;
 using Lifeboat.Repository.Format;
 
 namespace Lifeboat.Cli.Commands;
@@ -77,12 +79,14 @@ internal static class BackupCommands
                 output.Warn($"backup {id}: {error}");
             }
 
+            var windows = await WindowsAsync(repository, shown, ct);
             if (output.Json)
             {
                 output.WriteJson(new JsonObject
                 {
                     ["repository"] = repository.DisplayName,
                     ["backups"] = new JsonArray(shown.Select(m => (JsonNode)Describe(m)).ToArray()),
+                    ["recoverable"] = new JsonArray(windows.Select(w => (JsonNode)new JsonObject { ["source"] = w.Source, ["timelines"] = RestoreCommands.Window(w.Timelines) }).ToArray()),
                     ["damaged"] = new JsonArray(damaged.Select(d => (JsonNode)new JsonObject { ["id"] = d.Id, ["error"] = d.Error }).ToArray()),
                 });
                 return damaged.Count > 0 ? ErrorCode.Damage.ToExitCode() : 0;
@@ -98,6 +102,13 @@ internal static class BackupCommands
                 ["ID", "SOURCE", "KIND", "TYPE", "STARTED", "DURATION", "SIZE", "STORED"],
                 shown.Select(m => new[] { m.Id, m.Source, m.Kind, m.Type, CliOutput.Time(m.Started), CliOutput.Duration(m.Finished - m.Started), CliOutput.Size(m.Stats.Bytes), CliOutput.Size(m.Stats.StoredBytes) }));
             output.Line($"{shown.Count} backup(s), {CliOutput.Size(shown.Sum(m => m.Stats.Bytes))} in all, {CliOutput.Size(shown.Sum(m => m.Stats.StoredBytes))} stored");
+            foreach (var w in windows)
+            {
+                foreach (var t in w.Timelines)
+                {
+                    output.Line($"recoverable: '{w.Source}' timeline {t.Timeline}: {CliOutput.Time(t.Earliest)} .. {(t.Latest is { } l ? CliOutput.Time(l) : "incomplete (WAL missing)")}");
+                }
+            }
             return damaged.Count > 0 ? ErrorCode.Damage.ToExitCode() : 0;
         }));
         return command;
@@ -138,9 +149,44 @@ internal static class BackupCommands
                 output.Line($"tag        {k}: {v}");
             }
 
+            if (ClusterBackupInfo.FromDetails(m.Details) is { } c)
+            {
+                output.Line($"cluster    {c.SystemIdentifier}, PostgreSQL {c.ServerVersionText}, data checksums {(c.DataChecksums ? "on" : "off")}");
+                output.Line($"wal        timeline {c.Timeline}, LSN {c.StartLsn} ({c.StartWal}) .. {c.StopLsn} ({c.StopWal})");
+                output.Line($"consistent from {CliOutput.Time(c.StopTime)} (the earliest point this backup restores to)");
+                foreach (var ts in c.Tablespaces)
+                {
+                    output.Line($"tablespace {ts.Oid} {ts.Name} at {ts.Location}");
+                }
+
+                foreach (var error in c.PageChecksumErrors)
+                {
+                    output.Line($"DAMAGED PAGE {error}");
+                }
+            }
+
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The recoverable window of every cluster source among the backups.</summary>
+    private static async Task<List<(string Source, List<TimelineWindow> Timelines)>> WindowsAsync(Repository.Repository repository, List<Manifest> manifests, CancellationToken cancellationToken)
+    {
+        var result = new List<(string, List<TimelineWindow>)>();
+        var clusters = manifests
+            .Select(m => (Manifest: m, Info: ClusterBackupInfo.FromDetails(m.Details)))
+            .Where(x => x.Info is not null)
+            .GroupBy(x => (x.Manifest.Source, x.Info!.SystemId));
+        foreach (var group in clusters)
+        {
+            var backups = group.Select(x => new PhysicalBackup(x.Manifest, x.Info!)).OrderBy(b => b.Info.StopTime).ToList();
+            var archive = new WalArchive(repository, group.Key.Source, group.Key.SystemId, backups[^1].Info.WalSegmentSize);
+            var spans = await RecoveryWindow.ComputeAsync(archive, backups, cancellationToken);
+            result.Add((group.Key.Source, RecoveryWindow.ByTimeline(spans)));
+        }
+
+        return result;
     }
 
     internal static JsonObject Describe(Manifest m) => new()

@@ -80,23 +80,26 @@ public sealed partial class ClusterBackup
         long bytesRead = 0;
         long unchanged = 0;
         BackupStop stop;
+        List<Tablespace> tablespaces = [];
         try
         {
-            var tablespaces = await server.GetTablespacesAsync(cancellationToken);
+            tablespaces = await server.GetTablespacesAsync(cancellationToken);
             var entries = ClusterLayout.Walk(_source.PgData!, tablespaces, problems);
             var validator = info.DataChecksums ? new PageValidator(control.BlockSize, start.Value, (uint)control.SegmentBlocks) : null;
 
             // Readers take files in tree order; entries enter the tree in the same order as their chunks complete.
             using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var work = Channel.CreateUnbounded<(ClusterEntry Entry, ChunkList List, TaskCompletionSource<ChunkId[]> Done)>(new UnboundedChannelOptions { SingleWriter = true });
+            var work = Channel.CreateUnbounded<(ClusterEntry Entry, TreeEntry Tree, ChunkList List, TaskCompletionSource<ChunkId[]> Done)>(new UnboundedChannelOptions { SingleWriter = true });
             var readerCount = Math.Max(1, request.Writer.Workers);
             var readers = Enumerable.Range(0, readerCount).Select(reader => Task.Run(async () =>
             {
                 try
                 {
-                    await foreach (var (entry, list, done) in work.Reader.ReadAllAsync(failure.Token))
+                    await foreach (var (entry, tree, list, done) in work.Reader.ReadAllAsync(failure.Token))
                     {
                         var read = await ReadFileAsync(session.Writer, entry, list, entry.IsRelation ? validator : null, checksumErrors, failure.Token);
+                        // The file may have grown or shrunk since it was listed (the server is running): record what was read.
+                        tree.Size = read;
                         _ = list.CompleteAsync().ContinueWith(t => done.TrySetFromTask(t), TaskScheduler.Default);
                         var total = Interlocked.Add(ref bytesRead, read);
                         progress?.Report(new BackupProgress(session.Files, session.Bytes, total, session.Writer.NewBytes, session.Writer.StoredBytes));
@@ -133,7 +136,7 @@ public sealed partial class ClusterBackup
                     }
 
                     var done = new TaskCompletionSource<ChunkId[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-                    work.Writer.TryWrite((entry, session.Writer.BeginList(), done));
+                    work.Writer.TryWrite((entry, tree, session.Writer.BeginList(), done));
                     await session.AddAsync(tree, done.Task, failure.Token);
                 }
             }
@@ -152,6 +155,7 @@ public sealed partial class ClusterBackup
         }
 
         var stopTime = _repo.Time.GetUtcNow();
+        var stopNextXid = await server.NextXidAsync(cancellationToken);
         var startWal = WalFileName.SegmentOf(timeline, start, info.WalSegmentSize);
         var stopWal = WalFileName.SegmentOf(timeline, new Lsn(stop.StopLsn.Value - 1), info.WalSegmentSize);
         await WaitForWalAsync(server, archive, timeline, start, stop.StopLsn, info.WalSegmentSize, cancellationToken);
@@ -173,9 +177,11 @@ public sealed partial class ClusterBackup
             StopWal = stopWal,
             StartTime = startTime,
             StopTime = stopTime,
+            StopNextXid = stopNextXid,
             BackupLabel = stop.BackupLabel,
             TablespaceMap = stop.TablespaceMap,
             PgData = _source.PgData!,
+            Tablespaces = tablespaces.Select(t => new TablespaceInfo(t.Oid, t.Name, t.Location)).ToList(),
             PageChecksumErrors = errors,
         };
         var manifest = await session.CommitAsync(

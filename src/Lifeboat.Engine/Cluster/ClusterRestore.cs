@@ -229,6 +229,19 @@ public sealed class ClusterRestore
             chosen = backups.LastOrDefault(b => b.Info.Stop <= lsn)
                 ?? throw OutsideWindow($"the target LSN {lsn} is before the earliest recoverable point (LSN {backups[0].Info.Stop}, the end of backup {backups[0].Manifest.Id})", window);
         }
+        else if (target.Kind == RecoveryTargetKind.Xid)
+        {
+            // The transaction must commit after the backup is consistent: take the latest backup that stopped before
+            // the transaction id was assigned.
+            var xid = long.Parse(target.Value!, CultureInfo.InvariantCulture);
+            chosen = backups.LastOrDefault(b => b.Info.StopNextXid > 0 && b.Info.StopNextXid <= xid) ?? backups[0];
+        }
+        else if (target.Kind == RecoveryTargetKind.Name)
+        {
+            // Where a restore point lies is only known by reading the WAL: replay from the earliest backup, which reaches
+            // every restore point created after it (pass --backup to start from a later one).
+            chosen = backups[0];
+        }
         else
         {
             chosen = backups[^1];

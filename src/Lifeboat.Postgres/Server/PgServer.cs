@@ -194,6 +194,10 @@ public sealed class PgServer : IAsyncDisposable
         return new BackupStop(Lsn.Parse(r.GetString(0)), r.GetString(1), string.IsNullOrWhiteSpace(map) ? null : map);
     }
 
+    /// <summary>The next transaction id to be assigned (64-bit, with epoch).</summary>
+    public async Task<long> NextXidAsync(CancellationToken cancellationToken)
+        => long.Parse(await ScalarAsync<string>("select pg_snapshot_xmax(pg_current_snapshot())::text", cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Asks the server to finish the current WAL segment now, so that it is archived.</summary>
     public Task<string> SwitchWalAsync(CancellationToken cancellationToken) => ScalarAsync<string>("select pg_walfile_name(pg_switch_wal())", cancellationToken);
 
