@@ -8,7 +8,7 @@ using Lifeboat.Targets;
 
 namespace Lifeboat.Repository.Locks;
 
-/// <summary>A lock object (repository format, section 11).</summary>
+/// <summary>A lock object (repository format, section 13).</summary>
 public sealed record LockInfo
 {
     [JsonPropertyName("id")]

@@ -10,7 +10,7 @@ namespace Lifeboat.Repository.Maintenance;
 
 public sealed record PruneOptions
 {
-    /// <summary>Repack a pack when more than this share of its bytes is unused (repository format, section 13).</summary>
+    /// <summary>Repack a pack when more than this share of its bytes is unused (repository format, section 15).</summary>
     public double RepackThreshold { get; init; } = 0.2;
 
     public bool DryRun { get; init; }
@@ -47,7 +47,7 @@ public sealed record PruneReport
 }
 
 /// <summary>
-/// Removes what no backup needs (repository format, section 13). The caller holds an exclusive lock.
+/// Removes what no backup needs (repository format, section 15). The caller holds an exclusive lock.
 /// Refuses to delete anything while an index object or a manifest is damaged: then the set of needed chunks is unknown.
 /// </summary>
 public sealed class Pruner

@@ -46,7 +46,7 @@ public sealed record VerifyReport
     public IReadOnlyList<string> AffectedBackups => Damage.SelectMany(d => d.AffectedBackups).Distinct().Order(StringComparer.Ordinal).ToList();
 }
 
-/// <summary>Checks a repository (repository format, section 14).</summary>
+/// <summary>Checks a repository (repository format, section 16).</summary>
 public sealed class Verifier
 {
     private readonly Repository _repo;

@@ -23,7 +23,7 @@ public sealed record WriterOptions
     /// <summary>Where packs are staged before they are saved; default: the target's spool directory or the system temp directory.</summary>
     public string? SpoolDirectory { get; init; }
 
-    /// <summary>An index object is written after this many packs (repository format, section 12).</summary>
+    /// <summary>An index object is written after this many packs (repository format, section 14).</summary>
     public int PacksPerIndexObject { get; init; } = 64;
 }
 
