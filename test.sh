@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/prerequisites.sh
 ensure_dotnet
-ensure_apt libzstd1 zstd
+ensure_apt libzstd1 zstd time
 
 echo "building (Release)..." >&2
 dotnet build Lifeboat.slnx -c Release -v quiet -nologo -clp:ErrorsOnly
