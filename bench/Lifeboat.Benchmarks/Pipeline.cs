@@ -115,12 +115,13 @@ public static class Pipeline
     /// The <c>pipeline FILE</c> mode: stores the file <paramref name="runs"/> times, each into a fresh repository, and prints
     /// the input MB/s of each run (lines <c>result mbps=… cpu_s=…</c>, read by bench/pipeline-vs-zstd.sh) and the medians.
     /// </summary>
-    public static async Task<int> RunFileAsync(string path, Chunking chunking, int runs, int workers, bool discardPacks, string? parent)
+    public static async Task<int> RunFileAsync(string path, Chunking chunking, int runs, int workers, bool discardPacks, bool fromMemory, string? parent)
     {
         var length = new FileInfo(path).Length;
+        var memory = fromMemory ? await File.ReadAllBytesAsync(path) : null;
         var results = new List<double>();
         var cpus = new List<double>();
-        Console.WriteLine($"pipeline: {path} ({length / 1e6:F1} MB), chunking {chunking}, {workers} workers, target {(discardPacks ? "discarding" : "local")}, {runs} runs");
+        Console.WriteLine($"pipeline: {path} ({length / 1e6:F1} MB), chunking {chunking}, {workers} workers, target {(discardPacks ? "discarding" : "local")}, input {(fromMemory ? "memory" : "file")}, {runs} runs");
         for (var run = 0; run <= runs; run++)
         {
             await using var scratch = await ScratchRepository.CreateAsync(parent, discardPacks, CancellationToken.None);
@@ -130,7 +131,7 @@ public static class Pipeline
             var allocatedBefore = GC.GetTotalAllocatedBytes();
             var watch = Stopwatch.StartNew();
             WriterResult result;
-            await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
+            await using (Stream file = memory is not null ? new MemoryStream(memory, writable: false) : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
             {
                 result = await StoreAsync(scratch.Repository, file, chunking, workers, CancellationToken.None);
             }

@@ -10,7 +10,7 @@ namespace Lifeboat.Benchmarks;
 /// Modes:
 /// <list type="bullet">
 /// <item><c>gen pgbench|realistic FILE MIB</c>: writes a data set (deterministic).</item>
-/// <item><c>pipeline FILE [--chunking cdc|blocks] [--runs N] [--workers N] [--discard-packs] [--dir D]</c>: stores FILE
+/// <item><c>pipeline FILE [--chunking cdc|blocks] [--runs N] [--workers N] [--discard-packs] [--memory] [--dir D]</c>: stores FILE
 /// through RepositoryWriter into a fresh repository N times (plus one warm-up) and prints MB/s and the median.</item>
 /// <item><c>ratios</c>: compression ratios and CPU-time speeds of libzstd and ZstdSharp at level 3 on 128 KiB frames.</item>
 /// <item><c>stages</c>: the CPU cost of every stage of the data path on one thread (thread CPU clock, stages alternating).</item>
@@ -73,6 +73,7 @@ public static class Program
         var runs = 5;
         var workers = 2;
         var discard = false;
+        var memory = false;
         string? dir = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -89,6 +90,9 @@ public static class Program
                     break;
                 case "--discard-packs":
                     discard = true;
+                    break;
+                case "--memory":
+                    memory = true;
                     break;
                 case "--dir":
                     dir = args[++i];
@@ -107,11 +111,11 @@ public static class Program
 
         if (file is null)
         {
-            Console.Error.WriteLine("usage: pipeline FILE [--chunking cdc|blocks] [--runs N] [--workers N] [--discard-packs] [--dir D]");
+            Console.Error.WriteLine("usage: pipeline FILE [--chunking cdc|blocks] [--runs N] [--workers N] [--discard-packs] [--memory] [--dir D]");
             return 2;
         }
 
-        return await Pipeline.RunFileAsync(file, chunking, runs, workers, discard, dir);
+        return await Pipeline.RunFileAsync(file, chunking, runs, workers, discard, memory, dir);
     }
 
     /// <summary>MB/s of every benchmark, then native / managed zstd speed ratios.</summary>
