@@ -42,6 +42,14 @@ public sealed class TimelineHistoryTests
     }
 
     [Fact]
+    public void Fields_may_be_separated_by_any_run_of_spaces_and_tabs_as_PostgreSQL_reads_them()
+    {
+        var content = "1 0/5000098  no recovery target specified\n2 \t 0/7000000\tbefore 2024-01-01 00:00:00+00\n";
+
+        Assert.Equal(Timeline3, TimelineHistory.Parse(3, content));
+    }
+
+    [Fact]
     public void Timelines_may_skip_numbers()
     {
         var history = TimelineHistory.Parse(9, "1\t0/5000098\tx\n4\t0/7000000\ty\n");
@@ -74,7 +82,8 @@ public sealed class TimelineHistoryTests
     [InlineData("1", "1")]
     [InlineData("1\t5000098\tx", "1\t5000098\tx")]
     [InlineData("-1\t0/5000098\tx", "-1\t0/5000098\tx")]
-    [InlineData("  1 0/5000098", "1 0/5000098")]
+    [InlineData("1\t\t", "1\t\t")]
+    [InlineData("10/5000098", "10/5000098")]
     public void A_line_that_is_not_a_timeline_and_a_switch_point_is_a_syntax_error_that_quotes_it(string content, string quoted)
     {
         var ex = Assert.Throws<FormatException>(() => TimelineHistory.Parse(3, content));
