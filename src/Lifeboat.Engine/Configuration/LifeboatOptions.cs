@@ -17,6 +17,8 @@ public sealed class LifeboatOptions
 
     public Dictionary<string, ScheduleOptions> Schedules { get; set; } = new(StringComparer.Ordinal);
 
+    public HealthOptions Health { get; set; } = new();
+
     /// <summary>Checks every setting; throws a <see cref="LifeboatException"/> (exit 2) naming the first bad one.</summary>
     public void Validate(string configPath)
     {
@@ -261,4 +263,29 @@ public sealed class ScheduleOptions
             throw new LifeboatException(ErrorCode.Config, $"schedule '{name}' in {configPath}: Jitter must not be negative and MaxAttempts must be at least 1", "fix the values");
         }
     }
+}
+
+/// <summary>Health thresholds for `lifeboat status` (backup age thresholds are derived from a backup schedule when there is one).</summary>
+public sealed class HealthOptions
+{
+    public TimeSpan BackupAgeWarning { get; set; } = TimeSpan.FromHours(25);
+
+    public TimeSpan BackupAgeCritical { get; set; } = TimeSpan.FromHours(36);
+
+    /// <summary>Runs looked at for the success rate.</summary>
+    public int SuccessRateRuns { get; set; } = 20;
+
+    public double SuccessRateWarning { get; set; } = 0.9;
+
+    public double SuccessRateCritical { get; set; } = 0.8;
+
+    public int ConsecutiveFailuresCritical { get; set; } = 3;
+
+    /// <summary>Share of the repository's file system that must stay free.</summary>
+    public double FreeSpaceWarning { get; set; } = 0.2;
+
+    public double FreeSpaceCritical { get; set; } = 0.1;
+
+    /// <summary>A backup this many times larger or smaller than the trailing median is an anomaly.</summary>
+    public double SizeAnomalyFactor { get; set; } = 3.0;
 }

@@ -8,7 +8,22 @@ namespace Lifeboat.Engine.Operations;
 /// <summary>Runs a backup of a configured source, whatever its kind.</summary>
 public static class BackupService
 {
-    public static async Task<BackupOutcome> RunAsync(EngineContext context, string sourceName, string? type, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    public static Task<BackupOutcome> RunAsync(EngineContext context, string sourceName, string? type, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+        => RunRecorder.RecordAsync(
+            context,
+            type ?? Catalog.JobKinds.Backup,
+            sourceName,
+            null,
+            async () =>
+            {
+                var outcome = await RunCoreAsync(context, sourceName, type, progress, cancellationToken);
+                await RunRecorder.CacheBackupAsync(context, outcome.Manifest, cancellationToken);
+                return outcome;
+            },
+            o => new RunFigures(o.Manifest.Stats.BytesRead, o.Manifest.Stats.StoredBytes, o.Manifest.Id, o.Problems.Count > 0 ? System.Text.Json.JsonSerializer.Serialize(o.Problems) : null),
+            cancellationToken);
+
+    private static async Task<BackupOutcome> RunCoreAsync(EngineContext context, string sourceName, string? type, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         var source = context.GetSource(sourceName);
         // Check the source before the repository is touched: bad input writes nothing.
@@ -23,6 +38,7 @@ public static class BackupService
         }
 
         await using var repository = await context.OpenRepositoryAsync(cancellationToken);
+        await SpaceCheck.EnsureAsync(repository, sourceName, source, cancellationToken);
         var request = new BackupRequest { Type = type, Writer = context.WriterOptions };
         return source.Kind switch
         {
