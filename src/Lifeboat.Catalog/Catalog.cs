@@ -113,7 +113,7 @@ public sealed class LifeboatCatalog
     public async Task<List<RunRecord>> RunsAsync(string? source, string? kind, int limit, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
-        var sql = "SELECT id, kind, source, target, status, started, finished, bytes_read, bytes_stored, backup_id, error, metadata FROM runs WHERE (@source IS NULL OR source = @source) AND (@kind IS NULL OR kind = @kind) ORDER BY started DESC LIMIT @limit";
+        var sql = "SELECT id, kind, source, target, status, started, finished, bytes_read, bytes_stored, backup_id, error, metadata FROM runs WHERE (CAST(@source AS TEXT) IS NULL OR source = @source) AND (CAST(@kind AS TEXT) IS NULL OR kind = @kind) ORDER BY started DESC LIMIT @limit";
         var result = new List<RunRecord>();
         await using var r = await ReaderAsync(c, sql, cancellationToken, ("source", source), ("kind", kind), ("limit", limit));
         while (await r.ReadAsync(cancellationToken))
@@ -183,7 +183,7 @@ public sealed class LifeboatCatalog
     {
         await using var c = await OpenAsync(cancellationToken);
         var result = new List<BackupRecord>();
-        await using var r = await ReaderAsync(c, "SELECT id, source, kind, type, started, finished, bytes, stored_bytes, files, parent, system_identifier, timeline, start_lsn, stop_lsn, stop_time, damaged FROM backups WHERE (@source IS NULL OR source = @source) ORDER BY id", cancellationToken, ("source", source));
+        await using var r = await ReaderAsync(c, "SELECT id, source, kind, type, started, finished, bytes, stored_bytes, files, parent, system_identifier, timeline, start_lsn, stop_lsn, stop_time, damaged FROM backups WHERE (CAST(@source AS TEXT) IS NULL OR source = @source) ORDER BY id", cancellationToken, ("source", source));
         while (await r.ReadAsync(cancellationToken))
         {
             result.Add(new BackupRecord
@@ -312,13 +312,8 @@ public sealed class LifeboatCatalog
         {
             var p = cmd.CreateParameter();
             p.ParameterName = name;
+            // A NULL parameter stays untyped: the column gives it its type (queries cast where there is no column).
             p.Value = value ?? DBNull.Value;
-            if (value is null)
-            {
-                // PostgreSQL must know the type of a NULL compared with IS NULL.
-                p.DbType = System.Data.DbType.String;
-            }
-
             cmd.Parameters.Add(p);
         }
 

@@ -29,13 +29,8 @@ public sealed class OperationLock : IDisposable
             return null;
         }
 
-        file.SetLength(0);
-        using (var writer = new StreamWriter(file, leaveOpen: true))
-        {
-            writer.Write($"{operation} pid {Environment.ProcessId} on {Environment.MachineName} since {time.GetUtcNow():O}\n");
-        }
-
-        file.Flush();
+        // Who holds it goes into a separate file: the locked one cannot be read by others.
+        File.WriteAllText(path + ".holder", $"{operation} pid {Environment.ProcessId} on {Environment.MachineName} since {time.GetUtcNow():O}\n");
         return new OperationLock(file);
     }
 
@@ -52,8 +47,7 @@ public sealed class OperationLock : IDisposable
         string holder;
         try
         {
-            using var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            holder = new StreamReader(reader).ReadToEnd().Trim();
+            holder = File.ReadAllText(path + ".holder").Trim();
         }
         catch (IOException)
         {

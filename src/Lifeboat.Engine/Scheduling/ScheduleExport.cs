@@ -99,7 +99,7 @@ public static class ScheduleExport
         }
 
         var step = part.Split('/');
-        var baseRange = step[0] == "*" ? "0" : Pad(step[0].Replace("-", "..", StringComparison.Ordinal), width);
+        var baseRange = Pad(step[0] == "*" ? "0" : step[0].Replace("-", "..", StringComparison.Ordinal), width);
         return step.Length == 2 ? $"{baseRange}/{step[1]}" : baseRange;
     }));
 
