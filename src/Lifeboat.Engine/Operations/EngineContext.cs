@@ -48,6 +48,7 @@ public sealed class EngineContext
             TimeProvider = Time,
             Retry = Retry,
             Decorator = TargetDecorator,
+            Environment = Environment,
         });
     }
 
