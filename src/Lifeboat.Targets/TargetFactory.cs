@@ -71,7 +71,7 @@ public static class TargetFactory
         var parsed = TargetUrl.Parse(url);
         return parsed.Scheme switch
         {
-            "s3" => new S3Target(S3Location.Parse(parsed), S3Credentials.FromEnvironment(environment)),
+            "s3" => new S3Target(S3Location.Parse(parsed).WithRegionFrom(environment), S3Credentials.FromEnvironment(environment)),
             "azure" => new AzureBlobTarget(AzureLocation.Parse(parsed), environment),
             _ => new SftpTarget(SftpLocation.Parse(parsed, environment.GetValueOrDefault("HOME")), SftpSecrets.FromEnvironment(environment)),
         };

@@ -228,6 +228,13 @@ public sealed class AzureBlobTarget : ITarget
         catch (RequestFailedException ex) when (ex.Status == 416)
         {
             var size = (await StatAsync(name, cancellationToken))?.Size ?? throw NotFound(name);
+            if (length < 0 && offset == size)
+            {
+                // "Everything from the end" is nothing, as on a local target; no byte range can say so.
+                await consumer(Stream.Null, cancellationToken);
+                return;
+            }
+
             throw UploadChecks.PastTheEnd(Describe(name), size, offset, length);
         }
         catch (Exception ex) when (IsSdkFailure(ex, cancellationToken))
@@ -371,6 +378,12 @@ public sealed class AzureBlobTarget : ITarget
                     TargetErrorKind.AuthenticationFailed,
                     $"{DisplayName}: the account '{account}' refused the credential from {credential} ({request.Status} {code})".Replace(" )", ")", StringComparison.Ordinal),
                     hint: $"check {credential} for this account (an expired SAS, a rotated key, a clock far off)",
+                    inner: ex),
+                // Azure: a firewall rule or a credential the account does not accept at all; Azurite: any failed signature.
+                (403, "AuthorizationFailure") => new TargetException(
+                    TargetErrorKind.AuthenticationFailed,
+                    $"{DisplayName}: the account '{account}' refused the credential from {credential} ({request.Status} {code})",
+                    hint: $"check {credential} for this account, and that the account's network rules let this machine in",
                     inner: ex),
                 (403, _) => new TargetException(
                     TargetErrorKind.AccessDenied,

@@ -99,6 +99,21 @@ public sealed partial record S3Location
         };
     }
 
+    /// <summary>
+    /// For AWS S3 without region= in the URL: AWS_REGION or AWS_DEFAULT_REGION from <paramref name="environment"/> (else the
+    /// SDK looks in the profile).
+    /// </summary>
+    public S3Location WithRegionFrom(IReadOnlyDictionary<string, string?> environment)
+    {
+        if (Region is not null || Endpoint is not null)
+        {
+            return this;
+        }
+
+        var region = environment.GetValueOrDefault("AWS_REGION") is { Length: > 0 } r ? r : environment.GetValueOrDefault("AWS_DEFAULT_REGION");
+        return string.IsNullOrEmpty(region) ? this : this with { Region = region };
+    }
+
     [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", RegexOptions.CultureInvariant)]
     private static partial Regex BucketName();
 

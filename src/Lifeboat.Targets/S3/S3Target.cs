@@ -4,6 +4,7 @@ using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
+using Lifeboat.Core;
 
 namespace Lifeboat.Targets.S3;
 
@@ -75,12 +76,24 @@ public sealed class S3Target : ITarget
 
         // Over TLS the payload is protected already; over plain http (a server on the local network) it is signed.
         _signPayload = location.Endpoint is not null && location.Endpoint.Scheme == Uri.UriSchemeHttp;
-        _client = credentials switch
+        try
         {
-            null => new AmazonS3Client(config),
-            { SessionToken: null } => new AmazonS3Client(new BasicAWSCredentials(credentials.AccessKeyId, credentials.SecretAccessKey), config),
-            _ => new AmazonS3Client(new SessionAWSCredentials(credentials.AccessKeyId, credentials.SecretAccessKey, credentials.SessionToken), config),
-        };
+            _client = credentials switch
+            {
+                null => new AmazonS3Client(config),
+                { SessionToken: null } => new AmazonS3Client(new BasicAWSCredentials(credentials.AccessKeyId, credentials.SecretAccessKey), config),
+                _ => new AmazonS3Client(new SessionAWSCredentials(credentials.AccessKeyId, credentials.SecretAccessKey, credentials.SessionToken), config),
+            };
+        }
+        catch (AmazonClientException ex) when (location.Endpoint is null && location.Region is null)
+        {
+            // AWS S3 needs a region; the SDK found none in AWS_REGION or the profile.
+            throw new LifeboatException(
+                ErrorCode.Config,
+                $"{DisplayName}: no region is known (the URL has no region= and neither AWS_REGION nor the AWS profile names one)",
+                "add &region=REGION to the URL: the bucket's region, e.g. s3://bucket/prefix?region=eu-west-1",
+                ex);
+        }
     }
 
     public string DisplayName { get; }
@@ -302,6 +315,13 @@ public sealed class S3Target : ITarget
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
         {
             var size = (await HeadAsync(key, name, cancellationToken))?.Size ?? throw NotFound(name);
+            if (length < 0 && offset == size)
+            {
+                // "Everything from the end" is nothing, as on a local target; no byte range can say so.
+                await consumer(Stream.Null, cancellationToken);
+                return;
+            }
+
             throw UploadChecks.PastTheEnd(Describe(name), size, offset, length);
         }
         catch (Exception ex) when (IsSdkFailure(ex, cancellationToken))
@@ -529,6 +549,12 @@ public sealed class S3Target : ITarget
                 _ when s3.StatusCode == HttpStatusCode.NotFound => NotFound(name, ex),
                 _ when s3.StatusCode == HttpStatusCode.Unauthorized => new TargetException(
                     TargetErrorKind.AuthenticationFailed, $"{DisplayName}: {server} refused the credentials ({status} {code})".TrimEnd(), hint: "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the AWS profile) used for this target", inner: ex),
+                // A HEAD response has no body, hence no error code: refused credentials and a missing permission look alike.
+                "" or "Forbidden" when s3.StatusCode == HttpStatusCode.Forbidden => new TargetException(
+                    TargetErrorKind.AccessDenied,
+                    $"{what}: {server} answered 403 Forbidden (the credentials were refused, or they lack a permission)",
+                    hint: "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the AWS profile) used for this target, and their permissions on the bucket",
+                    inner: ex),
                 _ when s3.StatusCode == HttpStatusCode.Forbidden => new TargetException(
                     TargetErrorKind.AccessDenied, $"{what}: access denied by {server} ({status} {code})", inner: ex),
                 _ when status >= 500 || status == 429 || status == 0 => Unavailable(what, $"{server} answered {status} {code}".TrimEnd(), ex),

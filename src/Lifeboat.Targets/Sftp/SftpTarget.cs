@@ -36,7 +36,6 @@ public sealed class SftpTarget : ITarget
 
     private readonly SftpLocation _location;
     private readonly SftpSecrets _secrets;
-    private readonly HostKeyCheck _hostKeys;
     private readonly SftpConnectionPool _pool;
     private readonly ConcurrentDictionary<string, bool> _knownDirectories = new(StringComparer.Ordinal);
 
@@ -53,7 +52,6 @@ public sealed class SftpTarget : ITarget
                 "add &key=/path/to/private/key to the URL, or set LIFEBOAT_SFTP_PASSWORD");
         }
 
-        _hostKeys = HostKeyCheck.For(location);
         _pool = new SftpConnectionPool(PoolSize, ConnectAsync);
     }
 
@@ -173,7 +171,7 @@ public sealed class SftpTarget : ITarget
                 }
 
                 var size = attributes.Size;
-                if (offset > size || (length >= 0 && offset + length > size) || (length < 0 && offset >= size && size > 0))
+                if (offset > size || (length >= 0 && offset + length > size))
                 {
                     throw UploadChecks.PastTheEnd(Describe(name), size, offset, length);
                 }
@@ -300,6 +298,8 @@ public sealed class SftpTarget : ITarget
 
     private async Task<SftpClient> ConnectAsync(CancellationToken cancellationToken)
     {
+        // Read for every connection, so that a corrected known_hosts file counts at once.
+        var hostKeys = HostKeyCheck.For(_location);
         var methods = new List<AuthenticationMethod>();
         if (_location.KeyFile is not null)
         {
@@ -312,12 +312,12 @@ public sealed class SftpTarget : ITarget
         }
 
         var info = new ConnectionInfo(_location.Host, _location.Port, _location.User, [.. methods]) { Timeout = TimeSpan.FromSeconds(20) };
-        RestrictHostKeyAlgorithms(info);
+        RestrictHostKeyAlgorithms(info, hostKeys);
         var client = new SftpClient(info) { OperationTimeout = TimeSpan.FromMinutes(2) };
         TargetException? refused = null;
         client.HostKeyReceived += (_, e) =>
         {
-            refused = _hostKeys.Check(HostKey.FromBlob(e.HostKey));
+            refused = hostKeys.Check(HostKey.FromBlob(e.HostKey));
             e.CanTrust = refused is null;
         };
         try
@@ -369,9 +369,9 @@ public sealed class SftpTarget : ITarget
     }
 
     /// <summary>Asks the server for a key of a type known_hosts lists for it, as ssh does, so a server with several keys presents the one on file.</summary>
-    private void RestrictHostKeyAlgorithms(ConnectionInfo info)
+    private static void RestrictHostKeyAlgorithms(ConnectionInfo info, HostKeyCheck hostKeys)
     {
-        var known = _hostKeys.KnownKeyTypes;
+        var known = hostKeys.KnownKeyTypes;
         if (known.Count == 0)
         {
             return;
