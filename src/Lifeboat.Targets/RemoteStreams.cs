@@ -107,6 +107,107 @@ internal sealed class DownloadStream(Stream inner, long expectedLength, string d
 }
 
 /// <summary>
+/// The content of an upload as a remote target reads it. A failure to read it (a local file that vanished, a disk error)
+/// becomes a permanent <see cref="TargetException"/> naming the object, so that it is never mistaken for a failure of the
+/// target; the source's own <see cref="TargetException"/>s (transient ones included) and cancellations pass unchanged.
+/// </summary>
+internal sealed class ContentStream : Stream
+{
+    private readonly Stream _inner;
+    private readonly string _description;
+
+    private ContentStream(Stream inner, string description)
+    {
+        _inner = inner;
+        _description = description;
+    }
+
+    public static ContentStream Open(ObjectSource content, string description)
+    {
+        try
+        {
+            return new ContentStream(content.OpenRead(), description);
+        }
+        catch (Exception ex) when (ex is not TargetException and not OperationCanceledException)
+        {
+            throw Unreadable(description, ex);
+        }
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => _inner.Length;
+
+    public override long Position
+    {
+        get => _inner.Position;
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        try
+        {
+            return _inner.Read(buffer);
+        }
+        catch (Exception ex) when (ex is not TargetException and not OperationCanceledException)
+        {
+            throw Unreadable(_description, ex);
+        }
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _inner.ReadAsync(buffer, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not TargetException and not OperationCanceledException)
+        {
+            throw Unreadable(_description, ex);
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    private static TargetException Unreadable(string description, Exception ex)
+        => new(TargetErrorKind.Other, $"cannot read the content to store as {description}: {ex.Message}", isTransient: false, inner: ex);
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _inner.DisposeAsync();
+        await base.DisposeAsync();
+    }
+}
+
+/// <summary>
 /// A buffer rented from the shared pool, filled from an upload's content: object stores send a part at a time from
 /// memory so that a failed request can be resent and the SDK can sign the payload. Memory stays bounded by the part size.
 /// </summary>

@@ -26,7 +26,7 @@ namespace Lifeboat.Targets.S3;
 /// Thread-safe.
 /// </para>
 /// </remarks>
-public sealed class S3Target : ITarget
+public sealed partial class S3Target : ITarget
 {
     /// <summary>Objects up to this size go in one PUT; larger ones in a multipart upload.</summary>
     public const int MultipartThreshold = 16 << 20;
@@ -132,7 +132,7 @@ public sealed class S3Target : ITarget
             }
         }
 
-        await using var input = content.OpenRead();
+        await using var input = ContentStream.Open(content, Describe(name));
         if (content.Length <= MultipartThreshold)
         {
             await PutSingleAsync(key, name, input, content.Length, conditional, cancellationToken);
@@ -140,146 +140,6 @@ public sealed class S3Target : ITarget
         else
         {
             await PutMultipartAsync(key, name, input, content.Length, mode, conditional, cancellationToken);
-        }
-    }
-
-    private async Task PutSingleAsync(string key, string name, Stream input, long length, bool conditional, CancellationToken cancellationToken)
-    {
-        using var buffer = new PartBuffer((int)length);
-        await buffer.FillAsync(input, (int)length, cancellationToken);
-        if (buffer.Count < length)
-        {
-            throw UploadChecks.ShortContent(Describe(name), buffer.Count, length);
-        }
-
-        var request = new PutObjectRequest
-        {
-            BucketName = _location.Bucket,
-            Key = key,
-            InputStream = buffer.OpenRead(),
-            AutoCloseStream = true,
-            UseChunkEncoding = false,
-            DisablePayloadSigning = !_signPayload,
-            IfNoneMatch = conditional ? "*" : null,
-        };
-        request.Headers.ContentLength = length;
-        ApplyWriteOptions(request);
-        try
-        {
-            await _client.PutObjectAsync(request, cancellationToken);
-        }
-        catch (AmazonS3Exception ex) when (conditional && ex.StatusCode == HttpStatusCode.PreconditionFailed)
-        {
-            throw AlreadyExists(name, ex);
-        }
-        catch (Exception ex) when (IsSdkFailure(ex, cancellationToken))
-        {
-            throw Classify(ex, name, "write");
-        }
-    }
-
-    private async Task PutMultipartAsync(string key, string name, Stream input, long length, SaveMode mode, bool conditional, CancellationToken cancellationToken)
-    {
-        // At most 10,000 parts: larger objects get larger parts.
-        var partSize = (int)Math.Max(PartSize, (length + 9_999) / 10_000);
-        string uploadId;
-        try
-        {
-            var initiate = new InitiateMultipartUploadRequest { BucketName = _location.Bucket, Key = key };
-            if (_location.ServerSideEncryption is not null)
-            {
-                initiate.ServerSideEncryptionMethod = ServerSideEncryptionMethod.FindValue(_location.ServerSideEncryption);
-            }
-
-            if (_location.StorageClass is not null)
-            {
-                initiate.StorageClass = S3StorageClass.FindValue(_location.StorageClass);
-            }
-
-            uploadId = (await _client.InitiateMultipartUploadAsync(initiate, cancellationToken)).UploadId;
-        }
-        catch (Exception ex) when (IsSdkFailure(ex, cancellationToken))
-        {
-            throw Classify(ex, name, "write");
-        }
-
-        try
-        {
-            var parts = new List<PartETag>();
-            using var buffer = new PartBuffer(partSize);
-            long sent = 0;
-            for (var number = 1; sent < length; number++)
-            {
-                var size = (int)Math.Min(partSize, length - sent);
-                await buffer.FillAsync(input, size, cancellationToken);
-                if (buffer.Count < size)
-                {
-                    throw UploadChecks.ShortContent(Describe(name), sent + buffer.Count, length);
-                }
-
-                var part = await _client.UploadPartAsync(
-                    new UploadPartRequest
-                    {
-                        BucketName = _location.Bucket,
-                        Key = key,
-                        UploadId = uploadId,
-                        PartNumber = number,
-                        PartSize = size,
-                        InputStream = buffer.OpenRead(),
-                        UseChunkEncoding = false,
-                        DisablePayloadSigning = !_signPayload,
-                    },
-                    cancellationToken);
-                parts.Add(new PartETag(number, part.ETag));
-                sent += size;
-            }
-
-            if (mode == SaveMode.Create && !conditional && await HeadAsync(key, name, cancellationToken) is not null)
-            {
-                // Narrows the race of a check-then-write create to the completion itself.
-                throw AlreadyExists(name);
-            }
-
-            await _client.CompleteMultipartUploadAsync(
-                new CompleteMultipartUploadRequest
-                {
-                    BucketName = _location.Bucket,
-                    Key = key,
-                    UploadId = uploadId,
-                    PartETags = parts,
-                    IfNoneMatch = conditional ? "*" : null,
-                },
-                cancellationToken);
-        }
-        catch (Exception ex)
-        {
-            // Whatever failed (the server, the source, a cancellation), the parts must not linger: abort, best effort
-            // (the server may be the thing that failed; a bucket lifecycle rule for incomplete uploads is the backstop).
-            await AbortQuietlyAsync(key, uploadId);
-            if (ex is AmazonS3Exception s3 && conditional && s3.StatusCode == HttpStatusCode.PreconditionFailed)
-            {
-                throw AlreadyExists(name, ex);
-            }
-
-            if (IsSdkFailure(ex, cancellationToken))
-            {
-                throw Classify(ex, name, "write");
-            }
-
-            throw;
-        }
-    }
-
-    private async Task AbortQuietlyAsync(string key, string uploadId)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _location.Bucket, Key = key, UploadId = uploadId }, timeout.Token);
-        }
-        catch (Exception ex) when (ex is AmazonClientException or HttpRequestException or IOException or OperationCanceledException)
-        {
-            // Best effort: the incomplete upload is invisible to readers either way.
         }
     }
 
@@ -406,63 +266,6 @@ public sealed class S3Target : ITarget
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Whether the server honours <c>If-None-Match: *</c> on PUT; probed once per instance (see the remarks).</summary>
-    internal async ValueTask<bool> ConditionalWritesAsync(CancellationToken cancellationToken)
-    {
-        if (_conditionalWrites != 0)
-        {
-            return _conditionalWrites > 0;
-        }
-
-        await _probeLock.WaitAsync(cancellationToken);
-        try
-        {
-            if (_conditionalWrites == 0)
-            {
-                // The first PUT may create the probe; the second finds it. A server that honours the header refuses one of them.
-                var honoured = !await PutProbeAsync(cancellationToken) || !await PutProbeAsync(cancellationToken);
-                _conditionalWrites = honoured ? 1 : -1;
-            }
-
-            return _conditionalWrites > 0;
-        }
-        finally
-        {
-            _probeLock.Release();
-        }
-    }
-
-    /// <summary>A conditional PUT of the probe: true when it was written, false when the server refused it (412).</summary>
-    private async Task<bool> PutProbeAsync(CancellationToken cancellationToken)
-    {
-        var request = new PutObjectRequest
-        {
-            BucketName = _location.Bucket,
-            Key = _root + ProbeName,
-            ContentBody = "probe: does this server honour If-None-Match on PUT?",
-            UseChunkEncoding = false,
-            DisablePayloadSigning = !_signPayload,
-            IfNoneMatch = "*",
-        };
-        try
-        {
-            await _client.PutObjectAsync(request, cancellationToken);
-            return true;
-        }
-        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.PreconditionFailed)
-        {
-            return false;
-        }
-        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotImplemented)
-        {
-            return true; // the server refuses conditional writes altogether: check, then write
-        }
-        catch (Exception ex) when (IsSdkFailure(ex, cancellationToken))
-        {
-            throw Classify(ex, ProbeName, "write");
-        }
-    }
-
     private async Task<ObjectInfo?> HeadAsync(string key, string name, CancellationToken cancellationToken)
     {
         try
@@ -477,19 +280,6 @@ public sealed class S3Target : ITarget
         catch (Exception ex) when (IsSdkFailure(ex, cancellationToken))
         {
             throw Classify(ex, name, "stat");
-        }
-    }
-
-    private void ApplyWriteOptions(PutObjectRequest request)
-    {
-        if (_location.ServerSideEncryption is not null)
-        {
-            request.ServerSideEncryptionMethod = ServerSideEncryptionMethod.FindValue(_location.ServerSideEncryption);
-        }
-
-        if (_location.StorageClass is not null)
-        {
-            request.StorageClass = S3StorageClass.FindValue(_location.StorageClass);
         }
     }
 
@@ -508,89 +298,4 @@ public sealed class S3Target : ITarget
     private TargetException NotFound(string name, Exception? inner = null) => new(TargetErrorKind.NotFound, $"{Describe(name)} does not exist", inner: inner);
 
     private TargetException AlreadyExists(string name, Exception? inner = null) => new(TargetErrorKind.AlreadyExists, $"{Describe(name)} already exists", inner: inner);
-
-    /// <summary>
-    /// Failures of the SDK or the network, to be classified. Not: our own cancellation, and exceptions of the content being
-    /// uploaded (a source may throw a transient <see cref="TargetException"/>, which must reach the retry decorator as it is).
-    /// </summary>
-    private static bool IsSdkFailure(Exception ex, CancellationToken cancellationToken)
-        => ex is not TargetException && !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
-           && ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or System.Net.Sockets.SocketException or OperationCanceledException or TimeoutException;
-
-    /// <summary>Classifies a failure where it arises (STYLE.md rule 5). Messages name the target, never a credential.</summary>
-    private TargetException Classify(Exception ex, string name, string operation)
-    {
-        var what = $"cannot {operation} {Describe(name)}";
-        var server = _location.Endpoint?.GetLeftPart(UriPartial.Authority) ?? "AWS S3";
-        if (ex is AmazonS3Exception s3)
-        {
-            var code = s3.ErrorCode ?? "";
-            var status = (int)s3.StatusCode;
-            return code switch
-            {
-                "NoSuchKey" => NotFound(name, ex),
-                "NoSuchBucket" => new TargetException(
-                    TargetErrorKind.Misconfigured,
-                    $"{DisplayName}: the bucket '{_location.Bucket}' does not exist on {server}",
-                    hint: "create the bucket, or correct the bucket name or the endpoint in the URL",
-                    inner: ex),
-                "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "InvalidToken" or "ExpiredToken" or "TokenRefreshRequired" or "InvalidSecurity" or "AuthorizationHeaderMalformed" => new TargetException(
-                    TargetErrorKind.AuthenticationFailed,
-                    $"{DisplayName}: {server} refused the credentials ({code})",
-                    hint: "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the AWS profile) used for this target, and the region",
-                    inner: ex),
-                "AccessDenied" or "AllAccessDisabled" or "AccountProblem" => new TargetException(
-                    TargetErrorKind.AccessDenied,
-                    $"{what}: access denied by {server} ({code})",
-                    hint: "give the credentials s3:GetObject, s3:PutObject, s3:DeleteObject, s3:ListBucket and s3:AbortMultipartUpload on this bucket and prefix",
-                    inner: ex),
-                "InvalidRange" => new TargetException(TargetErrorKind.Other, $"{what}: the range lies beyond the end of the object", isTransient: false, inner: ex),
-                "SlowDown" or "RequestTimeout" or "InternalError" or "ServiceUnavailable" or "RequestTimeTooSkewed" or "OperationAborted" or "ConditionalRequestConflict" => Unavailable(what, $"{server} answered {status} {code}", ex),
-                _ when s3.StatusCode == HttpStatusCode.NotFound => NotFound(name, ex),
-                _ when s3.StatusCode == HttpStatusCode.Unauthorized => new TargetException(
-                    TargetErrorKind.AuthenticationFailed, $"{DisplayName}: {server} refused the credentials ({status} {code})".TrimEnd(), hint: "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the AWS profile) used for this target", inner: ex),
-                // A HEAD response has no body, hence no error code: refused credentials and a missing permission look alike.
-                "" or "Forbidden" when s3.StatusCode == HttpStatusCode.Forbidden => new TargetException(
-                    TargetErrorKind.AccessDenied,
-                    $"{what}: {server} answered 403 Forbidden (the credentials were refused, or they lack a permission)",
-                    hint: "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the AWS profile) used for this target, and their permissions on the bucket",
-                    inner: ex),
-                _ when s3.StatusCode == HttpStatusCode.Forbidden => new TargetException(
-                    TargetErrorKind.AccessDenied, $"{what}: access denied by {server} ({status} {code})", inner: ex),
-                _ when status >= 500 || status == 429 || status == 0 => Unavailable(what, $"{server} answered {status} {code}".TrimEnd(), ex),
-                _ => new TargetException(TargetErrorKind.Other, $"{what}: {server} answered {status} {code}: {s3.Message}", isTransient: false, inner: ex),
-            };
-        }
-
-        if (ex is AmazonServiceException service && (int)service.StatusCode >= 500)
-        {
-            return Unavailable(what, $"{server} answered {(int)service.StatusCode}", ex);
-        }
-
-        for (var e = ex; e is not null; e = e.InnerException)
-        {
-            if (e is HttpRequestException or System.Net.Sockets.SocketException or IOException or TimeoutException or OperationCanceledException)
-            {
-                return Unavailable(what, $"{server} could not be reached: {e.Message}", ex);
-            }
-        }
-
-        if (ex is AmazonClientException client && client.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase))
-        {
-            return new TargetException(
-                TargetErrorKind.AuthenticationFailed,
-                $"{DisplayName}: no AWS credentials were found",
-                hint: "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run where a role provides credentials (web identity, instance profile)",
-                inner: ex);
-        }
-
-        if (ex is AmazonClientException regionless && regionless.Message.Contains("region", StringComparison.OrdinalIgnoreCase))
-        {
-            return new TargetException(TargetErrorKind.Misconfigured, $"{DisplayName}: no region is known", hint: "add &region=REGION to the URL, or set AWS_REGION", inner: ex);
-        }
-
-        return new TargetException(TargetErrorKind.Other, $"{what}: {ex.Message}", isTransient: false, inner: ex);
-    }
-
-    private static TargetException Unavailable(string what, string why, Exception inner) => new(TargetErrorKind.Unavailable, $"{what}: {why}", inner: inner);
 }

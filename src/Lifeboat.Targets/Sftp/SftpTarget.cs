@@ -29,7 +29,7 @@ namespace Lifeboat.Targets.Sftp;
 /// </para>
 /// <para>Operations run on a small pool of connections (<see cref="TargetCapabilities.DefaultConcurrency"/>). Thread-safe.</para>
 /// </remarks>
-public sealed class SftpTarget : ITarget
+public sealed partial class SftpTarget : ITarget
 {
     private const string TempMarker = ".tmp-";
     private const int PoolSize = 4;
@@ -79,42 +79,58 @@ public sealed class SftpTarget : ITarget
         cancellationToken.ThrowIfCancellationRequested();
         var path = PathOf(name);
         var directory = path[..path.LastIndexOf('/')];
-        var temp = path + TempMarker + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         await RunAsync(
             name,
             "write",
             async client =>
             {
-                await EnsureDirectoryAsync(client, directory, cancellationToken);
                 try
                 {
-                    await using (var input = content.OpenRead())
-                    {
-                        await client.UploadFileAsync(input, temp, false, null, cancellationToken);
-                    }
-
-                    if (mode == SaveMode.Replace)
-                    {
-                        await Task.Run(() => ReplaceWith(client, temp, path), cancellationToken);
-                    }
-                    else
-                    {
-                        await CreateWithAsync(client, temp, path, name, cancellationToken);
-                    }
+                    await UploadAsync(client, name, content, mode, cancellationToken);
                 }
-                catch (Exception ex)
+                catch (SftpPathNotFoundException) when (_knownDirectories.TryRemove(directory, out _))
                 {
-                    // Whatever failed (the server, the source, a cancellation), the temp file must not stay behind.
-                    DeleteQuietly(client, temp);
-                    if (ex is SshException and not SftpPathNotFoundException and not SftpPermissionDeniedException && IsNoSpace(client, directory, content.Length))
-                    {
-                        throw new TargetException(TargetErrorKind.NoSpace, $"cannot write {Describe(name)}: the server has less than {content.Length} bytes free", inner: ex);
-                    }
-
-                    throw;
+                    // The directory was there earlier in this process and is gone (removed by another process): again.
+                    await UploadAsync(client, name, content, mode, cancellationToken);
                 }
             },
             cancellationToken);
+    }
+
+    /// <summary>Uploads to a temporary name in the destination directory, then renames it into place.</summary>
+    private async Task UploadAsync(SftpClient client, string name, ObjectSource content, SaveMode mode, CancellationToken cancellationToken)
+    {
+        var path = PathOf(name);
+        var directory = path[..path.LastIndexOf('/')];
+        var temp = path + TempMarker + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        await EnsureDirectoryAsync(client, directory, cancellationToken);
+        try
+        {
+            await using (var input = ContentStream.Open(content, Describe(name)))
+            {
+                await client.UploadFileAsync(input, temp, false, null, cancellationToken);
+            }
+
+            if (mode == SaveMode.Replace)
+            {
+                await Task.Run(() => ReplaceWith(client, temp, path), cancellationToken);
+            }
+            else
+            {
+                await CreateWithAsync(client, temp, path, name, cancellationToken);
+            }
+        }
+        catch (Exception ex)
+        {
+            // Whatever failed (the server, the source, a cancellation), the temp file must not stay behind.
+            await DeleteQuietlyAsync(client, temp);
+            if (ex is SshException and not SftpPathNotFoundException and not SftpPermissionDeniedException && IsNoSpace(client, directory, content.Length))
+            {
+                throw new TargetException(TargetErrorKind.NoSpace, $"cannot write {Describe(name)}: the server has less than {content.Length} bytes free", inner: ex);
+            }
+
+            throw;
+        }
     }
 
     private static void ReplaceWith(SftpClient client, string temp, string path)
@@ -296,98 +312,6 @@ public sealed class SftpTarget : ITarget
 
     public ValueTask DisposeAsync() => _pool.DisposeAsync();
 
-    private async Task<SftpClient> ConnectAsync(CancellationToken cancellationToken)
-    {
-        // Read for every connection, so that a corrected known_hosts file counts at once.
-        var hostKeys = HostKeyCheck.For(_location);
-        var methods = new List<AuthenticationMethod>();
-        if (_location.KeyFile is not null)
-        {
-            methods.Add(new PrivateKeyAuthenticationMethod(_location.User, LoadKey()));
-        }
-
-        if (_secrets.Password is not null)
-        {
-            methods.Add(new PasswordAuthenticationMethod(_location.User, _secrets.Password));
-        }
-
-        var info = new ConnectionInfo(_location.Host, _location.Port, _location.User, [.. methods]) { Timeout = TimeSpan.FromSeconds(20) };
-        RestrictHostKeyAlgorithms(info, hostKeys);
-        var client = new SftpClient(info) { OperationTimeout = TimeSpan.FromMinutes(2) };
-        TargetException? refused = null;
-        client.HostKeyReceived += (_, e) =>
-        {
-            refused = hostKeys.Check(HostKey.FromBlob(e.HostKey));
-            e.CanTrust = refused is null;
-        };
-        try
-        {
-            await client.ConnectAsync(cancellationToken);
-            return client;
-        }
-        catch (Exception ex)
-        {
-            client.Dispose();
-            if (refused is not null)
-            {
-                throw refused;
-            }
-
-            if (ex is SshAuthenticationException)
-            {
-                var how = string.Join(" and ", new[] { _location.KeyFile is null ? null : $"the key {_location.KeyFile}", _secrets.Password is null ? null : "the password from LIFEBOAT_SFTP_PASSWORD" }.OfType<string>());
-                throw new TargetException(
-                    TargetErrorKind.AuthenticationFailed,
-                    $"{DisplayName}: {_location.HostAndPort} refused {how} for the user '{_location.User}'",
-                    hint: "check the user, the key (its public half must be in the user's ~/.ssh/authorized_keys on the server) or LIFEBOAT_SFTP_PASSWORD",
-                    inner: ex);
-            }
-
-            throw;
-        }
-    }
-
-    private PrivateKeyFile LoadKey()
-    {
-        var file = _location.KeyFile!;
-        try
-        {
-            return _secrets.KeyPassphrase is null ? new PrivateKeyFile(file) : new PrivateKeyFile(file, _secrets.KeyPassphrase);
-        }
-        catch (SshPassPhraseNullOrEmptyException ex)
-        {
-            throw new TargetException(TargetErrorKind.Misconfigured, $"{DisplayName}: the key {file} is encrypted", hint: "set LIFEBOAT_SFTP_KEY_PASSPHRASE, or use a key without a passphrase kept readable by its owner only", inner: ex);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new TargetException(TargetErrorKind.Misconfigured, $"{DisplayName}: cannot read the key {file}: {ex.Message}", hint: "check key= in the URL and the file's permissions", inner: ex);
-        }
-        catch (SshException ex)
-        {
-            throw new TargetException(TargetErrorKind.Misconfigured, $"{DisplayName}: {file} is not a private key SSH.NET can read (or the passphrase is wrong): {ex.Message}", hint: "use an OpenSSH or PEM private key (ssh-keygen -t ed25519)", inner: ex);
-        }
-    }
-
-    /// <summary>Asks the server for a key of a type known_hosts lists for it, as ssh does, so a server with several keys presents the one on file.</summary>
-    private static void RestrictHostKeyAlgorithms(ConnectionInfo info, HostKeyCheck hostKeys)
-    {
-        var known = hostKeys.KnownKeyTypes;
-        if (known.Count == 0)
-        {
-            return;
-        }
-
-        static string KeyType(string algorithm) => algorithm is "rsa-sha2-256" or "rsa-sha2-512" ? "ssh-rsa" : algorithm;
-        var unwanted = info.HostKeyAlgorithms.Keys.Where(a => !known.Contains(KeyType(a))).ToList();
-        if (unwanted.Count < info.HostKeyAlgorithms.Count)
-        {
-            foreach (var algorithm in unwanted)
-            {
-                info.HostKeyAlgorithms.Remove(algorithm);
-            }
-        }
-    }
-
     private async Task EnsureDirectoryAsync(SftpClient client, string directory, CancellationToken cancellationToken)
     {
         if (_knownDirectories.ContainsKey(directory))
@@ -402,11 +326,6 @@ public sealed class SftpTarget : ITarget
             foreach (var part in directory.Split('/', StringSplitOptions.RemoveEmptyEntries))
             {
                 path += "/" + part;
-                if (_knownDirectories.ContainsKey(path))
-                {
-                    continue;
-                }
-
                 try
                 {
                     await client.CreateDirectoryAsync(path, cancellationToken);
@@ -440,16 +359,20 @@ public sealed class SftpTarget : ITarget
     private static async Task<bool> ExistsAsFileAsync(SftpClient client, string path, CancellationToken cancellationToken)
         => (await AttributesAsync(client, path, cancellationToken))?.IsRegularFile == true;
 
-    private static void DeleteQuietly(SftpClient client, string path)
+    private static async Task DeleteQuietlyAsync(SftpClient client, string path)
     {
+        if (!client.IsConnected)
+        {
+            return;
+        }
+
+        // Bounded: the connection may be what failed.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
-            if (client.IsConnected)
-            {
-                client.DeleteFile(path);
-            }
+            await client.DeleteFileAsync(path, timeout.Token);
         }
-        catch (Exception ex) when (ex is SshException or SocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (ex is SshException or SocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
             // Best effort: a temp file is invisible to readers, and prune removes old ones.
         }
@@ -466,47 +389,6 @@ public sealed class SftpTarget : ITarget
         {
             return false;
         }
-    }
-
-    /// <summary>Runs an operation on a pooled connection and classifies its failures where they arise (STYLE.md rule 5).</summary>
-    private async Task<T> RunAsync<T>(string name, string operation, Func<SftpClient, Task<T>> body, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _pool.RunAsync(body, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not TargetException && !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && IsSshFailure(ex))
-        {
-            throw Classify(ex, name, operation);
-        }
-    }
-
-    private Task RunAsync(string name, string operation, Func<SftpClient, Task> body, CancellationToken cancellationToken)
-        => RunAsync(
-            name,
-            operation,
-            async client =>
-            {
-                await body(client);
-                return true;
-            },
-            cancellationToken);
-
-    private static bool IsSshFailure(Exception ex)
-        => ex is SshException or SocketException or IOException or TimeoutException or OperationCanceledException or ObjectDisposedException or InvalidOperationException;
-
-    private TargetException Classify(Exception ex, string name, string operation)
-    {
-        var what = $"cannot {operation} {Describe(name)}";
-        return ex switch
-        {
-            SftpPathNotFoundException => NotFound(name, ex),
-            SftpPermissionDeniedException => new TargetException(TargetErrorKind.AccessDenied, $"{what}: permission denied", hint: $"check the permissions of the user '{_location.User}' on {_location.Path} on the server", inner: ex),
-            SocketException socket => new TargetException(TargetErrorKind.Unavailable, $"{what}: cannot connect to {_location.Host}:{_location.Port}: {socket.Message}", inner: ex),
-            SshConnectionException or SshOperationTimeoutException or ProxyException or IOException or TimeoutException or OperationCanceledException or ObjectDisposedException or InvalidOperationException
-                => new TargetException(TargetErrorKind.Unavailable, $"{what}: the connection to {_location.Host}:{_location.Port} failed: {ex.Message}", inner: ex),
-            _ => new TargetException(TargetErrorKind.Other, $"{what}: the server answered: {ex.Message}", isTransient: false, inner: ex),
-        };
     }
 
     private string PathOf(string name)
