@@ -56,7 +56,9 @@ public sealed class RemoteTargetUrlTests : IDisposable
     [Fact]
     public void An_s3_URL_on_AWS_without_any_region_is_a_configuration_error()
     {
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("AWS_REGION")) || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("AWS_PROFILE")))
+        // The SDK also looks at this process's environment and the AWS config file.
+        var awsConfig = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".aws", "config");
+        if (new[] { "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE" }.Any(v => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(v))) || File.Exists(awsConfig))
         {
             Assert.Skip("the AWS SDK finds a region in this machine's environment");
         }
