@@ -49,6 +49,8 @@ public sealed class CliApp
                      .Concat(RestoreCommands.Create(this))
                      .Concat(MaintenanceCommands.Create(this))
                      .Concat(DemoCommands.Create(this))
+                     .Concat(OperationsCommands.Create(this))
+                     .Concat(ServeCommands.Create(this))
                      .Concat([ClusterCommands.Check(this), ClusterCommands.Archiving(this), ClusterCommands.WalPush(this), ClusterCommands.WalFetch(this)]))
         {
             root.Subcommands.Add(command);

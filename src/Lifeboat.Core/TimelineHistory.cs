@@ -11,6 +11,8 @@ public sealed record TimelineSpan(uint Timeline, Lsn Begin, Lsn End);
 /// </summary>
 public static class TimelineHistory
 {
+    private static readonly char[] FieldSeparators = ['\t', ' '];
+
     public static List<TimelineSpan> Parse(uint timeline, string content)
     {
         var spans = new List<TimelineSpan>();
@@ -24,7 +26,8 @@ public static class TimelineHistory
                 continue;
             }
 
-            var fields = line.Split('\t', 3);
+            // sscanf("%u\t%X/%X"): the tab in the format matches any run of white space, so spaces separate fields too.
+            var fields = line.Split(FieldSeparators, 3, StringSplitOptions.RemoveEmptyEntries);
             if (fields.Length < 2 || !uint.TryParse(fields[0].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var tli) || !Lsn.TryParse(fields[1].Trim(), out var end))
             {
                 throw new FormatException($"syntax error in the history file of timeline {timeline}: '{line}'");

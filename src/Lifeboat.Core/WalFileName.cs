@@ -69,6 +69,6 @@ public sealed partial record WalFileName(string Name, WalFileKind Kind, uint Tim
 
     public bool IsSegmentLike => Kind is WalFileKind.Segment or WalFileKind.Partial;
 
-    [GeneratedRegex(@"^(?<tli>[0-9A-F]{8})(?:(?<history>\.history)|(?<log>[0-9A-F]{8})(?<seg>[0-9A-F]{8})(?:(?<partial>\.partial)|(?<backup>\.[0-9A-F]{8}\.backup))?)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<tli>[0-9A-F]{8})(?:(?<history>\.history)|(?<log>[0-9A-F]{8})(?<seg>[0-9A-F]{8})(?:(?<partial>\.partial)|(?<backup>\.[0-9A-F]{8}\.backup))?)\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

@@ -471,6 +471,25 @@ public sealed partial class Repository : IAsyncDisposable
     public Task DeleteManifestAsync(string backupId, CancellationToken cancellationToken)
         => Target.DeleteAsync(ObjectNames.Backup(backupId), cancellationToken);
 
+    /// <summary>Pins a backup: retention never expires it (repository format: pins/).</summary>
+    public async Task PinAsync(string backupId, string? reason, CancellationToken cancellationToken)
+    {
+        await LoadManifestAsync(backupId, cancellationToken);
+        var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string?>
+        {
+            ["id"] = backupId,
+            ["pinned"] = Time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            ["reason"] = reason,
+        });
+        await Target.SaveAsync(ObjectNames.Pin(backupId), ObjectSource.FromBytes(json), SaveMode.Replace, cancellationToken);
+    }
+
+    public Task UnpinAsync(string backupId, CancellationToken cancellationToken) => Target.DeleteAsync(ObjectNames.Pin(backupId), cancellationToken);
+
+    /// <summary>The ids of pinned backups.</summary>
+    public async Task<HashSet<string>> PinnedAsync(CancellationToken cancellationToken)
+        => (await Target.ListAllAsync(ObjectNames.PinsPrefix, cancellationToken)).Select(o => o.Name[ObjectNames.PinsPrefix.Length..]).Where(BackupId.IsValid).ToHashSet(StringComparer.Ordinal);
+
     public ValueTask DisposeAsync()
     {
         Sealer.Dispose();

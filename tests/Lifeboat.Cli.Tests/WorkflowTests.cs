@@ -42,11 +42,22 @@ public sealed class WorkflowTests
     }
 
     [Fact]
-    public async Task The_demo_backs_up_restores_and_proves_the_copy_identical()
+    public async Task The_files_demo_backs_up_restores_and_proves_the_copy_identical()
     {
-        var result = await new CliRunner(Path.GetTempPath()).OkAsync("demo");
+        var result = await new CliRunner(Path.GetTempPath()).OkAsync("demo", "--files");
         Assert.Contains("8. compare the restored tree with the original", result.Out, StringComparison.Ordinal);
         Assert.Contains("identical: contents, sizes, modes, mtimes, symlinks, empty directories", result.Out, StringComparison.Ordinal);
+        Assert.Contains("Demo passed", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_cluster_demo_recovers_the_dropped_table_with_no_row_lost()
+    {
+        Peers.Require(ClusterFixture.Available, "PostgreSQL 15 (initdb, pg_ctl)");
+        var result = await new CliRunner(Path.GetTempPath()).OkAsync("demo");
+        Assert.Contains("7. the accident: DROP TABLE pgbench_accounts", result.Out, StringComparison.Ordinal);
+        Assert.Contains("RPO: rows lost: 0", result.Out, StringComparison.Ordinal);
+        Assert.Matches(@"RTO: \d+\.\d s from the start of the restore to the first query", result.Out);
         Assert.Contains("Demo passed", result.Out, StringComparison.Ordinal);
     }
 

@@ -82,7 +82,11 @@ public sealed partial class ConfigurationTests
         var doc = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "configuration.md"));
         var documented = DocumentedKey().Matches(doc).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
         var missing = new List<string>();
-        foreach (var (section, type) in new[] { ("Repository", typeof(RepositoryOptions)), ("Sources:NAME", typeof(SourceOptions)) })
+        foreach (var (section, type) in new[]
+                 {
+                     ("Repository", typeof(RepositoryOptions)), ("Sources:NAME", typeof(SourceOptions)), ("Sources:NAME:Retention", typeof(RetentionOptions)),
+                     ("Catalog", typeof(CatalogOptions)), ("Schedules:NAME", typeof(ScheduleOptions)), ("Health", typeof(HealthOptions)),
+                 })
         {
             foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
             {

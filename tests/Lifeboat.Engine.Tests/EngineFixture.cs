@@ -46,8 +46,9 @@ internal sealed class EngineFixture : IDisposable
 
     public ConfigFile Config { get; }
 
-    public EngineContext Context(Func<ITarget, ITarget>? decorator = null, IReadOnlyDictionary<string, string?>? environment = null) => new()
+    public EngineContext Context(Func<ITarget, ITarget>? decorator = null, IReadOnlyDictionary<string, string?>? environment = null, TimeProvider? time = null) => new()
     {
+        Time = time ?? TimeProvider.System,
         ConfigFile = Config,
         Environment = environment ?? new Dictionary<string, string?>(),
         WorkingDirectory = Dir.Path,

@@ -220,7 +220,8 @@ public sealed class FilesBackupTests
     {
         using var f = new EngineFixture();
         var unknown = await Assert.ThrowsAsync<LifeboatException>(() => RestoreService.RunAsync(f.Context(), new RestoreRequest { SourceName = "nope", Destination = f.Dir.Combine("r") }, null, Ct));
-        Assert.Equal(ErrorCode.NotFound, unknown.Code);
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.StartsWith("there is no source 'nope'", unknown.Message, StringComparison.Ordinal);
         var badId = await Assert.ThrowsAsync<LifeboatException>(() => RestoreAsync(f, f.Dir.Combine("r"), backup: "not-an-id"));
         Assert.Equal(2, badId.ExitCode);
         Assert.Equal("'not-an-id' is not a backup id", badId.Message);

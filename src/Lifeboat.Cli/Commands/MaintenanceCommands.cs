@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Lifeboat.Cli.Output;
 using Lifeboat.Core;
+using Lifeboat.Engine.Operations;
 using Lifeboat.Repository.Locks;
 using Lifeboat.Repository.Maintenance;
 
@@ -107,9 +108,14 @@ internal static class MaintenanceCommands
             await using var repository = await context.OpenRepositoryAsync(ct);
             await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: true, "forget", ct);
             var backupIds = parse.GetValue(ids)!;
+            var pinned = await repository.PinnedAsync(ct);
             foreach (var id in backupIds)
             {
                 await repository.LoadManifestAsync(id, ct); // exists and is a backup id
+                if (pinned.Contains(id))
+                {
+                    throw new LifeboatException(ErrorCode.Refused, $"backup {id} is pinned", $"unpin it first with `lifeboat unpin {id}` if it really must go");
+                }
             }
 
             foreach (var id in backupIds)
@@ -117,6 +123,8 @@ internal static class MaintenanceCommands
                 await repository.DeleteManifestAsync(id, ct);
                 output.Line($"forgot backup {id}");
             }
+
+            await RunRecorder.ForgetBackupsAsync(context, backupIds, ct);
 
             if (parse.GetValue(prune))
             {

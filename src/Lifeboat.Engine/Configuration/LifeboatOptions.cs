@@ -13,6 +13,12 @@ public sealed class LifeboatOptions
 
     public Dictionary<string, SourceOptions> Sources { get; set; } = new(StringComparer.Ordinal);
 
+    public CatalogOptions Catalog { get; set; } = new();
+
+    public Dictionary<string, ScheduleOptions> Schedules { get; set; } = new(StringComparer.Ordinal);
+
+    public HealthOptions Health { get; set; } = new();
+
     /// <summary>Checks every setting; throws a <see cref="LifeboatException"/> (exit 2) naming the first bad one.</summary>
     public void Validate(string configPath)
     {
@@ -21,6 +27,12 @@ public sealed class LifeboatOptions
         {
             SourceNames.Validate(name, $"source name in {configPath}");
             source.Validate(name, configPath);
+        }
+
+        foreach (var (name, schedule) in Schedules)
+        {
+            SourceNames.Validate(name, $"schedule name in {configPath}");
+            schedule.Validate(name, configPath, this);
         }
     }
 }
@@ -63,6 +75,8 @@ public static class SourceKinds
 {
     public const string Files = "files";
     public const string Cluster = "cluster";
+    public const string Database = "database";
+    public const string Config = "config";
 }
 
 public sealed class SourceOptions
@@ -79,6 +93,24 @@ public sealed class SourceOptions
 
     public List<string> Exclude { get; set; } = [];
 
+    /// <summary>Config: the files and directories holding secrets (.env, appsettings.*.json, YAML).</summary>
+    public List<string> Paths { get; set; } = [];
+
+    /// <summary>Database: the database a logical source dumps.</summary>
+    public string? Database { get; set; }
+
+    /// <summary>Database: dump the schema only, no data.</summary>
+    public bool SchemaOnly { get; set; }
+
+    /// <summary>Database: tables (pg_dump patterns) left out of the dump entirely.</summary>
+    public List<string> ExcludeTables { get; set; } = [];
+
+    /// <summary>Database: tables (pg_dump patterns) whose definition is dumped but not their rows.</summary>
+    public List<string> ExcludeTableData { get; set; } = [];
+
+    /// <summary>Database: parallel pg_dump and pg_restore jobs.</summary>
+    public int Jobs { get; set; } = 2;
+
     /// <summary>Cluster: the data directory (PGDATA).</summary>
     public string? PgData { get; set; }
 
@@ -91,7 +123,16 @@ public sealed class SourceOptions
     /// <summary>Cluster: how long a backup waits for the WAL it needs to be archived.</summary>
     public TimeSpan ArchiveTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    internal void Validate(string name, string configPath)
+    /// <summary>Which backups `expire` keeps; none set: keep everything.</summary>
+    public RetentionOptions Retention { get; set; } = new();
+
+    /// <summary>Recovery point objective: the most data loss accepted (health warns past it).</summary>
+    public TimeSpan? Rpo { get; set; }
+
+    /// <summary>Recovery time objective: the longest restore accepted (drills report a violation past it).</summary>
+    public TimeSpan? Rto { get; set; }
+
+    public void Validate(string name, string configPath)
     {
         switch (Kind)
         {
@@ -106,6 +147,7 @@ public sealed class SourceOptions
                     _ = new GlobPattern(glob);
                 }
 
+                Retention.ToPolicy().Validate($"Sources:{name}:Retention");
                 break;
             case SourceKinds.Cluster:
                 if (string.IsNullOrWhiteSpace(PgData) || !System.IO.Path.IsPathRooted(PgData))
@@ -123,14 +165,45 @@ public sealed class SourceOptions
                     throw new LifeboatException(ErrorCode.Config, $"cluster source '{name}' in {configPath} has no valid SystemIdentifier ('{SystemIdentifier}')", "add the source with `lifeboat source add-cluster`, which reads it from pg_control");
                 }
 
+                Retention.ToPolicy().Validate($"Sources:{name}:Retention");
                 if (ArchiveTimeout <= TimeSpan.Zero)
                 {
                     throw new LifeboatException(ErrorCode.Config, $"Sources:{name}:ArchiveTimeout in {configPath} must be positive", "use a duration such as 00:01:00");
                 }
 
                 break;
+            case SourceKinds.Config:
+                if (Paths.Count == 0 || Paths.Any(p => !System.IO.Path.IsPathRooted(p)))
+                {
+                    throw new LifeboatException(ErrorCode.Config, $"config source '{name}' in {configPath} needs absolute Paths (it has {(Paths.Count == 0 ? "none" : string.Join(", ", Paths))})", $"set Sources:{name}:Paths to the files and directories that hold configuration");
+                }
+
+                Retention.ToPolicy().Validate($"Sources:{name}:Retention");
+                break;
+            case SourceKinds.Database:
+                if (string.IsNullOrWhiteSpace(Connection) || string.IsNullOrWhiteSpace(Database))
+                {
+                    throw new LifeboatException(ErrorCode.Config, $"database source '{name}' in {configPath} needs a Connection and a Database", $"add it with `lifeboat source add-database {name} --conn CONNSTRING --database DB`");
+                }
+
+                try
+                {
+                    _ = new Npgsql.NpgsqlConnectionStringBuilder(Connection);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new LifeboatException(ErrorCode.Config, $"the Connection of source '{name}' in {configPath} is not a valid connection string: {ex.Message}", "use the Npgsql form Host=HOST;Port=5432;Username=USER (passwords belong in ~/.pgpass)");
+                }
+
+                if (Jobs is < 1 or > 64)
+                {
+                    throw new LifeboatException(ErrorCode.Config, $"Sources:{name}:Jobs = {Jobs} in {configPath} is out of range", "use 1 to 64 parallel jobs");
+                }
+
+                Retention.ToPolicy().Validate($"Sources:{name}:Retention");
+                break;
             default:
-                throw new LifeboatException(ErrorCode.Config, $"source '{name}' in {configPath} has the unknown kind '{Kind}'", "use kind 'files' or 'cluster'");
+                throw new LifeboatException(ErrorCode.Config, $"source '{name}' in {configPath} has the unknown kind '{Kind}'", "use kind 'files', 'config', 'database' or 'cluster'");
         }
     }
 }
@@ -148,4 +221,121 @@ public static partial class SourceNames
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
+}
+
+/// <summary>Sources:NAME:Retention (see <see cref="Core.Retention.RetentionPolicy"/>).</summary>
+public sealed class RetentionOptions
+{
+    public int? KeepLast { get; set; }
+
+    public int? KeepDaily { get; set; }
+
+    public int? KeepWeekly { get; set; }
+
+    public int? KeepMonthly { get; set; }
+
+    public int? KeepYearly { get; set; }
+
+    public TimeSpan? PitrWindow { get; set; }
+
+    public int MinimumKeep { get; set; } = 1;
+
+    public string? TimeZone { get; set; }
+
+    public Core.Retention.RetentionPolicy ToPolicy() => new()
+    {
+        KeepLast = KeepLast,
+        KeepDaily = KeepDaily,
+        KeepWeekly = KeepWeekly,
+        KeepMonthly = KeepMonthly,
+        KeepYearly = KeepYearly,
+        PitrWindow = PitrWindow,
+        MinimumKeep = MinimumKeep,
+        TimeZone = TimeZone,
+    };
+}
+
+/// <summary>Catalog: run history, schedule state and a cache of the repository.</summary>
+public sealed class CatalogOptions
+{
+    /// <summary>The SQLite file (default: lifeboat.db next to the configuration file).</summary>
+    public string? Path { get; set; }
+
+    /// <summary>A PostgreSQL connection string: use a shared catalog instead of SQLite (several server nodes).</summary>
+    public string? ConnectionString { get; set; }
+}
+
+/// <summary>Schedules:NAME: run a job on a cron schedule (lifeboat serve, or exported to systemd/cron).</summary>
+public sealed class ScheduleOptions
+{
+    public string? Source { get; set; }
+
+    /// <summary>full, incr, backup, logical, files, stack, verify, expire, replicate, drill.</summary>
+    public string? Kind { get; set; }
+
+    /// <summary>Five-field cron expression (minute hour day month weekday).</summary>
+    public string? Cron { get; set; }
+
+    /// <summary>IANA time zone of the cron expression (default UTC).</summary>
+    public string? TimeZone { get; set; }
+
+    /// <summary>A random delay up to this long before each run (spreads load).</summary>
+    public TimeSpan Jitter { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Attempts before a failed run is recorded as failed (retries with backoff).</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    internal void Validate(string name, string configPath, LifeboatOptions options)
+    {
+        if (Kind is null || !Catalog.JobKinds.Schedulable.Contains(Kind))
+        {
+            throw new LifeboatException(ErrorCode.Config, $"schedule '{name}' in {configPath} has the kind '{Kind}'", $"use one of {string.Join(", ", Catalog.JobKinds.Schedulable)}");
+        }
+
+        var needsSource = Kind is not (Catalog.JobKinds.Verify or Catalog.JobKinds.Replicate);
+        if (needsSource && (Source is null || !options.Sources.ContainsKey(Source)))
+        {
+            throw new LifeboatException(ErrorCode.Config, $"schedule '{name}' in {configPath} names the source '{Source}', which is not configured", "set Schedules:" + name + ":Source to a configured source");
+        }
+
+        try
+        {
+            _ = Cronos.CronExpression.Parse(Cron ?? "");
+        }
+        catch (Cronos.CronFormatException ex)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"schedule '{name}' in {configPath} has the cron expression '{Cron}', which is not valid: {ex.Message}", "use five fields: minute hour day-of-month month day-of-week, for example '0 2 * * *'");
+        }
+
+        _ = new Core.Retention.RetentionPolicy { TimeZone = TimeZone }.Zone();
+        if (Jitter < TimeSpan.Zero || MaxAttempts < 1)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"schedule '{name}' in {configPath}: Jitter must not be negative and MaxAttempts must be at least 1", "fix the values");
+        }
+    }
+}
+
+/// <summary>Health thresholds for `lifeboat status` (backup age thresholds are derived from a backup schedule when there is one).</summary>
+public sealed class HealthOptions
+{
+    public TimeSpan BackupAgeWarning { get; set; } = TimeSpan.FromHours(25);
+
+    public TimeSpan BackupAgeCritical { get; set; } = TimeSpan.FromHours(36);
+
+    /// <summary>Runs looked at for the success rate.</summary>
+    public int SuccessRateRuns { get; set; } = 20;
+
+    public double SuccessRateWarning { get; set; } = 0.9;
+
+    public double SuccessRateCritical { get; set; } = 0.8;
+
+    public int ConsecutiveFailuresCritical { get; set; } = 3;
+
+    /// <summary>Share of the repository's file system that must stay free.</summary>
+    public double FreeSpaceWarning { get; set; } = 0.2;
+
+    public double FreeSpaceCritical { get; set; } = 0.1;
+
+    /// <summary>A backup this many times larger or smaller than the trailing median is an anomaly.</summary>
+    public double SizeAnomalyFactor { get; set; } = 3.0;
 }

@@ -103,10 +103,12 @@ public sealed class BackupSession : IAsyncDisposable
             StoredBytes = result.StoredBytes,
             TreeChunks = tree.Count,
         };
+        // The manifest is returned exactly as stored (its stats cannot count the manifest itself), so that what the
+        // catalog caches equals what a rebuild from the repository finds.
         var manifest = createManifest(tree.Select(id => id.ToString()).ToList(), stats);
-        var manifestSize = await Repository.SaveManifestAsync(manifest, cancellationToken);
+        await Repository.SaveManifestAsync(manifest, cancellationToken);
         Repository.InvalidateIndex();
-        return manifest with { Stats = manifest.Stats with { StoredBytes = manifest.Stats.StoredBytes + manifestSize } };
+        return manifest;
     }
 
     public async ValueTask DisposeAsync()

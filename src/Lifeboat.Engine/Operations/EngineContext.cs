@@ -1,3 +1,4 @@
+using Lifeboat.Catalog;
 using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Repository.Writing;
@@ -48,6 +49,7 @@ public sealed class EngineContext
             TimeProvider = Time,
             Retry = Retry,
             Decorator = TargetDecorator,
+            Environment = Environment,
         });
     }
 
@@ -92,4 +94,15 @@ public sealed class EngineContext
     };
 
     public string ResolvePath(string path) => Path.GetFullPath(path, WorkingDirectory);
+
+    /// <summary>Where the SQLite catalog lives: Catalog:Path, or lifeboat.db next to the configuration file.</summary>
+    public string CatalogPath => Options.Catalog.Path is { } p ? ResolvePath(p) : Path.Combine(Path.GetDirectoryName(ConfigFile.Path)!, "lifeboat.db");
+
+    /// <summary>Directory for state that must outlive one process (operation locks).</summary>
+    public string StateDirectory => Path.GetDirectoryName(CatalogPath)!;
+
+    public async Task<LifeboatCatalog> OpenCatalogAsync(CancellationToken cancellationToken)
+        => Options.Catalog.ConnectionString is { } cs
+            ? await LifeboatCatalog.OpenPostgresAsync(cs, Time, cancellationToken)
+            : await LifeboatCatalog.OpenSqliteAsync(CatalogPath, Time, cancellationToken);
 }

@@ -71,12 +71,19 @@ public static partial class RecoveryConfig
         block.Append("# Recovery settings written by lifeboat restore on ").AppendLine(now.ToString("yyyy-MM-dd HH:mm:ss zzz", System.Globalization.CultureInfo.InvariantCulture));
         foreach (var (key, value) in settings)
         {
-            block.Append(key).Append(" = '").Append(value.Replace("'", "''", StringComparison.Ordinal)).AppendLine("'");
+            block.Append(key).Append(" = ").AppendLine(ConfQuote(value));
         }
 
         File.WriteAllText(path, (text.Length > 0 ? text + "\n\n" : "") + block);
         File.WriteAllText(Path.Combine(pgdata, "recovery.signal"), "");
     }
+
+    /// <summary>
+    /// A value as a string literal of postgresql.conf: PostgreSQL reads backslash escapes inside quotes, so backslashes
+    /// are doubled as well as single quotes (as ALTER SYSTEM writes postgresql.auto.conf).
+    /// </summary>
+    public static string ConfQuote(string value)
+        => "'" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal) + "'";
 
     /// <summary>Quotes a word for the shell that runs restore_command and archive_command.</summary>
     public static string ShellQuote(string word)

@@ -135,7 +135,7 @@ public sealed class PostgresCluster : IAsyncDisposable
     public void Configure(IReadOnlyDictionary<string, string> settings)
     {
         var path = Path.Combine(DataDirectory, "postgresql.auto.conf");
-        var lines = settings.Select(kv => $"{kv.Key} = '{kv.Value.Replace("'", "''", StringComparison.Ordinal)}'");
+        var lines = settings.Select(kv => $"{kv.Key} = {Recovery.RecoveryConfig.ConfQuote(kv.Value)}");
         File.AppendAllText(path, string.Join('\n', lines) + "\n");
         ChownForServer(path, OsUser);
     }

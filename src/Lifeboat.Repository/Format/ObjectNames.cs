@@ -12,6 +12,9 @@ public static class ObjectNames
     public const string BackupsPrefix = "backups/";
     public const string LocksPrefix = "locks/";
     public const string WalPrefix = "wal/";
+    public const string PinsPrefix = "pins/";
+
+    public static string Pin(string backupId) => PinsPrefix + backupId;
 
     public static string Pack(ChunkId id)
     {

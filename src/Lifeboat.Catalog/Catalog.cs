@@ -1,0 +1,328 @@
+using System.Data.Common;
+using System.Globalization;
+using Lifeboat.Core;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Lifeboat.Catalog;
+
+/// <summary>
+/// The catalog: run history, schedule state, and a cache of the repository's backups and WAL (rebuilt from the
+/// repository by <see cref="CatalogRebuilder"/>). Embedded SQLite by default; PostgreSQL when several server nodes
+/// share it. The schema is versioned and migrated on open. Thread-safe (one connection per call).
+/// </summary>
+public sealed class LifeboatCatalog
+{
+    private readonly Func<DbConnection> _connect;
+    private readonly bool _postgres;
+    private readonly TimeProvider _time;
+
+    private LifeboatCatalog(Func<DbConnection> connect, bool postgres, string display, TimeProvider time)
+    {
+        _connect = connect;
+        _postgres = postgres;
+        _time = time;
+        Display = display;
+    }
+
+    /// <summary>Where the catalog is (a path, or host/database for PostgreSQL), for messages.</summary>
+    public string Display { get; }
+
+    /// <summary>Opens (creating when missing) a SQLite catalog and migrates it.</summary>
+    public static async Task<LifeboatCatalog> OpenSqliteAsync(string path, TimeProvider time, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Cache = SqliteCacheMode.Shared, Pooling = false }.ToString();
+        var catalog = new LifeboatCatalog(() => new SqliteConnection(connectionString), false, path, time);
+        await catalog.MigrateAsync(cancellationToken);
+        return catalog;
+    }
+
+    /// <summary>Opens a PostgreSQL catalog and migrates it.</summary>
+    public static async Task<LifeboatCatalog> OpenPostgresAsync(string connectionString, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "lifeboat-catalog" };
+        var catalog = new LifeboatCatalog(() => new NpgsqlConnection(builder.ConnectionString), true, $"postgresql://{builder.Host}:{builder.Port}/{builder.Database}", time);
+        await catalog.MigrateAsync(cancellationToken);
+        return catalog;
+    }
+
+    public async Task<int> SchemaVersionAsync(CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        return Convert.ToInt32(await ScalarAsync(c, "SELECT COALESCE(MAX(version), 0) FROM schema_version", cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    private async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        if (!_postgres)
+        {
+            await ExecAsync(c, "PRAGMA journal_mode=WAL", cancellationToken);
+        }
+
+        await ExecAsync(c, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)", cancellationToken);
+        if (_postgres)
+        {
+            // Several nodes may start at once: one migrates, the others wait for it.
+            await ExecAsync(c, "SELECT pg_advisory_lock(7719200001)", cancellationToken);
+        }
+
+        try
+        {
+            var current = Convert.ToInt32(await ScalarAsync(c, "SELECT COALESCE(MAX(version), 0) FROM schema_version", cancellationToken), CultureInfo.InvariantCulture);
+            foreach (var (version, statements) in CatalogMigrations.All.Where(m => m.Version > current))
+            {
+                await using var tx = await c.BeginTransactionAsync(cancellationToken);
+                foreach (var sql in statements)
+                {
+                    await ExecAsync(c, sql, cancellationToken, tx);
+                }
+
+                await ExecAsync(c, "INSERT INTO schema_version (version, applied) VALUES (@v, @t)", cancellationToken, tx, ("v", version), ("t", Iso(_time.GetUtcNow())));
+                await tx.CommitAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            if (_postgres)
+            {
+                await ExecAsync(c, "SELECT pg_advisory_unlock(7719200001)", CancellationToken.None);
+            }
+        }
+    }
+
+    // ---- runs
+
+    public async Task RecordRunAsync(RunRecord run, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        await ExecAsync(c, """
+            INSERT INTO runs (id, kind, source, target, status, started, finished, duration_ms, bytes_read, bytes_stored, backup_id, error, metadata)
+            VALUES (@id, @kind, @source, @target, @status, @started, @finished, @duration, @read, @stored, @backup, @error, @metadata)
+            ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished = excluded.finished, duration_ms = excluded.duration_ms,
+                bytes_read = excluded.bytes_read, bytes_stored = excluded.bytes_stored, backup_id = excluded.backup_id,
+                error = excluded.error, metadata = excluded.metadata
+            """, cancellationToken, null,
+            ("id", run.Id), ("kind", run.Kind), ("source", run.Source), ("target", run.Target), ("status", run.Status),
+            ("started", Iso(run.Started)), ("finished", run.Finished is { } f ? Iso(f) : null), ("duration", run.DurationMs),
+            ("read", run.BytesRead), ("stored", run.BytesStored), ("backup", run.BackupId), ("error", run.Error), ("metadata", run.Metadata));
+    }
+
+    /// <summary>Runs, newest first.</summary>
+    public async Task<List<RunRecord>> RunsAsync(string? source, string? kind, int limit, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        var sql = "SELECT id, kind, source, target, status, started, finished, bytes_read, bytes_stored, backup_id, error, metadata FROM runs WHERE (CAST(@source AS TEXT) IS NULL OR source = @source) AND (CAST(@kind AS TEXT) IS NULL OR kind = @kind) ORDER BY started DESC LIMIT @limit";
+        var result = new List<RunRecord>();
+        await using var r = await ReaderAsync(c, sql, cancellationToken, ("source", source), ("kind", kind), ("limit", limit));
+        while (await r.ReadAsync(cancellationToken))
+        {
+            result.Add(new RunRecord
+            {
+                Id = r.GetString(0),
+                Kind = r.GetString(1),
+                Source = NullableString(r, 2),
+                Target = NullableString(r, 3),
+                Status = r.GetString(4),
+                Started = ParseIso(r.GetString(5)),
+                Finished = r.IsDBNull(6) ? null : ParseIso(r.GetString(6)),
+                BytesRead = r.GetInt64(7),
+                BytesStored = r.GetInt64(8),
+                BackupId = NullableString(r, 9),
+                Error = NullableString(r, 10),
+                Metadata = NullableString(r, 11),
+            });
+        }
+
+        return result;
+    }
+
+    // ---- backups and WAL (a cache of the repository)
+
+    public async Task UpsertBackupsAsync(IEnumerable<BackupRecord> backups, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        foreach (var b in backups)
+        {
+            await ExecAsync(c, """
+                INSERT INTO backups (id, source, kind, type, started, finished, bytes, stored_bytes, files, parent, system_identifier, timeline, start_lsn, stop_lsn, stop_time, damaged)
+                VALUES (@id, @source, @kind, @type, @started, @finished, @bytes, @stored, @files, @parent, @sysid, @tli, @start, @stop, @stopTime, @damaged)
+                ON CONFLICT (id) DO UPDATE SET source = excluded.source, kind = excluded.kind, type = excluded.type, started = excluded.started,
+                    finished = excluded.finished, bytes = excluded.bytes, stored_bytes = excluded.stored_bytes, files = excluded.files,
+                    parent = excluded.parent, system_identifier = excluded.system_identifier, timeline = excluded.timeline,
+                    start_lsn = excluded.start_lsn, stop_lsn = excluded.stop_lsn, stop_time = excluded.stop_time, damaged = excluded.damaged
+                """, cancellationToken, tx,
+                ("id", b.Id), ("source", b.Source), ("kind", b.Kind), ("type", b.Type), ("started", Iso(b.Started)), ("finished", Iso(b.Finished)),
+                ("bytes", b.Bytes), ("stored", b.StoredBytes), ("files", b.Files), ("parent", b.Parent), ("sysid", b.SystemIdentifier),
+                ("tli", b.Timeline), ("start", b.StartLsn), ("stop", b.StopLsn), ("stopTime", b.StopTime is { } t ? Iso(t) : null), ("damaged", b.Damaged ? 1 : 0));
+        }
+
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Makes the backups table equal to <paramref name="backups"/> (used by rebuild).</summary>
+    public async Task ReplaceBackupsAsync(IReadOnlyCollection<BackupRecord> backups, CancellationToken cancellationToken)
+    {
+        await using (var c = await OpenAsync(cancellationToken))
+        {
+            await ExecAsync(c, "DELETE FROM backups", cancellationToken);
+        }
+
+        await UpsertBackupsAsync(backups, cancellationToken);
+    }
+
+    public async Task DeleteBackupAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        await ExecAsync(c, "DELETE FROM backups WHERE id = @id", cancellationToken, null, ("id", id));
+    }
+
+    public async Task<List<BackupRecord>> BackupsAsync(string? source, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        var result = new List<BackupRecord>();
+        await using var r = await ReaderAsync(c, "SELECT id, source, kind, type, started, finished, bytes, stored_bytes, files, parent, system_identifier, timeline, start_lsn, stop_lsn, stop_time, damaged FROM backups WHERE (CAST(@source AS TEXT) IS NULL OR source = @source) ORDER BY id", cancellationToken, ("source", source));
+        while (await r.ReadAsync(cancellationToken))
+        {
+            result.Add(new BackupRecord
+            {
+                Id = r.GetString(0),
+                Source = r.GetString(1),
+                Kind = r.GetString(2),
+                Type = r.GetString(3),
+                Started = ParseIso(r.GetString(4)),
+                Finished = ParseIso(r.GetString(5)),
+                Bytes = r.GetInt64(6),
+                StoredBytes = r.GetInt64(7),
+                Files = r.GetInt64(8),
+                Parent = NullableString(r, 9),
+                SystemIdentifier = NullableString(r, 10),
+                Timeline = r.IsDBNull(11) ? null : r.GetInt64(11),
+                StartLsn = NullableString(r, 12),
+                StopLsn = NullableString(r, 13),
+                StopTime = r.IsDBNull(14) ? null : ParseIso(r.GetString(14)),
+                Damaged = r.GetInt64(15) != 0,
+            });
+        }
+
+        return result;
+    }
+
+    public async Task ReplaceWalAsync(string source, IReadOnlyCollection<WalRecord> wal, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        await ExecAsync(c, "DELETE FROM wal WHERE source = @source", cancellationToken, tx, ("source", source));
+        foreach (var w in wal)
+        {
+            await ExecAsync(c, "INSERT INTO wal (source, system_identifier, name, timeline, segment, size, archived) VALUES (@source, @sysid, @name, @tli, @seg, @size, @archived)", cancellationToken, tx,
+                ("source", w.Source), ("sysid", w.SystemIdentifier), ("name", w.Name), ("tli", w.Timeline), ("seg", w.Segment), ("size", w.Size), ("archived", w.Archived is { } a ? Iso(a) : null));
+        }
+
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    public async Task<List<WalRecord>> WalAsync(string source, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        var result = new List<WalRecord>();
+        await using var r = await ReaderAsync(c, "SELECT source, system_identifier, name, timeline, segment, size, archived FROM wal WHERE source = @source ORDER BY name", cancellationToken, ("source", source));
+        while (await r.ReadAsync(cancellationToken))
+        {
+            result.Add(new WalRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.IsDBNull(6) ? null : ParseIso(r.GetString(6))));
+        }
+
+        return result;
+    }
+
+    // ---- schedules
+
+    public async Task SaveScheduleStateAsync(ScheduleState state, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        await ExecAsync(c, """
+            INSERT INTO schedules (name, last_run, last_status, next_run, consecutive_failures) VALUES (@name, @last, @status, @next, @failures)
+            ON CONFLICT (name) DO UPDATE SET last_run = excluded.last_run, last_status = excluded.last_status, next_run = excluded.next_run, consecutive_failures = excluded.consecutive_failures
+            """, cancellationToken, null,
+            ("name", state.Name), ("last", state.LastRun is { } l ? Iso(l) : null), ("status", state.LastStatus), ("next", state.NextRun is { } n ? Iso(n) : null), ("failures", state.ConsecutiveFailures));
+    }
+
+    public async Task<Dictionary<string, ScheduleState>> ScheduleStatesAsync(CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        var result = new Dictionary<string, ScheduleState>(StringComparer.Ordinal);
+        await using var r = await ReaderAsync(c, "SELECT name, last_run, last_status, next_run, consecutive_failures FROM schedules", cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+        {
+            var name = r.GetString(0);
+            result[name] = new ScheduleState(name, r.IsDBNull(1) ? null : ParseIso(r.GetString(1)), NullableString(r, 2), r.IsDBNull(3) ? null : ParseIso(r.GetString(3)), (int)r.GetInt64(4));
+        }
+
+        return result;
+    }
+
+    // ---- plumbing
+
+    private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var c = _connect();
+        try
+        {
+            await c.OpenAsync(cancellationToken);
+            if (!_postgres)
+            {
+                await ExecAsync(c, "PRAGMA busy_timeout = 10000", cancellationToken);
+            }
+
+            return c;
+        }
+        catch (Exception ex) when (ex is DbException or InvalidOperationException)
+        {
+            await c.DisposeAsync();
+            throw new LifeboatException(ErrorCode.Config, $"cannot open the catalog at {Display}: {ex.Message}", "check Catalog:Path (or Catalog:ConnectionString) in the configuration file; `lifeboat catalog rebuild` recreates it from the repository");
+        }
+    }
+
+    private static async Task ExecAsync(DbConnection c, string sql, CancellationToken cancellationToken, DbTransaction? tx = null, params (string Name, object? Value)[] parameters)
+    {
+        await using var cmd = Command(c, sql, tx, parameters);
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<object?> ScalarAsync(DbConnection c, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var cmd = Command(c, sql, null, parameters);
+        return await cmd.ExecuteScalarAsync(cancellationToken);
+    }
+
+    private static async Task<DbDataReader> ReaderAsync(DbConnection c, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        var cmd = Command(c, sql, null, parameters);
+        return await cmd.ExecuteReaderAsync(System.Data.CommandBehavior.CloseConnection, cancellationToken);
+    }
+
+    private static DbCommand Command(DbConnection c, string sql, DbTransaction? tx, (string Name, object? Value)[] parameters)
+    {
+        var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        foreach (var (name, value) in parameters)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = name;
+            // A NULL parameter stays untyped: the column gives it its type (queries cast where there is no column).
+            p.Value = value ?? DBNull.Value;
+            cmd.Parameters.Add(p);
+        }
+
+        return cmd;
+    }
+
+    private static string? NullableString(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    internal static string Iso(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    internal static DateTimeOffset ParseIso(string s) => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+}

@@ -1,0 +1,71 @@
+namespace Lifeboat.Catalog;
+
+/// <summary>
+/// The catalog schema, version by version. A migration is never edited once released: add a new version.
+/// Types are chosen to mean the same in SQLite and PostgreSQL (TEXT timestamps in ISO 8601 UTC, BIGINT counters).
+/// </summary>
+internal static class CatalogMigrations
+{
+    public static readonly IReadOnlyList<(int Version, string[] Statements)> All =
+    [
+        (1,
+        [
+            """
+            CREATE TABLE runs (
+                id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                source TEXT NULL,
+                target TEXT NULL,
+                status TEXT NOT NULL,
+                started TEXT NOT NULL,
+                finished TEXT NULL,
+                duration_ms BIGINT NULL,
+                bytes_read BIGINT NOT NULL DEFAULT 0,
+                bytes_stored BIGINT NOT NULL DEFAULT 0,
+                backup_id TEXT NULL,
+                error TEXT NULL,
+                metadata TEXT NULL)
+            """,
+            "CREATE INDEX runs_source_started ON runs (source, started)",
+            """
+            CREATE TABLE backups (
+                id TEXT PRIMARY KEY,
+                source TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                type TEXT NOT NULL,
+                started TEXT NOT NULL,
+                finished TEXT NOT NULL,
+                bytes BIGINT NOT NULL,
+                stored_bytes BIGINT NOT NULL,
+                files BIGINT NOT NULL,
+                parent TEXT NULL,
+                system_identifier TEXT NULL,
+                timeline BIGINT NULL,
+                start_lsn TEXT NULL,
+                stop_lsn TEXT NULL,
+                stop_time TEXT NULL,
+                damaged BIGINT NOT NULL DEFAULT 0)
+            """,
+            "CREATE INDEX backups_source ON backups (source, id)",
+            """
+            CREATE TABLE wal (
+                source TEXT NOT NULL,
+                system_identifier TEXT NOT NULL,
+                name TEXT NOT NULL,
+                timeline BIGINT NOT NULL,
+                segment BIGINT NOT NULL,
+                size BIGINT NOT NULL,
+                archived TEXT NULL,
+                PRIMARY KEY (source, system_identifier, name))
+            """,
+            """
+            CREATE TABLE schedules (
+                name TEXT PRIMARY KEY,
+                last_run TEXT NULL,
+                last_status TEXT NULL,
+                next_run TEXT NULL,
+                consecutive_failures BIGINT NOT NULL DEFAULT 0)
+            """,
+        ]),
+    ];
+}

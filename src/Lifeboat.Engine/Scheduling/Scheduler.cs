@@ -1,0 +1,141 @@
+using Lifeboat.Catalog;
+using Lifeboat.Core;
+using Lifeboat.Engine.Operations;
+using Microsoft.Extensions.Logging;
+
+namespace Lifeboat.Engine.Scheduling;
+
+/// <summary>
+/// Runs the configured schedules (lifeboat serve). Each schedule's next run is kept in the catalog, so a run missed
+/// while the server was down runs once at start-up; runs of different sources may overlap, runs of one source never
+/// do (<see cref="OperationLock"/>). A failed run is retried with backoff (<see cref="JobRunner"/>), then recorded.
+/// </summary>
+public sealed partial class Scheduler
+{
+    private readonly EngineContext _context;
+    private readonly ILogger _logger;
+    private readonly List<Task> _running = [];
+
+    public Scheduler(EngineContext context, ILogger logger)
+    {
+        _context = context;
+        _logger = logger;
+    }
+
+    /// <summary>Raised after each run (for the server's events and for tests).</summary>
+    public event Action<JobResult>? Completed;
+
+    public IReadOnlyList<Schedule> Schedules => _context.Options.Schedules.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => new Schedule(s.Key, s.Value)).ToList();
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var schedules = Schedules;
+        if (schedules.Count == 0)
+        {
+            LogNoSchedules(_logger);
+        }
+
+        var catalog = await _context.OpenCatalogAsync(cancellationToken);
+        var states = await catalog.ScheduleStatesAsync(cancellationToken);
+        var now = _context.Time.GetUtcNow();
+        var next = new Dictionary<string, DateTimeOffset?>(StringComparer.Ordinal);
+        foreach (var schedule in schedules)
+        {
+            if (states.TryGetValue(schedule.Name, out var state) && state.NextRun is { } due && due <= now)
+            {
+                LogCatchUp(_logger, schedule.Name, due);
+                next[schedule.Name] = now; // missed while the server was down: run once now
+            }
+            else
+            {
+                next[schedule.Name] = state?.NextRun is { } pending && pending > now ? pending : schedule.Next(now);
+                await catalog.SaveScheduleStateAsync(new ScheduleState(schedule.Name, state?.LastRun, state?.LastStatus, next[schedule.Name], state?.ConsecutiveFailures ?? 0), cancellationToken);
+            }
+        }
+
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                now = _context.Time.GetUtcNow();
+                var due = schedules.Where(s => next[s.Name] is { } at && at <= now).ToList();
+                if (due.Count > 0)
+                {
+                    states = await catalog.ScheduleStatesAsync(cancellationToken);
+                }
+
+                foreach (var schedule in due)
+                {
+                    // Record the next run before this one starts: a crash mid-run must not run it twice at start-up.
+                    next[schedule.Name] = schedule.Next(now);
+                    var state = states.GetValueOrDefault(schedule.Name);
+                    await catalog.SaveScheduleStateAsync(new ScheduleState(schedule.Name, state?.LastRun, state?.LastStatus, next[schedule.Name], state?.ConsecutiveFailures ?? 0), cancellationToken);
+                    _running.RemoveAll(t => t.IsCompleted);
+                    _running.Add(Task.Run(() => RunOneAsync(schedule, cancellationToken), CancellationToken.None));
+                }
+
+                var wake = next.Values.Where(v => v is not null).Select(v => v!.Value).DefaultIfEmpty(now.AddHours(1)).Min();
+                var delay = wake - _context.Time.GetUtcNow();
+                await Task.Delay(delay > TimeSpan.Zero ? Min(delay, TimeSpan.FromMinutes(1)) : TimeSpan.FromMilliseconds(10), _context.Time, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        await Task.WhenAll(_running);
+    }
+
+    private async Task RunOneAsync(Schedule schedule, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (schedule.Options.Jitter > TimeSpan.Zero)
+            {
+                var jitter = TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * schedule.Options.Jitter.TotalMilliseconds);
+                await Task.Delay(jitter, _context.Time, cancellationToken);
+            }
+
+            LogStarting(_logger, schedule.Name, schedule.Kind, schedule.Source ?? "-");
+            var result = await JobRunner.RunAsync(_context, schedule, cancellationToken);
+            if (result.Succeeded)
+            {
+                LogSucceeded(_logger, schedule.Name, result.Summary);
+            }
+            else
+            {
+                LogFailed(_logger, schedule.Name, result.Attempts, result.Error ?? "");
+            }
+
+            Completed?.Invoke(result);
+        }
+        catch (LifeboatException ex) when (ex.Code == ErrorCode.RepositoryLocked)
+        {
+            LogSkipped(_logger, schedule.Name, ex.Message);
+            Completed?.Invoke(new JobResult(schedule.Name, false, 0, "skipped", ex.Message));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "No schedules are configured; the scheduler is idle")]
+    private static partial void LogNoSchedules(ILogger logger);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "Schedule {Schedule} missed its run at {Due} while the server was down: running it now")]
+    private static partial void LogCatchUp(ILogger logger, string schedule, DateTimeOffset due);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Schedule {Schedule}: starting {Kind} of {Source}")]
+    private static partial void LogStarting(ILogger logger, string schedule, string kind, string source);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Schedule {Schedule}: {Summary}")]
+    private static partial void LogSucceeded(ILogger logger, string schedule, string summary);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Error, Message = "Schedule {Schedule} failed after {Attempts} attempt(s): {Error}")]
+    private static partial void LogFailed(ILogger logger, string schedule, int attempts, string error);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Schedule {Schedule} skipped: {Reason}")]
+    private static partial void LogSkipped(ILogger logger, string schedule, string reason);
+}

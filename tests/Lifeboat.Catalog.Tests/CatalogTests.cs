@@ -1,0 +1,90 @@
+using Lifeboat.Postgres.Tools;
+
+namespace Lifeboat.Catalog.Tests;
+
+/// <summary>The same behaviour from the SQLite catalog and the PostgreSQL one.</summary>
+public sealed class CatalogTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public static TheoryData<string> Kinds => new() { "sqlite", "postgresql" };
+
+    private static async Task<(LifeboatCatalog Catalog, IAsyncDisposable Cleanup)> OpenAsync(string kind, TempDir dir)
+    {
+        if (kind == "sqlite")
+        {
+            return (await LifeboatCatalog.OpenSqliteAsync(dir.Combine("lifeboat.db"), TimeProvider.System, Ct), new Nothing());
+        }
+
+        Peers.Require(PostgresCluster.Available, "PostgreSQL 15 (initdb, pg_ctl)");
+        File.SetUnixFileMode(dir.Path, (UnixFileMode)0b111_101_101);
+        var cluster = await PostgresCluster.InitAsync(dir.Combine("pg"), Ct);
+        await cluster.StartAsync(Ct);
+        return (await LifeboatCatalog.OpenPostgresAsync(cluster.ConnectionString(), TimeProvider.System, Ct), cluster);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task Runs_are_recorded_updated_and_listed_newest_first(string kind)
+    {
+        using var dir = new TempDir();
+        var (catalog, cleanup) = await OpenAsync(kind, dir);
+        await using (cleanup)
+        {
+            Assert.Equal(1, await catalog.SchemaVersionAsync(Ct));
+            var t0 = DateTimeOffset.Parse("2026-11-22T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+            await catalog.RecordRunAsync(new RunRecord { Id = "r1", Kind = "full", Source = "db", Status = RunStatus.Running, Started = t0 }, Ct);
+            await catalog.RecordRunAsync(new RunRecord { Id = "r1", Kind = "full", Source = "db", Status = RunStatus.Succeeded, Started = t0, Finished = t0.AddSeconds(42), BytesRead = 1000, BytesStored = 100, BackupId = "20261122-100000-0000" }, Ct);
+            await catalog.RecordRunAsync(new RunRecord { Id = "r2", Kind = "incr", Source = "db", Status = RunStatus.Failed, Started = t0.AddHours(1), Finished = t0.AddHours(1).AddSeconds(3), Error = "disk full" }, Ct);
+            await catalog.RecordRunAsync(new RunRecord { Id = "r3", Kind = "files", Source = "uploads", Status = RunStatus.Succeeded, Started = t0.AddHours(2), Finished = t0.AddHours(2) }, Ct);
+
+            var runs = await catalog.RunsAsync("db", null, 10, Ct);
+            Assert.Equal(["r2", "r1"], runs.Select(r => r.Id));
+            Assert.Equal("disk full", runs[0].Error);
+            Assert.Equal(42_000, runs[1].DurationMs);
+            Assert.Equal(100, runs[1].BytesStored);
+            Assert.Equal(t0, runs[1].Started);
+            Assert.Single(await catalog.RunsAsync(null, "files", 10, Ct));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task Backups_wal_and_schedule_state_are_cached_and_replaced(string kind)
+    {
+        using var dir = new TempDir();
+        var (catalog, cleanup) = await OpenAsync(kind, dir);
+        await using (cleanup)
+        {
+            var t0 = DateTimeOffset.Parse("2026-11-22T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+            var backup = new BackupRecord { Id = "20261122-100000-0000", Source = "db", Kind = "cluster", Type = "full", Started = t0, Finished = t0.AddMinutes(1), Bytes = 10, StoredBytes = 5, Timeline = 1, StopLsn = "0/3000100", StopTime = t0.AddMinutes(1) };
+            await catalog.UpsertBackupsAsync([backup, backup with { Id = "20261122-110000-0000", Started = t0.AddHours(1), Finished = t0.AddHours(1) }], Ct);
+            Assert.Equal(2, (await catalog.BackupsAsync("db", Ct)).Count);
+            Assert.Equal(backup, (await catalog.BackupsAsync("db", Ct))[0]);
+            await catalog.ReplaceBackupsAsync([backup], Ct);
+            Assert.Equal([backup], await catalog.BackupsAsync(null, Ct));
+            await catalog.DeleteBackupAsync(backup.Id, Ct);
+            Assert.Empty(await catalog.BackupsAsync(null, Ct));
+
+            await catalog.ReplaceWalAsync("db", [new WalRecord("db", "7", "000000010000000000000003", 1, 3, 1234, t0)], Ct);
+            Assert.Equal("000000010000000000000003", Assert.Single(await catalog.WalAsync("db", Ct)).Name);
+
+            await catalog.SaveScheduleStateAsync(new ScheduleState("nightly", t0, RunStatus.Failed, t0.AddDays(1), 2), Ct);
+            Assert.Equal(new ScheduleState("nightly", t0, RunStatus.Failed, t0.AddDays(1), 2), (await catalog.ScheduleStatesAsync(Ct))["nightly"]);
+        }
+    }
+
+    [Fact]
+    public async Task Opening_the_catalog_twice_does_not_migrate_again()
+    {
+        using var dir = new TempDir();
+        await LifeboatCatalog.OpenSqliteAsync(dir.Combine("lifeboat.db"), TimeProvider.System, Ct);
+        var again = await LifeboatCatalog.OpenSqliteAsync(dir.Combine("lifeboat.db"), TimeProvider.System, Ct);
+        Assert.Equal(1, await again.SchemaVersionAsync(Ct));
+    }
+
+    private sealed class Nothing : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

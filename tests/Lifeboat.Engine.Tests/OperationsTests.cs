@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Lifeboat.Catalog;
+using Lifeboat.Core;
+using Lifeboat.Engine.Operations;
+using Lifeboat.Engine.Scheduling;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Lifeboat.Engine.Tests;
+
+/// <summary>Expire, health thresholds and the scheduler, on a files source with a fake clock.</summary>
+public sealed class OperationsTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static FakeTimeProvider Clock() => new(DateTimeOffset.Parse("2026-11-20T02:00:00Z", CultureInfo.InvariantCulture));
+
+    [Fact]
+    public async Task Expire_keeps_what_the_policy_and_pins_say_explains_it_and_the_rest_still_restores()
+    {
+        using var f = new EngineFixture();
+        var clock = Clock();
+        var ids = new List<string>();
+        for (var day = 0; day < 4; day++)
+        {
+            File.WriteAllText(Path.Combine(f.Source, $"day{day}.txt"), new string('x', 10_000 * (day + 1)));
+            ids.Add((await BackupService.RunAsync(f.Context(time: clock), "app", null, null, Ct)).Manifest.Id);
+            clock.Advance(TimeSpan.FromDays(1));
+        }
+
+        await using (var repo = await f.Context().OpenRepositoryAsync(Ct))
+        {
+            await repo.PinAsync(ids[0], "audit", Ct);
+        }
+
+        f.Config.Edit(root => root["Sources"]!["app"]!.AsObject()["Retention"] = new JsonObject { ["KeepLast"] = 2 });
+        var dry = await ExpireService.RunAsync(f.Context(time: clock), null, dryRun: true, null, Ct);
+        var decisions = dry.Sources.Single().Decisions;
+        Assert.Equal(["kept", "kept", "deleted", "kept"], decisions.Select(d => d.Keep ? "kept" : "deleted"));
+        Assert.Equal("outside all rules", decisions[2].Reasons.Single());
+        Assert.Equal("pinned", decisions[3].Reasons.Single());
+        Assert.Equal(4, Directory.EnumerateFiles(f.Dir.Combine("repo", "backups")).Count());
+
+        var report = await ExpireService.RunAsync(f.Context(time: clock), null, dryRun: false, null, Ct);
+        Assert.Equal(1, report.Deleted);
+        Assert.NotNull(report.Prune);
+        Assert.Equal(3, Directory.EnumerateFiles(f.Dir.Combine("repo", "backups")).Count());
+        var restored = f.Dir.Combine("r");
+        await RestoreService.RunAsync(f.Context(), new RestoreRequest { SourceName = "app", BackupId = ids[0], Destination = restored }, null, Ct);
+        Assert.True(File.Exists(Path.Combine(restored, "day0.txt")));
+        Assert.False(File.Exists(Path.Combine(restored, "day1.txt")));
+    }
+
+    [Fact]
+    public async Task Status_warns_then_turns_critical_as_the_last_backup_ages_and_after_three_failures()
+    {
+        using var f = new EngineFixture();
+        var clock = Clock();
+        await BackupService.RunAsync(f.Context(time: clock), "app", null, null, Ct);
+        HealthCheck Age(HealthReport r) => r.Checks.Single(c => c.Name == "last backup");
+
+        Assert.Equal(HealthState.Healthy, Age(await HealthService.RunAsync(f.Context(time: clock), null, Ct)).State);
+        clock.Advance(TimeSpan.FromHours(26));
+        var warning = await HealthService.RunAsync(f.Context(time: clock), null, Ct);
+        Assert.Equal(HealthState.Warning, Age(warning).State);
+        Assert.Equal(HealthState.Warning, warning.Overall);
+        clock.Advance(TimeSpan.FromHours(11));
+        Assert.Equal(HealthState.Critical, Age(await HealthService.RunAsync(f.Context(time: clock), null, Ct)).State);
+
+        var catalog = await f.Context().OpenCatalogAsync(Ct);
+        for (var i = 0; i < 3; i++)
+        {
+            await catalog.RecordRunAsync(new RunRecord { Id = $"fail{i}", Kind = "backup", Source = "app", Status = RunStatus.Failed, Started = clock.GetUtcNow().AddMinutes(i), Finished = clock.GetUtcNow().AddMinutes(i), Error = "disk full" }, Ct);
+        }
+
+        var report = await HealthService.RunAsync(f.Context(time: clock), null, Ct);
+        var failures = report.Checks.Single(c => c.Name == "consecutive failures");
+        Assert.Equal(HealthState.Critical, failures.State);
+        Assert.Equal("3 in a row, the last: disk full", failures.Detail);
+        Assert.Equal(HealthState.Critical, report.Checks.Single(c => c.Name == "success rate").State);
+    }
+
+    [Fact]
+    public async Task Backup_age_thresholds_follow_the_backup_schedule()
+    {
+        using var f = new EngineFixture();
+        var clock = Clock();
+        f.Config.Edit(root => root["Schedules"] = new JsonObject { ["hourly"] = new JsonObject { ["Source"] = "app", ["Kind"] = "backup", ["Cron"] = "0 * * * *" } });
+        await BackupService.RunAsync(f.Context(time: clock), "app", null, null, Ct);
+        clock.Advance(TimeSpan.FromHours(2.5));
+        var age = (await HealthService.RunAsync(f.Context(time: clock), null, Ct)).Checks.Single(c => c.Name == "last backup");
+        Assert.Equal(HealthState.Critical, age.State);
+        Assert.Contains("thresholds from schedule hourly", age.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_scheduler_runs_a_missed_job_at_start_up_then_on_its_cron_and_never_overlaps_a_source()
+    {
+        using var f = new EngineFixture();
+        var clock = Clock();
+        f.Config.Edit(root => root["Schedules"] = new JsonObject { ["every5"] = new JsonObject { ["Source"] = "app", ["Kind"] = "backup", ["Cron"] = "*/5 * * * *" } });
+        var context = f.Context(time: clock);
+        var catalog = await context.OpenCatalogAsync(Ct);
+        // The server was down when the 01:55 run was due.
+        await catalog.SaveScheduleStateAsync(new ScheduleState("every5", null, null, clock.GetUtcNow().AddMinutes(-5), 0), Ct);
+
+        var scheduler = new Scheduler(context, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var results = System.Threading.Channels.Channel.CreateUnbounded<JobResult>();
+        scheduler.Completed += r => results.Writer.TryWrite(r);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var running = scheduler.RunAsync(stop.Token);
+
+        var catchUp = await results.Reader.ReadAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        Assert.True(catchUp.Succeeded, catchUp.Error);
+        Assert.Single(await RepoBackupsAsync(f));
+
+        // While another process holds the source's operation lock, the scheduled run is skipped, not run twice.
+        using (var held = OperationLock.Acquire(context.StateDirectory, "app", "test", clock))
+        {
+            clock.Advance(TimeSpan.FromMinutes(5));
+            var skipped = await results.Reader.ReadAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(60), Ct);
+            Assert.False(skipped.Succeeded);
+            Assert.Contains("'app' is busy: test pid", skipped.Error, StringComparison.Ordinal);
+        }
+
+        clock.Advance(TimeSpan.FromMinutes(5));
+        var onTime = await results.Reader.ReadAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        Assert.True(onTime.Succeeded, onTime.Error);
+        Assert.Equal(2, (await RepoBackupsAsync(f)).Count);
+        await stop.CancelAsync();
+        await running;
+        var state = (await catalog.ScheduleStatesAsync(Ct))["every5"];
+        Assert.Equal(RunStatus.Succeeded, state.LastStatus);
+        Assert.True(state.NextRun > clock.GetUtcNow());
+    }
+
+    [Fact]
+    public void Schedules_export_to_systemd_calendar_expressions()
+    {
+        Assert.Equal("*-*-* 02:00:00", ScheduleExport.OnCalendar("0 2 * * *", null));
+        Assert.Equal("Mon..Fri *-*-* 02:30:00 Europe/Berlin", ScheduleExport.OnCalendar("30 2 * * 1-5", "Europe/Berlin"));
+        Assert.Equal("*-*-* *:00/15:00", ScheduleExport.OnCalendar("*/15 * * * *", null));
+        Assert.Equal("Sun *-*-01 03:05:00", ScheduleExport.OnCalendar("5 3 1 * 0", null));
+    }
+
+    [Fact]
+    public async Task A_backup_fails_early_with_the_numbers_when_the_repository_has_no_room()
+    {
+        Assert.SkipUnless(Peers.IsRoot, "mounting a small tmpfs needs root");
+        using var f = new EngineFixture(createTree: false);
+        File.WriteAllBytes(Path.Combine(f.Source, "big.bin"), TestData.Random(8 << 20, 1));
+        var small = f.Dir.Dir("small");
+        var mount = System.Diagnostics.Process.Start("mount", ["-t", "tmpfs", "-o", "size=3m", "tmpfs", small]);
+        await mount.WaitForExitAsync(Ct);
+        Assert.SkipWhen(mount.ExitCode != 0, "tmpfs cannot be mounted here");
+        try
+        {
+            var key = Lifeboat.Repository.Crypto.KeyMaterial.FromKeyFile(f.KeyFile);
+            await using (await Lifeboat.Repository.Repository.InitAsync(Targets.TargetFactory.Open("file://" + small + "/repo"), new Lifeboat.Repository.InitOptions { Key = key }, TimeProvider.System, null, Ct))
+            {
+            }
+
+            f.Config.Edit(root => root["Repository"]!["Url"] = "file://" + small + "/repo");
+            var ex = await Assert.ThrowsAsync<LifeboatException>(() => BackupService.RunAsync(f.Context(), "app", null, null, Ct));
+            Assert.StartsWith("not enough free space for a backup of 'app':", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("needed (half of its 8.00 MiB on disk, for a first backup, plus 25 %)", ex.Message, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(Path.Combine(small, "repo", "backups")) && Directory.EnumerateFiles(Path.Combine(small, "repo", "backups")).Any());
+        }
+        finally
+        {
+            using var umount = System.Diagnostics.Process.Start("umount", [small]);
+            await umount.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task<List<string>> RepoBackupsAsync(EngineFixture f)
+    {
+        await using var repo = await f.Context().OpenRepositoryAsync(Ct);
+        return await repo.ListBackupIdsAsync(Ct);
+    }
+}
