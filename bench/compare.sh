@@ -24,7 +24,8 @@
 #   3. restore with point-in-time recovery to a moment inside that pgbench run, up to the first query (RTO);
 #   4. WAL archiving: per-segment cost of wal-push and archive-push on the same segments, and the archive_status
 #      backlog under pgbench load and under a bulk load (pgbench -i), one tool at a time;
-#   5. logical: pg_dump -Fd -j 2 and pg_restore -j 2 (Lifeboat's logical source is not implemented yet);
+#   5. logical: Lifeboat's database source (backup, restore --into a new database) vs pg_dump -Fd -j 2 and
+#      pg_restore -j 2;
 #   6. the machine: sequential disk read and write, page-cache read, zstd -3 -T2 and SHA-256 on a tar of PGDATA.
 # Prints one table with the ratios Lifeboat / pgBackRest and writes it as Markdown and JSON under bench/results/
 # (git-ignored). Every cluster and process it starts is stopped on exit, and its work directory removed.
@@ -690,21 +691,51 @@ for tool in lifeboat pgbackrest; do
 done
 
 # ---------------------------------------------------------------------------------------------------------------
-# 10. Logical: pg_dump -Fd -j 2 and pg_restore -j 2 (Lifeboat's logical source does not exist yet).
+# 10. Logical: Lifeboat's database source (pg_dump -Fd -j 2 read while it is written, chunked, deduplicated,
+#     compressed, encrypted) vs plain pg_dump -Fd -j 2 into a directory; restore into a new database, Lifeboat's
+#     `restore --database --into` (pg_restore -j 2 underneath) vs plain pg_restore -j 2. Every Lifeboat round starts
+#     from an empty repository, like the full backups.
 # ---------------------------------------------------------------------------------------------------------------
 archive_mode none
-for ((rep = 1; rep <= REPS; rep++)); do
-  say "logical, round $rep/$REPS: pg_dump -Fd -j 2, pg_restore -j 2"
+as_pg $LB --config "$LB_CFG" source add-database benchdb --conn "Host=$SOCK;Port=$PORT;Username=postgres" \
+  --database postgres --jobs 2 >> "$LOGS/lb-source.log" 2>&1 || fail_with "$LOGS/lb-source.log" "lifeboat source add-database failed"
+LOGICAL_BYTES=$(sql "select pg_database_size('postgres')")
+record logical all db_bytes "$LOGICAL_BYTES"
+mkdir -p "$WORK/scratch"
+[ "$(id -u)" = 0 ] && chown postgres: "$WORK/scratch"
+logical_lifeboat() {
+  fresh_lifeboat
+  run_timed "logical-lifeboat-$1" "${AS_PG[@]}" $LB --config "$LB_CFG" backup --source benchdb --json
+  record_timed logical lifeboat_dump "$LOGICAL_BYTES"
+  record logical lifeboat_dump stored_bytes "$(lb_backup_bytes)"
+  sql "drop database if exists restored" > /dev/null
+  run_timed "logical-restore-lifeboat-$1" "${AS_PG[@]}" $LB --config "$LB_CFG" restore --source benchdb --database postgres \
+    --into restored --scratch "$WORK/scratch"
+  record_timed logical lifeboat_restore "$LOGICAL_BYTES"
+  record logical lifeboat_restore check_value "$("${PSQL[@]}" -d restored -Atc "$CHECK_QUERY")"
+  sql "drop database restored" > /dev/null
+}
+logical_pg_dump() {
   rm -rf "$WORK/dump"
-  run_timed "pg_dump-$rep" pg_dump -h "$SOCK" -p "$PORT" -U postgres -Fd -j 2 -f "$WORK/dump" postgres
-  record_timed logical pg_dump
+  run_timed "pg_dump-$1" pg_dump -h "$SOCK" -p "$PORT" -U postgres -Fd -j 2 -f "$WORK/dump" postgres
+  record_timed logical pg_dump "$LOGICAL_BYTES"
   record logical pg_dump stored_bytes "$(bytes_of "$WORK/dump")"
   sql "drop database if exists restored" > /dev/null
   sql "create database restored" > /dev/null
-  run_timed "pg_restore-$rep" pg_restore -h "$SOCK" -p "$PORT" -U postgres -j 2 -d restored "$WORK/dump"
-  record_timed logical pg_restore
+  run_timed "pg_restore-$1" pg_restore -h "$SOCK" -p "$PORT" -U postgres -j 2 -d restored "$WORK/dump"
+  record_timed logical pg_restore "$LOGICAL_BYTES"
+  record logical pg_restore check_value "$("${PSQL[@]}" -d restored -Atc "$CHECK_QUERY")"
   sql "drop database restored" > /dev/null
   rm -rf "$WORK/dump"
+}
+for ((rep = 1; rep <= REPS; rep++)); do
+  order=(lifeboat pg_dump); [ $((rep % 2)) = 0 ] && order=(pg_dump lifeboat)
+  for tool in "${order[@]}"; do
+    sql "checkpoint" > /dev/null
+    sync
+    say "logical backup and restore, round $rep/$REPS: $tool"
+    "logical_$tool" "$rep"
+  done
 done
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -770,6 +801,9 @@ r_incr=$(ratio "$(med incr lifeboat added_bytes)" "$(med incr pgbackrest added_b
 r_incr_t=$(ratio "$(med incr lifeboat wall_s)" "$(med incr pgbackrest wall_s)")
 r_rto=$(ratio "$(med restore lifeboat rto_s)" "$(med restore pgbackrest rto_s)")
 r_seg=$(ratio "$(med walpush lifeboat seg_ms)" "$(med walpush pgbackrest seg_ms)")
+r_dump=$(ratio "$(med logical lifeboat_dump wall_s)" "$(med logical pg_dump wall_s)")
+r_lrestore=$(ratio "$(med logical lifeboat_restore wall_s)" "$(med logical pg_restore wall_s)")
+r_bb=$(ratio "$(med full lifeboat wall_s)" "$(med full basebackup_zstd wall_s)")
 r_seg_load=$(ratio "$(med archive_load_lifeboat lifeboat seg_ms)" "$(med archive_load_pgbackrest pgbackrest seg_ms)")
 lb_peak=$(awk -F'\t' '$2 == "lifeboat" && $3 == "rss_mib" { if ($4 > m) m = $4 } END { printf "%.0f", m }' "$RAW")
 max_ready_lb=$(awk -F'\t' '$1 ~ /^archive_(load|bulk)_lifeboat$/ && $3 == "max_ready" { if ($4 > m) m = $4 } END { print m + 0 }' "$RAW")
@@ -793,9 +827,9 @@ CPU_MODEL=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
   echo "- pgbench load: -T $PGBENCH_SECONDS -c $CLIENTS -j 2 ($(med incr_load all tps) tps, $(med incr_load all wal_mb) MB of WAL); PITR target T = $TARGET_TIME"
   [ "$SMOKE" = 1 ] && echo "- **smoke run: durations too short to mean anything**"
   echo
-  echo "| measurement | Lifeboat | pgBackRest | PostgreSQL's tools / the machine | Lifeboat / pgBackRest | goal (issue 3) |"
+  echo "| measurement | Lifeboat | pgBackRest | PostgreSQL's tools / the machine | Lifeboat / pgBackRest (or the peer named) | goal (issue 3) |"
   echo "|---|---:|---:|---:|---:|---|"
-  echo "| full backup, s | $(cell full lifeboat wall_s) | $(cell full pgbackrest wall_s) | -Ft: $(cell full basebackup wall_s); -Ft \\| zstd: $(cell full basebackup_zstd wall_s) | **$r_full** | ≤ 0.60: $(verdict "$r_full" "<=" 0.6) |"
+  echo "| full backup, s | $(cell full lifeboat wall_s) | $(cell full pgbackrest wall_s) | -Ft: $(cell full basebackup wall_s); -Ft \\| zstd: $(cell full basebackup_zstd wall_s) | **$r_full** ($r_bb vs -Ft \\| zstd) | ≤ 0.60: $(verdict "$r_full" "<=" 0.6) |"
   echo "| full backup, MB/s of source | $(cell full lifeboat mbps 1 0) | $(cell full pgbackrest mbps 1 0) | -Ft: $(cell full basebackup mbps 1 0); -Ft \\| zstd: $(cell full basebackup_zstd mbps 1 0) | | |"
   echo "| full backup, stored MiB (without WAL) | $(cell full lifeboat stored_bytes $MIB 1) | $(cell full pgbackrest stored_bytes $MIB 1) | -Ft: $(cell full basebackup stored_bytes $MIB 0); -Ft \\| zstd: $(cell full basebackup_zstd stored_bytes $MIB 1) | **$r_size** | ≤ 1.00: $(verdict "$r_size" "<=" 1) |"
   echo "| full backup, CPU s | $(cell full lifeboat cpu_s) | $(cell full pgbackrest cpu_s) | -Ft: $(cell full basebackup cpu_s); -Ft \\| zstd: $(cell full basebackup_zstd cpu_s) | $(ratio "$(med full lifeboat cpu_s)" "$(med full pgbackrest cpu_s)") | |"
@@ -815,8 +849,9 @@ CPU_MODEL=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
   echo "| — WAL MB/s produced; max .ready backlog; drain after the load, s | $(med archive_load_lifeboat all wal_mbps); $(med archive_load_lifeboat all max_ready); $(med archive_load_lifeboat all drain_s) | $(med archive_load_pgbackrest all wal_mbps); $(med archive_load_pgbackrest all max_ready); $(med archive_load_pgbackrest all drain_s) | | | |"
   echo "| archive_command under bulk load (pgbench -i -s $BURST_SCALE), ms per segment | $(cell archive_bulk_lifeboat lifeboat seg_ms) | $(cell archive_bulk_pgbackrest pgbackrest seg_ms) | | $(ratio "$(med archive_bulk_lifeboat lifeboat seg_ms)" "$(med archive_bulk_pgbackrest pgbackrest seg_ms)") | |"
   echo "| — WAL MB/s produced; max .ready backlog; drain after the load, s | $(med archive_bulk_lifeboat all wal_mbps); $(med archive_bulk_lifeboat all max_ready); $(med archive_bulk_lifeboat all drain_s) | $(med archive_bulk_pgbackrest all wal_mbps); $(med archive_bulk_pgbackrest all max_ready); $(med archive_bulk_pgbackrest all drain_s) | | | no backlog (at most 1 .ready, the segment being archived): $( [ "$max_ready_lb" -le 1 ] && echo "**met**" || echo "**missed**: up to $max_ready_lb .ready (pgBackRest: $max_ready_pgbr)") |"
-  echo "| logical dump, s (MiB) | not implemented | – | \`pg_dump -Fd -j 2\`: $(cell logical pg_dump wall_s) ($(cell logical pg_dump stored_bytes $MIB 0)) | – | |"
-  echo "| logical restore, s | not implemented | – | \`pg_restore -j 2\`: $(cell logical pg_restore wall_s) | – | |"
+  echo "| logical backup (database \`postgres\`, $((LOGICAL_BYTES / MIB)) MiB), s | $(cell logical lifeboat_dump wall_s) | – | \`pg_dump -Fd -j 2\`: $(cell logical pg_dump wall_s) | **$r_dump** (vs pg_dump) | |"
+  echo "| — stored MiB; peak RSS MiB | $(cell logical lifeboat_dump stored_bytes $MIB 1); $(cell logical lifeboat_dump rss_mib 1 0) | – | $(cell logical pg_dump stored_bytes $MIB 1) (gzip -6 per table); $(cell logical pg_dump rss_mib 1 0) | $(ratio "$(med logical lifeboat_dump stored_bytes)" "$(med logical pg_dump stored_bytes)") (vs pg_dump) | |"
+  echo "| logical restore into a new database, s | $(cell logical lifeboat_restore wall_s) | – | \`pg_restore -j 2\`: $(cell logical pg_restore wall_s) | **$r_lrestore** (vs pg_restore) | |"
   echo "| peak RSS of any Lifeboat command, MiB | $lb_peak | | | | < 300: $(verdict "$lb_peak" "<" 300) |"
   echo "| machine: disk read (O_DIRECT) / write (O_DIRECT + fsync), MB/s | | | $(cell limits machine disk_read_mbps 1 0) / $(cell limits machine disk_write_mbps 1 0) | | |"
   echo "| machine: page-cache read; zstd -3 -T2; SHA-256, MB/s | | | $(cell limits machine cache_read_mbps 1 0); $(cell limits machine zstd_mbps 1 0); $(cell limits machine sha256_mbps 1 0) | | |"
@@ -833,13 +868,14 @@ jq -n --rawfile raw "$RAW" --rawfile stats "$STATS" \
   --argjson pgbench_seconds "$PGBENCH_SECONDS" --argjson source_bytes "$SOURCE_BYTES" --arg target_time "$TARGET_TIME" \
   --arg cpu "$CPU_MODEL" --argjson cpus "$(nproc)" --arg lifeboat "$LB_VERSION" --arg build "$LB_BUILD" \
   --arg pgbackrest "$(pgbackrest version)" --arg postgres "$(postgres --version)" --argjson smoke "$SMOKE" \
-  --arg r_full "$r_full" --arg r_size "$r_size" --arg r_incr "$r_incr" --arg r_rto "$r_rto" --arg r_seg "$r_seg" --arg lb_peak "$lb_peak" '
+  --arg r_full "$r_full" --arg r_size "$r_size" --arg r_incr "$r_incr" --arg r_rto "$r_rto" --arg r_seg "$r_seg" --arg r_bb "$r_bb" --arg r_dump "$r_dump" --arg r_lrestore "$r_lrestore" --arg lb_peak "$lb_peak" '
   def num: if test("^-?[0-9.]+$") then tonumber else . end;
   { date: $date, dataset: $dataset, scale: $scale, reps: $reps, pgbench_seconds: $pgbench_seconds, smoke: ($smoke == 1),
     source_bytes: $source_bytes, target_time: $target_time,
     machine: { cpu: $cpu, cpus: $cpus }, versions: { lifeboat: $lifeboat, build: $build, pgbackrest: $pgbackrest, postgres: $postgres },
     ratios: { full_time: ($r_full | num), full_size: ($r_size | num), incr_bytes: ($r_incr | num), rto: ($r_rto | num),
-              wal_push_per_segment: ($r_seg | num) },
+              wal_push_per_segment: ($r_seg | num), full_time_vs_basebackup_zstd: ($r_bb | num),
+              logical_backup_vs_pg_dump: ($r_dump | num), logical_restore_vs_pg_restore: ($r_lrestore | num) },
     lifeboat_peak_rss_mib: ($lb_peak | num),
     results: [ $stats | split("\n")[] | select(length > 0) | split("\t")
                | { phase: .[0], tool: .[1], metric: .[2], median: (.[3] | num), min: (.[4] | num), max: (.[5] | num), n: (.[6] | num) } ],

@@ -283,12 +283,6 @@ public sealed class TreeRestorer
         long offset = range.Offset;
         long written = 0;
         byte[]? existing = null;
-        // Consecutive chunks are written together (pwritev, up to WriteBatchBytes): one 8 KiB write per block cost a
-        // system call and a thread-pool hop each, and contended for the file's lock when ranges of one file run in
-        // parallel. The chunks stay valid until written (ChunkReader never reuses a frame's memory).
-        var batch = new List<ReadOnlyMemory<byte>>();
-        long batchOffset = offset;
-        long batchBytes = 0;
         for (var i = range.First; i < range.First + range.Count; i++)
         {
             var id = chunks[i];
@@ -306,9 +300,7 @@ public sealed class TreeRestorer
                 var n = RandomAccess.Read(handle, existing.AsSpan(0, length), offset);
                 if (n == length && hasher.Compute(existing.AsSpan(0, length)) == id)
                 {
-                    written += WriteBatch(handle, batch, batchOffset, ref batchBytes);
                     offset += length;
-                    batchOffset = offset;
                     continue;
                 }
             }
@@ -322,37 +314,12 @@ public sealed class TreeRestorer
                 throw new DamageException($"cannot restore {range.File.Entry.Path} from backup {manifest.Id}: {ex.Message}", ex.DamagedObjects, [manifest.Id], ex.Hint, ex);
             }
 
-            batch.Add(chunk);
-            batchBytes += chunk.Length;
+            await RandomAccess.WriteAsync(handle, chunk, offset, cancellationToken);
             offset += chunk.Length;
-            if (batchBytes >= WriteBatchBytes || batch.Count >= WriteBatchChunks)
-            {
-                written += WriteBatch(handle, batch, batchOffset, ref batchBytes);
-                batchOffset = offset;
-            }
+            written += chunk.Length;
         }
 
-        written += WriteBatch(handle, batch, batchOffset, ref batchBytes);
         return written;
-    }
-
-    private const long WriteBatchBytes = 1 << 20;
-
-    /// <summary>Well below IOV_MAX (1024).</summary>
-    private const int WriteBatchChunks = 256;
-
-    /// <summary>Writes the batched chunks at <paramref name="offset"/> and empties the batch; returns the bytes written.</summary>
-    private static long WriteBatch(Microsoft.Win32.SafeHandles.SafeFileHandle handle, List<ReadOnlyMemory<byte>> batch, long offset, ref long batchBytes)
-    {
-        var bytes = batchBytes;
-        if (batch.Count > 0)
-        {
-            RandomAccess.Write(handle, batch, offset);
-            batch.Clear();
-            batchBytes = 0;
-        }
-
-        return bytes;
     }
 
     /// <summary>Owners are restored by name when the name exists on this host, else by id.</summary>
