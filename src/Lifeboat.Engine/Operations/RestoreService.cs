@@ -35,6 +35,9 @@ public sealed record RestoreRequest
 
     public IReadOnlyDictionary<uint, string> TablespaceMap { get; init; } = new Dictionary<uint, string>();
 
+    /// <summary>Tablespaces not in <see cref="TablespaceMap"/> go to ROOT/OID instead of their original location.</summary>
+    public string? TablespaceRoot { get; init; }
+
     public string TargetAction { get; init; } = "promote";
 
     public bool ArchiveOff { get; init; }
@@ -151,6 +154,7 @@ public static class RestoreService
                 Delta = request.Delta,
                 Force = request.Force,
                 TablespaceMap = request.TablespaceMap,
+                TablespaceRoot = request.TablespaceRoot,
                 TargetAction = request.TargetAction,
                 ArchiveOff = request.ArchiveOff,
                 RestoreCommand = LifeboatCommand.RestoreCommand(self, context.ConfigFile.Path, request.SourceName),
