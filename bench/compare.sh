@@ -14,6 +14,10 @@
 #   --jit                  run Lifeboat as `dotnet lifeboat.dll` instead of the Native AOT executable (quicker to
 #                          build; archive_command and restore_command then pay .NET start-up per segment) [JIT=1]
 #   --smoke                tiny durations, one repetition: checks the script works, measures nothing [SMOKE=1]
+#   --no-build             use the build already there (src/Lifeboat.Cli/bin/Release/net10.0, and dist/lifeboat
+#                          unless --jit) instead of building and publishing again [NO_BUILD=1]
+#   --profile              also profile one Lifeboat full backup and one restore of it (perf, JIT build with
+#                          DOTNET_PerfMapEnabled=1, W^X off) and write the top functions next to the table [PROFILE=1]
 #   --keep                 keep the work directory (clusters stopped) [KEEP=1]
 #
 # What it does, unattended: builds Lifeboat (Release; Native AOT with scripts/publish.sh unless --jit), creates a
@@ -44,6 +48,8 @@ SEGMENTS="${SEGMENTS:-16}"
 JIT="${JIT:-0}"
 SMOKE="${SMOKE:-0}"
 KEEP="${KEEP:-0}"
+NO_BUILD="${NO_BUILD:-0}"
+PROFILE="${PROFILE:-0}"
 CLIENTS=4
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -55,6 +61,8 @@ while [ $# -gt 0 ]; do
     --jit) JIT=1 ;;
     --smoke) SMOKE=1 ;;
     --keep) KEEP=1 ;;
+    --no-build) NO_BUILD=1 ;;
+    --profile) PROFILE=1 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     [0-9]*) SCALE="$1" ;;
     *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -88,6 +96,9 @@ for tool in pgbackrest zstd jq sha256sum dd tar; do
   command -v "$tool" >/dev/null || die "'$tool' is missing: install it (Debian: apt-get install ${tool/sha256sum/coreutils})"
 done
 [ -x /usr/bin/time ] || die "GNU time (/usr/bin/time) is missing: apt-get install time"
+if [ "$PROFILE" = 1 ] && ! command -v perf > /dev/null; then
+  ensure_apt linux-perf || die "--profile needs 'perf' (Debian: apt-get install linux-perf)"
+fi
 export PATH="$PGBIN:$PATH"
 
 if [ "$(id -u)" = 0 ]; then
@@ -169,9 +180,14 @@ bytes_of() { du -sb "$@" 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
 # ---------------------------------------------------------------------------------------------------------------
 # 1. Build Lifeboat.
 # ---------------------------------------------------------------------------------------------------------------
-say "building Lifeboat (Release)..."
-dotnet build src/Lifeboat.Cli/Lifeboat.Cli.csproj -c Release -v quiet -nologo -clp:ErrorsOnly > "$LOGS/build.log" 2>&1 \
-  || fail_with "$LOGS/build.log" "dotnet build failed"
+if [ "$NO_BUILD" = 1 ]; then
+  [ -f src/Lifeboat.Cli/bin/Release/net10.0/lifeboat.dll ] || die "--no-build: src/Lifeboat.Cli/bin/Release/net10.0 has no lifeboat.dll (build first)"
+  [ "$JIT" = 1 ] || [ -x dist/lifeboat ] || die "--no-build: dist/lifeboat is missing (scripts/publish.sh, or use --jit)"
+else
+  say "building Lifeboat (Release)..."
+  dotnet build src/Lifeboat.Cli/Lifeboat.Cli.csproj -c Release -v quiet -nologo -clp:ErrorsOnly > "$LOGS/build.log" 2>&1 \
+    || fail_with "$LOGS/build.log" "dotnet build failed"
+fi
 cp -r src/Lifeboat.Cli/bin/Release/net10.0 "$WORK/bin/jit"
 DOTNET=$(command -v dotnet)
 LB_JIT="$DOTNET $WORK/bin/jit/lifeboat.dll"
@@ -179,8 +195,10 @@ if [ "$JIT" = 1 ]; then
   LB="$LB_JIT"
   LB_BUILD="JIT (dotnet lifeboat.dll)"
 else
-  say "publishing the Native AOT executable (scripts/publish.sh, a few minutes)..."
-  scripts/publish.sh "$ROOT/dist" > "$LOGS/publish.log" 2>&1 || fail_with "$LOGS/publish.log" "scripts/publish.sh failed"
+  if [ "$NO_BUILD" != 1 ]; then
+    say "publishing the Native AOT executable (scripts/publish.sh, a few minutes)..."
+    scripts/publish.sh "$ROOT/dist" > "$LOGS/publish.log" 2>&1 || fail_with "$LOGS/publish.log" "scripts/publish.sh failed"
+  fi
   cp dist/lifeboat "$WORK/bin/lifeboat"
   LB="$WORK/bin/lifeboat"
   LB_BUILD="Native AOT (scripts/publish.sh)"
@@ -769,6 +787,47 @@ done
 rm -f "$TAR"
 
 # ---------------------------------------------------------------------------------------------------------------
+# 11b. --profile: where a full backup and a restore spend their CPU. The JIT build (perf resolves JIT-compiled
+#      methods through /tmp/perf-PID.map), user-space samples only (cpu-clock:u; the system time is in cpu_s), one
+#      full backup into an empty repository and one restore of it (files only: the server is not started).
+# ---------------------------------------------------------------------------------------------------------------
+PROFILE_FILES=()
+if [ "$PROFILE" = 1 ]; then
+  touch "$WORK/profile.start"
+  archive_mode lifeboat
+  sql "checkpoint" > /dev/null
+  for what in backup restore; do
+    say "profiling one Lifeboat $what (perf, JIT)..."
+    data="$WORK/perf-$what.data"
+    if [ "$what" = backup ]; then
+      fresh_lifeboat
+      cmd=(backup --source bench --type full)
+    else
+      rm -rf "$WORK/profile-restored"
+      cmd=(restore --source bench --to "$WORK/profile-restored" --archive-mode off)
+    fi
+    t0=$(now)
+    "${AS_PG[@]}" env DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 perf record -q -e cpu-clock:u -F 999 -o "$data" -- \
+      /usr/bin/time -v -o "$LOGS/profile-$what.time" $LB_JIT --config "$LB_CFG" "${cmd[@]}" > "$LOGS/profile-$what.log" 2>&1 \
+      || fail_with "$LOGS/profile-$what.log" "profiling lifeboat $what failed"
+    record profile "$what" wall_s "$(since "$t0")"
+    record profile "$what" cpu_s "$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { printf "%.2f", u + s }' "$LOGS/profile-$what.time")"
+    record profile "$what" sys_s "$(awk -F': ' '/System time/ { printf "%.2f", $2 }' "$LOGS/profile-$what.time")"
+    {
+      echo "# perf: lifeboat $what (JIT), self time by library"
+      as_pg perf report -i "$data" --stdio --no-children --sort dso 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15
+      echo
+      echo "# perf: lifeboat $what (JIT), self time by function (>= 0.5 %)"
+      as_pg perf report -i "$data" --stdio --no-children --sort dso,symbol --percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' | head -60
+    } > "$LOGS/profile-$what.txt"
+    PROFILE_FILES+=("$LOGS/profile-$what.txt")
+  done
+  rm -rf "$WORK/profile-restored" "$WORK"/perf-*.data
+  # the perf maps the JIT runs wrote (one per process, named by its pid)
+  as_pg find /tmp -maxdepth 1 -user "$PGUSER_OS" \( -name 'perf-*.map' -o -name 'perfinfo-*.map' \) -newer "$WORK/profile.start" -delete 2>/dev/null || true
+fi
+
+# ---------------------------------------------------------------------------------------------------------------
 # 12. Report.
 # ---------------------------------------------------------------------------------------------------------------
 # stats PHASE TOOL METRIC -> "median min max n" (empty when not measured)
@@ -860,6 +919,13 @@ CPU_MODEL=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
   echo "pgBackRest's peak RSS is that of its largest process (GNU time reports the largest descendant; process-max 2 runs 3 processes)."
   echo
   echo "restore_command: Lifeboat \`$(sed 's/^restore_command = //' "$LOGS/restore_command-lifeboat" 2>/dev/null)\`; pgBackRest \`$(sed 's/^restore_command = //' "$LOGS/restore_command-pgbackrest" 2>/dev/null)\`"
+  if [ ${#PROFILE_FILES[@]} -gt 0 ]; then
+    echo
+    echo "## Profile (--profile): one full backup and one restore, JIT build, perf cpu-clock:u at 999 Hz"
+    echo
+    echo "Full backup: $(med profile backup wall_s) s wall, $(med profile backup cpu_s) s CPU of which $(med profile backup sys_s) s in the kernel (not sampled). Restore: $(med profile restore wall_s) s wall, $(med profile restore cpu_s) s CPU of which $(med profile restore sys_s) s in the kernel."
+    for f in "${PROFILE_FILES[@]}"; do echo; echo '```'; cat "$f"; echo '```'; done
+  fi
 } > "$MD"
 
 JSON="$OUT/$NAME.json"
