@@ -200,6 +200,7 @@ else
     scripts/publish.sh "$ROOT/dist" > "$LOGS/publish.log" 2>&1 || fail_with "$LOGS/publish.log" "scripts/publish.sh failed"
   fi
   cp dist/lifeboat "$WORK/bin/lifeboat"
+  cp dist/*.so "$WORK/bin/" 2>/dev/null || true   # native libraries the executable loads from its own directory (SQLite)
   LB="$WORK/bin/lifeboat"
   LB_BUILD="Native AOT (scripts/publish.sh)"
 fi
