@@ -816,10 +816,11 @@ if [ "$PROFILE" = 1 ]; then
     record profile "$what" sys_s "$(awk -F': ' '/System time/ { printf "%.2f", $2 }' "$LOGS/profile-$what.time")"
     {
       echo "# perf: lifeboat $what (JIT), self time by library"
-      as_pg perf report -i "$data" --stdio --no-children --sort dso 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15
+      as_pg perf report -i "$data" --stdio --no-children --sort dso 2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/[[:space:]]*$//' | head -15
       echo
       echo "# perf: lifeboat $what (JIT), self time by function (>= 0.5 %)"
-      as_pg perf report -i "$data" --stdio --no-children --sort dso,symbol --percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' | head -60
+      as_pg perf report -i "$data" --stdio --no-children --sort dso,symbol --percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' \
+        | sed 's/[[:space:]]*-[[:space:]]*-[[:space:]]*$//; s/[[:space:]]*$//' | head -60
     } > "$LOGS/profile-$what.txt"
     PROFILE_FILES+=("$LOGS/profile-$what.txt")
   done
