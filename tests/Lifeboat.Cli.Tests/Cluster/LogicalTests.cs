@@ -84,7 +84,68 @@ public sealed class LogicalTests
         var gone = await f.RunAsync("backup", "--source", "gone");
         Assert.Equal(2, gone.ExitCode);
         Assert.Contains("shop_orders", gone.Error, StringComparison.Ordinal);
+        var checkGone = await f.RunAsync("check", "--source", "gone");
+        Assert.NotEqual(0, checkGone.ExitCode);
+        Assert.Contains("shop_orders", checkGone.All, StringComparison.Ordinal);
+        var checkShop = await f.OkAsync("check", "--source", "shop");
+        Assert.Contains("database 'shop'", checkShop.Out, StringComparison.Ordinal);
         Assert.Equal(manifestsBefore, Directory.EnumerateFiles(Path.Combine(f.RepoPath, "backups")).Count());
+    }
+
+    [Fact]
+    public async Task A_table_comes_back_from_a_physical_backup_at_a_point_in_time_while_the_live_cluster_runs()
+    {
+        await using var f = await ClusterFixture.StartAsync();
+        var db = f.Cluster;
+        await f.ExecAsync("create database shop");
+        await db.ExecuteAsync(
+            """
+            create table customers (id int primary key, name text);
+            create table orders (id serial primary key, customer_id int references customers, amount int);
+            insert into customers select g, 'c' || g from generate_series(1, 50) g;
+            insert into orders (customer_id, amount) select 1 + g % 50, g from generate_series(1, 100) g;
+            """,
+            Ct,
+            "shop");
+        await f.OkAsync("backup", "--source", "db", "--type", "full");
+        await db.ExecuteAsync("insert into orders (customer_id, amount) select 1, g from generate_series(101, 200) g", Ct, "shop");
+        var beforeAccident = Lifeboat.Core.TimeParsing.ToPostgres(await db.QueryAsync<DateTime>("select clock_timestamp()", Ct));
+        var expected = await DigestAsync(db, "shop", "orders");
+        await Task.Delay(1100, Ct);
+        await db.ExecuteAsync("delete from orders where amount > 10", Ct, "shop");
+        await f.SwitchAndWaitForArchiveAsync();
+
+        var scratch = f.Dir.Dir("scratch");
+        var restore = await f.OkAsync("restore", "--source", "db", "--database", "shop", "--into", "shop_orders", "--table", "orders", "--target-time", beforeAccident, "--scratch", scratch);
+        Assert.Contains("shop_orders", restore.Out, StringComparison.Ordinal);
+        Assert.Equal(expected, await DigestAsync(db, "shop_orders", "orders"));
+        Assert.Equal("absent", await db.QueryAsync<string>("select coalesce(to_regclass('public.customers')::text, 'absent')", Ct, "shop_orders"));
+
+        // The live cluster kept running and kept its data; the scratch cluster is gone.
+        Assert.Equal(10L, await db.QueryAsync<long>("select count(*) from orders", Ct, "shop"));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(scratch));
+
+        var noTable = await f.RunAsync("restore", "--source", "db", "--database", "shop", "--into", "shop_bad", "--table", "invoices", "--scratch", scratch);
+        Assert.Equal(2, noTable.ExitCode);
+        Assert.Contains("invoices", noTable.Error, StringComparison.Ordinal);
+        var noDatabase = await f.RunAsync("restore", "--source", "db", "--database", "crm", "--into", "shop_bad", "--scratch", scratch);
+        Assert.Equal(2, noDatabase.ExitCode);
+        Assert.Contains("crm", noDatabase.Error, StringComparison.Ordinal);
+        Assert.False(await db.QueryAsync<bool>("select exists (select from pg_database where datname = 'shop_bad')", Ct));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(scratch));
+        Assert.DoesNotContain(Directory.EnumerateDirectories("/proc").Where(p => char.IsAsciiDigit(Path.GetFileName(p)[0])), p => SafeRead(Path.Combine(p, "cmdline")).Contains(scratch, StringComparison.Ordinal));
+    }
+
+    private static string SafeRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
     }
 
     private static Task<string> DigestAsync(Lifeboat.Postgres.Tools.PostgresCluster cluster, string database, string table)
