@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/prerequisites.sh
 ensure_dotnet
-ensure_apt libzstd1 zstd time
+ensure_apt libzstd1 zstd time openssh-server
+ensure_npm_peers tests/peers
 
 echo "building (Release)..." >&2
 dotnet build Lifeboat.slnx -c Release -v quiet -nologo -clp:ErrorsOnly

@@ -29,5 +29,25 @@ ensure_dotnet() {
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 }
 
+# ensure_npm_peers : the npm servers the target tests start on loopback (s3rver for S3, Azurite for Azure Blob),
+# installed under tests/peers from its package-lock.json. Quiet and quick when they are installed already.
+ensure_npm_peers() {
+  local dir="${1:-tests/peers}"
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "warning: npm is missing: the S3 and Azure target tests will skip (and fail when CI is set)" >&2
+    return 0
+  fi
+  # npm keeps a copy of the lock file in node_modules after an install: newer than the lock file = up to date.
+  if [ -f "$dir/node_modules/.package-lock.json" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    return 0
+  fi
+  echo "installing test peers (npm ci --prefix $dir)..." >&2
+  if [ -f "$dir/package-lock.json" ]; then
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
+  else
+    npm install --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
+  fi
+}
+
 # The PostgreSQL 15 server binaries (initdb, pg_ctl, postgres) live outside PATH on Debian.
 export LIFEBOAT_PG_BINDIR="${LIFEBOAT_PG_BINDIR:-/usr/lib/postgresql/15/bin}"

@@ -1,5 +1,9 @@
+using System.Collections;
 using Lifeboat.Core;
+using Lifeboat.Targets.Azure;
 using Lifeboat.Targets.Local;
+using Lifeboat.Targets.S3;
+using Lifeboat.Targets.Sftp;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -9,13 +13,14 @@ namespace Lifeboat.Targets;
 public static class TargetFactory
 {
     /// <summary>
-    /// Opens <paramref name="url"/> (CLI.md: <c>file:///abs/path</c>; a plain absolute path is accepted as a local directory)
-    /// wrapped for retries and a concurrency limit.
+    /// Opens <paramref name="url"/> (CLI.md: <c>file:///abs/path</c>, <c>s3://</c>, <c>azure://</c>, <c>sftp://</c>; a plain
+    /// absolute path is accepted as a local directory) wrapped for retries and a concurrency limit.
     /// </summary>
+    /// <exception cref="LifeboatException">The URL is wrong (exit 2): the message says which part and how to fix it.</exception>
     public static ITarget Open(string url, TargetOpenOptions? options = null)
     {
         options ??= new TargetOpenOptions();
-        var raw = OpenRaw(url);
+        var raw = OpenRaw(url, options.Environment);
         if (options.Decorator is not null)
         {
             raw = options.Decorator(raw);
@@ -25,8 +30,9 @@ public static class TargetFactory
         return new RetryingTarget(limited, options.Retry, options.Logger ?? NullLogger.Instance, options.TimeProvider ?? TimeProvider.System);
     }
 
-    /// <summary>Opens the target itself, without decorators.</summary>
-    public static ITarget OpenRaw(string url)
+    /// <summary>Opens the target itself, without decorators. Opening does not connect: the first operation does.</summary>
+    /// <param name="environment">Where credentials are read from (AWS_*, AZURE_STORAGE_*, LIFEBOAT_SFTP_*); null: the process environment.</param>
+    public static ITarget OpenRaw(string url, IReadOnlyDictionary<string, string?>? environment = null)
     {
         if (string.IsNullOrWhiteSpace(url))
         {
@@ -43,11 +49,43 @@ public static class TargetFactory
             throw new LifeboatException(ErrorCode.Config, $"'{Redact.Url(url)}' is not a repository URL", "use file:///absolute/path, s3://bucket/prefix, azure://container/prefix or sftp://user@host/path");
         }
 
-        return uri.Scheme switch
+        if (uri.Scheme == "file")
         {
-            "file" => OpenFile(uri, url),
-            _ => throw new LifeboatException(ErrorCode.Config, $"targets of kind '{uri.Scheme}' are not supported by this build ('{Redact.Url(url)}')", "use a file:/// URL"),
+            return OpenFile(uri, url);
+        }
+
+        if (uri.Scheme is "s3" or "azure" or "sftp" && !url.Contains("://", StringComparison.Ordinal))
+        {
+            throw new LifeboatException(ErrorCode.Config, $"'{Redact.Url(url)}' is not a repository URL", $"write {uri.Scheme}://… (two slashes after the colon)");
+        }
+
+        if (uri.Scheme is not ("s3" or "azure" or "sftp"))
+        {
+            throw new LifeboatException(
+                ErrorCode.Config,
+                $"targets of kind '{uri.Scheme}' are not supported ('{Redact.Url(url)}')",
+                "use file:///absolute/path, s3://bucket/prefix, azure://container/prefix or sftp://user@host/path");
+        }
+
+        environment ??= ProcessEnvironment();
+        var parsed = TargetUrl.Parse(url);
+        return parsed.Scheme switch
+        {
+            "s3" => new S3Target(S3Location.Parse(parsed).WithRegionFrom(environment), S3Credentials.FromEnvironment(environment)),
+            "azure" => new AzureBlobTarget(AzureLocation.Parse(parsed), environment),
+            _ => new SftpTarget(SftpLocation.Parse(parsed, environment.GetValueOrDefault("HOME")), SftpSecrets.FromEnvironment(environment)),
         };
+    }
+
+    private static Dictionary<string, string?> ProcessEnvironment()
+    {
+        var result = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            result[(string)entry.Key] = entry.Value as string;
+        }
+
+        return result;
     }
 
     private static LocalTarget OpenFile(Uri uri, string url)
@@ -82,6 +120,9 @@ public sealed record TargetOpenOptions
     public ILogger? Logger { get; init; }
 
     public TimeProvider? TimeProvider { get; init; }
+
+    /// <summary>Where credentials come from (AWS_*, AZURE_STORAGE_*, LIFEBOAT_SFTP_*, HOME); null: the process environment.</summary>
+    public IReadOnlyDictionary<string, string?>? Environment { get; init; }
 
     /// <summary>Wraps the target itself, inside the retry and concurrency decorators (fault injection in tests).</summary>
     public Func<ITarget, ITarget>? Decorator { get; init; }

@@ -96,6 +96,7 @@ public abstract class TargetConformanceTests : IAsyncLifetime
     [InlineData(0L)]
     [InlineData(5000L)]
     [InlineData(9999L)]
+    [InlineData(10_000L)]
     public async Task A_read_with_a_negative_length_returns_everything_from_the_offset(long offset)
     {
         var bytes = TestData.Random(10_000, seed: 3);

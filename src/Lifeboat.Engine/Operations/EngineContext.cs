@@ -49,6 +49,7 @@ public sealed class EngineContext
             TimeProvider = Time,
             Retry = Retry,
             Decorator = TargetDecorator,
+            Environment = Environment,
         });
     }
 
