@@ -97,6 +97,7 @@ internal sealed class ClusterDrill
         foreach (var stale in await ScratchSpace.SweepStaleAsync(baseDirectory, Time))
         {
             _report.Note("removed the scratch copy of an interrupted drill: " + stale);
+            _progress?.Report("removed the scratch copy of an interrupted drill: " + stale);
         }
 
         var scratch = ScratchSpace.Create(baseDirectory, _report.Id, PostgresCluster.DefaultOsUser);

@@ -68,6 +68,7 @@ internal sealed class FilesDrill
         foreach (var stale in await ScratchSpace.SweepStaleAsync(baseDirectory, Time))
         {
             _report.Note("removed the scratch copy of an interrupted drill: " + stale);
+            _progress?.Report("removed the scratch copy of an interrupted drill: " + stale);
         }
 
         var scratch = ScratchSpace.Create(baseDirectory, _report.Id, owner: null);
