@@ -129,6 +129,17 @@ public sealed class DrillTests
         var status = await f.RunAsync("status");
         Assert.Contains("VIOLATED", status.All, StringComparison.Ordinal);
 
+        // Not enough free space for the scratch copy: refused before anything is written, saying how much it needs.
+        Configure(f, (root, _) => root["Drill"]!["WalMarginBytes"] = 1L << 60);
+        var refused = await f.RunAsync("drill", "--source", "db", "--json");
+        Assert.True(refused.ExitCode == 1, refused.ToString());
+        var space = Check(JsonDocument.Parse(refused.Out).RootElement, "free space");
+        Assert.Equal("failed", space.GetProperty("status").GetString());
+        Assert.Contains("refused: the scratch copy needs ", space.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains(" PiB", space.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        AssertNoScratchLeft(f);
+        Configure(f);
+
         // Damage one data pack of the backup: the drill fails at the restore, naming the pack, exit 3.
         var pack = Directory.EnumerateFiles(Path.Combine(f.RepoPath, "data"), "*", SearchOption.AllDirectories).OrderByDescending(p => new FileInfo(p).Length).First();
         var bytes = File.ReadAllBytes(pack);
