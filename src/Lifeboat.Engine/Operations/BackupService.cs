@@ -24,10 +24,9 @@ public static class BackupService
             o => new RunFigures(o.Manifest.Stats.BytesRead, o.Manifest.Stats.StoredBytes, o.Manifest.Id, o.Problems.Count > 0 ? System.Text.Json.JsonSerializer.Serialize(o.Problems) : null),
             cancellationToken);
 
-    private static async Task<BackupOutcome> RunCoreAsync(EngineContext context, string sourceName, string? type, IReadOnlyDictionary<string, string>? tags, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Checks a source before the repository is touched: bad input (exit 2) writes nothing.</summary>
+    public static async Task CheckSourceAsync(string sourceName, SourceOptions source, CancellationToken cancellationToken)
     {
-        var source = context.GetSource(sourceName);
-        // Check the source before the repository is touched: bad input writes nothing.
         switch (source.Kind)
         {
             case SourceKinds.Files:
@@ -43,7 +42,12 @@ public static class BackupService
                 await LogicalBackup.CheckSourceAsync(sourceName, source, cancellationToken);
                 break;
         }
+    }
 
+    private static async Task<BackupOutcome> RunCoreAsync(EngineContext context, string sourceName, string? type, IReadOnlyDictionary<string, string>? tags, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var source = context.GetSource(sourceName);
+        await CheckSourceAsync(sourceName, source, cancellationToken);
         await using var repository = await context.OpenRepositoryAsync(cancellationToken);
         await SpaceCheck.EnsureAsync(repository, sourceName, source, cancellationToken);
         var request = new BackupRequest { Type = type, Writer = context.WriterOptions, Tags = tags };

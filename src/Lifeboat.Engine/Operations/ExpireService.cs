@@ -96,6 +96,12 @@ public static class ExpireService
             }
         }
 
+        var brokenStacks = await StackService.ForgetBrokenAsync(repository, plans.SelectMany(p => p.Decisions.Where(d => !d.Keep).Select(d => d.Id)).ToHashSet(StringComparer.Ordinal), cancellationToken);
+        foreach (var stack in brokenStacks)
+        {
+            progress?.Report($"forgetting stack backup {stack} (a member expired)");
+        }
+
         progress?.Report("pruning");
         var prune = await new Pruner(repository).PruneAsync(new PruneOptions(), progress, cancellationToken);
         return new ExpireReport(plans, prune, false);
