@@ -216,6 +216,7 @@ public sealed class SourceOptions
                     throw new LifeboatException(ErrorCode.Config, $"the Connection of source '{name}' in {configPath} is not a valid connection string: {ex.Message}", "use the Npgsql form Host=HOST;Port=5432;Username=USER (passwords belong in ~/.pgpass)");
                 }
 
+                Drill.Validate(name, configPath);
                 if (Jobs is < 1 or > 64)
                 {
                     throw new LifeboatException(ErrorCode.Config, $"Sources:{name}:Jobs = {Jobs} in {configPath} is out of range", "use 1 to 64 parallel jobs");

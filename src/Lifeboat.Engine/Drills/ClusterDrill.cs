@@ -516,44 +516,10 @@ internal sealed class ClusterDrill
     }
 
     private async Task AmcheckAsync(PostgresCluster server, CancellationToken cancellationToken)
-    {
-        _progress?.Report("pg_amcheck --all --heapallindexed");
-        var started = Time.GetTimestamp();
-        var result = await server.RunToolAsync("pg_amcheck", ["--all", "--heapallindexed", "--install-missing"], cancellationToken, _plan.Timeout);
-        var elapsed = Time.GetElapsedTime(started);
-        _checks += elapsed;
-        var output = string.Join('\n', (result.Output + result.Error).Split('\n', StringSplitOptions.RemoveEmptyEntries).Take(30));
-        _report.Add(result.Success
-            ? new DrillCheck("amcheck", CheckStatus.Passed, "pg_amcheck --all --heapallindexed: the heap of every table and every B-tree index of every database verified, no corruption" + (output.Length == 0 ? "" : "\n" + output), elapsed)
-            : new DrillCheck("amcheck", CheckStatus.Failed, $"pg_amcheck --all --heapallindexed exited with {result.ExitCode}:\n{output}", elapsed));
-    }
+        => _checks += await DrillChecks.AmcheckAsync(server, _report, _progress, _plan.Timeout, Time, cancellationToken);
 
     private async Task SmokeQueriesAsync(PostgresCluster server, CancellationToken cancellationToken)
-    {
-        foreach (var query in _source.Drill.SmokeQueries)
-        {
-            var name = "smoke: " + (query.Name ?? query.Sql);
-            var database = query.Database ?? _source.Drill.RowCountDatabase ?? ConnectionDatabase();
-            SmokeExpectation.TryParse(query.Expect, out var expectation, out _);
-            var started = Time.GetTimestamp();
-            DrillCheck check;
-            try
-            {
-                var value = await ScalarAsync<object?>(server, database, query.Sql!, cancellationToken);
-                var shown = SmokeExpectation.Format(value) ?? "null";
-                check = expectation.IsMetBy(value)
-                    ? new DrillCheck(name, CheckStatus.Passed, $"returned {shown} in database '{database}' (expected {expectation})", Time.GetElapsedTime(started))
-                    : new DrillCheck(name, CheckStatus.Failed, $"returned {shown} in database '{database}', expected {expectation}: {query.Sql}", Time.GetElapsedTime(started));
-            }
-            catch (NpgsqlException ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                check = new DrillCheck(name, CheckStatus.Failed, $"failed in database '{database}': {ex.Message}: {query.Sql}", Time.GetElapsedTime(started));
-            }
-
-            _checks += Time.GetElapsedTime(started);
-            _report.Add(check);
-        }
-    }
+        => _checks += await DrillChecks.SmokeQueriesAsync(server, _source.Drill.SmokeQueries, _source.Drill.RowCountDatabase ?? ConnectionDatabase(), _report, Time, cancellationToken);
 
     private string ConnectionDatabase()
     {
@@ -561,14 +527,8 @@ internal sealed class ClusterDrill
         return builder.Database ?? builder.Username ?? "postgres";
     }
 
-    private static async Task<T> ScalarAsync<T>(PostgresCluster server, string database, string sql, CancellationToken cancellationToken)
-    {
-        await using var connection = new NpgsqlConnection(server.ConnectionString(database));
-        await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
-        var value = await command.ExecuteScalarAsync(cancellationToken);
-        return (T)(value is DBNull ? null : value)!;
-    }
+    private static Task<T> ScalarAsync<T>(PostgresCluster server, string database, string sql, CancellationToken cancellationToken)
+        => DrillChecks.ScalarAsync<T>(server, database, sql, cancellationToken);
 
     /// <summary>Recovery settings for the next start (resuming after the counted point); owned by the data directory's owner.</summary>
     private void RewriteRecovery(string pgdata, RecoveryTarget target)

@@ -80,7 +80,7 @@ public static partial class DrillService
             }
             else
             {
-                await new FilesDrill(context, request.SourceName, plan, report, progress).RunAsync(linked.Token);
+                await new FilesDrill(context, request.SourceName, source, plan, report, progress).RunAsync(linked.Token);
             }
         }
         catch (OperationCanceledException) when (timeLimit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using Lifeboat.Core;
+using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Files;
 using Lifeboat.Engine.Operations;
+using Lifeboat.Postgres.Tools;
 using Lifeboat.Repository.Format;
 using Lifeboat.Repository.Locks;
 
@@ -19,11 +21,13 @@ internal sealed class FilesDrill
     private readonly DrillPlan _plan;
     private readonly DrillReport _report;
     private readonly IProgress<string>? _progress;
+    private readonly SourceOptions _source;
 
-    public FilesDrill(EngineContext context, string name, DrillPlan plan, DrillReport report, IProgress<string>? progress)
+    public FilesDrill(EngineContext context, string name, SourceOptions source, DrillPlan plan, DrillReport report, IProgress<string>? progress)
     {
         _context = context;
         _name = name;
+        _source = source;
         _plan = plan;
         _report = report;
         _progress = progress;
@@ -56,6 +60,11 @@ internal sealed class FilesDrill
 
         var baseDirectory = ScratchSpace.BaseDirectory(_context.Options.Drill.ScratchDirectory);
         var needed = manifest.Stats.Bytes + (manifest.Stats.Bytes / 20) + (1 << 20);
+        if (_source.Kind == SourceKinds.Database)
+        {
+            needed += DatabaseDrill.ExtraSpace(manifest, _context.Options.Drill);
+        }
+
         var free = ScratchSpace.FreeBytes(baseDirectory);
         var data = new JsonObject { ["neededBytes"] = needed, ["freeBytes"] = free, ["directory"] = baseDirectory };
         if (free < needed)
@@ -71,8 +80,10 @@ internal sealed class FilesDrill
             _progress?.Report("removed the scratch copy of an interrupted drill: " + stale);
         }
 
-        var scratch = ScratchSpace.Create(baseDirectory, _report.Id, owner: null);
+        // A database drill starts a scratch server in the directory: it must be able to enter it.
+        var scratch = ScratchSpace.Create(baseDirectory, _report.Id, _source.Kind == SourceKinds.Database ? PostgresCluster.DefaultOsUser : null);
         _report.ScratchDirectory = scratch.Root;
+        PostgresCluster? server = null;
         try
         {
             var destination = scratch.Combine("files");
@@ -104,13 +115,19 @@ internal sealed class FilesDrill
                 ? new DrillCheck("content", CheckStatus.Passed, $"all {verification.Files} files ({ByteSize.Format(verification.Bytes)}), {verification.Directories} directories and {verification.Symlinks} symlinks are there; every file's bytes re-hash to the chunk ids recorded at backup time", _report.ChecksTime)
                 : new DrillCheck("content", CheckStatus.Failed, $"{verification.ProblemCount} problem(s):\n{string.Join('\n', verification.Problems)}{(verification.ProblemCount > verification.Problems.Count ? "\n…" : "")}", _report.ChecksTime));
 
+            if (_source.Kind == SourceKinds.Database && verification.Clean)
+            {
+                server = await new DatabaseDrill(_context, _source, _plan, _report, _progress).RunAsync(manifest, scratch, destination, cancellationToken);
+            }
+
             _report.Rpo = _report.Started - manifest.Finished;
             _report.RpoJudged = _report.Requested == "latest";
             _report.RpoBasis = $"the backup finished at {DrillReport.Time(manifest.Finished)}, against the start of the drill {DrillReport.Time(_report.Started)}";
         }
         finally
         {
-            var (clean, detail) = await scratch.CleanUpAsync(null, Time);
+            _progress?.Report("removing the scratch copy");
+            var (clean, detail) = await scratch.CleanUpAsync(server, Time);
             _report.Add(new DrillCheck("cleanup", clean ? CheckStatus.Passed : CheckStatus.Failed, detail));
         }
     }

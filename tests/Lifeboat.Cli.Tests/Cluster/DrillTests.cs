@@ -12,7 +12,7 @@ public sealed class DrillTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>Edits the fixture's configuration: scratch and report directories inside the test, then <paramref name="edit"/>.</summary>
-    private static void Configure(ClusterFixture f, Action<JsonObject, JsonObject>? edit = null)
+    private static void Configure(ClusterFixture f, Action<JsonObject, JsonObject>? edit = null, string sourceName = "db")
     {
         var root = JsonNode.Parse(File.ReadAllText(f.ConfigPath))!.AsObject();
         Directory.CreateDirectory(f.Dir.Combine("scratch"));
@@ -23,7 +23,7 @@ public sealed class DrillTests
             ["ReportsDirectory"] = f.Dir.Combine("reports"),
             ["Timeout"] = "00:05:00",
         };
-        var source = root["Sources"]!["db"]!.AsObject();
+        var source = root["Sources"]![sourceName]!.AsObject();
         edit?.Invoke(root, source);
         File.WriteAllText(f.ConfigPath, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
@@ -226,6 +226,42 @@ public sealed class DrillTests
         var cancelled = await running;
         Assert.True(cancelled.ExitCode != 0, cancelled.ToString());
         Assert.Contains("removed the scratch copy of an interrupted drill", cancelled.All, StringComparison.Ordinal);
+        AssertNoScratchLeft(f);
+    }
+
+    [Fact]
+    public async Task A_logical_backup_is_loaded_into_a_scratch_cluster_and_checked_and_a_failing_smoke_query_fails_it()
+    {
+        await using var f = await ClusterFixture.StartAsync(archiving: false);
+        await f.ExecAsync("create database shop; create role clerk");
+        await f.Cluster.ExecuteAsync("create table orders (id int primary key, amount numeric); insert into orders select g, g * 1.5 from generate_series(1, 3000) g; grant select on orders to clerk", Ct, "shop");
+        await f.OkAsync("source", "add-database", "shop", "--conn", f.Cluster.ConnectionString("shop"), "--database", "shop");
+        Configure(f, (_, source) => source["Drill"] = new JsonObject
+        {
+            ["SmokeQueries"] = new JsonArray(
+                new JsonObject { ["Name"] = "orders", ["Sql"] = "select count(*) from orders", ["Expect"] = "= 3000" },
+                new JsonObject { ["Name"] = "clerk may read", ["Sql"] = "select has_table_privilege('clerk', 'orders', 'select')", ["Expect"] = "= true" }),
+        }, "shop");
+        await f.OkAsync("backup", "--source", "shop");
+
+        var drill = await f.RunAsync("drill", "--source", "shop", "--json");
+        Assert.True(drill.ExitCode == 0, drill.ToString());
+        var report = JsonDocument.Parse(drill.Out).RootElement;
+        foreach (var name in new[] { "restore", "content", "load", "amcheck", "smoke: orders", "smoke: clerk may read", "cleanup" })
+        {
+            Assert.True(Check(report, name).GetProperty("status").GetString() == "passed", $"{name}: {Check(report, name)}\n{drill.Error}");
+        }
+
+        Assert.True(report.GetProperty("timings").GetProperty("recoverySeconds").GetDouble() > 0);
+        AssertNoScratchLeft(f);
+
+        // The data changes after the backup: the same expectation fails on a new backup's drill.
+        await f.Cluster.ExecuteAsync("delete from orders where id > 10", Ct, "shop");
+        await f.OkAsync("backup", "--source", "shop");
+        var failing = await f.RunAsync("drill", "--source", "shop");
+        Assert.True(failing.ExitCode == 1, failing.ToString());
+        Assert.Contains("FAILED", failing.Out, StringComparison.Ordinal);
+        Assert.Contains("smoke: orders: returned 10", failing.Out, StringComparison.Ordinal);
         AssertNoScratchLeft(f);
     }
 }
