@@ -71,13 +71,14 @@ public sealed class DrillTests
         Assert.True(File.Exists(report.GetProperty("reports").GetProperty("html").GetString()));
         Assert.True(File.Exists(report.GetProperty("reports").GetProperty("json").GetString()));
 
-        // The human form: every check on stderr, the one-line summary on stdout.
-        var human = await f.RunAsync("drill", "--source", "db");
+        // The human form: every check on stderr, the one-line summary on stdout; a random point inside the window.
+        var human = await f.RunAsync("drill", "--source", "db", "--random-point");
         Assert.True(human.ExitCode == 0, human.ToString());
         Assert.StartsWith("drill ", human.Out, StringComparison.Ordinal);
         Assert.Contains("of 'db': PASSED", human.Out, StringComparison.Ordinal);
         Assert.Contains("RTO ", human.Out, StringComparison.Ordinal);
         Assert.Contains("ok   amcheck", human.Error, StringComparison.Ordinal);
+        Assert.Contains("note random point ", human.Error, StringComparison.Ordinal);
         File.WriteAllText(Path.Combine(Path.GetTempPath(), "lifeboat-drill-demo.txt"), human.ToString());
 
         var status = await f.OkAsync("status");
@@ -226,6 +227,14 @@ public sealed class DrillTests
         var cancelled = await running;
         Assert.True(cancelled.ExitCode != 0, cancelled.ToString());
         Assert.Contains("removed the scratch copy of an interrupted drill", cancelled.All, StringComparison.Ordinal);
+        AssertNoScratchLeft(f);
+
+        // The time limit: the drill fails with the limit named, and cleans up.
+        var limited = await f.RunAsync("drill", "--source", "db", "--timeout", "3s", "--json");
+        Assert.True(limited.ExitCode == 1, limited.ToString());
+        var limit = Check(JsonDocument.Parse(limited.Out).RootElement, "time limit");
+        Assert.Equal("failed", limit.GetProperty("status").GetString());
+        Assert.Contains("did not finish within 3.0 s", limit.GetProperty("detail").GetString(), StringComparison.Ordinal);
         AssertNoScratchLeft(f);
     }
 
