@@ -84,6 +84,11 @@ public sealed class LogicalTests
         var gone = await f.RunAsync("backup", "--source", "gone");
         Assert.Equal(2, gone.ExitCode);
         Assert.Contains("shop_orders", gone.Error, StringComparison.Ordinal);
+        var checkGone = await f.RunAsync("check", "--source", "gone");
+        Assert.NotEqual(0, checkGone.ExitCode);
+        Assert.Contains("shop_orders", checkGone.All, StringComparison.Ordinal);
+        var checkShop = await f.OkAsync("check", "--source", "shop");
+        Assert.Contains("database 'shop'", checkShop.Out, StringComparison.Ordinal);
         Assert.Equal(manifestsBefore, Directory.EnumerateFiles(Path.Combine(f.RepoPath, "backups")).Count());
     }
 
