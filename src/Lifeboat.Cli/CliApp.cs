@@ -52,6 +52,7 @@ public sealed class CliApp
                      .Concat(DemoCommands.Create(this))
                      .Concat(OperationsCommands.Create(this))
                      .Concat(ServeCommands.Create(this))
+                     .Concat(DrillCommands.Create(this))
                      .Concat([ClusterCommands.Check(this), ClusterCommands.Archiving(this), ClusterCommands.WalPush(this), ClusterCommands.WalFetch(this)]))
         {
             root.Subcommands.Add(command);
