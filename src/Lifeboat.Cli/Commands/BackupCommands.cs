@@ -32,7 +32,7 @@ internal static class BackupCommands
             var stackName = parse.GetValue(stack);
             if ((stackName is null) == (parse.GetValue(source) is null))
             {
-                throw new LifeboatException(ErrorCode.Usage, "backup needs exactly one of --source NAME and --stack NAME", "`lifeboat source list` and `lifeboat stack list` show the names");
+                throw new LifeboatException(ErrorCode.Usage, "backup needs exactly one of --source NAME and --stack NAME", "see `lifeboat backup --help`; `lifeboat source list` and `lifeboat stack list` show the names");
             }
 
             if (stackName is not null)

@@ -58,7 +58,7 @@ internal static class RestoreCommands
             var stackName = parse.GetValue(stack);
             if ((stackName is null) == (parse.GetValue(source) is null))
             {
-                throw new LifeboatException(ErrorCode.Usage, "restore needs exactly one of --source NAME and --stack NAME", "`lifeboat source list` and `lifeboat stack list` show the names");
+                throw new LifeboatException(ErrorCode.Usage, "restore needs exactly one of --source NAME and --stack NAME", "see `lifeboat restore --help`; `lifeboat source list` and `lifeboat stack list` show the names");
             }
 
             if (stackName is not null)
