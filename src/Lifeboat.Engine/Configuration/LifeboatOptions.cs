@@ -19,6 +19,9 @@ public sealed class LifeboatOptions
 
     public HealthOptions Health { get; set; } = new();
 
+    /// <summary>Secondary targets holding replicas of the repository (repo target add), keyed by name.</summary>
+    public Dictionary<string, TargetOptions> Targets { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Checks every setting; throws a <see cref="LifeboatException"/> (exit 2) naming the first bad one.</summary>
     public void Validate(string configPath)
     {
@@ -34,6 +37,8 @@ public sealed class LifeboatOptions
             SourceNames.Validate(name, $"schedule name in {configPath}");
             schedule.Validate(name, configPath, this);
         }
+
+        TargetOptions.ValidateAll(this, configPath);
     }
 }
 
