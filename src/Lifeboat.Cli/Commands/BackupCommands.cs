@@ -165,9 +165,54 @@ internal static class BackupCommands
                 }
             }
 
+            if (m.Kind == Engine.Configuration.SourceKinds.Database && m.Details is { } d)
+            {
+                PrintDump(output, d);
+            }
+
             return 0;
         }));
         return command;
+    }
+
+    private static void PrintDump(CliOutput output, JsonObject d)
+    {
+        output.Line($"database   {d["database"]} (PostgreSQL {d["serverVersion"]}, {d["encoding"]}, {CliOutput.Size(d["databaseSize"]?.GetValue<long>() ?? 0)}), dumped by {d["pgDump"]}{(d["schemaOnly"]?.GetValue<bool>() == true ? ", schema only" : "")}");
+        output.Line($"globals    {d["globals"]} (roles and tablespaces in globals.sql)");
+        if (d["contents"] is not JsonObject c)
+        {
+            return;
+        }
+
+        foreach (var (label, key) in new[] { ("schemas", "schemas"), ("tables", "tables"), ("views", "views"), ("owners", "owners") })
+        {
+            var names = (c[key]?.AsArray() ?? []).Select(n => n!.GetValue<string>()).ToList();
+            if (names.Count == 0)
+            {
+                continue;
+            }
+
+            var line = new System.Text.StringBuilder();
+            var first = true;
+            foreach (var name in names)
+            {
+                if (line.Length + name.Length > 100)
+                {
+                    output.Line($"{(first ? $"{label} ({names.Count})" : ""),-10} {line.ToString().TrimEnd(',', ' ')}");
+                    first = false;
+                    line.Clear();
+                }
+
+                line.Append(name).Append(", ");
+            }
+
+            output.Line($"{(first ? $"{label} ({names.Count})" : ""),-10} {line.ToString().TrimEnd(',', ' ')}");
+        }
+
+        if (c["objects"] is JsonObject objects)
+        {
+            output.Line($"objects    {string.Join(", ", objects.Select(kv => $"{kv.Value} {kv.Key}"))}");
+        }
     }
 
     /// <summary>The recoverable window of every cluster source among the backups.</summary>

@@ -31,10 +31,19 @@ internal static class RestoreCommands
         action.AcceptOnlyFromAmong("promote", "pause", "shutdown");
         var archiveMode = new Option<string>("--archive-mode") { Description = "Cluster: 'off' keeps a restored copy from archiving into the source's WAL archive", DefaultValueFactory = _ => "preserve", HelpName = "preserve|off" };
         archiveMode.AcceptOnlyFromAmong("preserve", "off");
+        var database = new Option<string?>("--database") { Description = "Database restore: the database to restore (a database source's own, or one of a cluster's)", HelpName = "DB" };
+        var into = new Option<string?>("--into") { Description = "Database restore: the new database to create and restore into", HelpName = "NEW_DB" };
+        var table = new Option<string[]>("--table") { Description = "Database restore: only this table, with its indexes, constraints and sequences (repeatable; name or schema.name)", HelpName = "T", AllowMultipleArgumentsPerToken = false };
+        var schemaOnly = new Option<bool>("--schema-only") { Description = "Database restore: definitions only, no rows" };
+        var clean = new Option<bool>("--clean") { Description = "Database restore: restore into an existing database, dropping the restored objects first (with --force)" };
+        var noOwner = new Option<bool>("--no-owner") { Description = "Database restore: do not give objects their original owners (a server without those roles)" };
+        var conn = new Option<string?>("--conn") { Description = "Database restore: the server to restore into (default: the source's)", HelpName = "CONNSTRING" };
+        var scratch = new Option<string?>("--scratch") { Description = "Database restore: where temporary files go (default: the system's temporary directory)", HelpName = "DIR" };
         var json = RepoCommands.JsonOption();
-        var command = new Command("restore", "Restore a backup (a cluster with point-in-time recovery, or a file tree)")
+        var command = new Command("restore", "Restore a backup: a cluster with point-in-time recovery, a database or some of its tables, a file tree, a config set")
         {
-            source, to, backup, path, overwrite, targetTime, targetLsn, targetXid, targetName, target, timeline, delta, force, tablespaceMap, action, archiveMode, json,
+            source, to, backup, path, overwrite, targetTime, targetLsn, targetXid, targetName, target, timeline, delta, force, tablespaceMap, action, archiveMode,
+            database, into, table, schemaOnly, clean, noOwner, conn, scratch, json,
         };
         command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async (context, output) =>
         {
@@ -63,6 +72,14 @@ internal static class RestoreCommands
                     TablespaceMap = ParseTablespaceMap(parse.GetValue(tablespaceMap) ?? [], context.WorkingDirectory),
                     TargetAction = parse.GetValue(action)!,
                     ArchiveOff = parse.GetValue(archiveMode) == "off",
+                    Database = parse.GetValue(database),
+                    Into = parse.GetValue(into),
+                    Tables = parse.GetValue(table) ?? [],
+                    SchemaOnly = parse.GetValue(schemaOnly),
+                    Clean = parse.GetValue(clean),
+                    NoOwner = parse.GetValue(noOwner),
+                    Connection = parse.GetValue(conn),
+                    Scratch = parse.GetValue(scratch),
                 },
                 new Progress<Engine.Files.RestoreProgress>(p => bar.Update(p.Bytes, $"{p.Files} files")),
                 ct);
@@ -71,6 +88,12 @@ internal static class RestoreCommands
             if (outcome.Cluster is { } c)
             {
                 PrintCluster(output, outcome, c, elapsed);
+                return 0;
+            }
+
+            if (outcome.Database is { } d)
+            {
+                PrintDatabase(output, outcome, d, elapsed);
                 return 0;
             }
 
@@ -91,8 +114,12 @@ internal static class RestoreCommands
                 return 0;
             }
 
-            output.Line($"restored backup {outcome.Manifest.Id} of '{outcome.Manifest.Source}' to {outcome.Destination}");
+            output.Line($"restored backup {outcome.Manifest.Id} of '{outcome.Manifest.Source}' to {(outcome.Manifest.Kind == Engine.Configuration.SourceKinds.Config && outcome.Destination == "/" ? "the original places" : outcome.Destination)}");
             output.Line($"  {r.Files} files ({CliOutput.Size(r.Bytes)}), {r.Directories} directories, {r.Symlinks} symlinks; every chunk verified");
+            if (outcome.Manifest.Kind == Engine.Configuration.SourceKinds.Config && outcome.Destination != "/")
+            {
+                output.Line($"  review them there (the directory is readable by you only), then put them in place with `lifeboat restore --source {outcome.Manifest.Source} --backup {outcome.Manifest.Id} --overwrite`");
+            }
             if (!r.OwnersRestored)
             {
                 output.Line("  owners were not restored (not running as root); modes and times were");
@@ -101,6 +128,29 @@ internal static class RestoreCommands
             return 0;
         }));
         yield return command;
+    }
+
+    private static void PrintDatabase(CliOutput output, RestoreOutcome outcome, Engine.Logical.DatabaseRestoreResult d, TimeSpan elapsed)
+    {
+        if (output.Json)
+        {
+            output.WriteJson(new JsonObject
+            {
+                ["backup"] = outcome.Manifest.Id,
+                ["source"] = outcome.Manifest.Source,
+                ["database"] = d.Database,
+                ["server"] = d.Server,
+                ["created"] = d.Created,
+                ["tables"] = new JsonArray(d.Tables.Select(t => (JsonNode?)t).ToArray()),
+                ["entries"] = d.Entries,
+                ["seconds"] = Math.Round(elapsed.TotalSeconds, 3),
+            });
+            return;
+        }
+
+        var what = d.Tables.Count == 0 ? "everything" : string.Join(", ", d.Tables);
+        output.Line($"restored {what} from backup {outcome.Manifest.Id} of '{outcome.Manifest.Source}' into database '{d.Database}' on {d.Server} in {CliOutput.Duration(elapsed)}");
+        output.Line($"  {d.Entries} archive entries restored{(d.Created ? "; the database was created" : " over the existing database (--clean)")}");
     }
 
     private static void PrintCluster(CliOutput output, RestoreOutcome outcome, Engine.Cluster.ClusterRestoreResult c, TimeSpan elapsed)

@@ -199,7 +199,7 @@ public sealed partial class ClusterBackup
                 Stats = stats with { BytesRead = Interlocked.Read(ref bytesRead), UnchangedFiles = unchanged },
                 Paths = [_source.PgData!],
                 Details = new JsonObject { ["cluster"] = details.ToJson() },
-                Tags = errors.Count > 0 ? new Dictionary<string, string> { ["pageChecksumErrors"] = errors.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) } : null,
+                Tags = request.TagsWith(errors.Count > 0 ? new Dictionary<string, string> { ["pageChecksumErrors"] = errors.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) } : null),
             },
             cancellationToken);
         foreach (var e in errors)

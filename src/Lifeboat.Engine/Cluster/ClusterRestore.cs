@@ -33,6 +33,9 @@ public sealed record ClusterRestoreRequest
     /// <summary>Where tablespaces go, by OID; default: their original locations.</summary>
     public IReadOnlyDictionary<uint, string> TablespaceMap { get; init; } = new Dictionary<uint, string>();
 
+    /// <summary>When set, every tablespace not in <see cref="TablespaceMap"/> goes to ROOT/OID (scratch and stack restores).</summary>
+    public string? TablespaceRoot { get; init; }
+
     /// <summary>promote (default), pause or shutdown when the target is reached.</summary>
     public string TargetAction { get; init; } = "promote";
 
@@ -286,7 +289,9 @@ public sealed class ClusterRestore
             var space = line.IndexOf(' ');
             if (space > 0 && uint.TryParse(line.AsSpan(0, space), CultureInfo.InvariantCulture, out var oid))
             {
-                result[oid] = request.TablespaceMap.TryGetValue(oid, out var mapped) ? Path.GetFullPath(mapped) : UnescapeMapPath(line[(space + 1)..]);
+                result[oid] = request.TablespaceMap.TryGetValue(oid, out var mapped) ? Path.GetFullPath(mapped)
+                    : request.TablespaceRoot is { } root ? Path.Combine(Path.GetFullPath(root), oid.ToString(CultureInfo.InvariantCulture))
+                    : UnescapeMapPath(line[(space + 1)..]);
             }
         }
 

@@ -80,6 +80,8 @@ public static class SourceKinds
 {
     public const string Files = "files";
     public const string Cluster = "cluster";
+    public const string Database = "database";
+    public const string Config = "config";
 }
 
 public sealed class SourceOptions
@@ -95,6 +97,24 @@ public sealed class SourceOptions
     public List<string> Include { get; set; } = [];
 
     public List<string> Exclude { get; set; } = [];
+
+    /// <summary>Config: the files and directories holding secrets (.env, appsettings.*.json, YAML).</summary>
+    public List<string> Paths { get; set; } = [];
+
+    /// <summary>Database: the database a logical source dumps.</summary>
+    public string? Database { get; set; }
+
+    /// <summary>Database: dump the schema only, no data.</summary>
+    public bool SchemaOnly { get; set; }
+
+    /// <summary>Database: tables (pg_dump patterns) left out of the dump entirely.</summary>
+    public List<string> ExcludeTables { get; set; } = [];
+
+    /// <summary>Database: tables (pg_dump patterns) whose definition is dumped but not their rows.</summary>
+    public List<string> ExcludeTableData { get; set; } = [];
+
+    /// <summary>Database: parallel pg_dump and pg_restore jobs.</summary>
+    public int Jobs { get; set; } = 2;
 
     /// <summary>Cluster: the data directory (PGDATA).</summary>
     public string? PgData { get; set; }
@@ -117,7 +137,7 @@ public sealed class SourceOptions
     /// <summary>Recovery time objective: the longest restore accepted (drills report a violation past it).</summary>
     public TimeSpan? Rto { get; set; }
 
-    internal void Validate(string name, string configPath)
+    public void Validate(string name, string configPath)
     {
         switch (Kind)
         {
@@ -157,8 +177,38 @@ public sealed class SourceOptions
                 }
 
                 break;
+            case SourceKinds.Config:
+                if (Paths.Count == 0 || Paths.Any(p => !System.IO.Path.IsPathRooted(p)))
+                {
+                    throw new LifeboatException(ErrorCode.Config, $"config source '{name}' in {configPath} needs absolute Paths (it has {(Paths.Count == 0 ? "none" : string.Join(", ", Paths))})", $"set Sources:{name}:Paths to the files and directories that hold configuration");
+                }
+
+                Retention.ToPolicy().Validate($"Sources:{name}:Retention");
+                break;
+            case SourceKinds.Database:
+                if (string.IsNullOrWhiteSpace(Connection) || string.IsNullOrWhiteSpace(Database))
+                {
+                    throw new LifeboatException(ErrorCode.Config, $"database source '{name}' in {configPath} needs a Connection and a Database", $"add it with `lifeboat source add-database {name} --conn CONNSTRING --database DB`");
+                }
+
+                try
+                {
+                    _ = new Npgsql.NpgsqlConnectionStringBuilder(Connection);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new LifeboatException(ErrorCode.Config, $"the Connection of source '{name}' in {configPath} is not a valid connection string: {ex.Message}", "use the Npgsql form Host=HOST;Port=5432;Username=USER (passwords belong in ~/.pgpass)");
+                }
+
+                if (Jobs is < 1 or > 64)
+                {
+                    throw new LifeboatException(ErrorCode.Config, $"Sources:{name}:Jobs = {Jobs} in {configPath} is out of range", "use 1 to 64 parallel jobs");
+                }
+
+                Retention.ToPolicy().Validate($"Sources:{name}:Retention");
+                break;
             default:
-                throw new LifeboatException(ErrorCode.Config, $"source '{name}' in {configPath} has the unknown kind '{Kind}'", "use kind 'files' or 'cluster'");
+                throw new LifeboatException(ErrorCode.Config, $"source '{name}' in {configPath} has the unknown kind '{Kind}'", "use kind 'files', 'config', 'database' or 'cluster'");
         }
     }
 }

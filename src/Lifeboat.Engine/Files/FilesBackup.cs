@@ -21,6 +21,26 @@ public sealed record BackupRequest
     public string? Type { get; init; }
 
     public WriterOptions Writer { get; init; } = new();
+
+    /// <summary>Tags for the manifest (a stack backup names itself here).</summary>
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+
+    /// <summary>The request's tags and the backup's own, or null when there are none.</summary>
+    public Dictionary<string, string>? TagsWith(IReadOnlyDictionary<string, string>? own)
+    {
+        if ((Tags is null || Tags.Count == 0) && (own is null || own.Count == 0))
+        {
+            return null;
+        }
+
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, v) in (Tags ?? new Dictionary<string, string>()).Concat(own ?? new Dictionary<string, string>()))
+        {
+            tags[k] = v;
+        }
+
+        return tags;
+    }
 }
 
 /// <summary>A committed backup and the paths that could not be read.</summary>
@@ -74,14 +94,24 @@ public sealed class FilesBackup
     public async Task<BackupOutcome> RunAsync(BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         var root = CheckSourcePath(_sourceName, _source);
+        var walker = new FileTreeWalker(
+            _source.Include.Select(g => new GlobPattern(g)).ToList(),
+            _source.Exclude.Select(g => new GlobPattern(g)).ToList());
+        return await BackupEntriesAsync(SourceKinds.Files, () => walker.Walk(root).Select(e => (e, e.RelativePath)), walker.Problems, [root], null, request, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Backs up walked entries (in <see cref="TreeOrder"/> of their tree paths) as one backup of this source: files whose
+    /// size, mtime, ctime and inode equal the previous backup's are not read again; the others are cut into
+    /// content-defined chunks. Shared by file, config and logical sources.
+    /// </summary>
+    internal async Task<BackupOutcome> BackupEntriesAsync(string kind, Func<IEnumerable<(WalkEntry Found, string TreePath)>> entries, List<string> walkProblems, IReadOnlyList<string> paths, System.Text.Json.Nodes.JsonObject? details, BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
         if (request.Type is not (null or "full" or "incr"))
         {
             throw new LifeboatException(ErrorCode.Usage, $"--type '{request.Type}' is not a backup type", "use --type full or --type incr");
         }
 
-        var walker = new FileTreeWalker(
-            _source.Include.Select(g => new GlobPattern(g)).ToList(),
-            _source.Exclude.Select(g => new GlobPattern(g)).ToList());
         await using var session = await BackupSession.StartAsync(_repo, request.Writer, cancellationToken);
         var parent = request.Type == "full" ? null : await FindParentAsync(_repo, _sourceName, cancellationToken);
         var problems = new List<string>();
@@ -92,10 +122,24 @@ public sealed class FilesBackup
 
         using var parentReader = parent is null ? null : new ChunkReader(_repo, session.Index);
         await using var parentTree = parent is null ? null : new ParentTree(TreeReader.ReadAsync(parentReader!, parent, cancellationToken));
-        foreach (var found in walker.Walk(root))
+        var linkFirsts = new Dictionary<(long Dev, long Inode), string>();
+        foreach (var (found, treePath) in entries())
         {
             cancellationToken.ThrowIfCancellationRequested();
             var entry = ToEntry(found);
+            entry.Path = treePath;
+            if (found.Stat is { Kind: FileKind.Regular, Links: > 1 })
+            {
+                // A hard-link set: later paths name the first one, so a restore links them again.
+                if (linkFirsts.TryGetValue((found.Stat.Dev, found.Stat.Inode), out var first))
+                {
+                    entry.HardlinkOf = first;
+                }
+                else
+                {
+                    linkFirsts[(found.Stat.Dev, found.Stat.Inode)] = treePath;
+                }
+            }
             switch (found.Stat.Kind)
             {
                 case FileKind.Directory:
@@ -103,7 +147,7 @@ public sealed class FilesBackup
                     await session.AddAsync(entry, null, cancellationToken);
                     break;
                 case FileKind.Regular:
-                    var previous = parentTree is null ? null : await parentTree.FindAsync(found.RelativePath);
+                    var previous = parentTree is null ? null : await parentTree.FindAsync(treePath);
                     if (previous is not null && IsUnchanged(previous, found.Stat))
                     {
                         entry.Chunks = previous.Chunks;
@@ -115,7 +159,7 @@ public sealed class FilesBackup
                     var (chunks, read, problem) = await ReadFileAsync(session.Writer, found.FullPath, buffer, cancellationToken);
                     if (problem is not null)
                     {
-                        problems.Add($"{found.RelativePath}: {problem}");
+                        problems.Add($"{treePath}: {problem}");
                         break;
                     }
 
@@ -132,13 +176,13 @@ public sealed class FilesBackup
             }
         }
 
-        problems.AddRange(walker.Problems);
+        problems.AddRange(walkProblems);
         var manifest = await session.CommitAsync(
             (tree, stats) => new Manifest
             {
                 Id = session.BackupId,
                 Source = _sourceName,
-                Kind = SourceKinds.Files,
+                Kind = kind,
                 Type = parent is null ? "full" : "incr",
                 Parent = parent?.Id,
                 Started = session.Started,
@@ -146,8 +190,9 @@ public sealed class FilesBackup
                 Host = Environment.MachineName,
                 Tree = tree,
                 Stats = stats with { BytesRead = bytesRead, UnchangedFiles = unchanged },
-                Paths = [root],
-                Tags = problems.Count > 0 ? new Dictionary<string, string> { ["incomplete"] = $"{problems.Count} path(s) could not be read" } : null,
+                Paths = paths.ToList(),
+                Details = details,
+                Tags = request.TagsWith(problems.Count > 0 ? new Dictionary<string, string> { ["incomplete"] = $"{problems.Count} path(s) could not be read" } : null),
             },
             cancellationToken);
         progress?.Report(new BackupProgress(manifest.Stats.Files, manifest.Stats.Bytes, bytesRead, manifest.Stats.NewBytes, manifest.Stats.StoredBytes));
@@ -189,6 +234,8 @@ public sealed class FilesBackup
             Mode = s.Mode,
             Uid = s.Uid,
             Gid = s.Gid,
+            User = UserNames.UserName(s.Uid),
+            Group = UserNames.GroupName(s.Gid),
             Size = s.Kind == FileKind.Regular ? s.Size : 0,
             MTime = s.MTimeNs,
             CTime = s.CTimeNs,

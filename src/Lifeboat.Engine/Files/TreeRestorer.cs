@@ -16,6 +16,9 @@ public sealed record TreeRestoreOptions
     /// <summary>Where an entry goes (absolute path), or null to skip it. Parents come before their contents.</summary>
     public required Func<TreeEntry, string?> Map { get; init; }
 
+    /// <summary>Where a tree path goes (for hard links, which name another path of the tree).</summary>
+    public Func<string, string?> MapPath => path => Map(new TreeEntry { Type = EntryType.File, Path = path });
+
     /// <summary>Rewrites a symlink's target (tablespace links); default: as stored.</summary>
     public Func<TreeEntry, string>? LinkTarget { get; init; }
 
@@ -56,6 +59,8 @@ public sealed class TreeRestorer
         var isRoot = Unix.IsRoot;
         var directories = new List<(TreeEntry Entry, string Path)>();
         var symlinks = new List<(TreeEntry Entry, string Path)>();
+        var hardlinks = new List<(TreeEntry Entry, string Path, string First)>();
+        var restoredFiles = new HashSet<string>(StringComparer.Ordinal);
         var restored = new HashSet<string>(StringComparer.Ordinal);
         long files = 0, bytes = 0, written = 0;
         var queue = Channel.CreateBounded<Range>(new BoundedChannelOptions(64) { SingleWriter = true });
@@ -110,7 +115,11 @@ public sealed class TreeRestorer
                     case EntryType.Symlink:
                         symlinks.Add((entry, path));
                         break;
+                    case EntryType.File when entry.HardlinkOf is { } first && options.MapPath(first) is { } firstPath && restoredFiles.Contains(firstPath):
+                        hardlinks.Add((entry, path, firstPath));
+                        break;
                     case EntryType.File:
+                        restoredFiles.Add(path);
                         foreach (var range in PlanFile(manifest, entry, path, options))
                         {
                             await queue.Writer.WriteAsync(range, cts.Token);
@@ -145,6 +154,16 @@ public sealed class TreeRestorer
             throw;
         }
 
+        foreach (var (entry, path, first) in hardlinks)
+        {
+            if (Unix.Lstat(path) is not null)
+            {
+                DeleteEntry(path);
+            }
+
+            Unix.Link(first, path);
+        }
+
         foreach (var (entry, path) in symlinks)
         {
             if (Unix.Lstat(path) is not null)
@@ -160,7 +179,7 @@ public sealed class TreeRestorer
             File.CreateSymbolicLink(path, options.LinkTarget?.Invoke(entry) ?? entry.Target ?? "");
             if (isRoot)
             {
-                Unix.Lchown(path, entry.Uid, entry.Gid);
+                Chown(path, entry);
             }
 
             Unix.SetTimes(path, entry.MTime);
@@ -171,7 +190,7 @@ public sealed class TreeRestorer
             var (entry, path) = directories[i];
             if (isRoot)
             {
-                Unix.Lchown(path, entry.Uid, entry.Gid);
+                Chown(path, entry);
             }
 
             File.SetUnixFileMode(path, (UnixFileMode)entry.Mode);
@@ -303,12 +322,15 @@ public sealed class TreeRestorer
         return written;
     }
 
+    /// <summary>Owners are restored by name when the name exists on this host, else by id.</summary>
+    private static void Chown(string path, TreeEntry entry) => Unix.Lchown(path, UserNames.Uid(entry.User, entry.Uid), UserNames.Gid(entry.Group, entry.Gid));
+
     private static void FinishFile(FileJob file, bool isRoot)
     {
         File.SetUnixFileMode(file.WritePath, (UnixFileMode)file.Entry.Mode);
         if (isRoot)
         {
-            Unix.Lchown(file.WritePath, file.Entry.Uid, file.Entry.Gid);
+            Chown(file.WritePath, file.Entry);
         }
 
         Unix.SetTimes(file.WritePath, file.Entry.MTime);

@@ -2,13 +2,14 @@ using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Cluster;
 using Lifeboat.Engine.Files;
+using Lifeboat.Engine.Logical;
 
 namespace Lifeboat.Engine.Operations;
 
 /// <summary>Runs a backup of a configured source, whatever its kind.</summary>
 public static class BackupService
 {
-    public static Task<BackupOutcome> RunAsync(EngineContext context, string sourceName, string? type, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    public static Task<BackupOutcome> RunAsync(EngineContext context, string sourceName, string? type, IProgress<BackupProgress>? progress, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? tags = null)
         => RunRecorder.RecordAsync(
             context,
             type ?? Catalog.JobKinds.Backup,
@@ -16,14 +17,14 @@ public static class BackupService
             null,
             async () =>
             {
-                var outcome = await RunCoreAsync(context, sourceName, type, progress, cancellationToken);
+                var outcome = await RunCoreAsync(context, sourceName, type, tags, progress, cancellationToken);
                 await RunRecorder.CacheBackupAsync(context, outcome.Manifest, cancellationToken);
                 return outcome;
             },
             o => new RunFigures(o.Manifest.Stats.BytesRead, o.Manifest.Stats.StoredBytes, o.Manifest.Id, o.Problems.Count > 0 ? System.Text.Json.JsonSerializer.Serialize(o.Problems) : null),
             cancellationToken);
 
-    private static async Task<BackupOutcome> RunCoreAsync(EngineContext context, string sourceName, string? type, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    private static async Task<BackupOutcome> RunCoreAsync(EngineContext context, string sourceName, string? type, IReadOnlyDictionary<string, string>? tags, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         var source = context.GetSource(sourceName);
         // Check the source before the repository is touched: bad input writes nothing.
@@ -35,14 +36,22 @@ public static class BackupService
             case SourceKinds.Cluster:
                 ClusterBackup.CheckSource(sourceName, source);
                 break;
+            case SourceKinds.Config:
+                ConfigBackup.Check(sourceName, source, null);
+                break;
+            case SourceKinds.Database:
+                await LogicalBackup.CheckSourceAsync(sourceName, source, cancellationToken);
+                break;
         }
 
         await using var repository = await context.OpenRepositoryAsync(cancellationToken);
         await SpaceCheck.EnsureAsync(repository, sourceName, source, cancellationToken);
-        var request = new BackupRequest { Type = type, Writer = context.WriterOptions };
+        var request = new BackupRequest { Type = type, Writer = context.WriterOptions, Tags = tags };
         return source.Kind switch
         {
             SourceKinds.Files => await new FilesBackup(repository, sourceName, source).RunAsync(request, progress, cancellationToken),
+            SourceKinds.Config => await ConfigBackup.RunAsync(repository, sourceName, source, request, progress, cancellationToken),
+            SourceKinds.Database => await new LogicalBackup(repository, sourceName, source, context.LoggerFactory.CreateLogger("Lifeboat.Logical")).RunAsync(request, progress, cancellationToken),
             SourceKinds.Cluster => await new ClusterBackup(repository, sourceName, source, context.LoggerFactory.CreateLogger("Lifeboat.Cluster")).RunAsync(request, progress, cancellationToken),
             _ => throw new LifeboatException(ErrorCode.Config, $"source '{sourceName}' has kind '{source.Kind}', which this build cannot back up"),
         };

@@ -2,6 +2,7 @@ using Lifeboat.Core;
 using Lifeboat.Engine.Cluster;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Files;
+using Lifeboat.Engine.Logical;
 using Lifeboat.Postgres.Recovery;
 using Lifeboat.Repository.Format;
 using Lifeboat.Repository.Locks;
@@ -37,16 +38,52 @@ public sealed record RestoreRequest
     public string TargetAction { get; init; } = "promote";
 
     public bool ArchiveOff { get; init; }
+
+    // Restores into a database (database sources, and object-level restores from a cluster's physical backup).
+
+    /// <summary>The database to restore (the one a database source dumps, or one of a cluster's databases).</summary>
+    public string? Database { get; init; }
+
+    /// <summary>The new database to restore into.</summary>
+    public string? Into { get; init; }
+
+    public IReadOnlyList<string> Tables { get; init; } = [];
+
+    public bool SchemaOnly { get; init; }
+
+    public bool Clean { get; init; }
+
+    public bool NoOwner { get; init; }
+
+    /// <summary>The server to restore into (default: the source's own connection).</summary>
+    public string? Connection { get; init; }
+
+    /// <summary>Where temporary files (dumps, scratch clusters) go (default: the system's temporary directory).</summary>
+    public string? Scratch { get; init; }
 }
 
 /// <summary>A finished restore: of a file tree (<see cref="Files"/>) or of a cluster (<see cref="Cluster"/>).</summary>
-public sealed record RestoreOutcome(Manifest Manifest, string Destination, FilesRestoreResult? Files, ClusterRestoreResult? Cluster = null);
+public sealed record RestoreOutcome(Manifest Manifest, string Destination, FilesRestoreResult? Files, ClusterRestoreResult? Cluster = null, DatabaseRestoreResult? Database = null);
 
 public static class RestoreService
 {
     public static async Task<RestoreOutcome> RunAsync(EngineContext context, RestoreRequest request, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken)
     {
         var source = context.GetSource(request.SourceName);
+        if (request.Into is not null)
+        {
+            return source.Kind switch
+            {
+                SourceKinds.Database => await RunLogicalAsync(context, source, request, progress, cancellationToken),
+                _ => throw new LifeboatException(ErrorCode.Usage, $"source '{request.SourceName}' is a {source.Kind} source: --into restores databases", "use --into with a database source (or a cluster source with --database)"),
+            };
+        }
+
+        if (request.Database is not null || request.Tables.Count > 0 || request.SchemaOnly || request.Clean || request.NoOwner || request.Connection is not null)
+        {
+            throw new LifeboatException(ErrorCode.Usage, "--database, --table, --schema-only, --clean, --no-owner and --conn restore into a database", "add --into NEW_DB (the database to create)");
+        }
+
         if (source.Kind == SourceKinds.Cluster)
         {
             return await RunClusterAsync(context, source, request, progress, cancellationToken);
@@ -57,10 +94,15 @@ public static class RestoreService
             throw new LifeboatException(ErrorCode.Usage, $"source '{request.SourceName}' is a {source.Kind} source: recovery targets, --delta and --force apply to clusters", "restore a file tree with --to DIR [--backup ID] [--path GLOB]... [--overwrite]");
         }
 
-        var globs = request.Paths.Select(p => new GlobPattern(p)).ToList();
+        var globs = request.Paths.Select(p => source.Kind == SourceKinds.Config ? ConfigRestore.Glob(p) : new GlobPattern(p)).ToList();
         await using var repository = await context.OpenRepositoryAsync(cancellationToken);
         await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: false, "restore", cancellationToken);
         var manifest = await FindBackupAsync(repository, request.SourceName, request.BackupId, cancellationToken);
+        if (source.Kind == SourceKinds.Config)
+        {
+            return await RunConfigAsync(context, repository, manifest, request, globs, progress, cancellationToken);
+        }
+
         string destination;
         if (request.Destination is not null)
         {
@@ -117,6 +159,64 @@ public static class RestoreService
             progress,
             cancellationToken);
         return new RestoreOutcome(result.Backup, result.Destination, null, result);
+    }
+
+    private static async Task<RestoreOutcome> RunConfigAsync(EngineContext context, Repo repository, Manifest manifest, RestoreRequest request, List<GlobPattern> globs, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken)
+    {
+        // Without --to a config set goes to a private review directory; only --overwrite puts it back in place.
+        string? destination = request.Destination is not null ? context.ResolvePath(request.Destination)
+            : request.Overwrite ? null
+            : context.ResolvePath(ConfigRestore.ReviewDirectoryName(manifest));
+        var index = await repository.LoadIndexAsync(cancellationToken);
+        var result = await ConfigRestore.RunAsync(repository, index, manifest, destination, globs, request.Overwrite, context.WriterOptions.Workers, progress, cancellationToken);
+        return new RestoreOutcome(manifest, destination ?? "/", result);
+    }
+
+    private static async Task<RestoreOutcome> RunLogicalAsync(EngineContext context, SourceOptions source, RestoreRequest request, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (request.Destination is not null || request.Paths.Count > 0 || request.Overwrite || request.Delta || request.Force && !request.Clean || request.Target.Kind is not (RecoveryTargetKind.Latest or RecoveryTargetKind.Time))
+        {
+            throw new LifeboatException(ErrorCode.Usage, "a restore into a database takes --database, --into, --table, --schema-only, --clean --force, --no-owner, --conn, --backup or --target-time", $"to get the dump's files instead, run `lifeboat restore --source {request.SourceName} --to DIR`");
+        }
+
+        await using var repository = await context.OpenRepositoryAsync(cancellationToken);
+        await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: false, "restore", cancellationToken);
+        var manifest = request.Target.Time is { } time && request.BackupId is null
+            ? await FindBackupBeforeAsync(repository, request.SourceName, time, cancellationToken)
+            : await FindBackupAsync(repository, request.SourceName, request.BackupId, cancellationToken);
+        var (database, _, _) = LogicalRestore.Describe(manifest);
+        if (request.Database is not null && request.Database != database)
+        {
+            throw new LifeboatException(ErrorCode.InvalidInput, $"source '{request.SourceName}' dumps database '{database}', not '{request.Database}'", $"use --database {database}, or omit --database");
+        }
+
+        var index = await repository.LoadIndexAsync(cancellationToken);
+        var result = await new LogicalRestore(repository, index, context.LoggerFactory.CreateLogger("Lifeboat.Logical")).RunAsync(
+            manifest,
+            new DatabaseRestoreOptions
+            {
+                Connection = request.Connection ?? source.Connection!,
+                Into = request.Into!,
+                Tables = request.Tables,
+                SchemaOnly = request.SchemaOnly,
+                Clean = request.Clean,
+                Force = request.Force,
+                NoOwner = request.NoOwner,
+                Jobs = source.Jobs,
+            },
+            request.Scratch is null ? null : context.ResolvePath(request.Scratch),
+            progress,
+            cancellationToken);
+        return new RestoreOutcome(manifest, result.Database, null, null, result);
+    }
+
+    /// <summary>The newest backup of the source that finished at or before <paramref name="time"/>.</summary>
+    public static async Task<Manifest> FindBackupBeforeAsync(Repo repository, string sourceName, DateTimeOffset time, CancellationToken cancellationToken)
+    {
+        var (manifests, _) = await repository.LoadAllManifestsAsync(cancellationToken);
+        var mine = manifests.Where(m => m.Source == sourceName).OrderBy(m => m.Finished).ToList();
+        return mine.LastOrDefault(m => m.Finished <= time)
+            ?? throw new LifeboatException(ErrorCode.InvalidInput, $"source '{sourceName}' has no backup finished at or before {time:yyyy-MM-dd HH:mm:ss zzz}" + (mine.Count > 0 ? $" (the oldest finished {mine[0].Finished:yyyy-MM-dd HH:mm:ss zzz})" : ""), $"`lifeboat list --source {sourceName}` shows its backups");
     }
 
     /// <summary>The backup named by id (it must belong to the source), or the latest backup of the source.</summary>

@@ -30,6 +30,9 @@ public static partial class Unix
     [LibraryImport("libc", EntryPoint = "utimensat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static unsafe partial int UtimensatNative(int dirfd, string path, long* times, int flags);
 
+    [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int LinkNative(string existing, string newPath);
+
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEuidNative();
 
@@ -81,6 +84,16 @@ public static partial class Unix
         {
             var errno = Marshal.GetLastPInvokeError();
             throw new IOException($"cannot set the owner of {path}: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
+        }
+    }
+
+    /// <summary>Creates a hard link <paramref name="newPath"/> to <paramref name="existing"/>.</summary>
+    public static void Link(string existing, string newPath)
+    {
+        if (LinkNative(existing, newPath) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new IOException($"cannot link {newPath} to {existing}: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
         }
     }
 

@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Lifeboat.Core;
+using Lifeboat.Postgres.Tools;
+using Npgsql;
+
+namespace Lifeboat.Engine.Logical;
+
+/// <summary>Runs pg_dump, pg_dumpall and pg_restore against a server given by an Npgsql connection string.</summary>
+public static partial class PgTools
+{
+    /// <summary>
+    /// The path of a client program: from LIFEBOAT_PG_BINDIR when set, otherwise from the newest installed PostgreSQL
+    /// (a newer pg_dump reads older servers; an older one refuses newer servers), otherwise from PATH.
+    /// </summary>
+    public static string ClientTool(string name)
+    {
+        var fromEnv = System.Environment.GetEnvironmentVariable("LIFEBOAT_PG_BINDIR");
+        if (!string.IsNullOrEmpty(fromEnv))
+        {
+            return Path.Combine(fromEnv, name);
+        }
+
+        foreach (var version in new[] { "18", "17", "16", "15", "14", "13" })
+        {
+            var path = $"/usr/lib/postgresql/{version}/bin/{name}";
+            if (File.Exists(path))
+            {
+                return path;
+            }
+        }
+
+        return name;
+    }
+
+    /// <summary>libpq environment for a connection string: the password goes in PGPASSWORD, never on a command line.</summary>
+    public static Dictionary<string, string> Environment(string connectionString, string? database = null)
+    {
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!string.IsNullOrEmpty(b.Host))
+        {
+            env["PGHOST"] = b.Host;
+        }
+
+        env["PGPORT"] = b.Port.ToString(CultureInfo.InvariantCulture);
+        if (!string.IsNullOrEmpty(b.Username))
+        {
+            env["PGUSER"] = b.Username;
+        }
+
+        if (!string.IsNullOrEmpty(b.Password))
+        {
+            env["PGPASSWORD"] = b.Password;
+        }
+
+        if ((database ?? b.Database) is { Length: > 0 } db)
+        {
+            env["PGDATABASE"] = db;
+        }
+
+        if (!string.IsNullOrEmpty(b.Passfile))
+        {
+            env["PGPASSFILE"] = b.Passfile;
+        }
+
+        env["PGSSLMODE"] = b.SslMode switch
+        {
+            SslMode.Disable => "disable",
+            SslMode.Allow => "allow",
+            SslMode.Require => "require",
+            SslMode.VerifyCA => "verify-ca",
+            SslMode.VerifyFull => "verify-full",
+            _ => "prefer",
+        };
+        env["PGAPPNAME"] = "lifeboat";
+        env["PGCONNECT_TIMEOUT"] = "15";
+        return env;
+    }
+
+    /// <summary>A libpq connection string naming only a database (for -d, which would read "a=b" as key/value pairs).</summary>
+    public static string DbnameArgument(string database)
+        => "dbname='" + database.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
+
+    /// <summary>A pg_dump pattern matching exactly one relation (quoted, so wildcards and case are literal).</summary>
+    public static string ExactPattern(string schema, string name)
+        => Quote(schema) + "." + Quote(name);
+
+    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>SQL identifier quoting.</summary>
+    public static string Ident(string identifier) => Quote(identifier);
+
+    /// <summary>The major version of one of PostgreSQL's programs ("pg_dump (PostgreSQL) 15.18" → 15).</summary>
+    public static async Task<(int Major, string Text)> VersionAsync(string tool, CancellationToken cancellationToken)
+    {
+        var path = ClientTool(tool);
+        var result = await ProcessRunner.RunAsync(path, ["--version"], null, null, TimeSpan.FromSeconds(30), cancellationToken);
+        var m = Version().Match(result.Output);
+        if (!result.Success || !m.Success)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"cannot run {path} --version: {result.Error.Trim()}", "install PostgreSQL's client programs (Debian: postgresql-client-NN for the server's version NN) or set LIFEBOAT_PG_BINDIR");
+        }
+
+        return (int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), result.Output.Trim());
+    }
+
+    /// <summary>Runs a client program as the current user with the connection's environment; throws with its error output on failure.</summary>
+    public static async Task<ProcessResult> RunAsync(string tool, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken, TimeSpan? timeout = null)
+    {
+        var result = await ProcessRunner.RunAsync(ClientTool(tool), arguments, null, environment, timeout ?? TimeSpan.FromDays(2), cancellationToken);
+        if (!result.Success)
+        {
+            throw new LifeboatException(ErrorCode.PostgresFailed, $"{tool} failed (exit code {result.ExitCode}): {Tail(result.Error, 30)}", Hint(result.Error));
+        }
+
+        return result;
+    }
+
+    /// <summary>The last lines of a tool's error output, without secrets.</summary>
+    public static string Tail(string text, int lines)
+    {
+        var all = text.Trim().Split('\n');
+        var sb = new StringBuilder();
+        foreach (var line in all.Skip(Math.Max(0, all.Length - lines)))
+        {
+            sb.AppendLine(Redact.ConnectionString(line.TrimEnd()));
+        }
+
+        return sb.ToString().TrimEnd();
+    }
+
+    private static string? Hint(string error)
+    {
+        if (error.Contains("role \"", StringComparison.Ordinal) && error.Contains("does not exist", StringComparison.Ordinal))
+        {
+            return "the objects' owners are missing on this server: create the roles first (psql -f globals.sql from `lifeboat restore --to DIR`) or pass --no-owner";
+        }
+
+        if (error.Contains("server version mismatch", StringComparison.Ordinal) || error.Contains("aborting because of server version mismatch", StringComparison.Ordinal))
+        {
+            return "install a pg_dump at least as new as the server (Debian: postgresql-client-NN) or set LIFEBOAT_PG_BINDIR";
+        }
+
+        return null;
+    }
+
+    [GeneratedRegex(@"\(PostgreSQL\) (\d+)", RegexOptions.CultureInvariant)]
+    private static partial Regex Version();
+}
