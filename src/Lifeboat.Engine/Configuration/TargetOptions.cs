@@ -26,7 +26,8 @@ public sealed class TargetOptions
     /// <summary>Read every replicated object back and compare its SHA-256; false: compare the size only (saves egress).</summary>
     public bool ReadBack { get; set; } = true;
 
-    internal static void ValidateAll(LifeboatOptions options, string configPath)
+    /// <summary>Checks every target: names, URLs present and distinct (from each other and from the primary), retention.</summary>
+    public static void ValidateAll(LifeboatOptions options, string configPath)
     {
         var urls = new Dictionary<string, string>(StringComparer.Ordinal);
         if (options.Repository.Url is { } primary)

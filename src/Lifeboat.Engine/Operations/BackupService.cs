@@ -3,13 +3,37 @@ using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Cluster;
 using Lifeboat.Engine.Files;
 using Lifeboat.Engine.Logical;
+using Lifeboat.Engine.Replication;
 
 namespace Lifeboat.Engine.Operations;
 
 /// <summary>Runs a backup of a configured source, whatever its kind.</summary>
 public static class BackupService
 {
-    public static Task<BackupOutcome> RunAsync(EngineContext context, string sourceName, string? type, IProgress<BackupProgress>? progress, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? tags = null)
+    /// <summary>
+    /// Backs up to the primary target, then replicates to every secondary with ReplicateAfterBackup. A secondary that fails
+    /// is reported in <see cref="BackupOutcome.Replication"/> and recorded; it never fails the backup, which is committed
+    /// on the primary (the next replicate catches the secondary up).
+    /// </summary>
+    public static async Task<BackupOutcome> RunAsync(EngineContext context, string sourceName, string? type, IProgress<BackupProgress>? progress, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? tags = null)
+    {
+        var outcome = await RunOnPrimaryAsync(context, sourceName, type, progress, tags, cancellationToken);
+        if (!context.Options.Targets.Values.Any(t => t.ReplicateAfterBackup))
+        {
+            return outcome;
+        }
+
+        try
+        {
+            return outcome with { Replication = await ReplicationService.RunAsync(context, null, afterBackup: true, null, cancellationToken) };
+        }
+        catch (LifeboatException ex)
+        {
+            return outcome with { ReplicationError = ex.Message };
+        }
+    }
+
+    private static Task<BackupOutcome> RunOnPrimaryAsync(EngineContext context, string sourceName, string? type, IProgress<BackupProgress>? progress, IReadOnlyDictionary<string, string>? tags, CancellationToken cancellationToken)
         => RunRecorder.RecordAsync(
             context,
             type ?? Catalog.JobKinds.Backup,
