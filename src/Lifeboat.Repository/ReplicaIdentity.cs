@@ -20,6 +20,9 @@ public enum ReplicaState
 /// </summary>
 public static class ReplicaIdentity
 {
+    /// <summary>Objects named so are left by an interrupted <c>lifeboat target verify</c>; they are not foreign content.</summary>
+    public const string ProbePrefix = "lifeboat-probe-";
+
     /// <exception cref="LifeboatException">Refused (exit 2): another repository, a modified config, or foreign objects.</exception>
     /// <exception cref="TargetException">The target could not be read.</exception>
     public static async Task<ReplicaState> CheckAsync(Repository repository, ITarget target, CancellationToken cancellationToken)
@@ -58,19 +61,26 @@ public static class ReplicaIdentity
 
         var slots = (await repository.Target.ListAllAsync(ObjectNames.KeysPrefix, cancellationToken)).Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         var foreign = new List<string>();
-        await foreach (var item in target.ListAsync("", cancellationToken))
+        try
         {
-            var last = item.Name[(item.Name.LastIndexOf('/') + 1)..];
-            if (last.Contains(".tmp-", StringComparison.Ordinal) || slots.Contains(item.Name))
+            await foreach (var item in target.ListAsync("", cancellationToken))
             {
-                continue;
-            }
+                var last = item.Name[(item.Name.LastIndexOf('/') + 1)..];
+                if (last.Contains(".tmp-", StringComparison.Ordinal) || item.Name.StartsWith(ProbePrefix, StringComparison.Ordinal) || slots.Contains(item.Name))
+                {
+                    continue;
+                }
 
-            foreign.Add(item.Name);
-            if (foreign.Count == 3)
-            {
-                break;
+                foreign.Add(item.Name);
+                if (foreign.Count == 3)
+                {
+                    break;
+                }
             }
+        }
+        catch (TargetException ex) when (ex.Kind == TargetErrorKind.NotFound)
+        {
+            return ReplicaState.Empty; // a directory not created yet: StartAsync creates it
         }
 
         if (foreign.Count > 0)
@@ -88,6 +98,11 @@ public static class ReplicaIdentity
     /// <returns>The number of key slots written.</returns>
     public static async Task<int> StartAsync(Repository repository, ITarget target, CancellationToken cancellationToken)
     {
+        if (target.Innermost() is Targets.Local.LocalTarget local)
+        {
+            Repository.CreateLocalRoot(local.Root);
+        }
+
         var keys = await SyncKeysAsync(repository, target, cancellationToken);
         var config = await repository.Target.ReadAllAsync(ObjectNames.Config, cancellationToken);
         try

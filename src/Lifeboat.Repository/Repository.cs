@@ -518,7 +518,7 @@ public sealed partial class Repository : IAsyncDisposable
         }
     }
 
-    private static void CreateLocalRoot(string root)
+    internal static void CreateLocalRoot(string root)
     {
         try
         {

@@ -86,8 +86,9 @@ public static class WalService
             var archive = new WalArchive(replica, primaryArchive.Source, primaryArchive.SystemIdentifier, primaryArchive.SegmentSize);
             return new TargetWalPush(target.Name, await archive.PushAsync(prepared, cancellationToken), null);
         }
-        catch (LifeboatException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // Whatever went wrong there, the primary decides the exit code: report it with the others.
             return new TargetWalPush(target.Name, null, ex.Message);
         }
     }

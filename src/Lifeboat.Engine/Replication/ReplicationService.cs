@@ -100,6 +100,10 @@ public static class ReplicationService
             {
                 report = new ReplicaReport(target.Name, target.Display) { Error = ex };
             }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                report = new ReplicaReport(target.Name, target.Display) { Error = new LifeboatException(ErrorCode.TargetFailed, ex.Message, null, ex) };
+            }
 
             reports.Add(report);
         }

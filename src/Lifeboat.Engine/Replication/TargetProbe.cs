@@ -16,20 +16,24 @@ public sealed record ProbeReport(ConfiguredTarget Target, IReadOnlyList<ProbeSte
 }
 
 /// <summary>
-/// Proves a target usable before a backup depends on it: writes a probe object (a temporary name, which readers ignore),
+/// Proves a target usable before a backup depends on it: writes a probe object (<c>lifeboat-probe-*</c>, which the
+/// repository never lists and a replica check ignores; a temporary <c>.tmp-</c> name would be hidden from the listing),
 /// stats it, reads it back and compares, lists it, checks that an existing object is not overwritten, deletes it and
 /// checks that it is gone. Each step is timed, and a failed step names the permission the credentials lack. Then says
 /// what the target holds (this repository, nothing, or something else).
 /// </summary>
 public static class TargetProbe
 {
+    /// <summary>The probe object's name starts so (repository format, section 2).</summary>
+    public const string ProbePrefix = ReplicaIdentity.ProbePrefix;
+
     private const int ProbeSize = 64 * 1024;
 
     public static async Task<ProbeReport> RunAsync(EngineContext context, ConfiguredTarget configured, CancellationToken cancellationToken)
     {
         // One attempt per step: the probe reports what happens, it does not wait out an outage.
         await using var target = context.OpenTarget(configured.Url, new RetryOptions { MaxAttempts = 1 }, null);
-        var name = "lifeboat-probe.tmp-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var name = ProbePrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var content = RandomNumberGenerator.GetBytes(ProbeSize);
         var steps = new List<ProbeStep>();
         var written = await StepAsync(context, steps, "write", "create objects", async ct =>
@@ -52,7 +56,7 @@ public static class TargetProbe
             }, cancellationToken);
             await StepAsync(context, steps, "list", "list objects", async ct =>
             {
-                var found = await target.ListAllAsync("lifeboat-probe.tmp-", ct);
+                var found = await target.ListAllAsync(ProbePrefix, ct);
                 return found.Any(o => o.Name == name) ? null : throw new LifeboatException(ErrorCode.TargetFailed, "the object just written is not listed");
             }, cancellationToken);
             await StepAsync(context, steps, "no-overwrite", "refuse to overwrite", async ct =>
