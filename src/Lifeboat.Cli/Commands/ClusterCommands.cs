@@ -170,7 +170,7 @@ internal static class ClusterCommands
         command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async (context, output) =>
         {
             var result = await WalService.FetchAsync(context, parse.GetValue(source), parse.GetValue(name)!, parse.GetValue(dest)!, parse.GetValue(from), ct);
-            foreach (var note in result.Found ? result.Notes.Where(n => !n.EndsWith(": not archived", StringComparison.Ordinal)) : result.Notes)
+            foreach (var note in result.Notes.Where(n => !n.EndsWith(": not archived", StringComparison.Ordinal)))
             {
                 output.Note($"lifeboat: {note}");
             }

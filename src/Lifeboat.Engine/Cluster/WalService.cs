@@ -150,6 +150,12 @@ public static class WalService
                 }
             }
 
+            if (notes.Count > 0 && notes.All(n => !n.EndsWith(": not archived", StringComparison.Ordinal)))
+            {
+                // No target could say whether it has the file: that is a failure, not the end of the archive.
+                throw new LifeboatException(ErrorCode.TargetFailed, $"WAL file {walName} could not be read from any target: {string.Join("; ", notes)}", "check that the targets are reachable (`lifeboat target verify NAME`)");
+            }
+
             return new WalFetchResult(false, null, notes);
         }
         finally
