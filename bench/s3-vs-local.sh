@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Backup throughput to an S3 target (s3rver on loopback) against a local target, same data, same build (docs/performance.md).
 #
-# 1. Writes a data set of SIZE_MIB MiB (half incompressible random bytes, half text-like, deterministic per run).
+# 1. Writes a data set of SIZE_MIB MiB. DATASET=realistic (default) or pgbench: the deterministic data sets of
+#    bench/Lifeboat.Benchmarks (docs/performance.md, Data sets); DATASET=random: incompressible random bytes, every
+#    byte stored and uploaded (the worst case for a remote target).
 # 2. In ROUNDS rounds, alternating so that both sides see the same background load, runs a full
 #    `lifeboat backup` of it into a fresh encrypted repository on a local directory and on s3rver
 #    (`node tests/peers/node_modules/s3rver/bin/s3rver.js`, its data directory on the same disk).
 # 3. Prints MiB/s per run, the medians and the ratio s3 / local.
 #
-# Environment: SIZE_MIB (default 256), ROUNDS (default 3), CONFIGURATION (Release).
+# Environment: DATASET (realistic), SIZE_MIB (default 256), ROUNDS (default 3), CONFIGURATION (Release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+DATASET="${DATASET:-realistic}"
 SIZE_MIB="${SIZE_MIB:-256}"
 ROUNDS="${ROUNDS:-3}"
 CONFIGURATION="${CONFIGURATION:-Release}"
@@ -21,10 +24,13 @@ S3RVER=tests/peers/node_modules/s3rver/bin/s3rver.js
 [ -x "$BIN" ] || dotnet build src/Lifeboat.Cli -c "$CONFIGURATION" -v quiet -nologo -clp:ErrorsOnly >&2
 [ -f "$S3RVER" ] || npm ci --prefix tests/peers >&2
 
-half=$((SIZE_MIB / 2))
-head -c "$((half * 1048576))" /dev/urandom > "$OUT/data/random.bin"
-yes "INSERT INTO events (id, team, score, note) VALUES (42, 'blue', 17, 'a row like an application writes');" \
-  | head -c "$((half * 1048576))" > "$OUT/data/text.sql"
+if [ "$DATASET" = random ]; then
+  head -c "$((SIZE_MIB * 1048576))" /dev/urandom > "$OUT/data/random.bin"
+else
+  GEN=bench/Lifeboat.Benchmarks/bin/Release/net10.0/Lifeboat.Benchmarks
+  [ -x "$GEN" ] || dotnet build bench/Lifeboat.Benchmarks -c Release -v quiet -nologo -clp:ErrorsOnly >&2
+  "$GEN" gen "$DATASET" "$OUT/data/$DATASET.bin" "$SIZE_MIB"
+fi
 
 PORT=$((20000 + RANDOM % 20000))
 node "$S3RVER" --directory "$OUT/s3rver" --address 127.0.0.1 --port "$PORT" --configure-bucket bench --silent > "$OUT/s3rver.log" 2>&1 &
@@ -47,7 +53,7 @@ run() {
   "$BIN" --config "$dir/lifeboat.json" backup --source data --type full > "$dir/backup.log"
   end=$(date +%s.%N)
   awk -v s="$start" -v e="$end" -v m="$SIZE_MIB" 'BEGIN { printf "%.1f\n", m / (e - s) }'
-  rm -rf "$dir/repo"
+  rm -rf "$dir/repo" "$OUT/s3rver/bench/run-$round"
 }
 
 : > "$OUT/local.txt"; : > "$OUT/s3.txt"
