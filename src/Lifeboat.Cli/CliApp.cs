@@ -46,6 +46,7 @@ public sealed class CliApp
         foreach (var command in RepoCommands.Create(this)
                      .Concat(SourceCommands.Create(this))
                      .Concat(BackupCommands.Create(this))
+                     .Concat(StackCommands.Create(this))
                      .Concat(RestoreCommands.Create(this))
                      .Concat(MaintenanceCommands.Create(this))
                      .Concat(DemoCommands.Create(this))

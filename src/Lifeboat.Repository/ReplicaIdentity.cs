@@ -14,7 +14,7 @@ public enum ReplicaState
 }
 
 /// <summary>
-/// Checks that a target is empty or holds this same repository (repository format, section 18), and starts a replica
+/// Checks that a target is empty or holds this same repository (repository format, section 20), and starts a replica
 /// on an empty one: key slots first, then <c>config</c>, as <c>repo init</c> writes them. A target holding anything else
 /// is refused (exit 2), so a replica never mixes two repositories.
 /// </summary>

@@ -84,7 +84,7 @@ public sealed partial class Repository : IAsyncDisposable
     private byte[] ChunkerKey { get; }
 
     /// <summary>
-    /// The same repository stored on another target (a replica, repository format section 18): the same configuration and
+    /// The same repository stored on another target (a replica, repository format section 20): the same configuration and
     /// keys, another place. Takes ownership of <paramref name="target"/>. The caller vouches that the target holds this
     /// repository or is to receive it (<see cref="ReplicaIdentity"/> checks it).
     /// </summary>

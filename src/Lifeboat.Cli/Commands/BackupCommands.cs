@@ -21,13 +21,25 @@ internal static class BackupCommands
 
     private static Command Backup(CliApp app)
     {
-        var source = new Option<string>("--source") { Description = "The source to back up", Required = true, HelpName = "NAME" };
+        var source = new Option<string?>("--source") { Description = "The source to back up", HelpName = "NAME" };
+        var stack = new Option<string?>("--stack") { Description = "Back up every source of this stack as one consistent point", HelpName = "NAME" };
         var type = new Option<string?>("--type") { Description = "full: read everything; incr: skip what did not change since the last backup (default: incr when there is one)", HelpName = "full|incr" };
         type.AcceptOnlyFromAmong("full", "incr");
         var json = RepoCommands.JsonOption();
-        var command = new Command("backup", "Back up a source") { source, type, json };
+        var command = new Command("backup", "Back up a source, or every source of a stack") { source, stack, type, json };
         command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async (context, output) =>
         {
+            var stackName = parse.GetValue(stack);
+            if ((stackName is null) == (parse.GetValue(source) is null))
+            {
+                throw new LifeboatException(ErrorCode.Usage, "backup needs exactly one of --source NAME and --stack NAME", "`lifeboat source list` and `lifeboat stack list` show the names");
+            }
+
+            if (stackName is not null)
+            {
+                return await StackCommands.BackupAsync(context, output, stackName, parse.GetValue(type), ct);
+            }
+
             var name = parse.GetValue(source)!;
             using var bar = output.Progress("backup " + name);
             var outcome = await BackupService.RunAsync(context, name, parse.GetValue(type), new Progress<Engine.Files.BackupProgress>(p =>

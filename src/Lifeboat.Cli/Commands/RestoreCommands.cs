@@ -13,7 +13,8 @@ internal static class RestoreCommands
 {
     public static IEnumerable<Command> Create(CliApp app)
     {
-        var source = new Option<string>("--source") { Description = "The source whose backup to restore", Required = true, HelpName = "NAME" };
+        var source = new Option<string?>("--source") { Description = "The source whose backup to restore", HelpName = "NAME" };
+        var stack = new Option<string?>("--stack") { Description = "Restore every source of this stack, as of one stack backup, under --to DIR", HelpName = "NAME" };
         var to = new Option<string?>("--to") { Description = "Restore into this new or empty directory", HelpName = "DIR" };
         var backup = new Option<string?>("--backup") { Description = "The backup to restore (default: the latest, or for a cluster the latest before the target)", HelpName = "ID" };
         var path = new Option<string[]>("--path") { Description = "Files: restore only paths matching this glob (repeatable)", HelpName = "GLOB", AllowMultipleArgumentsPerToken = false };
@@ -43,7 +44,7 @@ internal static class RestoreCommands
         var json = RepoCommands.JsonOption();
         var command = new Command("restore", "Restore a backup: a cluster with point-in-time recovery, a database or some of its tables, a file tree, a config set")
         {
-            source, to, backup, path, overwrite, targetTime, targetLsn, targetXid, targetName, target, timeline, delta, force, tablespaceMap, action, archiveMode,
+            source, stack, to, backup, path, overwrite, targetTime, targetLsn, targetXid, targetName, target, timeline, delta, force, tablespaceMap, action, archiveMode,
             database, into, table, schemaOnly, clean, noOwner, conn, scratch, from, json,
         };
         command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async (context, output) =>
@@ -53,6 +54,42 @@ internal static class RestoreCommands
             if (tli is not null && tli is not ("latest" or "current") && !uint.TryParse(tli, NumberStyles.None, CultureInfo.InvariantCulture, out _))
             {
                 throw new LifeboatException(ErrorCode.Usage, $"--target-timeline '{tli}' is not a timeline", "use latest, current or a timeline number");
+            }
+
+            var stackName = parse.GetValue(stack);
+            if ((stackName is null) == (parse.GetValue(source) is null))
+            {
+                throw new LifeboatException(ErrorCode.Usage, "restore needs exactly one of --source NAME and --stack NAME", "`lifeboat source list` and `lifeboat stack list` show the names");
+            }
+
+            if (stackName is not null)
+            {
+                var onlyForSources = new (string Name, bool Given)[]
+                {
+                    ("--path", (parse.GetValue(path) ?? []).Length > 0), ("--overwrite", parse.GetValue(overwrite)), ("--target-lsn", parse.GetValue(targetLsn) is not null),
+                    ("--target-xid", parse.GetValue(targetXid) is not null), ("--target-name", parse.GetValue(targetName) is not null), ("--target", parse.GetValue(target) is not null),
+                    ("--target-timeline", tli is not null), ("--delta", parse.GetValue(delta)), ("--force", parse.GetValue(force)), ("--tablespace-map", (parse.GetValue(tablespaceMap) ?? []).Length > 0),
+                    ("--database", parse.GetValue(database) is not null), ("--into", parse.GetValue(into) is not null), ("--table", (parse.GetValue(table) ?? []).Length > 0),
+                    ("--schema-only", parse.GetValue(schemaOnly)), ("--clean", parse.GetValue(clean)), ("--no-owner", parse.GetValue(noOwner)), ("--conn", parse.GetValue(conn) is not null),
+                };
+                if (onlyForSources.FirstOrDefault(o => o.Given) is { Name: not null } extra)
+                {
+                    throw new LifeboatException(ErrorCode.Usage, $"{extra.Name} does not apply to a stack restore", "a stack restore takes --to DIR, and optionally --backup STACK_BACKUP_ID, --target-time TIME and --archive-mode off; restore one source with --source for the rest");
+                }
+
+                if (parse.GetValue(to) is not { } stackDestination)
+                {
+                    throw new LifeboatException(ErrorCode.Usage, "a stack restore needs --to DIR", "every source is restored under DIR/<source>");
+                }
+
+                return await StackCommands.RestoreAsync(context, output, new StackRestoreRequest
+                {
+                    Stack = stackName,
+                    Destination = stackDestination,
+                    BackupId = parse.GetValue(backup),
+                    TargetTime = parse.GetValue(targetTime),
+                    ArchiveOff = parse.GetValue(archiveMode) == "off",
+                }, ct);
             }
 
             var started = context.Time.GetTimestamp();

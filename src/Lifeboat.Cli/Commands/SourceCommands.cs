@@ -188,6 +188,13 @@ internal static class SourceCommands
         {
             var sourceName = parse.GetValue(name)!;
             context.GetSource(sourceName);
+            var stacks = context.Options.Stacks.Where(s => s.Value.Sources.Contains(sourceName)).Select(s => s.Key).ToList();
+            var schedules = context.Options.Schedules.Where(s => s.Value.Source == sourceName).Select(s => s.Key).ToList();
+            if (stacks.Count > 0 || schedules.Count > 0)
+            {
+                throw new LifeboatException(ErrorCode.Refused, $"source '{sourceName}' is used by " + string.Join(" and ", new[] { stacks.Count > 0 ? "the stack(s) " + string.Join(", ", stacks) : null, schedules.Count > 0 ? "the schedule(s) " + string.Join(", ", schedules) : null }.Where(x => x is not null)), "remove it from those first (`lifeboat stack remove`, or edit the configuration)");
+            }
+
             context.ConfigFile.Edit(root => ConfigFile.Section(root, "Sources").Remove(sourceName));
             output.Line($"removed source '{sourceName}' from {context.ConfigFile.Path}; its backups stay in the repository until they expire or are forgotten");
             return Task.FromResult(0);

@@ -251,7 +251,7 @@ internal static class TargetCommands
         {
             output.Line(t.Objects == 0
                 ? $"target {t.Target}: up to date{(t.SkippedByRetention > 0 ? $" ({t.SkippedByRetention} backup(s) beyond its retention not copied)" : "")}"
-                : $"target {t.Target}: {(t.Started ? "replica started; " : "")}copied {t.Backups} backup(s), {t.Packs} pack(s), {t.IndexObjects} index object(s), {t.WalFiles} WAL file(s), {t.Pins} pin(s): {CliOutput.Size(t.Bytes)}, every copy verified by SHA-256{(t.SkippedByRetention > 0 ? $"; {t.SkippedByRetention} backup(s) beyond its retention not copied" : "")}");
+                : $"target {t.Target}: {(t.Started ? "replica started; " : "")}copied {t.Backups} backup(s), {t.Packs} pack(s), {t.IndexObjects} index object(s), {t.WalFiles} WAL file(s), {t.Pins} pin(s){(t.Stacks > 0 ? $", {t.Stacks} stack record(s)" : "")}: {CliOutput.Size(t.Bytes)}, every copy verified by SHA-256{(t.SkippedByRetention > 0 ? $"; {t.SkippedByRetention} backup(s) beyond its retention not copied" : "")}");
         }
     }
 
@@ -265,6 +265,7 @@ internal static class TargetCommands
         ["indexObjects"] = t.IndexObjects,
         ["walFiles"] = t.WalFiles,
         ["pins"] = t.Pins,
+        ["stacks"] = t.Stacks,
         ["skippedByRetention"] = t.SkippedByRetention,
         ["bytes"] = t.Bytes,
         ["error"] = t.Error?.Message,

@@ -239,27 +239,34 @@ public sealed partial class ClusterBackup
     }
 
     /// <summary>Waits until every WAL segment from the start to the stop LSN is in the archive.</summary>
-    private async Task WaitForWalAsync(PgServer server, WalArchive archive, uint timeline, Lsn start, Lsn stop, long segmentSize, CancellationToken cancellationToken)
+    private Task WaitForWalAsync(PgServer server, WalArchive archive, uint timeline, Lsn start, Lsn stop, long segmentSize, CancellationToken cancellationToken)
+        => WaitForArchivedAsync(server, archive, _sourceName, _source.ArchiveTimeout, _repo.Time, timeline, start, stop, segmentSize, "restore this backup", "the backup was not committed", cancellationToken);
+
+    /// <summary>
+    /// Waits until every WAL segment holding [start, stop) is in the archive, at most <paramref name="timeout"/>; says
+    /// what it was waiting for (<paramref name="neededTo"/>) and what did not happen (<paramref name="consequence"/>).
+    /// </summary>
+    public static async Task WaitForArchivedAsync(PgServer server, WalArchive archive, string sourceName, TimeSpan timeout, TimeProvider time, uint timeline, Lsn start, Lsn stop, long segmentSize, string neededTo, string consequence, CancellationToken cancellationToken)
     {
         var first = start.Segment(segmentSize);
         var last = new Lsn(stop.Value - 1).Segment(segmentSize);
-        var deadline = _repo.Time.GetTimestamp();
+        var deadline = time.GetTimestamp();
         for (var segment = first; segment <= last; segment++)
         {
             var name = WalFileName.SegmentName(timeline, segment, segmentSize);
             while (!await archive.ExistsAsync(name, cancellationToken))
             {
-                if (_repo.Time.GetElapsedTime(deadline) > _source.ArchiveTimeout)
+                if (time.GetElapsedTime(deadline) > timeout)
                 {
                     var stats = await server.GetArchiverStatsAsync(CancellationToken.None);
                     var failure = stats.LastFailedWal is null ? "" : $"; the last archive failure was {stats.LastFailedWal} at {stats.LastFailedTime:u}";
                     throw new LifeboatException(
                         ErrorCode.Failed,
-                        $"WAL segment {name}, needed to restore this backup, was not archived within {_source.ArchiveTimeout.TotalSeconds:0} s{failure}; the backup was not committed",
-                        $"check archive_command (`lifeboat check --source {_sourceName}`) and the PostgreSQL log; raise Sources:{_sourceName}:ArchiveTimeout if archiving is just slow");
+                        $"WAL segment {name}, needed to {neededTo}, was not archived within {timeout.TotalSeconds:0} s{failure}; {consequence}",
+                        $"check archive_command (`lifeboat check --source {sourceName}`) and the PostgreSQL log; raise Sources:{sourceName}:ArchiveTimeout if archiving is just slow");
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(200), _repo.Time, cancellationToken);
+                await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken);
             }
         }
     }

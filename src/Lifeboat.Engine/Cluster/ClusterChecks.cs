@@ -53,13 +53,20 @@ public static partial class ClusterChecks
 
             foreach (var (name, source) in sources.OrderBy(s => s.Key, StringComparer.Ordinal))
             {
-                if (source.Kind == SourceKinds.Cluster)
+                switch (source.Kind)
                 {
-                    await CheckClusterAsync(context, repository, name, source, results, cancellationToken);
-                }
-                else
-                {
-                    results.Add(Files.FilesBackupChecks.Check(name, source));
+                    case SourceKinds.Cluster:
+                        await CheckClusterAsync(context, repository, name, source, results, cancellationToken);
+                        break;
+                    case SourceKinds.Database:
+                        results.Add(await Logical.LogicalChecks.CheckAsync(repository, name, source, cancellationToken));
+                        break;
+                    case SourceKinds.Config:
+                        results.Add(Files.FilesBackupChecks.CheckConfig(name, source, repository));
+                        break;
+                    default:
+                        results.Add(Files.FilesBackupChecks.Check(name, source));
+                        break;
                 }
             }
         }

@@ -22,6 +22,9 @@ public sealed class LifeboatOptions
     /// <summary>Secondary targets holding replicas of the repository (repo target add), keyed by name.</summary>
     public Dictionary<string, TargetOptions> Targets { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Stacks:NAME: the sources of one application, backed up and restored together.</summary>
+    public Dictionary<string, StackOptions> Stacks { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Checks every setting; throws a <see cref="LifeboatException"/> (exit 2) naming the first bad one.</summary>
     public void Validate(string configPath)
     {
@@ -30,6 +33,12 @@ public sealed class LifeboatOptions
         {
             SourceNames.Validate(name, $"source name in {configPath}");
             source.Validate(name, configPath);
+        }
+
+        foreach (var (name, stack) in Stacks)
+        {
+            SourceNames.Validate(name, $"stack name in {configPath}");
+            stack.Validate(name, configPath, this);
         }
 
         foreach (var (name, schedule) in Schedules)
@@ -270,10 +279,42 @@ public sealed class CatalogOptions
     public string? ConnectionString { get; set; }
 }
 
+/// <summary>Stacks:NAME: an application's sources (databases, clusters, files, config sets), one consistent point.</summary>
+public sealed class StackOptions
+{
+    /// <summary>The member sources (at most one stack backup runs them in kind order: databases, clusters, files, config).</summary>
+    public List<string> Sources { get; set; } = [];
+
+    internal void Validate(string name, string configPath, LifeboatOptions options)
+    {
+        if (Sources.Count == 0)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"stack '{name}' in {configPath} has no sources", $"set Stacks:{name}:Sources to the application's sources, or run `lifeboat stack add {name} --sources A,B,C`");
+        }
+
+        foreach (var member in Sources)
+        {
+            if (!options.Sources.ContainsKey(member))
+            {
+                throw new LifeboatException(ErrorCode.Config, $"stack '{name}' in {configPath} names the source '{member}', which is not configured", $"add the source first (`lifeboat source list` shows the configured ones) or remove it from Stacks:{name}:Sources");
+            }
+        }
+
+        var twice = Sources.GroupBy(s => s, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"stack '{name}' in {configPath} names the source '{twice.Key}' twice", $"list each source once in Stacks:{name}:Sources");
+        }
+    }
+}
+
 /// <summary>Schedules:NAME: run a job on a cron schedule (lifeboat serve, or exported to systemd/cron).</summary>
 public sealed class ScheduleOptions
 {
     public string? Source { get; set; }
+
+    /// <summary>For kind stack: the stack to back up.</summary>
+    public string? Stack { get; set; }
 
     /// <summary>full, incr, backup, logical, files, stack, verify, expire, replicate, drill.</summary>
     public string? Kind { get; set; }
@@ -297,7 +338,15 @@ public sealed class ScheduleOptions
             throw new LifeboatException(ErrorCode.Config, $"schedule '{name}' in {configPath} has the kind '{Kind}'", $"use one of {string.Join(", ", Catalog.JobKinds.Schedulable)}");
         }
 
-        var needsSource = Kind is not (Catalog.JobKinds.Verify or Catalog.JobKinds.Replicate);
+        if (Kind == Catalog.JobKinds.Stack)
+        {
+            if (Stack is null || !options.Stacks.ContainsKey(Stack))
+            {
+                throw new LifeboatException(ErrorCode.Config, $"schedule '{name}' in {configPath} names the stack '{Stack}', which is not configured", "set Schedules:" + name + ":Stack to a configured stack");
+            }
+        }
+
+        var needsSource = Kind is not (Catalog.JobKinds.Verify or Catalog.JobKinds.Replicate or Catalog.JobKinds.Stack);
         if (needsSource && (Source is null || !options.Sources.ContainsKey(Source)))
         {
             throw new LifeboatException(ErrorCode.Config, $"schedule '{name}' in {configPath} names the source '{Source}', which is not configured", "set Schedules:" + name + ":Source to a configured source");

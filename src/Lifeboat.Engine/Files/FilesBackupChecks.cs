@@ -19,4 +19,18 @@ public static class FilesBackupChecks
             return new CheckResult(name, "path", CheckStatus.Failed, ex.Message, ex.Hint);
         }
     }
+
+    /// <summary>A config set: every path exists and is readable, and the repository encrypts.</summary>
+    public static CheckResult CheckConfig(string name, SourceOptions source, Lifeboat.Repository.Repository? repository)
+    {
+        try
+        {
+            ConfigBackup.Check(name, source, repository);
+            return new CheckResult(name, "paths", CheckStatus.Ok, $"{source.Paths.Count} path(s) readable" + (repository is null ? "" : ", the repository encrypts"));
+        }
+        catch (LifeboatException ex)
+        {
+            return new CheckResult(name, "paths", CheckStatus.Failed, ex.Message, ex.Hint);
+        }
+    }
 }

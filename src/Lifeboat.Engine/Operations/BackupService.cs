@@ -15,21 +15,34 @@ public static class BackupService
     /// is reported in <see cref="BackupOutcome.Replication"/> and recorded; it never fails the backup, which is committed
     /// on the primary (the next replicate catches the secondary up).
     /// </summary>
-    public static async Task<BackupOutcome> RunAsync(EngineContext context, string sourceName, string? type, IProgress<BackupProgress>? progress, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? tags = null)
+    /// <param name="replicate">False: the caller replicates later (a stack, once its record is committed).</param>
+    public static async Task<BackupOutcome> RunAsync(EngineContext context, string sourceName, string? type, IProgress<BackupProgress>? progress, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? tags = null, bool replicate = true)
     {
         var outcome = await RunOnPrimaryAsync(context, sourceName, type, progress, tags, cancellationToken);
-        if (!context.Options.Targets.Values.Any(t => t.ReplicateAfterBackup))
+        if (!replicate)
         {
             return outcome;
         }
 
+        var (report, error) = await ReplicateAfterBackupAsync(context, cancellationToken);
+        return outcome with { Replication = report, ReplicationError = error };
+    }
+
+    /// <summary>Replication after a backup: never throws for a target; null report when there is nothing to replicate to.</summary>
+    public static async Task<(ReplicateReport? Report, string? Error)> ReplicateAfterBackupAsync(EngineContext context, CancellationToken cancellationToken)
+    {
+        if (!context.Options.Targets.Values.Any(t => t.ReplicateAfterBackup))
+        {
+            return (null, null);
+        }
+
         try
         {
-            return outcome with { Replication = await ReplicationService.RunAsync(context, null, afterBackup: true, null, cancellationToken) };
+            return (await ReplicationService.RunAsync(context, null, afterBackup: true, null, cancellationToken), null);
         }
         catch (LifeboatException ex)
         {
-            return outcome with { ReplicationError = ex.Message };
+            return (null, ex.Message);
         }
     }
 
@@ -48,10 +61,9 @@ public static class BackupService
             o => new RunFigures(o.Manifest.Stats.BytesRead, o.Manifest.Stats.StoredBytes, o.Manifest.Id, o.Problems.Count > 0 ? System.Text.Json.JsonSerializer.Serialize(o.Problems) : null),
             cancellationToken);
 
-    private static async Task<BackupOutcome> RunCoreAsync(EngineContext context, string sourceName, string? type, IReadOnlyDictionary<string, string>? tags, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Checks a source before the repository is touched: bad input (exit 2) writes nothing.</summary>
+    public static async Task CheckSourceAsync(string sourceName, SourceOptions source, CancellationToken cancellationToken)
     {
-        var source = context.GetSource(sourceName);
-        // Check the source before the repository is touched: bad input writes nothing.
         switch (source.Kind)
         {
             case SourceKinds.Files:
@@ -67,7 +79,12 @@ public static class BackupService
                 await LogicalBackup.CheckSourceAsync(sourceName, source, cancellationToken);
                 break;
         }
+    }
 
+    private static async Task<BackupOutcome> RunCoreAsync(EngineContext context, string sourceName, string? type, IReadOnlyDictionary<string, string>? tags, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var source = context.GetSource(sourceName);
+        await CheckSourceAsync(sourceName, source, cancellationToken);
         await using var repository = await context.OpenRepositoryAsync(cancellationToken);
         await SpaceCheck.EnsureAsync(repository, sourceName, source, cancellationToken);
         var request = new BackupRequest { Type = type, Writer = context.WriterOptions, Tags = tags };

@@ -101,6 +101,17 @@ public sealed class EngineContext
         return source;
     }
 
+    public StackOptions GetStack(string name)
+    {
+        if (!Options.Stacks.TryGetValue(name, out var stack))
+        {
+            var known = Options.Stacks.Count == 0 ? "none is configured" : "configured: " + string.Join(", ", Options.Stacks.Keys.Order(StringComparer.Ordinal));
+            throw new LifeboatException(ErrorCode.InvalidInput, $"there is no stack '{name}' in {ConfigFile.Path} ({known})", "`lifeboat stack list` shows the stacks; add one with `lifeboat stack add NAME --sources A,B,C`");
+        }
+
+        return stack;
+    }
+
     public WriterOptions WriterOptions => new()
     {
         Workers = Options.Repository.Workers ?? System.Environment.ProcessorCount,

@@ -38,7 +38,7 @@ public sealed record ExpireTargetReport(string Target, IReadOnlyList<ExpireSourc
 /// `lifeboat expire`: on every target (the primary, then each secondary), applies that target's retention policy
 /// (Targets:NAME:Retention, else each source's own), explains every decision, deletes the expired backups and the WAL that
 /// no retained backup and no part of a PITR window needs, then prunes. Each target is pruned against its own manifests and
-/// its own index (repository format, section 18), so a secondary may keep backups the primary expired long ago. A target
+/// its own index (repository format, section 20), so a secondary may keep backups the primary expired long ago. A target
 /// that fails is reported; the others still expire. Deleting a backup never breaks another.
 /// </summary>
 public static class ExpireService
@@ -147,6 +147,12 @@ public static class ExpireService
             {
                 await repository.Target.DeleteAsync(name, cancellationToken);
             }
+        }
+
+        var brokenStacks = await StackService.ForgetBrokenAsync(repository, plans.SelectMany(p => p.Decisions.Where(d => !d.Keep).Select(d => d.Id)).ToHashSet(StringComparer.Ordinal), cancellationToken);
+        foreach (var stack in brokenStacks)
+        {
+            progress?.Report($"forgetting stack backup {stack} (a member expired)");
         }
 
         progress?.Report("pruning");

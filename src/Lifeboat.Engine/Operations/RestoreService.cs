@@ -38,6 +38,9 @@ public sealed record RestoreRequest
 
     public IReadOnlyDictionary<uint, string> TablespaceMap { get; init; } = new Dictionary<uint, string>();
 
+    /// <summary>Tablespaces not in <see cref="TablespaceMap"/> go to ROOT/OID instead of their original location.</summary>
+    public string? TablespaceRoot { get; init; }
+
     public string TargetAction { get; init; } = "promote";
 
     public bool ArchiveOff { get; init; }
@@ -78,6 +81,7 @@ public static class RestoreService
             return source.Kind switch
             {
                 SourceKinds.Database => await RunLogicalAsync(context, source, request, progress, cancellationToken),
+                SourceKinds.Cluster => await RunObjectAsync(context, source, request, progress, cancellationToken),
                 _ => throw new LifeboatException(ErrorCode.Usage, $"source '{request.SourceName}' is a {source.Kind} source: --into restores databases", "use --into with a database source (or a cluster source with --database)"),
             };
         }
@@ -154,6 +158,7 @@ public static class RestoreService
                 Delta = request.Delta,
                 Force = request.Force,
                 TablespaceMap = request.TablespaceMap,
+                TablespaceRoot = request.TablespaceRoot,
                 TargetAction = request.TargetAction,
                 ArchiveOff = request.ArchiveOff,
                 RestoreCommand = LifeboatCommand.RestoreCommand(self, context.ConfigFile.Path, request.SourceName, request.From),
@@ -211,6 +216,51 @@ public static class RestoreService
             progress,
             cancellationToken);
         return new RestoreOutcome(manifest, result.Database, null, null, result);
+    }
+
+    /// <summary>Object-level restore: a database (or some tables) of a cluster's physical backup, at a point in time, into the live server.</summary>
+    private static async Task<RestoreOutcome> RunObjectAsync(EngineContext context, SourceOptions source, RestoreRequest request, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (request.Database is null)
+        {
+            throw new LifeboatException(ErrorCode.Usage, $"source '{request.SourceName}' is a cluster: --into needs --database DB, the database of the cluster to copy", $"for example `lifeboat restore --source {request.SourceName} --database app --into app_restored [--table T]... [--target-time TIME]`");
+        }
+
+        if (request.Destination is not null || request.Paths.Count > 0 || request.Overwrite || request.Delta || request.Force && !request.Clean || request.TablespaceMap.Count > 0)
+        {
+            throw new LifeboatException(ErrorCode.Usage, "an object-level restore from a cluster takes --database, --into, --table, --schema-only, --clean --force, --no-owner, --conn, --scratch, --backup and a recovery target", $"to restore the whole cluster instead, run `lifeboat restore --source {request.SourceName} --to DIR`");
+        }
+
+        var self = LifeboatCommand.Self(context.Environment);
+        await using var repository = await context.OpenRepositoryAsync(cancellationToken);
+        var result = await new ObjectRestore(repository, context.LoggerFactory.CreateLogger("Lifeboat.Restore")).RunAsync(
+            new ObjectRestoreRequest
+            {
+                SourceName = request.SourceName,
+                Source = source,
+                BackupId = request.BackupId,
+                Target = request.Target,
+                TargetTimeline = request.TargetTimeline,
+                Database = request.Database,
+                Into = new DatabaseRestoreOptions
+                {
+                    Connection = request.Connection ?? source.Connection!,
+                    Into = request.Into!,
+                    Tables = request.Tables,
+                    SchemaOnly = request.SchemaOnly,
+                    Clean = request.Clean,
+                    Force = request.Force,
+                    NoOwner = request.NoOwner,
+                    Jobs = source.Jobs,
+                },
+                Scratch = request.Scratch is null ? null : context.ResolvePath(request.Scratch),
+                RestoreCommand = LifeboatCommand.RestoreCommand(self, context.ConfigFile.Path, request.SourceName),
+                Workers = context.WriterOptions.Workers,
+            },
+            progress,
+            null,
+            cancellationToken);
+        return new RestoreOutcome(result.Backup, result.Database.Database, null, null, result.Database);
     }
 
     /// <summary>The newest backup of the source that finished at or before <paramref name="time"/>.</summary>

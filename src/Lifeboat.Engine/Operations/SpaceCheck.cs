@@ -57,8 +57,20 @@ public static class SpaceCheck
             return (recent.Max(), $"the most a recent backup of it stored was {ByteSize.Format(recent.Max())}");
         }
 
-        var root = source.Kind == SourceKinds.Cluster ? source.PgData : source.Path;
-        var size = root is null ? 0 : SizeOnDisk(root);
+        if (source.Kind == SourceKinds.Database)
+        {
+            // A dump is about the size of the database's rows (indexes are only definitions); half of it is a fair guess.
+            await using var connection = await Logical.DatabaseServer.OpenAsync(source.Connection!, source.Database, $"source '{sourceName}'", cancellationToken);
+            var info = await Logical.DatabaseServer.InfoAsync(connection, cancellationToken);
+            return (info.Size / 2, $"half of the database's {ByteSize.Format(info.Size)}, for a first backup");
+        }
+
+        var size = source.Kind switch
+        {
+            SourceKinds.Cluster => SizeOnDisk(source.PgData!),
+            SourceKinds.Config => source.Paths.Sum(p => File.Exists(p) ? new FileInfo(p).Length : SizeOnDisk(p)),
+            _ => source.Path is null ? 0 : SizeOnDisk(source.Path),
+        };
         return (size / 2, $"half of its {ByteSize.Format(size)} on disk, for a first backup");
     }
 

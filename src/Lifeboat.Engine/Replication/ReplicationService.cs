@@ -30,13 +30,16 @@ public sealed record ReplicaReport(string Target, string Display)
 
     public int Pins { get; init; }
 
+    /// <summary>Stack records copied (repository format, section 19).</summary>
+    public int Stacks { get; init; }
+
     /// <summary>Backups of the primary that the target's own retention does not keep, so not copied.</summary>
     public int SkippedByRetention { get; init; }
 
     /// <summary>Bytes copied (and read back when Targets:NAME:ReadBack).</summary>
     public long Bytes { get; init; }
 
-    public int Objects => Backups + Packs + IndexObjects + WalFiles + Pins;
+    public int Objects => Backups + Packs + IndexObjects + WalFiles + Pins + Stacks;
 
     public LifeboatException? Error { get; init; }
 }
@@ -48,9 +51,9 @@ public sealed record ReplicateReport(IReadOnlyList<ReplicaReport> Targets)
 }
 
 /// <summary>
-/// Copies what secondary targets are missing from the primary (repository format, section 18): the packs that the
+/// Copies what secondary targets are missing from the primary (repository format, section 20): the packs that the
 /// backups to copy need and the target does not already hold (in any pack), a new index object listing them, then the
-/// manifests, the archived WAL and the pins. Every copied object is read back and its SHA-256 compared (packs and index
+/// manifests, the archived WAL, the stack records and the pins. Every copied object is read back and its SHA-256 compared (packs and index
 /// objects against their names). Objects already on the target are never copied again, and nothing is ever overwritten,
 /// so a second run copies nothing. A target with its own retention (Targets:NAME:Retention) receives only the backups
 /// and WAL that retention keeps. A target that fails is reported; the others are still replicated.
@@ -111,7 +114,7 @@ public static class ReplicationService
         return new ReplicateReport(reports);
     }
 
-    private sealed record PrimaryState(List<Manifest> Manifests, ChunkIndex Index, Dictionary<ChunkId, PackDescription> Packs, HashSet<string> Pins, List<ObjectInfo> Wal)
+    private sealed record PrimaryState(List<Manifest> Manifests, ChunkIndex Index, Dictionary<ChunkId, PackDescription> Packs, HashSet<string> Pins, List<ObjectInfo> Wal, List<StackRecord> Stacks)
     {
         public static async Task<PrimaryState> LoadAsync(Repo primary, CancellationToken cancellationToken)
         {
@@ -134,7 +137,8 @@ public static class ReplicationService
                 packs.TryAdd(pack.PackId, pack);
             }
 
-            return new PrimaryState(manifests, index, packs, await primary.PinnedAsync(cancellationToken), await primary.Target.ListAllAsync(ObjectNames.WalPrefix, cancellationToken));
+            var (stacks, _) = await primary.LoadStacksAsync(cancellationToken);
+            return new PrimaryState(manifests, index, packs, await primary.PinnedAsync(cancellationToken), await primary.Target.ListAllAsync(ObjectNames.WalPrefix, cancellationToken), stacks);
         }
     }
 
@@ -224,6 +228,17 @@ public static class ReplicationService
             Interlocked.Increment(ref walCopied);
         });
 
+        // Stack records last, and only where every member backup is on the replica (a target's retention may have dropped some).
+        var stacks = 0;
+        var present = new HashSet<string>(theirIds, StringComparer.Ordinal);
+        present.UnionWith(toCopy.Select(m => m.Id));
+        var theirStacks = (await replica.Target.ListAllAsync(ObjectNames.StacksPrefix, cancellationToken)).Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var record in state.Stacks.Where(r => !theirStacks.Contains(ObjectNames.Stack(r.Id)) && r.Members.All(m => present.Contains(m.Backup))))
+        {
+            bytes += await copier.CopyAsync(ObjectNames.Stack(record.Id), null, cancellationToken);
+            stacks++;
+        }
+
         var pins = 0;
         foreach (var id in state.Pins.Where(p => !theirPins.Contains(p)))
         {
@@ -241,6 +256,7 @@ public static class ReplicationService
         {
             Started = started,
             Backups = toCopy.Count,
+            Stacks = stacks,
             Packs = packsCopied,
             IndexObjects = indexObjects,
             WalFiles = walCopied,

@@ -19,7 +19,7 @@ public static class JobRunner
 {
     public static async Task<JobResult> RunAsync(EngineContext context, Schedule schedule, CancellationToken cancellationToken, TimeSpan? firstRetryDelay = null)
     {
-        var lockName = schedule.Source ?? "repository";
+        var lockName = schedule.Source ?? schedule.Options.Stack ?? "repository";
         using var operationLock = OperationLock.Acquire(context.StateDirectory, lockName, $"schedule {schedule.Name} ({schedule.Kind})", context.Time);
         var attempts = 0;
         var pipeline = new ResiliencePipelineBuilder { TimeProvider = context.Time }
@@ -70,6 +70,15 @@ public static class JobRunner
                 }
 
                 return $"backup {outcome.Manifest.Id}: {ByteSize.Format(outcome.Manifest.Stats.StoredBytes)} stored";
+            case JobKinds.Stack:
+                var stack = await StackService.BackupAsync(context, schedule.Options.Stack!, null, null, cancellationToken);
+                var stackProblems = stack.Problems.ToList();
+                if (stackProblems.Count > 0)
+                {
+                    throw new LifeboatException(ErrorCode.Failed, $"stack backup {stack.Record.Id} completed with {stackProblems.Count} problem(s): {stackProblems[0]}");
+                }
+
+                return $"stack backup {stack.Record.Id}: {stack.Members.Count} member(s), {ByteSize.Format(stack.Members.Sum(m => m.Manifest.Stats.StoredBytes))} stored";
             case JobKinds.Verify:
                 var report = await RunRecorder.RecordAsync(context, JobKinds.Verify, null, null, async () =>
                 {

@@ -13,6 +13,7 @@ public enum SealKind
     Manifest,
     Wal,
     Key,
+    Stack,
 }
 
 /// <summary>
@@ -147,6 +148,7 @@ public sealed class Sealer : IDisposable
                 SealKind.Manifest => "manifest",
                 SealKind.Wal => "wal",
                 SealKind.Key => "key",
+                SealKind.Stack => "stack",
                 _ => throw new InvalidOperationException(),
             };
             result[(int)kind] = Encoding.ASCII.GetBytes("lifeboat/v1/" + label);

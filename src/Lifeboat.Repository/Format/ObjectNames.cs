@@ -13,6 +13,9 @@ public static class ObjectNames
     public const string LocksPrefix = "locks/";
     public const string WalPrefix = "wal/";
     public const string PinsPrefix = "pins/";
+    public const string StacksPrefix = "stacks/";
+
+    public static string Stack(string stackBackupId) => StacksPrefix + stackBackupId;
 
     public static string Pin(string backupId) => PinsPrefix + backupId;
 
