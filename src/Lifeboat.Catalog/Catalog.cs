@@ -263,6 +263,77 @@ public sealed class LifeboatCatalog
         return result;
     }
 
+    // ---- drills
+
+    public async Task RecordDrillAsync(DrillRecord d, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        await ExecAsync(c, """
+            INSERT INTO drills (id, source, kind, backup_id, started, finished, result, restorable, target, point_reached, point_lsn,
+                rto_ms, rto_objective_ms, rto_violated, rpo_ms, rpo_objective_ms, rpo_violated, checks_passed, checks_failed,
+                summary, report_json, report_json_path, report_html_path)
+            VALUES (@id, @source, @kind, @backup, @started, @finished, @result, @restorable, @target, @point, @lsn,
+                @rto, @rtoObjective, @rtoViolated, @rpo, @rpoObjective, @rpoViolated, @passed, @failed,
+                @summary, @json, @jsonPath, @htmlPath)
+            ON CONFLICT (id) DO UPDATE SET finished = excluded.finished, result = excluded.result, restorable = excluded.restorable,
+                point_reached = excluded.point_reached, point_lsn = excluded.point_lsn, rto_ms = excluded.rto_ms, rto_violated = excluded.rto_violated,
+                rpo_ms = excluded.rpo_ms, rpo_violated = excluded.rpo_violated, checks_passed = excluded.checks_passed, checks_failed = excluded.checks_failed,
+                summary = excluded.summary, report_json = excluded.report_json, report_json_path = excluded.report_json_path, report_html_path = excluded.report_html_path
+            """, cancellationToken, null,
+            ("id", d.Id), ("source", d.Source), ("kind", d.Kind), ("backup", d.BackupId), ("started", Iso(d.Started)), ("finished", Iso(d.Finished)),
+            ("result", d.Result), ("restorable", d.Restorable ? 1 : 0), ("target", d.Target), ("point", d.PointReached is { } p ? Iso(p) : null), ("lsn", d.PointLsn),
+            ("rto", d.RtoMs), ("rtoObjective", d.RtoObjectiveMs), ("rtoViolated", d.RtoViolated ? 1 : 0),
+            ("rpo", d.RpoMs), ("rpoObjective", d.RpoObjectiveMs), ("rpoViolated", d.RpoViolated ? 1 : 0),
+            ("passed", d.ChecksPassed), ("failed", d.ChecksFailed), ("summary", d.Summary), ("json", d.ReportJson),
+            ("jsonPath", d.ReportJsonPath), ("htmlPath", d.ReportHtmlPath));
+    }
+
+    /// <summary>Drills, newest first; <paramref name="restorableOnly"/>: only those that proved the backup restorable.</summary>
+    public async Task<List<DrillRecord>> DrillsAsync(string? source, int limit, CancellationToken cancellationToken, bool restorableOnly = false)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        var sql = """
+            SELECT id, source, kind, backup_id, started, finished, result, restorable, target, point_reached, point_lsn,
+                rto_ms, rto_objective_ms, rto_violated, rpo_ms, rpo_objective_ms, rpo_violated, checks_passed, checks_failed,
+                summary, report_json, report_json_path, report_html_path
+            FROM drills WHERE (CAST(@source AS TEXT) IS NULL OR source = @source) AND (@restorable = 0 OR restorable = 1)
+            ORDER BY started DESC LIMIT @limit
+            """;
+        var result = new List<DrillRecord>();
+        await using var r = await ReaderAsync(c, sql, cancellationToken, ("source", source), ("restorable", restorableOnly ? 1 : 0), ("limit", limit));
+        while (await r.ReadAsync(cancellationToken))
+        {
+            result.Add(new DrillRecord
+            {
+                Id = r.GetString(0),
+                Source = r.GetString(1),
+                Kind = r.GetString(2),
+                BackupId = NullableString(r, 3),
+                Started = ParseIso(r.GetString(4)),
+                Finished = ParseIso(r.GetString(5)),
+                Result = r.GetString(6),
+                Restorable = r.GetInt64(7) != 0,
+                Target = NullableString(r, 8),
+                PointReached = r.IsDBNull(9) ? null : ParseIso(r.GetString(9)),
+                PointLsn = NullableString(r, 10),
+                RtoMs = NullableLong(r, 11),
+                RtoObjectiveMs = NullableLong(r, 12),
+                RtoViolated = r.GetInt64(13) != 0,
+                RpoMs = NullableLong(r, 14),
+                RpoObjectiveMs = NullableLong(r, 15),
+                RpoViolated = r.GetInt64(16) != 0,
+                ChecksPassed = (int)r.GetInt64(17),
+                ChecksFailed = (int)r.GetInt64(18),
+                Summary = r.GetString(19),
+                ReportJson = r.GetString(20),
+                ReportJsonPath = NullableString(r, 21),
+                ReportHtmlPath = NullableString(r, 22),
+            });
+        }
+
+        return result;
+    }
+
     // ---- plumbing
 
     private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
@@ -321,6 +392,8 @@ public sealed class LifeboatCatalog
     }
 
     private static string? NullableString(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    private static long? NullableLong(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
 
     internal static string Iso(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
 

@@ -67,5 +67,36 @@ internal static class CatalogMigrations
                 consecutive_failures BIGINT NOT NULL DEFAULT 0)
             """,
         ]),
+        (2,
+        [
+            // Drills: the evidence that a backup was restored and checked, with the measured RTO and RPO.
+            """
+            CREATE TABLE drills (
+                id TEXT PRIMARY KEY,
+                source TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                backup_id TEXT NULL,
+                started TEXT NOT NULL,
+                finished TEXT NOT NULL,
+                result TEXT NOT NULL,
+                restorable BIGINT NOT NULL DEFAULT 0,
+                target TEXT NULL,
+                point_reached TEXT NULL,
+                point_lsn TEXT NULL,
+                rto_ms BIGINT NULL,
+                rto_objective_ms BIGINT NULL,
+                rto_violated BIGINT NOT NULL DEFAULT 0,
+                rpo_ms BIGINT NULL,
+                rpo_objective_ms BIGINT NULL,
+                rpo_violated BIGINT NOT NULL DEFAULT 0,
+                checks_passed BIGINT NOT NULL DEFAULT 0,
+                checks_failed BIGINT NOT NULL DEFAULT 0,
+                summary TEXT NOT NULL,
+                report_json TEXT NOT NULL,
+                report_json_path TEXT NULL,
+                report_html_path TEXT NULL)
+            """,
+            "CREATE INDEX drills_source_started ON drills (source, started)",
+        ]),
     ];
 }

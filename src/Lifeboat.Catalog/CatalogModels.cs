@@ -101,3 +101,69 @@ public sealed record WalRecord(string Source, string SystemIdentifier, string Na
 
 /// <summary>The state of a schedule across restarts.</summary>
 public sealed record ScheduleState(string Name, DateTimeOffset? LastRun, string? LastStatus, DateTimeOffset? NextRun, int ConsecutiveFailures);
+
+public static class DrillResults
+{
+    public const string Passed = "passed";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+}
+
+/// <summary>
+/// One drill as the catalog keeps it: the figures <c>lifeboat status</c> needs, and the whole JSON report (the evidence).
+/// <see cref="Restorable"/> is true when the restore, the recovery and the integrity checks passed, whatever the objectives.
+/// </summary>
+public sealed record DrillRecord
+{
+    public required string Id { get; init; }
+
+    public required string Source { get; init; }
+
+    /// <summary>cluster or files.</summary>
+    public required string Kind { get; init; }
+
+    public string? BackupId { get; init; }
+
+    public required DateTimeOffset Started { get; init; }
+
+    public required DateTimeOffset Finished { get; init; }
+
+    /// <summary>passed, failed or cancelled.</summary>
+    public required string Result { get; init; }
+
+    public bool Restorable { get; init; }
+
+    /// <summary>What was asked for (the end of the archive, a time, a backup's counted point…).</summary>
+    public string? Target { get; init; }
+
+    /// <summary>The point in time the restored copy holds (for clusters: the latest recoverable time or the target).</summary>
+    public DateTimeOffset? PointReached { get; init; }
+
+    public string? PointLsn { get; init; }
+
+    public long? RtoMs { get; init; }
+
+    public long? RtoObjectiveMs { get; init; }
+
+    public bool RtoViolated { get; init; }
+
+    public long? RpoMs { get; init; }
+
+    public long? RpoObjectiveMs { get; init; }
+
+    public bool RpoViolated { get; init; }
+
+    public int ChecksPassed { get; init; }
+
+    public int ChecksFailed { get; init; }
+
+    /// <summary>The one-line summary.</summary>
+    public required string Summary { get; init; }
+
+    /// <summary>The JSON report.</summary>
+    public required string ReportJson { get; init; }
+
+    public string? ReportJsonPath { get; init; }
+
+    public string? ReportHtmlPath { get; init; }
+}

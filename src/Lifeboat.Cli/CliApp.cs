@@ -53,6 +53,7 @@ public sealed class CliApp
                      .Concat(OperationsCommands.Create(this))
                      .Concat(TargetCommands.Create(this))
                      .Concat(ServeCommands.Create(this))
+                     .Concat(DrillCommands.Create(this))
                      .Concat([ClusterCommands.Check(this), ClusterCommands.Archiving(this), ClusterCommands.WalPush(this), ClusterCommands.WalFetch(this)]))
         {
             root.Subcommands.Add(command);

@@ -18,6 +18,9 @@ public sealed class CliEnvironment
     /// <summary>Whether stderr is a terminal (progress bars, colours).</summary>
     public bool IsErrorTerminal { get; init; }
 
+    /// <summary>Whether this invocation is the whole process (the real program), so it may change process-wide state such as its priority.</summary>
+    public bool OwnsProcess { get; init; }
+
     /// <summary>Reads a secret from the terminal without echo; null when there is no terminal.</summary>
     public Func<string, Secret?>? Prompt { get; init; }
 
@@ -37,6 +40,7 @@ public sealed class CliEnvironment
             Variables = variables,
             WorkingDirectory = Environment.CurrentDirectory,
             IsErrorTerminal = !Console.IsErrorRedirected && !variables.ContainsKey("CI"),
+            OwnsProcess = true,
             Prompt = interactive ? ReadSecret : null,
         };
     }

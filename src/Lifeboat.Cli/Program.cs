@@ -17,6 +17,13 @@ public static class Program
             }
         };
         AppDomain.CurrentDomain.ProcessExit += (_, _) => cancel.Cancel();
+        // SIGTERM (systemd stopping a unit, kill): cancel cleanly as for Ctrl-C, so that a drill stops its scratch server
+        // and removes its scratch directory, instead of the runtime exiting under it.
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            cancel.Cancel();
+        });
         return await new CliApp(CliEnvironment.FromProcess()).RunAsync(args, cancel.Token);
     }
 }

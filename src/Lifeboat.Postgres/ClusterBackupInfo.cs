@@ -72,6 +72,10 @@ public sealed record ClusterBackupInfo
     [JsonPropertyName("pageChecksumErrors")]
     public List<string> PageChecksumErrors { get; init; } = [];
 
+    /// <summary>Exact row counts taken right after pg_backup_stop, for drills (absent in older backups or when disabled).</summary>
+    [JsonPropertyName("rowCounts")]
+    public RowCountSnapshot? RowCounts { get; init; }
+
     [JsonIgnore]
     public Lsn Start => Lsn.Parse(StartLsn);
 
@@ -91,6 +95,52 @@ public sealed record TablespaceInfo(
     [property: JsonPropertyName("oid")] uint Oid,
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("location")] string Location);
+
+/// <summary>
+/// Exact row counts of one database's tables, all read in one REPEATABLE READ snapshot whose WAL position is
+/// <see cref="Lsn"/> (pg_current_wal_insert_lsn() read in the snapshot's first statement). Recovering to that LSN,
+/// excluding the record there, restores the state the counts describe (repository format, section 11).
+/// </summary>
+public sealed record RowCountSnapshot
+{
+    [JsonPropertyName("database")]
+    public required string Database { get; init; }
+
+    /// <summary>The WAL insert position read in the snapshot's first statement; empty when counting failed.</summary>
+    [JsonPropertyName("lsn")]
+    public required string Lsn { get; init; }
+
+    /// <summary>The server's clock_timestamp() in the same statement.</summary>
+    [JsonPropertyName("time")]
+    public DateTimeOffset Time { get; init; }
+
+    /// <summary>The N largest tables (by pg_class.reltuples) were counted; null: every table.</summary>
+    [JsonPropertyName("limit")]
+    public int? Limit { get; init; }
+
+    [JsonPropertyName("tables")]
+    public List<TableRowCount> Tables { get; init; } = [];
+
+    /// <summary>Tables the backup's role may not read (SELECT privilege), left out.</summary>
+    [JsonPropertyName("skipped")]
+    public int Skipped { get; init; }
+
+    /// <summary>How long counting took, in milliseconds.</summary>
+    [JsonPropertyName("elapsedMs")]
+    public long ElapsedMs { get; init; }
+
+    /// <summary>Why no counts were recorded (the backup itself succeeded).</summary>
+    [JsonPropertyName("error")]
+    public string? Error { get; init; }
+
+    [JsonIgnore]
+    public Core.Lsn? Position => Error is null && Core.Lsn.TryParse(Lsn, out var l) ? l : null;
+}
+
+public sealed record TableRowCount(
+    [property: JsonPropertyName("schema")] string Schema,
+    [property: JsonPropertyName("table")] string Table,
+    [property: JsonPropertyName("rows")] long Rows);
 
 [JsonSerializable(typeof(ClusterBackupInfo))]
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

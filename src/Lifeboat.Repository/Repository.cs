@@ -485,12 +485,18 @@ public sealed partial class Repository : IAsyncDisposable
     public async Task PinAsync(string backupId, string? reason, CancellationToken cancellationToken)
     {
         await LoadManifestAsync(backupId, cancellationToken);
-        var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string?>
+        // Written with Utf8JsonWriter, not JsonSerializer: reflection-based serialization fails the Native AOT publish.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
         {
-            ["id"] = backupId,
-            ["pinned"] = Time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-            ["reason"] = reason,
-        });
+            writer.WriteStartObject();
+            writer.WriteString("id", backupId);
+            writer.WriteString("pinned", Time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteString("reason", reason);
+            writer.WriteEndObject();
+        }
+
+        var json = buffer.WrittenSpan.ToArray();
         await Target.SaveAsync(ObjectNames.Pin(backupId), ObjectSource.FromBytes(json), SaveMode.Replace, cancellationToken);
     }
 

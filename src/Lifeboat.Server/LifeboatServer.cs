@@ -68,6 +68,7 @@ public static class LifeboatServer
                     ["state"] = c.State.ToString().ToLowerInvariant(),
                     ["detail"] = c.Detail,
                 }).ToArray()),
+                ["drills"] = new JsonArray(report.Drills.Select(d => (JsonNode)d.ToJson()).ToArray()),
             });
         });
         app.MapGet("/api/runs", async (string? source, string? kind, int? limit, CancellationToken ct) =>
@@ -140,6 +141,20 @@ public static class LifeboatServer
         foreach (var c in report.Checks)
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_health_state{{source=\"{Escape(c.Source)}\",check=\"{Escape(c.Name)}\"}} {(int)c.State}");
+        }
+
+        sb.AppendLine("# HELP lifeboat_drill_rto_seconds The RTO measured by the latest drill of a source");
+        sb.AppendLine("# TYPE lifeboat_drill_rto_seconds gauge");
+        foreach (var d in report.Drills.Where(d => d.LatestMeasured?.RtoMs is not null))
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_drill_rto_seconds{{source=\"{Escape(d.Source)}\"}} {d.LatestMeasured!.RtoMs!.Value / 1000.0}");
+        }
+
+        sb.AppendLine("# HELP lifeboat_drill_proven_point_seconds Unix time of the last point a drill proved restorable");
+        sb.AppendLine("# TYPE lifeboat_drill_proven_point_seconds gauge");
+        foreach (var d in report.Drills.Where(d => d.LastProven?.PointReached is not null))
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_drill_proven_point_seconds{{source=\"{Escape(d.Source)}\"}} {d.LastProven!.PointReached!.Value.ToUnixTimeSeconds()}");
         }
 
         var catalog = await context.OpenCatalogAsync(cancellationToken);

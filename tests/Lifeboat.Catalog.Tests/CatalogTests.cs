@@ -31,7 +31,7 @@ public sealed class CatalogTests
         var (catalog, cleanup) = await OpenAsync(kind, dir);
         await using (cleanup)
         {
-            Assert.Equal(1, await catalog.SchemaVersionAsync(Ct));
+            Assert.Equal(2, await catalog.SchemaVersionAsync(Ct));
             var t0 = DateTimeOffset.Parse("2026-11-22T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
             await catalog.RecordRunAsync(new RunRecord { Id = "r1", Kind = "full", Source = "db", Status = RunStatus.Running, Started = t0 }, Ct);
             await catalog.RecordRunAsync(new RunRecord { Id = "r1", Kind = "full", Source = "db", Status = RunStatus.Succeeded, Started = t0, Finished = t0.AddSeconds(42), BytesRead = 1000, BytesStored = 100, BackupId = "20261122-100000-0000" }, Ct);
@@ -74,13 +74,40 @@ public sealed class CatalogTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task Drills_are_recorded_and_listed_newest_first_with_the_last_restorable_one_findable(string kind)
+    {
+        using var dir = new TempDir();
+        var (catalog, cleanup) = await OpenAsync(kind, dir);
+        await using (cleanup)
+        {
+            var t0 = DateTimeOffset.Parse("2026-11-22T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+            var passed = new DrillRecord
+            {
+                Id = "d1", Source = "db", Kind = "cluster", BackupId = "20261122-090000-0000", Started = t0, Finished = t0.AddSeconds(30),
+                Result = "passed", Restorable = true, Target = "the end of the archived WAL", PointReached = t0.AddMinutes(-1), PointLsn = "0/4000000",
+                RtoMs = 22_300, RtoObjectiveMs = 600_000, RpoMs = 60_000, RpoObjectiveMs = 300_000, ChecksPassed = 10, Summary = "PASSED", ReportJson = "{}",
+            };
+            await catalog.RecordDrillAsync(passed, Ct);
+            await catalog.RecordDrillAsync(passed with { Id = "d2", Started = t0.AddHours(1), Finished = t0.AddHours(1).AddSeconds(5), Result = "failed", Restorable = false, PointReached = null, PointLsn = null, RtoMs = null, ChecksFailed = 1, Summary = "FAILED" }, Ct);
+            await catalog.RecordDrillAsync(passed with { Id = "d3", Source = "uploads", Kind = "files" }, Ct);
+
+            var drills = await catalog.DrillsAsync("db", 10, Ct);
+            Assert.Equal(["d2", "d1"], drills.Select(d => d.Id));
+            Assert.Equal(passed, drills[1]);
+            Assert.Equal("d1", Assert.Single(await catalog.DrillsAsync("db", 10, Ct, restorableOnly: true)).Id);
+            Assert.Equal(3, (await catalog.DrillsAsync(null, 10, Ct)).Count);
+        }
+    }
+
     [Fact]
     public async Task Opening_the_catalog_twice_does_not_migrate_again()
     {
         using var dir = new TempDir();
         await LifeboatCatalog.OpenSqliteAsync(dir.Combine("lifeboat.db"), TimeProvider.System, Ct);
         var again = await LifeboatCatalog.OpenSqliteAsync(dir.Combine("lifeboat.db"), TimeProvider.System, Ct);
-        Assert.Equal(1, await again.SchemaVersionAsync(Ct));
+        Assert.Equal(2, await again.SchemaVersionAsync(Ct));
     }
 
     private sealed class Nothing : IAsyncDisposable

@@ -331,6 +331,7 @@ internal static class OperationsCommands
                         ["state"] = c.State.ToString().ToLowerInvariant(),
                         ["detail"] = c.Detail,
                     }).ToArray()),
+                    ["drills"] = new JsonArray(report.Drills.Select(d => (JsonNode)d.ToJson()).ToArray()),
                 });
             }
             else

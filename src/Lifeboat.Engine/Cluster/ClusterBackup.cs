@@ -156,6 +156,7 @@ public sealed partial class ClusterBackup
 
         var stopTime = _repo.Time.GetUtcNow();
         var stopNextXid = await server.NextXidAsync(cancellationToken);
+        var rowCounts = await CountRowsAsync(server, cancellationToken);
         var startWal = WalFileName.SegmentOf(timeline, start, info.WalSegmentSize);
         var stopWal = WalFileName.SegmentOf(timeline, new Lsn(stop.StopLsn.Value - 1), info.WalSegmentSize);
         await WaitForWalAsync(server, archive, timeline, start, stop.StopLsn, info.WalSegmentSize, cancellationToken);
@@ -183,6 +184,7 @@ public sealed partial class ClusterBackup
             PgData = _source.PgData!,
             Tablespaces = tablespaces.Select(t => new TablespaceInfo(t.Oid, t.Name, t.Location)).ToList(),
             PageChecksumErrors = errors,
+            RowCounts = rowCounts,
         };
         var manifest = await session.CommitAsync(
             (tree, stats) => new Manifest
@@ -208,6 +210,37 @@ public sealed partial class ClusterBackup
         }
 
         return new BackupOutcome(manifest, problems);
+    }
+
+    /// <summary>
+    /// Exact row counts for drills (docs/operations/drills.md), read right after pg_backup_stop in one snapshot whose WAL
+    /// position is recorded with them: on the backup's connection, or on a second one when Sources:NAME:Drill:RowCountDatabase
+    /// names another database. Counting problems never fail the backup: they are recorded instead of the counts.
+    /// </summary>
+    private async Task<RowCountSnapshot?> CountRowsAsync(PgServer server, CancellationToken cancellationToken)
+    {
+        var drill = _source.Drill;
+        if (drill.RowCountTables == 0)
+        {
+            return null;
+        }
+
+        var database = drill.RowCountDatabase;
+        if (database is null || database == server.Connection.Database)
+        {
+            return await RowCounter.SnapshotAsync(server.Connection, drill.RowCountTables, _repo.Time, cancellationToken);
+        }
+
+        try
+        {
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(_source.Connection) { Database = database };
+            await using var other = await PgServer.ConnectAsync(builder.ConnectionString, cancellationToken);
+            return await RowCounter.SnapshotAsync(other.Connection, drill.RowCountTables, _repo.Time, cancellationToken);
+        }
+        catch (LifeboatException ex)
+        {
+            return new RowCountSnapshot { Database = database, Lsn = "", Limit = drill.RowCountTables, Error = ex.Message };
+        }
     }
 
     private void CheckServer(ServerInfo info, PgControl control)

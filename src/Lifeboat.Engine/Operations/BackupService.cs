@@ -58,7 +58,7 @@ public static class BackupService
                 await RunRecorder.CacheBackupAsync(context, outcome.Manifest, cancellationToken);
                 return outcome;
             },
-            o => new RunFigures(o.Manifest.Stats.BytesRead, o.Manifest.Stats.StoredBytes, o.Manifest.Id, o.Problems.Count > 0 ? System.Text.Json.JsonSerializer.Serialize(o.Problems) : null),
+            o => new RunFigures(o.Manifest.Stats.BytesRead, o.Manifest.Stats.StoredBytes, o.Manifest.Id, o.Problems.Count > 0 ? new System.Text.Json.Nodes.JsonArray(o.Problems.Select(p => (System.Text.Json.Nodes.JsonNode?)System.Text.Json.Nodes.JsonValue.Create(p)).ToArray()).ToJsonString() : null),
             cancellationToken);
 
     /// <summary>Checks a source before the repository is touched: bad input (exit 2) writes nothing.</summary>

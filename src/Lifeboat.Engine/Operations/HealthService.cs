@@ -24,6 +24,32 @@ public sealed record HealthCheck(string Source, string Name, HealthState State, 
 public sealed record HealthReport(IReadOnlyList<HealthCheck> Checks, DateTimeOffset At)
 {
     public HealthState Overall => Checks.Count == 0 ? HealthState.Healthy : Checks.Max(c => c.State);
+
+    /// <summary>Per source: what the drills proved (empty without a catalog).</summary>
+    public IReadOnlyList<DrillStatus> Drills { get; init; } = [];
+}
+
+/// <summary>
+/// What drills proved about a source: the last point proven restorable (by the newest drill whose restore and checks
+/// passed), the latest measured RTO, and the newest drill's result.
+/// </summary>
+public sealed record DrillStatus(string Source, DrillRecord? LastProven, DrillRecord? LatestMeasured, DrillRecord? Latest)
+{
+    public System.Text.Json.Nodes.JsonObject ToJson() => new()
+    {
+        ["source"] = Source,
+        ["lastProvenPoint"] = LastProven?.PointReached,
+        ["lastProvenDrill"] = LastProven?.Id,
+        ["lastProvenBackup"] = LastProven?.BackupId,
+        ["lastProvenAt"] = LastProven?.Finished,
+        ["latestRtoSeconds"] = LatestMeasured?.RtoMs is { } ms ? ms / 1000.0 : null,
+        ["rtoObjectiveSeconds"] = LatestMeasured?.RtoObjectiveMs is { } o ? o / 1000.0 : null,
+        ["rtoViolated"] = LatestMeasured?.RtoViolated,
+        ["rtoMeasuredAt"] = LatestMeasured?.Finished,
+        ["latestDrill"] = Latest?.Id,
+        ["latestResult"] = Latest?.Result,
+        ["latestReport"] = Latest?.ReportHtmlPath,
+    };
 }
 
 /// <summary>
@@ -51,6 +77,7 @@ public static class HealthService
         }
 
         CheckSpace(repository.Target, options, checks);
+        var drills = new List<DrillStatus>();
         var schedules = context.Options.Schedules.Select(s => new Schedule(s.Key, s.Value)).ToList();
         foreach (var (name, source) in context.Options.Sources.Where(s => onlySource is null || s.Key == onlySource).OrderBy(s => s.Key, StringComparer.Ordinal))
         {
@@ -59,6 +86,7 @@ public static class HealthService
             if (catalog is not null)
             {
                 await CheckRunsAsync(name, catalog, options, checks, cancellationToken);
+                drills.Add(await CheckDrillsAsync(name, catalog, now, checks, cancellationToken));
             }
 
             CheckSize(name, own, options, checks);
@@ -68,8 +96,48 @@ public static class HealthService
             }
         }
 
-        return new HealthReport(checks, now);
+        return new HealthReport(checks, now) { Drills = drills };
     }
+
+    /// <summary>
+    /// The last point proven restorable and the latest measured RTO. Never drilled: healthy, with the advice to drill. The
+    /// newest drill failed: critical (the newest backup may not restore). The latest RTO missed its objective: warning.
+    /// </summary>
+    private static async Task<DrillStatus> CheckDrillsAsync(string name, LifeboatCatalog catalog, DateTimeOffset now, List<HealthCheck> checks, CancellationToken cancellationToken)
+    {
+        var recent = (await catalog.DrillsAsync(name, 20, cancellationToken)).Where(d => d.Result != DrillResults.Cancelled).ToList();
+        var proven = recent.FirstOrDefault(d => d.Restorable) ?? (await catalog.DrillsAsync(name, 1, cancellationToken, restorableOnly: true)).FirstOrDefault();
+        var measured = recent.FirstOrDefault(d => d.RtoMs is not null);
+        var latest = recent.FirstOrDefault();
+        var provenText = proven is null
+            ? "no point has been proven restorable by a drill yet"
+            : $"proven restorable to {Time(proven.PointReached)} (backup {proven.BackupId}) by drill {proven.Id}, {Hours(now - proven.Finished)} ago";
+        if (latest is null)
+        {
+            checks.Add(new HealthCheck(name, "restorable point", HealthState.Healthy, $"never drilled: run `lifeboat drill --source {name}` (or schedule a drill) to prove the backups restore"));
+        }
+        else if (!latest.Restorable)
+        {
+            checks.Add(new HealthCheck(name, "restorable point", HealthState.Critical, $"the last drill ({latest.Id}, {Hours(now - latest.Finished)} ago) failed: {latest.Summary}; {provenText}"));
+        }
+        else
+        {
+            checks.Add(new HealthCheck(name, "restorable point", HealthState.Healthy, provenText));
+        }
+
+        if (measured is not null)
+        {
+            var objective = measured.RtoObjectiveMs is { } o ? $"objective {Seconds(o)}" : "no objective set";
+            checks.Add(new HealthCheck(name, "measured RTO", measured.RtoViolated ? HealthState.Warning : HealthState.Healthy,
+                $"{Seconds(measured.RtoMs!.Value)} by drill {measured.Id}, {Hours(now - measured.Finished)} ago ({objective}{(measured.RtoViolated ? ": VIOLATED" : "")})"));
+        }
+
+        return new DrillStatus(name, proven, measured, latest);
+    }
+
+    private static string Seconds(long ms) => ms < 120_000 ? $"{ms / 1000.0:0.0} s" : $"{ms / 60_000.0:0.0} min";
+
+    private static string Time(DateTimeOffset? t) => t is { } v ? v.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) : "an unknown time";
 
     private static void CheckAge(string name, List<Manifest> own, Schedule? schedule, HealthOptions options, DateTimeOffset now, List<HealthCheck> checks)
     {

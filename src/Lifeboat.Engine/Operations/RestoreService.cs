@@ -187,9 +187,14 @@ public static class RestoreService
             throw new LifeboatException(ErrorCode.Usage, "a restore into a database takes --database, --into, --table, --schema-only, --clean --force, --no-owner, --conn, --backup or --target-time", $"to get the dump's files instead, run `lifeboat restore --source {request.SourceName} --to DIR`");
         }
 
+        if (request.BackupId is not null && request.Target.Kind == RecoveryTargetKind.Time)
+        {
+            throw new LifeboatException(ErrorCode.Usage, "--backup and --target-time both choose the dump to restore", "give one of them: --backup ID, or --target-time TIME for the latest dump finished by then");
+        }
+
         await using var repository = await context.OpenRepositoryForReadingAsync(request.From, cancellationToken);
         await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: false, "restore", cancellationToken);
-        var manifest = request.Target.Time is { } time && request.BackupId is null
+        var manifest = request.Target.Time is { } time
             ? await FindBackupBeforeAsync(repository, request.SourceName, time, cancellationToken)
             : await FindBackupAsync(repository, request.SourceName, request.BackupId, cancellationToken);
         var (database, _, _) = LogicalRestore.Describe(manifest);

@@ -25,7 +25,8 @@ public static class JobRunner
         var pipeline = new ResiliencePipelineBuilder { TimeProvider = context.Time }
             .AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException && !(ex is LifeboatException l && l.ExitCode == 2)),
+                // A failed drill is a finding, not a transient failure: it is not retried.
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not (OperationCanceledException or Drills.DrillFailedException) && !(ex is LifeboatException l && l.ExitCode == 2)),
                 MaxRetryAttempts = Math.Max(0, schedule.Options.MaxAttempts - 1),
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -92,6 +93,14 @@ public static class JobRunner
                 }
 
                 return "no damage found";
+            case JobKinds.Drill:
+                var drill = await Drills.DrillService.RunAsync(context, new Drills.DrillRequest { SourceName = schedule.Source! }, null, cancellationToken);
+                if (!drill.Passed)
+                {
+                    throw new Drills.DrillFailedException(drill.Summary);
+                }
+
+                return drill.Summary;
             case JobKinds.Expire:
                 var expire = await ExpireService.RunAsync(context, schedule.Source, dryRun: false, null, cancellationToken);
                 if (expire.Failures.FirstOrDefault() is { Error: { } expireError } failedTarget)

@@ -50,6 +50,11 @@ public static partial class RecoveryConfig
                 break;
         }
 
+        if (!target.Inclusive && target.Kind is not (RecoveryTargetKind.Latest or RecoveryTargetKind.Immediate))
+        {
+            settings.Add(("recovery_target_inclusive", "off"));
+        }
+
         if (target.Kind != RecoveryTargetKind.Latest)
         {
             settings.Add(("recovery_target_action", targetAction));

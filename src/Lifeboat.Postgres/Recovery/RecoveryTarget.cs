@@ -14,8 +14,12 @@ public enum RecoveryTargetKind
     Immediate,
 }
 
-/// <summary>Where point-in-time recovery stops (PostgreSQL's recovery_target_* settings).</summary>
-public sealed record RecoveryTarget(RecoveryTargetKind Kind, string? Value = null)
+/// <summary>
+/// Where point-in-time recovery stops (PostgreSQL's recovery_target_* settings). <see cref="Inclusive"/> false stops just
+/// before the target (recovery_target_inclusive = off): for an LSN, every record that starts before it is replayed and
+/// the one that starts there is not.
+/// </summary>
+public sealed record RecoveryTarget(RecoveryTargetKind Kind, string? Value = null, bool Inclusive = true)
 {
     public static RecoveryTarget Latest { get; } = new(RecoveryTargetKind.Latest);
 
@@ -76,6 +80,6 @@ public sealed record RecoveryTarget(RecoveryTargetKind Kind, string? Value = nul
     {
         RecoveryTargetKind.Latest => "the end of the archived WAL",
         RecoveryTargetKind.Immediate => "the end of the backup (immediate)",
-        _ => $"{Kind.ToString().ToLowerInvariant()} {Value}",
+        _ => $"{Kind.ToString().ToLowerInvariant()} {Value}" + (Inclusive ? "" : " (exclusive)"),
     };
 }

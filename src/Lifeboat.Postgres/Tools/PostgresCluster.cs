@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using Lifeboat.Core;
 using Lifeboat.Platform;
 using Npgsql;
@@ -16,13 +17,20 @@ public sealed class PostgresCluster : IAsyncDisposable
 {
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromMinutes(5);
 
-    private PostgresCluster(string dataDirectory, int port, string? osUser)
+    private readonly string? _binDir;
+
+    private PostgresCluster(string dataDirectory, int port, string? osUser, bool socketOnly = false, string? binDir = null)
     {
+        _binDir = binDir;
         DataDirectory = dataDirectory;
         Port = port;
         OsUser = osUser;
+        SocketOnly = socketOnly;
         LogFile = dataDirectory.TrimEnd('/') + ".log";
     }
+
+    /// <summary>No TCP listener: clients connect through the Unix socket in <see cref="SocketDirectory"/> only.</summary>
+    public bool SocketOnly { get; }
 
     public string DataDirectory { get; }
 
@@ -32,6 +40,9 @@ public sealed class PostgresCluster : IAsyncDisposable
     public string? OsUser { get; }
 
     public string LogFile { get; }
+
+    /// <summary>The last lines of the server log (for error messages).</summary>
+    public string LogTail(int lines = 20) => Tail(LogFile, lines);
 
     public bool Running { get; private set; }
 
@@ -96,7 +107,26 @@ public sealed class PostgresCluster : IAsyncDisposable
     }
 
     /// <summary>A cluster in an existing data directory (a restored one), on a new free port.</summary>
-    public static PostgresCluster Attach(string dataDirectory, int? port = null) => new(dataDirectory, port ?? FreePort(), DefaultOsUser);
+    public static PostgresCluster Attach(string dataDirectory, int? port = null, bool socketOnly = false, string? binDir = null) => new(dataDirectory, port ?? FreePort(), DefaultOsUser, socketOnly, binDir);
+
+    /// <summary>
+    /// The programs of one major version: $LIFEBOAT_PG_BINDIR if set, else Debian's /usr/lib/postgresql/MAJOR/bin, else
+    /// null (not installed). A data directory can only be started by the server of its own major version.
+    /// </summary>
+    public static string? BinDirFor(int major)
+    {
+        var fromEnv = Environment.GetEnvironmentVariable("LIFEBOAT_PG_BINDIR");
+        if (!string.IsNullOrEmpty(fromEnv))
+        {
+            return fromEnv;
+        }
+
+        var dir = $"/usr/lib/postgresql/{major}/bin";
+        return File.Exists(Path.Combine(dir, "pg_ctl")) ? dir : null;
+    }
+
+    /// <summary>One of this cluster's programs (its own bin directory when it was attached with one).</summary>
+    public string ToolPath(string name) => _binDir is null ? Tool(name) : Path.Combine(_binDir, name);
 
     /// <summary>Gives the PostgreSQL OS user a path (recursively) when Lifeboat runs as root.</summary>
     public static void ChownForServer(string path, string? user)
@@ -140,25 +170,56 @@ public sealed class PostgresCluster : IAsyncDisposable
         ChownForServer(path, OsUser);
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken, TimeSpan? timeout = null)
+    public Task StartAsync(CancellationToken cancellationToken, TimeSpan? timeout = null) => StartAsync(new StartOptions { Timeout = timeout }, cancellationToken);
+
+    /// <summary>
+    /// Starts the server with pg_ctl and waits until it accepts connections (a server in recovery: until it is
+    /// consistent and open for read-only queries). Throws with the end of the server log when it does not start.
+    /// </summary>
+    public async Task StartAsync(StartOptions start, CancellationToken cancellationToken)
     {
-        var options = string.Create(CultureInfo.InvariantCulture, $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='{SocketDirectory}'");
+        // pg_ctl hands these to the postmaster through /bin/sh: values are shell-quoted.
+        var options = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"-p {Port} -c listen_addresses={(SocketOnly ? "''" : "127.0.0.1")} -c unix_socket_directories={Recovery.RecoveryConfig.ShellQuote(SocketDirectory)}"));
+        foreach (var (key, value) in start.Settings)
+        {
+            options.Append(" -c ").Append(key).Append('=').Append(Recovery.RecoveryConfig.ShellQuote(value));
+        }
+
         Directory.CreateDirectory(SocketDirectory);
         ChownForServer(SocketDirectory, OsUser);
+        File.SetUnixFileMode(SocketDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         if (!File.Exists(LogFile))
         {
             File.WriteAllText(LogFile, "");
         }
 
         ChownForServer(LogFile, OsUser);
-        var seconds = ((int)(timeout ?? TimeSpan.FromMinutes(10)).TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        var result = await ProcessRunner.RunAsync(Tool("pg_ctl"), ["-D", DataDirectory, "-l", LogFile, "-o", options, "-w", "-t", seconds, "start"], OsUser, null, (timeout ?? TimeSpan.FromMinutes(10)) + TimeSpan.FromSeconds(30), cancellationToken);
+        var timeout = start.Timeout ?? TimeSpan.FromMinutes(10);
+        var seconds = ((int)Math.Max(1, timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        var program = start.Wrapper.Count > 0 ? start.Wrapper[0] : ToolPath("pg_ctl");
+        var arguments = start.Wrapper.Count > 0 ? [.. start.Wrapper.Skip(1), ToolPath("pg_ctl")] : new List<string>();
+        arguments.AddRange(["-D", DataDirectory, "-l", LogFile, "-o", options.ToString(), "-w", "-t", seconds, "start"]);
+        var result = await ProcessRunner.RunAsync(program, arguments, OsUser, null, timeout + TimeSpan.FromSeconds(30), cancellationToken);
         if (!result.Success)
         {
             throw new LifeboatException(ErrorCode.PostgresFailed, $"PostgreSQL did not start in {DataDirectory}: {result.Error.Trim()} {result.Output.Trim()}\n{Tail(LogFile, 20)}");
         }
 
         Running = true;
+    }
+
+    /// <summary>The postmaster's process id from postmaster.pid, when that process exists.</summary>
+    public int? PostmasterPid()
+    {
+        try
+        {
+            var first = File.ReadLines(Path.Combine(DataDirectory, "postmaster.pid")).FirstOrDefault();
+            return int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && Directory.Exists($"/proc/{pid}") ? pid : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken, string mode = "fast")
@@ -169,13 +230,14 @@ public sealed class PostgresCluster : IAsyncDisposable
             return;
         }
 
-        await ProcessRunner.RunAsync(Tool("pg_ctl"), ["-D", DataDirectory, "-m", mode, "-w", "-t", "120", "stop"], OsUser, null, TimeSpan.FromMinutes(3), cancellationToken);
+        await ProcessRunner.RunAsync(ToolPath("pg_ctl"), ["-D", DataDirectory, "-m", mode, "-w", "-t", "120", "stop"], OsUser, null, TimeSpan.FromMinutes(3), cancellationToken);
         Running = false;
     }
 
     public string SocketDirectory => DataDirectory.TrimEnd('/') + ".sock";
 
-    public string ConnectionString(string database = "postgres") => $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=false;Timeout=30";
+    public string ConnectionString(string database = "postgres")
+        => new NpgsqlConnectionStringBuilder { Host = SocketOnly ? SocketDirectory : "127.0.0.1", Port = Port, Username = "postgres", Database = database, Pooling = false, Timeout = 30 }.ConnectionString;
 
     public async Task<T> QueryAsync<T>(string sql, CancellationToken cancellationToken, string database = "postgres")
     {
@@ -195,7 +257,7 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     /// <summary>Runs one of PostgreSQL's programs against this cluster (pgbench, pg_amcheck, pg_dump…).</summary>
     public Task<ProcessResult> RunToolAsync(string tool, IEnumerable<string> arguments, CancellationToken cancellationToken, TimeSpan? timeout = null)
-        => ProcessRunner.RunAsync(Tool(tool), arguments, OsUser, new Dictionary<string, string> { ["PGHOST"] = "127.0.0.1", ["PGPORT"] = Port.ToString(CultureInfo.InvariantCulture), ["PGUSER"] = "postgres" }, timeout ?? ToolTimeout, cancellationToken);
+        => ProcessRunner.RunAsync(ToolPath(tool), arguments, OsUser, new Dictionary<string, string> { ["PGHOST"] = SocketOnly ? SocketDirectory : "127.0.0.1", ["PGPORT"] = Port.ToString(CultureInfo.InvariantCulture), ["PGUSER"] = "postgres" }, timeout ?? ToolTimeout, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -219,4 +281,17 @@ public sealed class PostgresCluster : IAsyncDisposable
             return "";
         }
     }
+}
+
+/// <summary>How <see cref="PostgresCluster.StartAsync(StartOptions, CancellationToken)"/> starts the server.</summary>
+public sealed record StartOptions
+{
+    /// <summary>Settings passed with -c: they override postgresql.conf and postgresql.auto.conf.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Programs pg_ctl runs under (for example nice -n 10 ionice -c 3): the server inherits their priority.</summary>
+    public IReadOnlyList<string> Wrapper { get; init; } = [];
+
+    /// <summary>How long pg_ctl waits for the server to accept connections (default 10 minutes).</summary>
+    public TimeSpan? Timeout { get; init; }
 }

@@ -37,6 +37,11 @@ public sealed class ByteBuffer : IBufferWriter<byte>
     /// <summary>Drops the first <paramref name="count"/> bytes.</summary>
     public void Consume(int count)
     {
+        if (count == 0)
+        {
+            return;
+        }
+
         Buffer.BlockCopy(_buffer, count, _buffer, 0, _length - count);
         _length -= count;
     }

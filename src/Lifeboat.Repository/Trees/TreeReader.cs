@@ -11,6 +11,10 @@ public static class TreeReader
     public static async IAsyncEnumerable<TreeEntry> ReadAsync(ChunkReader reader, Manifest manifest, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var buffer = new ByteBuffer();
+        // Bytes at the start of the buffer already searched for a newline: an entry can span thousands of tree chunks
+        // (a 1 GiB relation file lists 131,072 block ids), and searching it again from its start after every chunk
+        // made reading such a tree quadratic.
+        var searched = 0;
         foreach (var hex in manifest.Tree)
         {
             if (!ChunkId.TryParse(hex, out var id))
@@ -32,12 +36,15 @@ public static class TreeReader
             var consumed = 0;
             while (true)
             {
-                var newline = buffer.Span[consumed..].IndexOf((byte)'\n');
+                var newline = buffer.Span[(consumed + searched)..].IndexOf((byte)'\n');
                 if (newline < 0)
                 {
+                    searched = buffer.Length - consumed;
                     break;
                 }
 
+                newline += searched;
+                searched = 0;
                 yield return Parse(buffer.Span.Slice(consumed, newline), manifest);
                 consumed += newline + 1;
             }

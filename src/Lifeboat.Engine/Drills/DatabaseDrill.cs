@@ -1,0 +1,145 @@
+using System.Globalization;
+using Lifeboat.Core;
+using Lifeboat.Engine.Configuration;
+using Lifeboat.Engine.Logical;
+using Lifeboat.Engine.Operations;
+using Lifeboat.Postgres.Tools;
+using Lifeboat.Repository.Format;
+
+namespace Lifeboat.Engine.Drills;
+
+/// <summary>
+/// The second half of a drill of a logical (database) source, after its dump tree was restored into the scratch
+/// directory and re-hashed against the recorded chunk ids: a new scratch cluster (initdb, the dump's PostgreSQL version
+/// or a newer one) on a free port and its private Unix socket only, at low priority; the roles from globals.sql; the
+/// database created like the original and loaded with pg_restore --exit-on-error; then pg_amcheck and the smoke queries.
+/// The caller stops the server (it is returned as soon as it exists) and removes the directory.
+/// </summary>
+internal sealed class DatabaseDrill
+{
+    private readonly EngineContext _context;
+    private readonly SourceOptions _source;
+    private readonly DrillPlan _plan;
+    private readonly DrillReport _report;
+    private readonly IProgress<string>? _progress;
+
+    public DatabaseDrill(EngineContext context, SourceOptions source, DrillPlan plan, DrillReport report, IProgress<string>? progress)
+    {
+        _context = context;
+        _source = source;
+        _plan = plan;
+        _report = report;
+        _progress = progress;
+    }
+
+    private TimeProvider Time => _context.Time;
+
+    /// <summary>Free space the scratch server needs beyond the dump tree: the database's size and a margin.</summary>
+    public static long ExtraSpace(Manifest manifest, DrillOptions options) => LogicalRestore.Describe(manifest).Like.Size + options.WalMarginBytes;
+
+    /// <summary>Loads and checks the database; returns the scratch server to stop (null when none was created).</summary>
+    public async Task<PostgresCluster?> RunAsync(Manifest manifest, ScratchSpace scratch, string restoredTree, CancellationToken cancellationToken)
+    {
+        var (database, like, _) = LogicalRestore.Describe(manifest);
+        var started = Time.GetTimestamp();
+        var binDir = ServerBinDir(like.ServerMajor);
+        if (binDir is null)
+        {
+            _report.Add(new DrillCheck("load", CheckStatus.Failed, $"no PostgreSQL server of version {like.ServerMajor} or newer is installed (/usr/lib/postgresql/N/bin): the dump of database '{database}' ({like.ServerVersion}) cannot be loaded here"));
+            return null;
+        }
+
+        var pgdata = scratch.Combine("pgdata");
+        _progress?.Report($"creating a scratch server ({binDir}) to load database '{database}' into");
+        Directory.CreateDirectory(pgdata);
+        PostgresCluster.ChownForServer(pgdata, PostgresCluster.DefaultOsUser);
+        File.SetUnixFileMode(pgdata, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var init = await ProcessRunner.RunAsync(Path.Combine(binDir, "initdb"), ["-D", pgdata, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"], PostgresCluster.DefaultOsUser, null, _plan.Timeout, cancellationToken);
+        if (!init.Success)
+        {
+            _report.Add(new DrillCheck("load", CheckStatus.Failed, $"initdb of the scratch server failed: {PgTools.Tail(init.Error, 10)}", Time.GetElapsedTime(started)));
+            return null;
+        }
+
+        var server = PostgresCluster.Attach(pgdata, socketOnly: true, binDir: binDir);
+        _report.ScratchPort = server.Port;
+        var (wrapper, priority) = LowPriority.ServerWrapper(_context.Options.Drill.LowPriority);
+        _report.Priority = priority;
+        var settings = new Dictionary<string, string>
+        {
+            ["shared_buffers"] = _context.Options.Drill.SharedBuffers,
+            ["logging_collector"] = "off",
+            ["lc_messages"] = "C",
+            ["cluster_name"] = "lifeboat-drill",
+        };
+        try
+        {
+            await server.StartAsync(new StartOptions { Settings = settings, Wrapper = wrapper, Timeout = _plan.Timeout }, cancellationToken);
+        }
+        catch (LifeboatException ex) when (ex.Code == ErrorCode.PostgresFailed)
+        {
+            _report.Add(new DrillCheck("load", CheckStatus.Failed, "the scratch server did not start: " + ex.Message, Time.GetElapsedTime(started)));
+            return server;
+        }
+
+        var connection = server.ConnectionString("postgres");
+        var globals = Path.Combine(restoredTree, LogicalBackup.GlobalsFile);
+        var roles = "";
+        if (File.Exists(globals))
+        {
+            // Roles the objects belong to and are granted to; a role that exists already (postgres) is an error psql skips.
+            _progress?.Report("creating the roles of globals.sql");
+            var g = await ProcessRunner.RunAsync(PgTools.ClientTool("psql"), ["-X", "-q", "-d", "postgres", "-f", globals], null, PgTools.Environment(connection, "postgres"), _plan.Timeout, cancellationToken);
+            var errors = g.Error.Split('\n').Count(l => l.Contains("ERROR:", StringComparison.Ordinal));
+            roles = errors == 0 ? "; roles created from globals.sql" : $"; roles created from globals.sql ({errors} statement(s) failed, such as creating a role the new cluster already has)";
+        }
+
+        _progress?.Report($"loading database '{database}' with pg_restore");
+        var dumpDir = Path.Combine(restoredTree, LogicalBackup.DumpDirectory);
+        DatabaseRestoreResult loaded;
+        try
+        {
+            var listing = await PgTools.RunAsync("pg_restore", ["-l", "-v", dumpDir], new Dictionary<string, string>(), cancellationToken);
+            var toc = DumpToc.Parse(listing.Output);
+            loaded = await DatabaseRestorer.RestoreAsync(dumpDir, toc, like,
+                new DatabaseRestoreOptions { Connection = connection, Into = database, Jobs = _source.Jobs, NoOwner = !File.Exists(globals) },
+                $"backup {manifest.Id} of database '{database}'", scratch.Root, cancellationToken);
+        }
+        catch (LifeboatException ex) when (ex.Code is ErrorCode.PostgresFailed or ErrorCode.InvalidInput)
+        {
+            _report.Add(new DrillCheck("load", CheckStatus.Failed, $"the dump of database '{database}' did not load: {ex.Message}" + (ex.Hint is null ? "" : "\nhint: " + ex.Hint), Time.GetElapsedTime(started)));
+            return server;
+        }
+
+        _report.RecoveryTime = Time.GetElapsedTime(started);
+        _report.PostgresVersion = "PostgreSQL " + await DrillChecks.ScalarAsync<string>(server, "postgres", "select current_setting('server_version')", cancellationToken);
+        var tables = await DrillChecks.ScalarAsync<long>(server, database, "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema')", cancellationToken);
+        _report.Add(new DrillCheck("load", CheckStatus.Passed,
+            $"database '{database}' created like the original ({like.Encoding}, {like.Collate}) in a scratch {_report.PostgresVersion} and loaded by pg_restore --exit-on-error: {loaded.Entries} dump entries, {tables.ToString(CultureInfo.InvariantCulture)} table(s){roles}",
+            _report.RecoveryTime));
+
+        var checks = await DrillChecks.AmcheckAsync(server, _report, _progress, _plan.Timeout, Time, cancellationToken);
+        checks += await DrillChecks.SmokeQueriesAsync(server, _source.Drill.SmokeQueries, database, _report, Time, cancellationToken);
+        _report.ChecksTime = (_report.ChecksTime ?? TimeSpan.Zero) + checks;
+        return server;
+    }
+
+    /// <summary>The server programs of <paramref name="major"/>, else of the newest installed newer version (a dump loads into a newer server).</summary>
+    private static string? ServerBinDir(int major)
+    {
+        if (PostgresCluster.BinDirFor(major) is { } exact)
+        {
+            return exact;
+        }
+
+        for (var newer = 18; newer > major; newer--)
+        {
+            if (PostgresCluster.BinDirFor(newer) is { } dir)
+            {
+                return dir;
+            }
+        }
+
+        return null;
+    }
+}
