@@ -15,6 +15,9 @@ public static class JobKinds
     public const string Files = "files";
     public const string Stack = "stack";
 
+    /// <summary>A WAL file a secondary target did not take (recorded by wal-push; replication catches it up).</summary>
+    public const string WalPush = "wal-push";
+
     public static readonly IReadOnlyList<string> Schedulable = [Full, Incr, Backup, Logical, Files, Stack, Verify, Expire, Replicate, Drill];
 }
 

@@ -51,6 +51,7 @@ public sealed class CliApp
                      .Concat(MaintenanceCommands.Create(this))
                      .Concat(DemoCommands.Create(this))
                      .Concat(OperationsCommands.Create(this))
+                     .Concat(TargetCommands.Create(this))
                      .Concat(ServeCommands.Create(this))
                      .Concat(DrillCommands.Create(this))
                      .Concat([ClusterCommands.Check(this), ClusterCommands.Archiving(this), ClusterCommands.WalPush(this), ClusterCommands.WalFetch(this)]))

@@ -49,6 +49,7 @@ public sealed partial class Repository : IAsyncDisposable
         Config = config;
         _master = master;
         IdKey = idKey;
+        ChunkerKey = chunkerKey;
         OpenedSlotId = openedSlotId;
         Time = time;
         _logger = logger;
@@ -79,6 +80,15 @@ public sealed partial class Repository : IAsyncDisposable
     public string? OpenedSlotId { get; }
 
     internal byte[] IdKey { get; }
+
+    private byte[] ChunkerKey { get; }
+
+    /// <summary>
+    /// The same repository stored on another target (a replica, repository format section 20): the same configuration and
+    /// keys, another place. Takes ownership of <paramref name="target"/>. The caller vouches that the target holds this
+    /// repository or is to receive it (<see cref="ReplicaIdentity"/> checks it).
+    /// </summary>
+    public Repository OnTarget(ITarget target) => new(target, Config, _master, IdKey, ChunkerKey, OpenedSlotId, Time, _logger);
 
     public ObjectCodec CreateCodec(int? compressionLevel = null) => new(Sealer, compressionLevel ?? Config.Compression.Level);
 
@@ -514,7 +524,7 @@ public sealed partial class Repository : IAsyncDisposable
         }
     }
 
-    private static void CreateLocalRoot(string root)
+    internal static void CreateLocalRoot(string root)
     {
         try
         {

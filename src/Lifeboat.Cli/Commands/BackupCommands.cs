@@ -55,6 +55,11 @@ internal static class BackupCommands
             {
                 var doc = Describe(m);
                 doc["problems"] = new JsonArray(outcome.Problems.Select(p => (JsonNode?)p).ToArray());
+                if (outcome.Replication is { } replication)
+                {
+                    doc["replication"] = TargetCommands.Describe(replication);
+                }
+
                 output.WriteJson(doc);
             }
             else
@@ -62,6 +67,21 @@ internal static class BackupCommands
                 output.Line($"backup {m.Id} of '{m.Source}' ({m.Type}) completed in {CliOutput.Duration(m.Finished - m.Started)}");
                 output.Line($"  {m.Stats.Files} files, {m.Stats.Dirs} directories, {CliOutput.Size(m.Stats.Bytes)}");
                 output.Line($"  read {CliOutput.Size(m.Stats.BytesRead)} ({m.Stats.UnchangedFiles} files unchanged), new data {CliOutput.Size(m.Stats.NewBytes)}, stored {CliOutput.Size(m.Stats.StoredBytes)}");
+                if (outcome.Replication is { } replication)
+                {
+                    TargetCommands.Print(output, replication);
+                }
+            }
+
+            // A secondary that failed does not fail the backup (committed on the primary): reported, caught up later.
+            if (outcome.ReplicationError is { } replicationError)
+            {
+                output.Warn($"backup {m.Id} is committed on the primary target, but replication did not run: {replicationError}; run `lifeboat replicate`");
+            }
+
+            foreach (var f in outcome.Replication?.Failures ?? [])
+            {
+                output.Warn($"backup {m.Id} is committed on the primary target, but not replicated to target {f.Display}: {f.Error!.Message}; `lifeboat replicate --to {f.Target}` catches it up");
             }
 
             if (outcome.Problems.Count > 0)

@@ -144,10 +144,15 @@ internal static class ClusterCommands
         var command = new Command("wal-push", "archive_command: archive one WAL file (durable before exit 0; never overwrites)") { path, source };
         command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async (context, output) =>
         {
-            var outcome = await WalService.PushAsync(context, parse.GetValue(source), parse.GetValue(path)!, ct);
-            if (outcome == PushOutcome.AlreadyArchived)
+            var report = await WalService.PushAsync(context, parse.GetValue(source), parse.GetValue(path)!, ct);
+            if (report.Primary == PushOutcome.AlreadyArchived)
             {
-                output.Warn($"WAL file {Path.GetFileName(parse.GetValue(path))} was already archived with the same content; nothing was written (this happens when PostgreSQL retries after a crash)");
+                output.Warn($"WAL file {report.File} was already archived with the same content; nothing was written (this happens when PostgreSQL retries after a crash)");
+            }
+
+            foreach (var failed in report.Secondaries.Where(s => s.Error is not null))
+            {
+                output.Warn($"WAL file {report.File} is archived in the primary target but not in target '{failed.Target}': {failed.Error}; `lifeboat replicate --to {failed.Target}` catches it up");
             }
 
             return 0;
@@ -160,10 +165,17 @@ internal static class ClusterCommands
         var name = new Argument<string>("WAL_NAME") { Description = "%f: the WAL file PostgreSQL wants" };
         var dest = new Argument<string>("DEST_PATH") { Description = "%p: where to write it" };
         var source = new Option<string?>("--source") { Description = "The cluster source (needed when the configuration has several)", HelpName = "NAME" };
-        var command = new Command("wal-fetch", "restore_command: restore one archived WAL file; exit 1 when it is not in the archive") { name, dest, source };
+        var from = new Option<string?>("--from") { Description = "Read from this target first (primary or a secondary); the others are tried next", HelpName = "TARGET" };
+        var command = new Command("wal-fetch", "restore_command: restore one archived WAL file from the first target that has it; exit 1 when none has it") { name, dest, source, from };
         command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async (context, output) =>
         {
-            if (await WalService.FetchAsync(context, parse.GetValue(source), parse.GetValue(name)!, parse.GetValue(dest)!, ct))
+            var result = await WalService.FetchAsync(context, parse.GetValue(source), parse.GetValue(name)!, parse.GetValue(dest)!, parse.GetValue(from), ct);
+            foreach (var note in result.Notes.Where(n => !n.EndsWith(": not archived", StringComparison.Ordinal)))
+            {
+                output.Note($"lifeboat: {note}");
+            }
+
+            if (result.Found)
             {
                 return 0;
             }

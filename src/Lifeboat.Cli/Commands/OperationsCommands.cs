@@ -33,57 +33,98 @@ internal static class OperationsCommands
             using var bar = output.Progress("expire");
             var report = await ExpireService.RunAsync(context, parse.GetValue(source), parse.GetValue(dryRun), new Progress<string>(s => bar.Update(0, s)), ct);
             bar.Dispose();
+            var several = report.Targets.Count > 1;
             if (output.Json)
             {
-                output.WriteJson(new JsonObject
+                var doc = DescribeExpire(report.Sources, report.Prune);
+                doc["dryRun"] = report.DryRun;
+                if (several)
                 {
-                    ["dryRun"] = report.DryRun,
-                    ["sources"] = new JsonArray(report.Sources.Select(s => (JsonNode)new JsonObject
+                    doc["targets"] = new JsonArray(report.Targets.Select(t =>
                     {
-                        ["source"] = s.Source,
-                        ["policy"] = s.Policy.ToString(),
-                        ["decisions"] = new JsonArray(s.Decisions.Select(d => (JsonNode)new JsonObject
-                        {
-                            ["id"] = d.Id,
-                            ["time"] = d.Time,
-                            ["keep"] = d.Keep,
-                            ["reasons"] = new JsonArray(d.Reasons.Select(r => (JsonNode?)r).ToArray()),
-                        }).ToArray()),
-                        ["wal"] = s.Wal is null ? null : new JsonObject
-                        {
-                            ["kept"] = s.Wal.Kept,
-                            ["deleted"] = s.Wal.Deleted,
-                            ["deletedBytes"] = s.Wal.DeletedBytes,
-                            ["continuousFrom"] = s.Wal.ContinuousFrom,
-                        },
-                    }).ToArray()),
-                    ["bytesFreed"] = report.Prune?.BytesFreed,
-                });
-                return 0;
-            }
-
-            foreach (var s in report.Sources)
-            {
-                output.Line($"{s.Source}: {s.Policy}");
-                foreach (var d in s.Decisions)
-                {
-                    output.Line($"  {(d.Keep ? "kept" : report.DryRun ? "would delete" : "deleted")} {d.Id} ({CliOutput.Time(d.Time)}): {string.Join("; ", d.Reasons)}");
+                        var node = DescribeExpire(t.Sources, t.Prune);
+                        node["target"] = t.Target;
+                        node["error"] = t.Error?.Message;
+                        return (JsonNode)node;
+                    }).ToArray());
                 }
 
-                if (s.Wal is { } w)
+                output.WriteJson(doc);
+            }
+            else
+            {
+                foreach (var t in report.Targets)
                 {
-                    output.Line($"  WAL: {(report.DryRun ? "would delete" : "deleted")} {w.Deleted} file(s) ({CliOutput.Size(w.DeletedBytes)}), kept {w.Kept}{(w.ContinuousFrom is null ? "" : $", continuous from {w.ContinuousFrom}")}");
+                    if (several)
+                    {
+                        output.Line($"target {t.Target}:{(t.Error is null ? "" : " FAILED")}");
+                    }
+
+                    PrintExpire(output, t, report.DryRun, several ? "  " : "");
                 }
             }
 
-            if (report.Prune is { } p)
+            var failures = report.Failures.ToList();
+            foreach (var f in failures)
             {
-                output.Line($"pruned: {p.PacksDeleted} pack(s) deleted, {p.PacksRepacked} repacked, {CliOutput.Size(p.BytesFreed)} freed");
+                output.Note($"lifeboat: expire failed on target {f.Target}: {f.Error!.Message}");
+            }
+
+            if (failures.Count > 0)
+            {
+                output.Note($"lifeboat: {failures.Count} of {report.Targets.Count} target(s) failed; expire went on with the others");
+                return failures.Max(f => f.Error!.ExitCode);
             }
 
             return 0;
         }));
         return command;
+    }
+
+    private static JsonObject DescribeExpire(IReadOnlyList<ExpireSourcePlan> sources, Lifeboat.Repository.Maintenance.PruneReport? prune) => new()
+    {
+        ["sources"] = new JsonArray(sources.Select(s => (JsonNode)new JsonObject
+        {
+            ["source"] = s.Source,
+            ["policy"] = s.Policy.ToString(),
+            ["decisions"] = new JsonArray(s.Decisions.Select(d => (JsonNode)new JsonObject
+            {
+                ["id"] = d.Id,
+                ["time"] = d.Time,
+                ["keep"] = d.Keep,
+                ["reasons"] = new JsonArray(d.Reasons.Select(r => (JsonNode?)r).ToArray()),
+            }).ToArray()),
+            ["wal"] = s.Wal is null ? null : new JsonObject
+            {
+                ["kept"] = s.Wal.Kept,
+                ["deleted"] = s.Wal.Deleted,
+                ["deletedBytes"] = s.Wal.DeletedBytes,
+                ["continuousFrom"] = s.Wal.ContinuousFrom,
+            },
+        }).ToArray()),
+        ["bytesFreed"] = prune?.BytesFreed,
+    };
+
+    private static void PrintExpire(CliOutput output, ExpireTargetReport report, bool dryRun, string indent)
+    {
+        foreach (var s in report.Sources)
+        {
+            output.Line($"{indent}{s.Source}: {s.Policy}");
+            foreach (var d in s.Decisions)
+            {
+                output.Line($"{indent}  {(d.Keep ? "kept" : dryRun ? "would delete" : "deleted")} {d.Id} ({CliOutput.Time(d.Time)}): {string.Join("; ", d.Reasons)}");
+            }
+
+            if (s.Wal is { } w)
+            {
+                output.Line($"{indent}  WAL: {(dryRun ? "would delete" : "deleted")} {w.Deleted} file(s) ({CliOutput.Size(w.DeletedBytes)}), kept {w.Kept}{(w.ContinuousFrom is null ? "" : $", continuous from {w.ContinuousFrom}")}");
+            }
+        }
+
+        if (report.Prune is { } p)
+        {
+            output.Line($"{indent}pruned: {p.PacksDeleted} pack(s) deleted, {p.PacksRepacked} repacked, {CliOutput.Size(p.BytesFreed)} freed");
+        }
     }
 
     private static Command Pin(CliApp app, bool pin)

@@ -10,7 +10,7 @@ using Repo = Lifeboat.Repository.Repository;
 
 namespace Lifeboat.Cli.Commands;
 
-/// <summary><c>lifeboat repo init | key add|list|remove | unlock | rebuild-index</c>.</summary>
+/// <summary><c>lifeboat repo init | key add|list|remove | unlock | rebuild-index | target …</c>.</summary>
 internal static class RepoCommands
 {
     public static IEnumerable<Command> Create(CliApp app)
@@ -20,6 +20,7 @@ internal static class RepoCommands
         repo.Subcommands.Add(Key(app));
         repo.Subcommands.Add(Unlock(app));
         repo.Subcommands.Add(RebuildIndex(app));
+        repo.Subcommands.Add(TargetCommands.RepoTarget(app));
         yield return repo;
     }
 

@@ -40,11 +40,12 @@ internal static class RestoreCommands
         var noOwner = new Option<bool>("--no-owner") { Description = "Database restore: do not give objects their original owners (a server without those roles)" };
         var conn = new Option<string?>("--conn") { Description = "Database restore: the server to restore into (default: the source's)", HelpName = "CONNSTRING" };
         var scratch = new Option<string?>("--scratch") { Description = "Database restore: where temporary files go (default: the system's temporary directory)", HelpName = "DIR" };
+        var from = new Option<string?>("--from") { Description = "Read the backup from this target only (primary or a secondary); default: the primary, else the next target that can be read", HelpName = "TARGET" };
         var json = RepoCommands.JsonOption();
         var command = new Command("restore", "Restore a backup: a cluster with point-in-time recovery, a database or some of its tables, a file tree, a config set")
         {
             source, stack, to, backup, path, overwrite, targetTime, targetLsn, targetXid, targetName, target, timeline, delta, force, tablespaceMap, action, archiveMode,
-            database, into, table, schemaOnly, clean, noOwner, conn, scratch, json,
+            database, into, table, schemaOnly, clean, noOwner, conn, scratch, from, json,
         };
         command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async (context, output) =>
         {
@@ -98,6 +99,7 @@ internal static class RestoreCommands
                 new RestoreRequest
                 {
                     SourceName = parse.GetValue(source)!,
+                    From = parse.GetValue(from),
                     BackupId = parse.GetValue(backup),
                     Destination = parse.GetValue(to),
                     Paths = parse.GetValue(path) ?? [],

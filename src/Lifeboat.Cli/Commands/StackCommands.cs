@@ -197,6 +197,21 @@ internal static class StackCommands
             {
                 output.Line($"  stack point in '{p.Source}': restore point {p.RestorePoint} at {p.Lsn} (timeline {p.Timeline}), {p.Time:yyyy-MM-dd HH:mm:ss zzz}");
             }
+
+            if (outcome.Replication is { } replication)
+            {
+                TargetCommands.Print(output, replication);
+            }
+        }
+
+        if (outcome.ReplicationError is { } replicationError)
+        {
+            output.Warn($"stack backup {outcome.Record.Id} is committed on the primary target, but replication did not run: {replicationError}; run `lifeboat replicate`");
+        }
+
+        foreach (var f in outcome.Replication?.Failures ?? [])
+        {
+            output.Warn($"stack backup {outcome.Record.Id} is committed on the primary target, but not replicated to target {f.Display}: {f.Error!.Message}; `lifeboat replicate --to {f.Target}` catches it up");
         }
 
         return problems.Count > 0 ? ErrorCode.Failed.ToExitCode() : 0;

@@ -29,6 +29,7 @@ public static class LifeboatCommand
         => $"{self} --config {Postgres.Recovery.RecoveryConfig.ShellQuote(configPath)} wal-push --source {source} %p";
 
     /// <summary>The restore_command for a source: <c>lifeboat --config F wal-fetch --source NAME %f %p</c>.</summary>
-    public static string RestoreCommand(string self, string configPath, string source)
-        => $"{self} --config {Postgres.Recovery.RecoveryConfig.ShellQuote(configPath)} wal-fetch --source {source} %f %p";
+    /// <param name="from">The target wal-fetch reads first (restore --from); the others are still tried after it.</param>
+    public static string RestoreCommand(string self, string configPath, string source, string? from = null)
+        => $"{self} --config {Postgres.Recovery.RecoveryConfig.ShellQuote(configPath)} wal-fetch --source {source}{(from is null ? "" : " --from " + from)} %f %p";
 }

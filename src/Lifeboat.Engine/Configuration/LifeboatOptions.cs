@@ -19,6 +19,9 @@ public sealed class LifeboatOptions
 
     public HealthOptions Health { get; set; } = new();
 
+    /// <summary>Secondary targets holding replicas of the repository (repo target add), keyed by name.</summary>
+    public Dictionary<string, TargetOptions> Targets { get; set; } = new(StringComparer.Ordinal);
+
     public DrillOptions Drill { get; set; } = new();
 
     /// <summary>Stacks:NAME: the sources of one application, backed up and restored together.</summary>
@@ -46,6 +49,8 @@ public sealed class LifeboatOptions
             SourceNames.Validate(name, $"schedule name in {configPath}");
             schedule.Validate(name, configPath, this);
         }
+
+        TargetOptions.ValidateAll(this, configPath);
     }
 }
 

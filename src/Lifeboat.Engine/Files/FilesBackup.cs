@@ -44,7 +44,14 @@ public sealed record BackupRequest
 }
 
 /// <summary>A committed backup and the paths that could not be read.</summary>
-public sealed record BackupOutcome(Manifest Manifest, IReadOnlyList<string> Problems);
+public sealed record BackupOutcome(Manifest Manifest, IReadOnlyList<string> Problems)
+{
+    /// <summary>The replication to the secondary targets that followed the backup (null: there are none).</summary>
+    public Replication.ReplicateReport? Replication { get; init; }
+
+    /// <summary>Replication did not even start (the primary could not be read for it); the backup itself is committed.</summary>
+    public string? ReplicationError { get; init; }
+}
 
 /// <summary>
 /// Backs up a directory tree (a files source): metadata of every file, directory and symlink, file contents cut with

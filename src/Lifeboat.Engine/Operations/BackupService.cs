@@ -3,13 +3,50 @@ using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Cluster;
 using Lifeboat.Engine.Files;
 using Lifeboat.Engine.Logical;
+using Lifeboat.Engine.Replication;
 
 namespace Lifeboat.Engine.Operations;
 
 /// <summary>Runs a backup of a configured source, whatever its kind.</summary>
 public static class BackupService
 {
-    public static Task<BackupOutcome> RunAsync(EngineContext context, string sourceName, string? type, IProgress<BackupProgress>? progress, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? tags = null)
+    /// <summary>
+    /// Backs up to the primary target, then replicates to every secondary with ReplicateAfterBackup. A secondary that fails
+    /// is reported in <see cref="BackupOutcome.Replication"/> and recorded; it never fails the backup, which is committed
+    /// on the primary (the next replicate catches the secondary up).
+    /// </summary>
+    /// <param name="replicate">False: the caller replicates later (a stack, once its record is committed).</param>
+    public static async Task<BackupOutcome> RunAsync(EngineContext context, string sourceName, string? type, IProgress<BackupProgress>? progress, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? tags = null, bool replicate = true)
+    {
+        var outcome = await RunOnPrimaryAsync(context, sourceName, type, progress, tags, cancellationToken);
+        if (!replicate)
+        {
+            return outcome;
+        }
+
+        var (report, error) = await ReplicateAfterBackupAsync(context, cancellationToken);
+        return outcome with { Replication = report, ReplicationError = error };
+    }
+
+    /// <summary>Replication after a backup: never throws for a target; null report when there is nothing to replicate to.</summary>
+    public static async Task<(ReplicateReport? Report, string? Error)> ReplicateAfterBackupAsync(EngineContext context, CancellationToken cancellationToken)
+    {
+        if (!context.Options.Targets.Values.Any(t => t.ReplicateAfterBackup))
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            return (await ReplicationService.RunAsync(context, null, afterBackup: true, null, cancellationToken), null);
+        }
+        catch (LifeboatException ex)
+        {
+            return (null, ex.Message);
+        }
+    }
+
+    private static Task<BackupOutcome> RunOnPrimaryAsync(EngineContext context, string sourceName, string? type, IProgress<BackupProgress>? progress, IReadOnlyDictionary<string, string>? tags, CancellationToken cancellationToken)
         => RunRecorder.RecordAsync(
             context,
             type ?? Catalog.JobKinds.Backup,

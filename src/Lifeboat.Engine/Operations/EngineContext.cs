@@ -41,14 +41,19 @@ public sealed class EngineContext
     /// <summary>Forgets the cached configuration after the file was edited.</summary>
     public void Reload() => _options = null;
 
-    public ITarget OpenTarget(string url)
+    public ITarget OpenTarget(string url) => OpenTarget(url, null, null);
+
+    /// <summary>Opens a target with the usual decorators; <paramref name="wrap"/> goes inside the retry decorator.</summary>
+    /// <param name="retry">The retry budget; null: <see cref="Retry"/>.</param>
+    public ITarget OpenTarget(string url, RetryOptions? retry, Func<ITarget, ITarget>? wrap)
     {
+        var decorator = TargetDecorator;
         return TargetFactory.Open(url, new TargetOpenOptions
         {
             Logger = LoggerFactory.CreateLogger("Lifeboat.Targets"),
             TimeProvider = Time,
-            Retry = Retry,
-            Decorator = TargetDecorator,
+            Retry = retry ?? Retry,
+            Decorator = wrap is null ? decorator : t => wrap(decorator?.Invoke(t) ?? t),
             Environment = Environment,
         });
     }
@@ -56,9 +61,19 @@ public sealed class EngineContext
     public string RepositoryUrl => Options.Repository.Url
         ?? throw new LifeboatException(ErrorCode.Config, $"no repository is configured in {ConfigFile.Path}", "create one with `lifeboat repo init --repo URL`, or set Repository:Url");
 
-    public async Task<Repo> OpenRepositoryAsync(CancellationToken cancellationToken)
+    public Task<Repo> OpenRepositoryAsync(CancellationToken cancellationToken) => OpenRepositoryAsync(OpenTarget(RepositoryUrl), cancellationToken);
+
+    /// <summary>
+    /// Opens the repository to read it: from the target named <paramref name="from"/> (<c>primary</c> or a secondary), or
+    /// else from the primary and, when the primary cannot be read (unreachable, refused, missing, damaged config), from the
+    /// next target that can, with a warning naming what failed. Never for writing: backups go to the primary only.
+    /// </summary>
+    public Task<Repo> OpenRepositoryForReadingAsync(string? from, CancellationToken cancellationToken)
+        => Replication.TargetReader.OpenAsync(this, from, cancellationToken);
+
+    /// <summary>Opens the repository stored on <paramref name="target"/> (owned by the result; disposed on failure).</summary>
+    public async Task<Repo> OpenRepositoryAsync(ITarget target, CancellationToken cancellationToken)
     {
-        var target = OpenTarget(RepositoryUrl);
         try
         {
             return await Repo.OpenAsync(

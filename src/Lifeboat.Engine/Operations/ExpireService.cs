@@ -1,11 +1,13 @@
 using Lifeboat.Core;
 using Lifeboat.Core.Retention;
 using Lifeboat.Engine.Configuration;
+using Lifeboat.Engine.Replication;
 using Lifeboat.Postgres;
 using Lifeboat.Postgres.Wal;
 using Lifeboat.Repository.Format;
 using Lifeboat.Repository.Locks;
 using Lifeboat.Repository.Maintenance;
+using Lifeboat.Targets;
 
 namespace Lifeboat.Engine.Operations;
 
@@ -16,41 +18,92 @@ public sealed record ExpireSourcePlan(string Source, RetentionPolicy Policy, IRe
 
 public sealed record ExpireReport(IReadOnlyList<ExpireSourcePlan> Sources, PruneReport? Prune, bool DryRun)
 {
+    /// <summary>Backups deleted on the primary target.</summary>
+    public int Deleted => Sources.Sum(s => s.Decisions.Count(d => !d.Keep));
+
+    /// <summary>Every target expire ran on, the primary first (its plans are also <see cref="Sources"/> and <see cref="Prune"/>).</summary>
+    public IReadOnlyList<ExpireTargetReport> Targets { get; init; } = [];
+
+    /// <summary>The targets that failed; expire went on with the others.</summary>
+    public IEnumerable<ExpireTargetReport> Failures => Targets.Where(t => t.Error is not null);
+}
+
+/// <summary>What expire did on one target, with that target's retention; <see cref="Error"/> when it failed there.</summary>
+public sealed record ExpireTargetReport(string Target, IReadOnlyList<ExpireSourcePlan> Sources, PruneReport? Prune, LifeboatException? Error = null)
+{
     public int Deleted => Sources.Sum(s => s.Decisions.Count(d => !d.Keep));
 }
 
 /// <summary>
-/// `lifeboat expire`: applies each source's retention policy, explains every decision, deletes the expired backups and
-/// the WAL that no retained backup and no part of a PITR window needs, then prunes. Deleting a backup never breaks
-/// another (backups do not depend on each other).
+/// `lifeboat expire`: on every target (the primary, then each secondary), applies that target's retention policy
+/// (Targets:NAME:Retention, else each source's own), explains every decision, deletes the expired backups and the WAL that
+/// no retained backup and no part of a PITR window needs, then prunes. Each target is pruned against its own manifests and
+/// its own index (repository format, section 20), so a secondary may keep backups the primary expired long ago. A target
+/// that fails is reported; the others still expire. Deleting a backup never breaks another.
 /// </summary>
 public static class ExpireService
 {
-    public static async Task<ExpireReport> RunAsync(EngineContext context, string? sourceName, bool dryRun, IProgress<string>? progress, CancellationToken cancellationToken)
+    public static Task<ExpireReport> RunAsync(EngineContext context, string? sourceName, bool dryRun, IProgress<string>? progress, CancellationToken cancellationToken)
+        => RunAsync(context, sourceName, null, dryRun, progress, cancellationToken);
+
+    /// <param name="targetName">Only this target (<c>primary</c> or a secondary); null: every target.</param>
+    public static async Task<ExpireReport> RunAsync(EngineContext context, string? sourceName, string? targetName, bool dryRun, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        var sources = sourceName is null
+            ? context.Options.Sources.OrderBy(s => s.Key, StringComparer.Ordinal).ToList()
+            : [KeyValuePair.Create(sourceName, context.GetSource(sourceName))];
+        var targets = targetName is null ? context.All() : [context.Target(targetName)];
+        var reports = new List<ExpireTargetReport>();
+        foreach (var target in targets)
+        {
+            if (targets.Count > 1)
+            {
+                progress?.Report($"target {target.Name}");
+            }
+
+            try
+            {
+                reports.Add(await RunOnTargetAsync(context, target, sourceName, sources, dryRun, progress, cancellationToken));
+            }
+            catch (LifeboatException ex) when (targets.Count > 1)
+            {
+                reports.Add(new ExpireTargetReport(target.Name, [], null, ex));
+            }
+        }
+
+        var first = reports[0];
+        return new ExpireReport(first.Sources, first.Prune, dryRun) { Targets = reports };
+    }
+
+    private static async Task<ExpireTargetReport> RunOnTargetAsync(EngineContext context, ConfiguredTarget target, string? sourceName, List<KeyValuePair<string, SourceOptions>> sources, bool dryRun, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         if (dryRun)
         {
-            return await RunCoreAsync(context, sourceName, dryRun, progress, cancellationToken);
+            return await ExpireOnAsync(context, target, sources, dryRun, progress, cancellationToken);
         }
 
         var report = await RunRecorder.RecordAsync(
             context,
             Catalog.JobKinds.Expire,
             sourceName,
-            null,
-            () => RunCoreAsync(context, sourceName, dryRun, progress, cancellationToken),
+            target.IsPrimary ? null : target.Name,
+            () => ExpireOnAsync(context, target, sources, dryRun, progress, cancellationToken),
             r => new RunFigures(0, -(r.Prune?.BytesFreed ?? 0), null, $"{{\"deleted\":{r.Deleted}}}"),
             cancellationToken);
-        await RunRecorder.ForgetBackupsAsync(context, report.Sources.SelectMany(s => s.Decisions).Where(d => !d.Keep).Select(d => d.Id), cancellationToken);
+        if (target.IsPrimary)
+        {
+            // The catalog caches the primary's backups; a secondary's are its own business.
+            await RunRecorder.ForgetBackupsAsync(context, report.Sources.SelectMany(s => s.Decisions).Where(d => !d.Keep).Select(d => d.Id), cancellationToken);
+        }
+
         return report;
     }
 
-    private static async Task<ExpireReport> RunCoreAsync(EngineContext context, string? sourceName, bool dryRun, IProgress<string>? progress, CancellationToken cancellationToken)
+    private static async Task<ExpireTargetReport> ExpireOnAsync(EngineContext context, ConfiguredTarget target, List<KeyValuePair<string, SourceOptions>> sources, bool dryRun, IProgress<string>? progress, CancellationToken cancellationToken)
     {
-        var sources = sourceName is null
-            ? context.Options.Sources.OrderBy(s => s.Key, StringComparer.Ordinal).ToList()
-            : [KeyValuePair.Create(sourceName, context.GetSource(sourceName))];
-        await using var repository = await context.OpenRepositoryAsync(cancellationToken);
+        await using var repository = target.IsPrimary
+            ? await context.OpenRepositoryAsync(cancellationToken)
+            : await OpenSecondaryAsync(context, target, cancellationToken);
         await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: !dryRun, dryRun ? "expire --dry-run" : "expire", cancellationToken);
         progress?.Report("reading manifests");
         var (manifests, damaged) = await repository.LoadAllManifestsAsync(cancellationToken);
@@ -59,7 +112,7 @@ public static class ExpireService
         var plans = new List<ExpireSourcePlan>();
         foreach (var (name, source) in sources)
         {
-            var policy = source.Retention.ToPolicy();
+            var policy = target.PolicyFor(source);
             var own = manifests.Where(m => m.Source == name).ToList();
             var candidates = own.Select(m => new RetentionCandidate(m.Id, m.Started, pinned.Contains(m.Id), ClusterBackupInfo.FromDetails(m.Details)?.StopTime)).ToList();
             var decisions = RetentionPlanner.Plan(candidates, policy, now);
@@ -74,12 +127,12 @@ public static class ExpireService
 
         if (dryRun || plans.All(p => p.Decisions.All(d => d.Keep) && (p.Wal is null || p.Wal.Deleted == 0)))
         {
-            return new ExpireReport(plans, null, dryRun);
+            return new ExpireTargetReport(target.Name, plans, null);
         }
 
         if (damaged.Count > 0)
         {
-            throw new DamageException($"expire refuses to delete while {damaged.Count} manifest(s) are damaged ({string.Join(", ", damaged.Select(d => d.Id))})", damaged.Select(d => ObjectNames.Backup(d.Id)).ToList(), damaged.Select(d => d.Id).ToList(), "`lifeboat verify` shows the damage; forget the damaged backups explicitly first");
+            throw new DamageException($"expire refuses to delete while {damaged.Count} manifest(s) of {repository.DisplayName} are damaged ({string.Join(", ", damaged.Select(d => d.Id))})", damaged.Select(d => ObjectNames.Backup(d.Id)).ToList(), damaged.Select(d => d.Id).ToList(), "`lifeboat verify` shows the damage; forget the damaged backups explicitly first");
         }
 
         foreach (var plan in plans)
@@ -104,48 +157,32 @@ public static class ExpireService
 
         progress?.Report("pruning");
         var prune = await new Pruner(repository).PruneAsync(new PruneOptions(), progress, cancellationToken);
-        return new ExpireReport(plans, prune, false);
+        return new ExpireTargetReport(target.Name, plans, prune);
     }
 
-    /// <summary>
-    /// The WAL to keep: each retained backup's own range (start to stop segment), and from the base of the PITR window
-    /// (or, without a window, from the oldest retained backup) everything after it. Timeline history files stay.
-    /// </summary>
+    /// <summary>A secondary is opened on its own (its config and key slots): expire works there when the primary is gone.</summary>
+    private static async Task<Lifeboat.Repository.Repository> OpenSecondaryAsync(EngineContext context, ConfiguredTarget target, CancellationToken cancellationToken)
+    {
+        FailFastTarget? gate = null;
+        var repository = await context.OpenRepositoryAsync(context.OpenTarget(target.Url, null, t => gate = new FailFastTarget(t)), cancellationToken);
+        gate!.Enabled = false;
+        return repository;
+    }
+
+    /// <summary>The WAL to delete: what <see cref="WalRetention"/> does not keep.</summary>
     private static async Task<WalPlan> PlanWalAsync(Lifeboat.Repository.Repository repository, string name, SourceOptions source, List<Manifest> manifests, IReadOnlyList<RetentionDecision> decisions, RetentionPolicy policy, CancellationToken cancellationToken)
     {
-        var kept = decisions.Where(d => d.Keep).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
-        var infos = manifests.Select(m => (m.Id, Info: ClusterBackupInfo.FromDetails(m.Details))).Where(x => x.Info is not null).ToList();
         var deleted = new List<string>();
         var keptCount = 0;
         long deletedBytes = 0;
         string? continuousFrom = null;
-        foreach (var sysid in infos.Select(x => x.Info!.SystemId).Append(source.SystemIdValue()).Distinct())
+        foreach (var rule in WalRetention.Rules(manifests, source.SystemIdValue(), decisions, policy))
         {
-            var ofCluster = infos.Where(x => x.Info!.SystemId == sysid).ToList();
-            var segmentSize = ofCluster.FirstOrDefault().Info?.WalSegmentSize ?? WalFileName.DefaultSegmentSize;
-            var archive = new WalArchive(repository, name, sysid, segmentSize);
-            var retained = ofCluster.Where(x => kept.Contains(x.Id)).Select(x => x.Info!).ToList();
-            var ranges = retained.Select(i => (From: i.Start.Segment(segmentSize), To: new Lsn(i.Stop.Value - 1).Segment(segmentSize))).ToList();
-            ulong? openFrom = null;
-            if (retained.Count > 0)
-            {
-                var anchorId = decisions.FirstOrDefault(d => d.Keep && d.Reasons.Any(r => r.StartsWith("needed for the PITR window", StringComparison.Ordinal)))?.Id;
-                var anchor = policy.PitrWindow is not null && anchorId is not null
-                    ? ofCluster.FirstOrDefault(x => x.Id == anchorId).Info
-                    : retained.OrderBy(i => i.Start).First();
-                if (anchor is not null)
-                {
-                    openFrom = anchor.Start.Segment(segmentSize);
-                    continuousFrom = WalFileName.SegmentName(anchor.Timeline, openFrom.Value, segmentSize);
-                }
-            }
-
+            continuousFrom = rule.ContinuousFrom ?? continuousFrom;
+            var archive = new WalArchive(repository, name, rule.SystemId, rule.SegmentSize);
             foreach (var wal in await archive.ListAsync(cancellationToken))
             {
-                var needed = wal.Wal.Kind == WalFileKind.History
-                    || (openFrom is { } from && wal.Wal.SegmentNumber >= from)
-                    || ranges.Any(r => wal.Wal.SegmentNumber >= r.From && wal.Wal.SegmentNumber <= r.To);
-                if (needed)
+                if (rule.Keeps(wal.Wal))
                 {
                     keptCount++;
                 }

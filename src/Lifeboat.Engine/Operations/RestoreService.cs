@@ -14,6 +14,9 @@ public sealed record RestoreRequest
 {
     public required string SourceName { get; init; }
 
+    /// <summary>Read from this target (<c>primary</c> or a secondary) only; null: the primary, else the next target that can be read.</summary>
+    public string? From { get; init; }
+
     /// <summary>A backup id; null for the latest backup of the source.</summary>
     public string? BackupId { get; init; }
 
@@ -99,7 +102,7 @@ public static class RestoreService
         }
 
         var globs = request.Paths.Select(p => source.Kind == SourceKinds.Config ? ConfigRestore.Glob(p) : new GlobPattern(p)).ToList();
-        await using var repository = await context.OpenRepositoryAsync(cancellationToken);
+        await using var repository = await context.OpenRepositoryForReadingAsync(request.From, cancellationToken);
         await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: false, "restore", cancellationToken);
         var manifest = await FindBackupAsync(repository, request.SourceName, request.BackupId, cancellationToken);
         if (source.Kind == SourceKinds.Config)
@@ -143,7 +146,7 @@ public static class RestoreService
         }
 
         var self = LifeboatCommand.Self(context.Environment);
-        await using var repository = await context.OpenRepositoryAsync(cancellationToken);
+        await using var repository = await context.OpenRepositoryForReadingAsync(request.From, cancellationToken);
         await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: false, "restore", cancellationToken);
         var result = await new ClusterRestore(repository, request.SourceName, source).RunAsync(
             new ClusterRestoreRequest
@@ -158,7 +161,7 @@ public static class RestoreService
                 TablespaceRoot = request.TablespaceRoot,
                 TargetAction = request.TargetAction,
                 ArchiveOff = request.ArchiveOff,
-                RestoreCommand = LifeboatCommand.RestoreCommand(self, context.ConfigFile.Path, request.SourceName),
+                RestoreCommand = LifeboatCommand.RestoreCommand(self, context.ConfigFile.Path, request.SourceName, request.From),
                 Workers = context.WriterOptions.Workers,
             },
             progress,
@@ -189,7 +192,7 @@ public static class RestoreService
             throw new LifeboatException(ErrorCode.Usage, "--backup and --target-time both choose the dump to restore", "give one of them: --backup ID, or --target-time TIME for the latest dump finished by then");
         }
 
-        await using var repository = await context.OpenRepositoryAsync(cancellationToken);
+        await using var repository = await context.OpenRepositoryForReadingAsync(request.From, cancellationToken);
         await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: false, "restore", cancellationToken);
         var manifest = request.Target.Time is { } time
             ? await FindBackupBeforeAsync(repository, request.SourceName, time, cancellationToken)

@@ -63,6 +63,25 @@ public static partial class RunRecorder
         }
     }
 
+    /// <summary>Records failures that did not fail the command (a secondary target that missed a WAL file), best effort.</summary>
+    public static async Task RecordFailuresAsync(EngineContext context, string kind, IEnumerable<(string Target, string Error)> failures, CancellationToken cancellationToken)
+    {
+        var logger = context.LoggerFactory.CreateLogger("Lifeboat.Catalog");
+        await TryAsync(logger, async () =>
+        {
+            var catalog = await context.OpenCatalogAsync(cancellationToken);
+            var now = context.Time.GetUtcNow();
+            foreach (var (target, error) in failures)
+            {
+                await catalog.RecordRunAsync(
+                    new RunRecord { Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), Kind = kind, Target = target, Status = RunStatus.Failed, Started = now, Finished = now, Error = error },
+                    cancellationToken);
+            }
+
+            return true;
+        });
+    }
+
     /// <summary>Keeps the catalog's cache of the repository up to date after a backup (best effort).</summary>
     public static async Task CacheBackupAsync(EngineContext context, Repository.Format.Manifest manifest, CancellationToken cancellationToken)
     {

@@ -13,6 +13,11 @@ namespace Lifeboat.Engine.Operations;
 /// <summary>A finished stack backup: its record (committed last) and every member's outcome.</summary>
 public sealed record StackBackupOutcome(StackRecord Record, IReadOnlyList<BackupOutcome> Members)
 {
+    /// <summary>The replication to the secondary targets after the stack record was committed (null: none).</summary>
+    public Replication.ReplicateReport? Replication { get; init; }
+
+    public string? ReplicationError { get; init; }
+
     public IEnumerable<string> Problems => Members.SelectMany(m => m.Problems.Select(p => $"{m.Manifest.Source}: {p}"));
 }
 
@@ -108,7 +113,7 @@ public static class StackService
             }
 
             progress?.Report($"backing up {source.Kind} source '{name}'");
-            var outcome = await BackupService.RunAsync(context, name, source.Kind == SourceKinds.Config ? null : type, null, cancellationToken, tags);
+            var outcome = await BackupService.RunAsync(context, name, source.Kind == SourceKinds.Config ? null : type, null, cancellationToken, tags, replicate: false);
             outcomes.Add(outcome);
         }
 
@@ -127,9 +132,14 @@ public static class StackService
             Members = outcomes.Select(o => new StackMember { Source = o.Manifest.Source, Kind = o.Manifest.Kind, Backup = o.Manifest.Id }).ToList(),
             Points = points,
         };
-        await using var repository = await context.OpenRepositoryAsync(cancellationToken);
-        await repository.SaveStackAsync(record, cancellationToken);
-        return new StackBackupOutcome(record, outcomes);
+        await using (var repository = await context.OpenRepositoryAsync(cancellationToken))
+        {
+            await repository.SaveStackAsync(record, cancellationToken);
+        }
+
+        // Replicate once, with the record: a secondary then holds the whole stack backup or (after a failure) none of it.
+        var (replication, replicationError) = await BackupService.ReplicateAfterBackupAsync(context, cancellationToken);
+        return new StackBackupOutcome(record, outcomes) { Replication = replication, ReplicationError = replicationError };
     }
 
     /// <summary>

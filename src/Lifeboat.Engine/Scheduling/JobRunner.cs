@@ -103,7 +103,20 @@ public static class JobRunner
                 return drill.Summary;
             case JobKinds.Expire:
                 var expire = await ExpireService.RunAsync(context, schedule.Source, dryRun: false, null, cancellationToken);
+                if (expire.Failures.FirstOrDefault() is { Error: { } expireError } failedTarget)
+                {
+                    throw new LifeboatException(expireError.Code, $"expire failed on target {failedTarget.Target}: {expireError.Message}", expireError.Hint);
+                }
+
                 return $"{expire.Deleted} backup(s) expired";
+            case JobKinds.Replicate:
+                var replicated = await Replication.ReplicationService.RunAsync(context, null, afterBackup: false, null, cancellationToken);
+                if (replicated.Failures.Count > 0)
+                {
+                    throw new LifeboatException(ErrorCode.TargetFailed, "replication failed: " + string.Join("; ", replicated.Failures.Select(f => $"target {f.Target}: {f.Error!.Message}")));
+                }
+
+                return $"replicated {replicated.Targets.Sum(t => t.Objects)} object(s) to {replicated.Targets.Count} target(s)";
             default:
                 throw new LifeboatException(ErrorCode.Config, $"schedule '{schedule.Name}' runs '{schedule.Kind}' jobs, which this build cannot run yet", "remove the schedule or upgrade Lifeboat");
         }

@@ -16,6 +16,9 @@ public enum PushOutcome
     AlreadyArchived,
 }
 
+/// <summary>A WAL file read, checked and sealed, ready to be stored in the archive of one or more targets.</summary>
+public sealed record PreparedWal(WalFileName Wal, byte[] Content, byte[] Sealed);
+
 /// <summary>An archived WAL file.</summary>
 public sealed record ArchivedWal(WalFileName Wal, string ObjectName, long StoredSize, DateTimeOffset? Archived);
 
@@ -67,6 +70,13 @@ public sealed class WalArchive
     /// archived already succeeds when the content is the same and fails when it differs; nothing is ever overwritten.
     /// </summary>
     public async Task<PushOutcome> PushAsync(string path, CancellationToken cancellationToken)
+        => await PushAsync(await PrepareAsync(path, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Reads, checks and seals a WAL file once, so that it can be pushed to several targets holding the same repository
+    /// (<see cref="PushAsync(PreparedWal, CancellationToken)"/> on a <see cref="WalArchive"/> of each).
+    /// </summary>
+    public async Task<PreparedWal> PrepareAsync(string path, CancellationToken cancellationToken)
     {
         var wal = ParseName(Path.GetFileName(path));
         byte[] content;
@@ -106,16 +116,23 @@ public sealed class WalArchive
             sealedBytes = codec.Encode(content, compress: true, SealKind.Wal);
         }
 
+        return new PreparedWal(wal, content, sealedBytes);
+    }
+
+    /// <summary>Stores a prepared WAL file in this archive, with the rules of <see cref="PushAsync(string, CancellationToken)"/>.</summary>
+    public async Task<PushOutcome> PushAsync(PreparedWal prepared, CancellationToken cancellationToken)
+    {
+        var wal = prepared.Wal;
         var name = ObjectName(wal);
         try
         {
-            await _repo.Target.SaveAsync(name, ObjectSource.FromBytes(sealedBytes), SaveMode.Create, cancellationToken);
+            await _repo.Target.SaveAsync(name, ObjectSource.FromBytes(prepared.Sealed), SaveMode.Create, cancellationToken);
             return PushOutcome.Stored;
         }
         catch (TargetException ex) when (ex.Kind == TargetErrorKind.AlreadyExists)
         {
             var existing = await LoadAsync(name, wal.Name, cancellationToken);
-            if (existing is not null && SHA256.HashData(existing).AsSpan().SequenceEqual(SHA256.HashData(content)))
+            if (existing is not null && SHA256.HashData(existing).AsSpan().SequenceEqual(SHA256.HashData(prepared.Content)))
             {
                 return PushOutcome.AlreadyArchived;
             }
