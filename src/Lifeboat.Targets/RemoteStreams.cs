@@ -8,15 +8,9 @@ namespace Lifeboat.Targets;
 /// announced: a consumer can never mistake a cut-off download for a short object. The consumer's own exceptions are not
 /// touched, because they are not thrown here.
 /// </summary>
-internal sealed class DownloadStream(Stream inner, long expectedLength, string description) : Stream
+internal sealed class DownloadStream(Stream inner, long expectedLength, string description) : ReadOnlyStream
 {
     private long _read;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
 
     public override long Length => expectedLength;
 
@@ -79,16 +73,6 @@ internal sealed class DownloadStream(Stream inner, long expectedLength, string d
     private TargetException Dropped(Exception ex)
         => new(TargetErrorKind.Unavailable, $"the download of {description} failed after {_read} bytes: {ex.Message}", inner: ex);
 
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
     protected override void Dispose(bool disposing)
     {
         if (disposing)
@@ -111,7 +95,7 @@ internal sealed class DownloadStream(Stream inner, long expectedLength, string d
 /// becomes a permanent <see cref="TargetException"/> naming the object, so that it is never mistaken for a failure of the
 /// target; the source's own <see cref="TargetException"/>s (transient ones included) and cancellations pass unchanged.
 /// </summary>
-internal sealed class ContentStream : Stream
+internal sealed class ContentStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly string _description;
@@ -133,12 +117,6 @@ internal sealed class ContentStream : Stream
             throw Unreadable(description, ex);
         }
     }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
 
     public override long Length => _inner.Length;
 
@@ -179,16 +157,6 @@ internal sealed class ContentStream : Stream
 
     private static TargetException Unreadable(string description, Exception ex)
         => new(TargetErrorKind.Other, $"cannot read the content to store as {description}: {ex.Message}", isTransient: false, inner: ex);
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

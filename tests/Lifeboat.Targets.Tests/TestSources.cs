@@ -28,15 +28,9 @@ internal sealed class BlockingSource : ObjectSource
 
     public override Stream OpenRead() => new BlockingStream(this);
 
-    private sealed class BlockingStream(BlockingSource source) : Stream
+    private sealed class BlockingStream(BlockingSource source) : ReadOnlyStream
     {
         private int _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
 
         public override long Length => source.Length;
 
@@ -90,16 +84,6 @@ internal sealed class BlockingSource : ObjectSource
             _position += n;
             return true;
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
 
@@ -121,15 +105,9 @@ internal sealed class FailsOnceSource(byte[] bytes, int failAfter) : ObjectSourc
         return Interlocked.Increment(ref _opens) == 1 ? new FailingStream(stream, failAfter) : stream;
     }
 
-    private sealed class FailingStream(Stream inner, int failAfter) : Stream
+    private sealed class FailingStream(Stream inner, int failAfter) : ReadOnlyStream
     {
         private long _read;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
 
         public override long Length => inner.Length;
 
@@ -158,16 +136,6 @@ internal sealed class FailsOnceSource(byte[] bytes, int failAfter) : ObjectSourc
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
             => Task.FromResult(Read(buffer.AsSpan(offset, count)));
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

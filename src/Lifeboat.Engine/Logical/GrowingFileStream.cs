@@ -1,4 +1,5 @@
 using Lifeboat.Platform;
+using Lifeboat.Targets;
 
 namespace Lifeboat.Engine.Logical;
 
@@ -8,7 +9,7 @@ namespace Lifeboat.Engine.Logical;
 /// read is released from the disk as it goes (hole punching), so a dump never needs much more temporary space than
 /// what is in flight.
 /// </summary>
-internal sealed class GrowingFileStream : Stream
+internal sealed class GrowingFileStream : ReadOnlyStream
 {
     private const long ReleaseStep = 32L * 1024 * 1024;
     private readonly FileStream _file;
@@ -27,12 +28,6 @@ internal sealed class GrowingFileStream : Stream
     public void MarkComplete() => _complete = true;
 
     public bool ReleaseSpace { get; init; } = true;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
 
     public override long Length => throw new NotSupportedException();
 
@@ -86,16 +81,6 @@ internal sealed class GrowingFileStream : Stream
             delay = Math.Min(delay * 2, 20);
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
