@@ -59,9 +59,9 @@ public sealed class ClusterRestore
 {
     private readonly Repo _repo;
     private readonly string _sourceName;
-    private readonly SourceOptions _source;
+    private readonly ClusterSourceOptions _source;
 
-    public ClusterRestore(Repo repository, string sourceName, SourceOptions source)
+    public ClusterRestore(Repo repository, string sourceName, ClusterSourceOptions source)
     {
         _repo = repository;
         _sourceName = sourceName;

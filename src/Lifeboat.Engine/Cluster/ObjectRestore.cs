@@ -17,7 +17,7 @@ public sealed record ObjectRestoreRequest
 {
     public required string SourceName { get; init; }
 
-    public required SourceOptions Source { get; init; }
+    public required ClusterSourceOptions Source { get; init; }
 
     public string? BackupId { get; init; }
 

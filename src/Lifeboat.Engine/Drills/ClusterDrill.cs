@@ -29,16 +29,16 @@ internal sealed class ClusterDrill
     /// <summary>XLOG long page header: the insert position right after a segment switch is this far into the new segment.</summary>
     private const int LongPageHeaderSize = 40;
 
-    private readonly EngineContext _context;
+    private readonly DrillEnvironment _context;
     private readonly string _name;
-    private readonly SourceOptions _source;
+    private readonly ClusterSourceOptions _source;
     private readonly DrillPlan _plan;
     private readonly DrillReport _report;
     private readonly IProgress<string>? _progress;
     private readonly DrillOptions _options;
     private TimeSpan _checks;
 
-    public ClusterDrill(EngineContext context, string name, SourceOptions source, DrillPlan plan, DrillReport report, IProgress<string>? progress)
+    public ClusterDrill(DrillEnvironment context, string name, ClusterSourceOptions source, DrillPlan plan, DrillReport report, IProgress<string>? progress)
     {
         _context = context;
         _name = name;
@@ -46,7 +46,7 @@ internal sealed class ClusterDrill
         _plan = plan;
         _report = report;
         _progress = progress;
-        _options = context.Options.Drill;
+        _options = context.Workspace.Options.Drill;
     }
 
     private TimeProvider Time => _context.Time;
@@ -67,7 +67,7 @@ internal sealed class ClusterDrill
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        await using var repository = await _context.OpenRepositoryAsync(cancellationToken);
+        await using var repository = await _context.Repositories.OpenAsync(cancellationToken);
         // Prune and forget take an exclusive lock: the backup and its WAL stay while the drill needs them.
         await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: false, "drill", cancellationToken);
         _report.Repository = Redact.Url(repository.DisplayName);
@@ -265,7 +265,7 @@ internal sealed class ClusterDrill
                     ArchiveOff = true,
                     TablespaceMap = target.Backup.Info.Tablespaces.ToDictionary(t => t.Oid, t => scratch.Combine("tablespaces", t.Oid.ToString(CultureInfo.InvariantCulture))),
                     RestoreCommand = RestoreCommand(),
-                    Workers = _context.WriterOptions.Workers,
+                    Workers = _context.Workspace.WriterOptions.Workers,
                 },
                 null,
                 cancellationToken);
@@ -566,7 +566,7 @@ internal sealed class ClusterDrill
         }
     }
 
-    private string RestoreCommand() => LifeboatCommand.RestoreCommand(LifeboatCommand.Self(_context.Environment), _context.ConfigFile.Path, _name);
+    private string RestoreCommand() => LifeboatCommand.RestoreCommand(LifeboatCommand.Self(_context.Workspace.Environment), _context.Workspace.Config.Path, _name);
 
     private static JsonObject Describe(PhysicalBackup backup) => new()
     {

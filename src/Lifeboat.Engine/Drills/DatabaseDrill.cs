@@ -17,13 +17,13 @@ namespace Lifeboat.Engine.Drills;
 /// </summary>
 internal sealed class DatabaseDrill
 {
-    private readonly EngineContext _context;
-    private readonly SourceOptions _source;
+    private readonly DrillEnvironment _context;
+    private readonly DatabaseSourceOptions _source;
     private readonly DrillPlan _plan;
     private readonly DrillReport _report;
     private readonly IProgress<string>? _progress;
 
-    public DatabaseDrill(EngineContext context, SourceOptions source, DrillPlan plan, DrillReport report, IProgress<string>? progress)
+    public DatabaseDrill(DrillEnvironment context, DatabaseSourceOptions source, DrillPlan plan, DrillReport report, IProgress<string>? progress)
     {
         _context = context;
         _source = source;
@@ -63,11 +63,11 @@ internal sealed class DatabaseDrill
 
         var server = PostgresCluster.Attach(pgdata, socketOnly: true, binDir: binDir);
         _report.ScratchPort = server.Port;
-        var (wrapper, priority) = LowPriority.ServerWrapper(_context.Options.Drill.LowPriority);
+        var (wrapper, priority) = LowPriority.ServerWrapper(_context.Workspace.Options.Drill.LowPriority);
         _report.Priority = priority;
         var settings = new Dictionary<string, string>
         {
-            ["shared_buffers"] = _context.Options.Drill.SharedBuffers,
+            ["shared_buffers"] = _context.Workspace.Options.Drill.SharedBuffers,
             ["logging_collector"] = "off",
             ["lc_messages"] = "C",
             ["cluster_name"] = "lifeboat-drill",

@@ -16,14 +16,14 @@ namespace Lifeboat.Engine.Drills;
 /// </summary>
 internal sealed class FilesDrill
 {
-    private readonly EngineContext _context;
+    private readonly DrillEnvironment _context;
     private readonly string _name;
     private readonly DrillPlan _plan;
     private readonly DrillReport _report;
     private readonly IProgress<string>? _progress;
     private readonly SourceOptions _source;
 
-    public FilesDrill(EngineContext context, string name, SourceOptions source, DrillPlan plan, DrillReport report, IProgress<string>? progress)
+    public FilesDrill(DrillEnvironment context, string name, SourceOptions source, DrillPlan plan, DrillReport report, IProgress<string>? progress)
     {
         _context = context;
         _name = name;
@@ -37,7 +37,7 @@ internal sealed class FilesDrill
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        await using var repository = await _context.OpenRepositoryAsync(cancellationToken);
+        await using var repository = await _context.Repositories.OpenAsync(cancellationToken);
         await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: false, "drill", cancellationToken);
         _report.Repository = Redact.Url(repository.DisplayName);
         _report.RepositoryId = repository.Config.Id;
@@ -58,11 +58,11 @@ internal sealed class FilesDrill
         _report.PointReached = manifest.Finished;
         _report.TargetDescription = $"the file tree as backed up at {DrillReport.Time(manifest.Finished)}";
 
-        var baseDirectory = ScratchSpace.BaseDirectory(_context.Options.Drill.ScratchDirectory);
+        var baseDirectory = ScratchSpace.BaseDirectory(_context.Workspace.Options.Drill.ScratchDirectory);
         var needed = manifest.Stats.Bytes + (manifest.Stats.Bytes / 20) + (1 << 20);
-        if (_source.Kind == SourceKinds.Database)
+        if (_source is DatabaseSourceOptions)
         {
-            needed += DatabaseDrill.ExtraSpace(manifest, _context.Options.Drill);
+            needed += DatabaseDrill.ExtraSpace(manifest, _context.Workspace.Options.Drill);
         }
 
         var free = ScratchSpace.FreeBytes(baseDirectory);
@@ -81,7 +81,7 @@ internal sealed class FilesDrill
         }
 
         // A database drill starts a scratch server in the directory: it must be able to enter it.
-        var scratch = ScratchSpace.Create(baseDirectory, _report.Id, _source.Kind == SourceKinds.Database ? PostgresCluster.DefaultOsUser : null);
+        var scratch = ScratchSpace.Create(baseDirectory, _report.Id, _source is DatabaseSourceOptions ? PostgresCluster.DefaultOsUser : null);
         _report.ScratchDirectory = scratch.Root;
         PostgresCluster? server = null;
         try
@@ -93,7 +93,7 @@ internal sealed class FilesDrill
             FilesRestoreResult restored;
             try
             {
-                restored = await new FilesRestore(repository, index).RunAsync(manifest, new FilesRestoreRequest { Destination = destination, Workers = _context.WriterOptions.Workers }, null, cancellationToken);
+                restored = await new FilesRestore(repository, index).RunAsync(manifest, new FilesRestoreRequest { Destination = destination, Workers = _context.Workspace.WriterOptions.Workers }, null, cancellationToken);
             }
             catch (DamageException ex)
             {
@@ -115,9 +115,9 @@ internal sealed class FilesDrill
                 ? new DrillCheck("content", CheckStatus.Passed, $"all {verification.Files} files ({ByteSize.Format(verification.Bytes)}), {verification.Directories} directories and {verification.Symlinks} symlinks are there; every file's bytes re-hash to the chunk ids recorded at backup time", _report.ChecksTime)
                 : new DrillCheck("content", CheckStatus.Failed, $"{verification.ProblemCount} problem(s):\n{string.Join('\n', verification.Problems)}{(verification.ProblemCount > verification.Problems.Count ? "\n…" : "")}", _report.ChecksTime));
 
-            if (_source.Kind == SourceKinds.Database && verification.Clean)
+            if (_source is DatabaseSourceOptions database && verification.Clean)
             {
-                server = await new DatabaseDrill(_context, _source, _plan, _report, _progress).RunAsync(manifest, scratch, destination, cancellationToken);
+                server = await new DatabaseDrill(_context, database, _plan, _report, _progress).RunAsync(manifest, scratch, destination, cancellationToken);
             }
 
             _report.Rpo = _report.Started - manifest.Finished;
@@ -136,7 +136,7 @@ internal sealed class FilesDrill
     {
         if (_plan.BackupId is { } id)
         {
-            return await RestoreService.FindBackupAsync(repository, _name, id, cancellationToken);
+            return await Backups.FindAsync(repository, _name, id, cancellationToken);
         }
 
         var (manifests, _) = await repository.LoadAllManifestsAsync(cancellationToken);

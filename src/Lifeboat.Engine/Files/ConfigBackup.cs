@@ -13,7 +13,7 @@ namespace Lifeboat.Engine.Files;
 public static class ConfigBackup
 {
     /// <summary>Checks before anything is written: every path exists and is readable, and the repository is encrypted.</summary>
-    public static void Check(string sourceName, SourceOptions source, Repo? repository)
+    public static void Check(string sourceName, ConfigSourceOptions source, Repo? repository)
     {
         if (repository is not null && !repository.Config.IsEncrypted)
         {
@@ -46,7 +46,7 @@ public static class ConfigBackup
         }
     }
 
-    public static async Task<BackupOutcome> RunAsync(Repo repository, string sourceName, SourceOptions source, BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    public static async Task<BackupOutcome> RunAsync(Repo repository, string sourceName, ConfigSourceOptions source, BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         Check(sourceName, source, repository);
         var walker = new FileTreeWalker([], []);
@@ -86,6 +86,6 @@ public static class ConfigBackup
             return all.OrderBy(kv => kv.Key, TreeOrder.Instance).Select(kv => (kv.Value, kv.Key));
         }
 
-        return await new FilesBackup(repository, sourceName, source).BackupEntriesAsync(SourceKinds.Config, Entries, walker.Problems, source.Paths, null, request, progress, cancellationToken);
+        return await new FilesBackup(repository, sourceName, null).BackupEntriesAsync(SourceKinds.Config, Entries, walker.Problems, source.Paths, null, request, progress, cancellationToken);
     }
 }
