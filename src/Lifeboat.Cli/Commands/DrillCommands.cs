@@ -41,7 +41,7 @@ internal static class DrillCommands
 
             foreach (var check in report.Checks)
             {
-                var mark = check.Status switch { CheckStatus.Passed => "ok  ", CheckStatus.Failed => "FAIL", CheckStatus.Skipped => "skip", _ => "info" };
+                var mark = check.Status switch { DrillCheckStatus.Passed => "ok  ", DrillCheckStatus.Failed => "FAIL", DrillCheckStatus.Skipped => "skip", _ => "info" };
                 output.Note($"  {mark} {check.Name}: {check.Detail.Split('\n')[0]}");
             }
 

@@ -5,14 +5,13 @@ using Lifeboat.Core;
 using Lifeboat.Engine.Application;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Files;
-using Lifeboat.Engine.Operations;
-using Lifeboat.Platform;
-using Lifeboat.Repository.Crypto;
 using Lifeboat.Engine.UseCases.Backups;
 using Lifeboat.Engine.UseCases.Maintenance;
 using Lifeboat.Engine.UseCases.Restores;
-using Microsoft.Extensions.DependencyInjection;
+using Lifeboat.Platform;
+using Lifeboat.Repository.Crypto;
 using Lifeboat.Targets;
+using Microsoft.Extensions.DependencyInjection;
 using Repo = Lifeboat.Repository.Repository;
 
 namespace Lifeboat.Engine.Demo;

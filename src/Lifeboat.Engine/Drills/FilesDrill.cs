@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Files;
@@ -43,18 +42,9 @@ internal sealed class FilesDrill
         _report.RepositoryId = repository.Config.Id;
         var manifest = await ChooseAsync(repository, cancellationToken);
         _report.BackupId = manifest.Id;
-        _report.Backup = new JsonObject
-        {
-            ["id"] = manifest.Id,
-            ["type"] = manifest.Type,
-            ["started"] = manifest.Started,
-            ["finished"] = manifest.Finished,
-            ["host"] = manifest.Host,
-            ["bytes"] = manifest.Stats.Bytes,
-            ["storedBytes"] = manifest.Stats.StoredBytes,
-            ["files"] = manifest.Stats.Files,
-            ["paths"] = new JsonArray((manifest.Paths ?? []).Select(p => (JsonNode?)p).ToArray()),
-        };
+        _report.Backup = new DrillBackup(
+            manifest.Id, manifest.Type, manifest.Started, manifest.Finished, manifest.Host,
+            manifest.Stats.Bytes, manifest.Stats.StoredBytes, manifest.Stats.Files, Paths: manifest.Paths ?? []);
         _report.PointReached = manifest.Finished;
         _report.TargetDescription = $"the file tree as backed up at {DrillReport.Time(manifest.Finished)}";
 
@@ -66,14 +56,14 @@ internal sealed class FilesDrill
         }
 
         var free = ScratchSpace.FreeBytes(baseDirectory);
-        var data = new JsonObject { ["neededBytes"] = needed, ["freeBytes"] = free, ["directory"] = baseDirectory };
+        var data = new DrillCheckData(NeededBytes: needed, FreeBytes: free, Directory: baseDirectory);
         if (free < needed)
         {
-            _report.Add(new DrillCheck("free space", CheckStatus.Failed, $"refused: the scratch copy needs {ByteSize.Format(needed)} (the backup's {ByteSize.Format(manifest.Stats.Bytes)} plus 5 %), but only {ByteSize.Format(free)} is free in {baseDirectory}; nothing was written. Free space there or point Drill:ScratchDirectory at a larger file system", Data: data));
+            _report.Add(new DrillCheck("free space", DrillCheckStatus.Failed, $"refused: the scratch copy needs {ByteSize.Format(needed)} (the backup's {ByteSize.Format(manifest.Stats.Bytes)} plus 5 %), but only {ByteSize.Format(free)} is free in {baseDirectory}; nothing was written. Free space there or point Drill:ScratchDirectory at a larger file system", Data: data));
             return;
         }
 
-        _report.Add(new DrillCheck("free space", CheckStatus.Passed, $"{ByteSize.Format(free)} free in {baseDirectory}, {ByteSize.Format(needed)} needed", Data: data));
+        _report.Add(new DrillCheck("free space", DrillCheckStatus.Passed, $"{ByteSize.Format(free)} free in {baseDirectory}, {ByteSize.Format(needed)} needed", Data: data));
         foreach (var stale in await ScratchSpace.SweepStaleAsync(baseDirectory, Time))
         {
             _report.Note("removed the scratch copy of an interrupted drill: " + stale);
@@ -99,21 +89,21 @@ internal sealed class FilesDrill
             {
                 _report.DamagedObjects = ex.DamagedObjects;
                 _report.AffectedBackups = ex.AffectedBackups;
-                _report.Add(new DrillCheck("restore", CheckStatus.Failed, $"{ex.Message}\ndamaged: {string.Join(", ", ex.DamagedObjects)}" + (ex.Hint is null ? "" : "\nhint: " + ex.Hint), Time.GetElapsedTime(started)));
+                _report.Add(new DrillCheck("restore", DrillCheckStatus.Failed, $"{ex.Message}\ndamaged: {string.Join(", ", ex.DamagedObjects)}" + (ex.Hint is null ? "" : "\nhint: " + ex.Hint), Time.GetElapsedTime(started)));
                 return;
             }
 
             _report.RestoreTime = Time.GetElapsedTime(started);
             _report.RecoveryTime = TimeSpan.Zero;
-            _report.Add(new DrillCheck("restore", CheckStatus.Passed, $"{restored.Files} files ({ByteSize.Format(restored.Bytes)}), {restored.Directories} directories, {restored.Symlinks} symlinks; every chunk verified before it was written", _report.RestoreTime));
+            _report.Add(new DrillCheck("restore", DrillCheckStatus.Passed, $"{restored.Files} files ({ByteSize.Format(restored.Bytes)}), {restored.Directories} directories, {restored.Symlinks} symlinks; every chunk verified before it was written", _report.RestoreTime));
 
             _progress?.Report("checking every restored file against the chunk ids recorded at backup time");
             started = Time.GetTimestamp();
             var verification = await TreeVerifier.VerifyAsync(repository, index, manifest, destination, cancellationToken);
             _report.ChecksTime = Time.GetElapsedTime(started);
             _report.Add(verification.Clean
-                ? new DrillCheck("content", CheckStatus.Passed, $"all {verification.Files} files ({ByteSize.Format(verification.Bytes)}), {verification.Directories} directories and {verification.Symlinks} symlinks are there; every file's bytes re-hash to the chunk ids recorded at backup time", _report.ChecksTime)
-                : new DrillCheck("content", CheckStatus.Failed, $"{verification.ProblemCount} problem(s):\n{string.Join('\n', verification.Problems)}{(verification.ProblemCount > verification.Problems.Count ? "\n…" : "")}", _report.ChecksTime));
+                ? new DrillCheck("content", DrillCheckStatus.Passed, $"all {verification.Files} files ({ByteSize.Format(verification.Bytes)}), {verification.Directories} directories and {verification.Symlinks} symlinks are there; every file's bytes re-hash to the chunk ids recorded at backup time", _report.ChecksTime)
+                : new DrillCheck("content", DrillCheckStatus.Failed, $"{verification.ProblemCount} problem(s):\n{string.Join('\n', verification.Problems)}{(verification.ProblemCount > verification.Problems.Count ? "\n…" : "")}", _report.ChecksTime));
 
             if (_source is DatabaseSourceOptions database && verification.Clean)
             {
@@ -128,7 +118,7 @@ internal sealed class FilesDrill
         {
             _progress?.Report("removing the scratch copy");
             var (clean, detail) = await scratch.CleanUpAsync(server, Time);
-            _report.Add(new DrillCheck("cleanup", clean ? CheckStatus.Passed : CheckStatus.Failed, detail));
+            _report.Add(new DrillCheck("cleanup", clean ? DrillCheckStatus.Passed : DrillCheckStatus.Failed, detail));
         }
     }
 

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
 using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Files;

@@ -1,7 +1,7 @@
 using Lifeboat.Core;
 using Lifeboat.Core.Retention;
-using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Application;
+using Lifeboat.Engine.Configuration;
 
 namespace Lifeboat.Engine.Replication;
 

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using Lifeboat.Core;
 using Lifeboat.Core.Retention;
-using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Application;
+using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Operations;
 using Lifeboat.Postgres;
 using Lifeboat.Repository;

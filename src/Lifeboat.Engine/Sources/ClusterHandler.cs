@@ -4,7 +4,6 @@ using Lifeboat.Engine.Cluster;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Drills;
 using Lifeboat.Engine.Files;
-using Lifeboat.Engine.Operations;
 using Lifeboat.Engine.UseCases.Restores;
 using Lifeboat.Repository.Locks;
 using Microsoft.Extensions.Logging;

@@ -2,7 +2,6 @@ using Lifeboat.Engine.Cluster;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Drills;
 using Lifeboat.Engine.Files;
-using Lifeboat.Engine.Operations;
 using Lifeboat.Engine.UseCases.Restores;
 using Repo = Lifeboat.Repository.Repository;
 

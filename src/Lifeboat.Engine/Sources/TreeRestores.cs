@@ -1,6 +1,7 @@
 using Lifeboat.Core;
 using Lifeboat.Engine.Application;
 using Lifeboat.Engine.Files;
+using Lifeboat.Engine.Operations;
 using Lifeboat.Engine.UseCases.Restores;
 using Lifeboat.Repository.Format;
 using Lifeboat.Repository.Locks;

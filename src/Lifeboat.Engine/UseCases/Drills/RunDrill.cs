@@ -24,7 +24,7 @@ public sealed record RunDrillRequest(string Source, string? Backup = null, strin
 /// that fails a check returns a failed report (it is a result, not an error); bad input throws (exit 2); an
 /// interruption cleans up, records the drill as cancelled and rethrows.
 /// </summary>
-public sealed partial class RunDrill : IUseCase<RunDrillRequest, DrillReport>
+public sealed partial class RunDrill : IUseCase<RunDrillRequest, DrillDocument>
 {
     private readonly Workspace _workspace;
     private readonly RepositoryOpener _opener;
@@ -49,7 +49,7 @@ public sealed partial class RunDrill : IUseCase<RunDrillRequest, DrillReport>
         _call = call;
     }
 
-    public async Task<DrillReport> ExecuteAsync(RunDrillRequest request, CancellationToken cancellationToken)
+    public async Task<DrillDocument> ExecuteAsync(RunDrillRequest request, CancellationToken cancellationToken)
     {
         var given = (request.Backup is null ? 0 : 1) + (request.TargetTime is null ? 0 : 1) + (request.RandomPoint ? 1 : 0);
         if (given > 1)
@@ -89,7 +89,7 @@ public sealed partial class RunDrill : IUseCase<RunDrillRequest, DrillReport>
         }
         catch (OperationCanceledException) when (timeLimit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            report.Add(new DrillCheck("time limit", CheckStatus.Failed, $"the drill did not finish within {DrillReport.Seconds(timeout)} (--timeout, Drill:Timeout): it was stopped and its scratch copy removed"));
+            report.Add(new DrillCheck("time limit", DrillCheckStatus.Failed, $"the drill did not finish within {DrillReport.Seconds(timeout)} (--timeout, Drill:Timeout): it was stopped and its scratch copy removed"));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -105,11 +105,11 @@ public sealed partial class RunDrill : IUseCase<RunDrillRequest, DrillReport>
                 report.AffectedBackups = damage.AffectedBackups;
             }
 
-            report.Add(new DrillCheck("drill", CheckStatus.Failed, ex.Message + (ex.Hint is null ? "" : "\nhint: " + ex.Hint)));
+            report.Add(new DrillCheck("drill", DrillCheckStatus.Failed, ex.Message + (ex.Hint is null ? "" : "\nhint: " + ex.Hint)));
         }
 
         await FinishAsync(report, options);
-        return report;
+        return report.ToDocument();
     }
 
     /// <summary>Judges the objectives, writes the reports and records the drill (catalog: drills table and run history).</summary>
@@ -130,7 +130,7 @@ public sealed partial class RunDrill : IUseCase<RunDrillRequest, DrillReport>
             report.HtmlPath = Path.Combine(directory, report.Id + ".html");
             report.JsonPath = Path.Combine(directory, report.Id + ".json");
             report.Summary = report.BuildSummary();
-            WriteAtomically(report.JsonPath, report.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            WriteAtomically(report.JsonPath, JsonSerializer.Serialize(report.ToDocument(), LifeboatJson.Default.DrillDocument) + "\n");
             WriteAtomically(report.HtmlPath, DrillHtml.Render(report));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -141,7 +141,7 @@ public sealed partial class RunDrill : IUseCase<RunDrillRequest, DrillReport>
             report.Summary = report.BuildSummary();
         }
 
-        var json = report.ToJson().ToJsonString();
+        var json = JsonSerializer.Serialize(report.ToDocument(), LifeboatJson.Compact.DrillDocument);
         try
         {
             var catalog = await _catalog.OpenAsync(CancellationToken.None);
@@ -166,22 +166,22 @@ public sealed partial class RunDrill : IUseCase<RunDrillRequest, DrillReport>
     {
         if (objective is not { } o)
         {
-            return new DrillCheck(name, CheckStatus.Skipped, $"no objective is set ({setting})");
+            return new DrillCheck(name, DrillCheckStatus.Skipped, $"no objective is set ({setting})");
         }
 
         if (!judged)
         {
-            return new DrillCheck(name, CheckStatus.Skipped, $"not judged: the drill did not recover to the end of the archive (objective {DrillReport.Seconds(o)})");
+            return new DrillCheck(name, DrillCheckStatus.Skipped, $"not judged: the drill did not recover to the end of the archive (objective {DrillReport.Seconds(o)})");
         }
 
         if (measured is not { } m)
         {
-            return new DrillCheck(name, CheckStatus.Skipped, $"not measured: the drill did not get that far (objective {DrillReport.Seconds(o)})");
+            return new DrillCheck(name, DrillCheckStatus.Skipped, $"not measured: the drill did not get that far (objective {DrillReport.Seconds(o)})");
         }
 
         return m > o
-            ? new DrillCheck(name, CheckStatus.Failed, $"VIOLATED: measured {DrillReport.Seconds(m)}, objective {DrillReport.Seconds(o)} ({setting})")
-            : new DrillCheck(name, CheckStatus.Passed, $"met: measured {DrillReport.Seconds(m)}, objective {DrillReport.Seconds(o)}");
+            ? new DrillCheck(name, DrillCheckStatus.Failed, $"VIOLATED: measured {DrillReport.Seconds(m)}, objective {DrillReport.Seconds(o)} ({setting})")
+            : new DrillCheck(name, DrillCheckStatus.Passed, $"met: measured {DrillReport.Seconds(m)}, objective {DrillReport.Seconds(o)}");
     }
 
     /// <summary>Drill ids look like backup ids (UTC start time and a fraction) with two random hex digits: they sort by time.</summary>

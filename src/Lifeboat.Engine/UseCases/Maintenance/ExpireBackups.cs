@@ -41,7 +41,7 @@ public sealed record ExpireTargetReport(string Target, IReadOnlyList<ExpireSourc
     public string? Error => Failure?.Message;
 }
 
-/// <param name="Targets">Every target expire ran on, the primary first; only when there are several.</param>
+/// <summary>What expire decided and did, per source and per target.</summary>
 public sealed record ExpireReport(IReadOnlyList<ExpireSourcePlan> Sources, [property: JsonIgnore] PruneReport? Prune, bool DryRun)
 {
     /// <summary>Backups deleted on the primary target.</summary>
@@ -50,6 +50,7 @@ public sealed record ExpireReport(IReadOnlyList<ExpireSourcePlan> Sources, [prop
 
     public long? BytesFreed => Prune?.BytesFreed;
 
+    /// <summary>Every target expire ran on, the primary first; only when there are several.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<ExpireTargetReport>? Targets { get; init; }
 

@@ -1,6 +1,5 @@
 using Lifeboat.Core;
 using Lifeboat.Engine.Application;
-using Lifeboat.Engine.Cluster;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Replication;
 using Lifeboat.Postgres.Wal;
