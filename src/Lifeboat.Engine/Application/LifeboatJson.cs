@@ -65,6 +65,11 @@ namespace Lifeboat.Engine.Application;
 [JsonSerializable(typeof(VerifyRepositoryResult))]
 [JsonSerializable(typeof(VerifyTargetResult))]
 [JsonSerializable(typeof(LifeboatEvent))]
+[JsonSerializable(typeof(ErrorDocument))]
+[JsonSerializable(typeof(IReadOnlyList<RunView>))]
+[JsonSerializable(typeof(IReadOnlyList<CatalogBackupView>))]
+[JsonSerializable(typeof(IReadOnlyList<ScheduleView>))]
+[JsonSerializable(typeof(HealthStateView))]
 public sealed partial class LifeboatJson : JsonSerializerContext
 {
     /// <summary>The same, on one line: for the catalog and log fields.</summary>
