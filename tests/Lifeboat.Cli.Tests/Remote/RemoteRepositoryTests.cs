@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Lifeboat.Engine.Demo;
 
-namespace Lifeboat.Targets.Tests;
+namespace Lifeboat.Cli.Tests.Remote;
 
 /// <summary>
 /// The whole command line against a repository on each remote target: init, backup, restore identical, verify reading

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Lifeboat.Engine.Demo;
 
-namespace Lifeboat.Targets.Tests;
+namespace Lifeboat.Cli.Tests.Remote;
 
 /// <summary>
 /// A local repository replicated to real remote peers (s3rver, sshd): copies verified, restores from each, and an S3
