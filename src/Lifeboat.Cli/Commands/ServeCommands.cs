@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Lifeboat.Cli.Output;
-using Lifeboat.Engine.Application;
 using Lifeboat.Server;
 using Microsoft.Extensions.Logging;
 
@@ -19,7 +18,7 @@ internal static class ServeCommands
             var workspace = call.Workspace;
             using var logs = new TextWriterLoggerProvider(output.Error, parse.GetValue(app.Verbose) ? LogLevel.Debug : LogLevel.Information);
             await LifeboatServer.RunAsync(
-                () => new Workspace(workspace.Config, workspace.Environment, workspace.WorkingDirectory, workspace.Keys, workspace.Name),
+                workspace.Reopen,
                 call.Time,
                 parse.GetValue(urls)!,
                 logs,

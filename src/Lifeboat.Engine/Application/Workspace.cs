@@ -38,6 +38,9 @@ public sealed class Workspace
     /// <summary>Key sources given with the call (key file, passphrase file, a prompt).</summary>
     public KeyOptions Keys { get; }
 
+    /// <summary>The same workspace anew, for another call (a server's request or job): the configuration is read again.</summary>
+    public Workspace Reopen() => new(Config, Environment, WorkingDirectory, Keys, Name);
+
     /// <summary>The configuration, read and validated on first use.</summary>
     public LifeboatOptions Options => _options ??= Config.Load(Environment);
 
