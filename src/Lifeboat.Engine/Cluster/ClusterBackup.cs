@@ -60,7 +60,7 @@ public sealed partial class ClusterBackup
     {
         if (request.Type is not (null or "full" or "incr"))
         {
-            throw new LifeboatException(ErrorCode.Usage, $"--type '{request.Type}' is not a backup type", "use --type full or --type incr");
+            throw new LifeboatException(ErrorCode.Usage, $"«type» '{request.Type}' is not a backup type", "use «type» full or «type» incr");
         }
 
         var control = CheckSource(_sourceName, _source);

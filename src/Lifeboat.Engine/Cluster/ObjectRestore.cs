@@ -206,7 +206,7 @@ public sealed partial class ObjectRestore
             {
                 await using var list = new NpgsqlCommand("select string_agg(datname, ', ' order by datname) from pg_database where datallowconn and not datistemplate", maintenance);
                 var names = await list.ExecuteScalarAsync(cancellationToken) as string;
-                throw new LifeboatException(ErrorCode.InvalidInput, $"cluster '{request.SourceName}' has no database '{request.Database}' at {target} (it has: {names})", "choose one of those with --database");
+                throw new LifeboatException(ErrorCode.InvalidInput, $"cluster '{request.SourceName}' has no database '{request.Database}' at {target} (it has: {names})", "choose one of those with «database»");
             }
         }
 

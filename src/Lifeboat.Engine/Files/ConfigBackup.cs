@@ -17,7 +17,7 @@ public static class ConfigBackup
     {
         if (repository is not null && !repository.Config.IsEncrypted)
         {
-            throw new LifeboatException(ErrorCode.Refused, $"config source '{sourceName}' holds secrets and the repository {repository.DisplayName} is not encrypted", "back up config sets only into an encrypted repository (repo init without --insecure-no-encryption)");
+            throw new LifeboatException(ErrorCode.Refused, $"config source '{sourceName}' holds secrets and the repository {repository.DisplayName} is not encrypted", "back up config sets only into an encrypted repository (repo init without «insecureNoEncryption»)");
         }
 
         foreach (var path in source.Paths)

@@ -110,7 +110,7 @@ public sealed class FilesBackup
     {
         if (request.Type is not (null or "full" or "incr"))
         {
-            throw new LifeboatException(ErrorCode.Usage, $"--type '{request.Type}' is not a backup type", "use --type full or --type incr");
+            throw new LifeboatException(ErrorCode.Usage, $"«type» '{request.Type}' is not a backup type", "use «type» full or «type» incr");
         }
 
         await using var session = await BackupSession.StartAsync(_repo, request.Writer, cancellationToken);

@@ -114,7 +114,7 @@ public sealed partial class DumpToc
 
         if (matches.Count > 1)
         {
-            throw new LifeboatException(ErrorCode.InvalidInput, $"--table {name} is ambiguous in {what}: {string.Join(", ", matches.Select(e => e.QualifiedName))}", "qualify it with its schema, e.g. --table " + matches[0].QualifiedName);
+            throw new LifeboatException(ErrorCode.InvalidInput, $"«table» {name} is ambiguous in {what}: {string.Join(", ", matches.Select(e => e.QualifiedName))}", "qualify it with its schema, e.g. «table» " + matches[0].QualifiedName);
         }
 
         var relations = Relations.ToList();

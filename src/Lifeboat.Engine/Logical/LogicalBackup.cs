@@ -69,7 +69,7 @@ public sealed class LogicalBackup
     {
         if (request.Type is not (null or "full" or "incr"))
         {
-            throw new LifeboatException(ErrorCode.Usage, $"--type '{request.Type}' is not a backup type", "a logical backup is always a complete dump (stored deduplicated); omit --type");
+            throw new LifeboatException(ErrorCode.Usage, $"«type» '{request.Type}' is not a backup type", "a logical backup is always a complete dump (stored deduplicated); omit «type»");
         }
 
         var (database, pgDumpVersion) = await CheckSourceAsync(_sourceName, _source, cancellationToken);
