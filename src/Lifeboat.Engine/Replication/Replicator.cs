@@ -16,7 +16,8 @@ using Repo = Lifeboat.Repository.Repository;
 namespace Lifeboat.Engine.Replication;
 
 /// <summary>What replication did on one secondary target; <see cref="Error"/> when it failed there.</summary>
-public sealed record ReplicaReport(string Target, [property: System.Text.Json.Serialization.JsonIgnore] string Display)
+/// <remarks>JSON: <c>target</c> and <c>ok</c> first, then the counts (what <c>replicate --json</c> printed before).</remarks>
+public sealed record ReplicaReport([property: System.Text.Json.Serialization.JsonPropertyOrder(-2)] string Target, [property: System.Text.Json.Serialization.JsonIgnore] string Display)
 {
     /// <summary>The target was empty and became a replica (key slots and config written).</summary>
     public bool Started { get; init; }
@@ -40,11 +41,13 @@ public sealed record ReplicaReport(string Target, [property: System.Text.Json.Se
     /// <summary>Bytes copied (and read back when Targets:NAME:ReadBack).</summary>
     public long Bytes { get; init; }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public int Objects => Backups + Packs + IndexObjects + WalFiles + Pins + Stacks;
 
     /// <summary>Why replication to this target failed, or null.</summary>
     public string? Error => Failure?.Message;
 
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
     public bool Ok => Failure is null;
 
     [System.Text.Json.Serialization.JsonIgnore]
