@@ -16,9 +16,15 @@ public sealed record BackupSourceRequest(string Source, string? Type = null);
 /// <param name="ReplicationError">Replication did not even start (the backup is committed on the primary all the same).</param>
 public sealed record BackupSourceResult(
     [property: JsonIgnore] BackupView Backup,
-    IReadOnlyList<string> Problems,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReplicateReport? Replication,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ReplicationError) : BackupView(Backup);
+    [property: JsonPropertyOrder(1)] IReadOnlyList<string> Problems,
+    [property: JsonIgnore] ReplicateReport? Replication,
+    [property: JsonPropertyOrder(1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ReplicationError) : BackupView(Backup)
+{
+    /// <summary>The JSON's <c>replication</c>: what replication did on each secondary target (an array, as `backup --json` has always shown it).</summary>
+    [JsonPropertyName("replication")]
+    [JsonPropertyOrder(1)]
+    public IReadOnlyList<ReplicaReport>? ReplicationTargets => Replication?.Targets;
+}
 
 /// <summary>
 /// `backup --source`: backs a source up to the primary target (checked first: bad input writes nothing; free space

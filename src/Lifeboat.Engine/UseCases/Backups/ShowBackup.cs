@@ -11,7 +11,12 @@ public sealed record ShowBackupRequest(string Backup);
 public sealed record ShowBackupResult(
     [property: JsonIgnore] BackupView Backup,
     [property: JsonIgnore] ClusterBackupInfo? Cluster,
-    [property: JsonIgnore] DumpDetails? Dump) : BackupView(Backup);
+    [property: JsonIgnore] DumpDetails? Dump) : BackupView(Backup)
+{
+    /// <summary>How many chunks the manifest's tree is stored in (for people; the JSON has <c>stats.treeChunks</c>).</summary>
+    [JsonIgnore]
+    public int TreeChunkCount { get; init; }
+}
 
 /// <summary>`info BACKUP_ID`: one backup's manifest.</summary>
 public sealed class ShowBackup : IUseCase<ShowBackupRequest, ShowBackupResult>
@@ -24,6 +29,6 @@ public sealed class ShowBackup : IUseCase<ShowBackupRequest, ShowBackupResult>
     {
         await using var repository = await _opener.OpenAsync(cancellationToken);
         var m = await repository.LoadManifestAsync(request.Backup, cancellationToken);
-        return new ShowBackupResult(BackupView.From(m), ClusterBackupInfo.FromDetails(m.Details), DumpDetails.FromDetails(m.Details));
+        return new ShowBackupResult(BackupView.From(m), ClusterBackupInfo.FromDetails(m.Details), DumpDetails.FromDetails(m.Details)) { TreeChunkCount = m.Tree.Count };
     }
 }

@@ -130,7 +130,7 @@ public sealed record RestoreSourceRequest
 [JsonDerivedType(typeof(FilesRestored))]
 [JsonDerivedType(typeof(ClusterRestored))]
 [JsonDerivedType(typeof(DatabaseRestored))]
-public abstract record RestoreSourceResult(string Backup, string Source, double Seconds);
+public abstract record RestoreSourceResult([property: JsonPropertyOrder(-1)] string Backup, [property: JsonPropertyOrder(-1)] string Source, double Seconds);
 
 /// <summary>A file tree, config set or a dump's files restored into a directory.</summary>
 /// <param name="Destination">The directory, or <c>/</c> for a config set put back in its original places.</param>

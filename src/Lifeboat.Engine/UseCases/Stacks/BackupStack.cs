@@ -20,10 +20,16 @@ public sealed record BackupStackRequest(string Stack, string? Type = null);
 /// <summary>A committed stack backup: its record, the paths members could not read, each member's backup, the replication.</summary>
 public sealed record BackupStackResult(
     [property: JsonIgnore] StackRecordView Record,
-    IReadOnlyList<string> Problems,
+    [property: JsonPropertyOrder(1)] IReadOnlyList<string> Problems,
     [property: JsonIgnore] IReadOnlyList<BackupView> MemberBackups,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReplicateReport? Replication,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ReplicationError) : StackRecordView(Record);
+    [property: JsonIgnore] ReplicateReport? Replication,
+    [property: JsonPropertyOrder(1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ReplicationError) : StackRecordView(Record)
+{
+    /// <summary>The JSON's <c>replication</c>: what replication did on each secondary target (an array, as in `backup --source --json`).</summary>
+    [JsonPropertyName("replication")]
+    [JsonPropertyOrder(1)]
+    public IReadOnlyList<ReplicaReport>? ReplicationTargets => Replication?.Targets;
+}
 
 /// <summary>
 /// `backup --stack` (repository format, section 19): every member checked before anything is written, then database

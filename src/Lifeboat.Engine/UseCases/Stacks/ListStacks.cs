@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Lifeboat.Engine.Application;
 using Lifeboat.Engine.Operations;
 using Lifeboat.Engine.Sources;
@@ -10,7 +11,12 @@ public sealed record ListStacksRequest(bool Backups = false);
 /// <param name="Sources">The members in backup order.</param>
 public sealed record StackSummary(string Name, IReadOnlyList<StackMemberSource> Sources);
 
-public sealed record ListStacksResult(IReadOnlyList<StackSummary> Stacks, IReadOnlyList<StackRecordView> Backups);
+public sealed record ListStacksResult(IReadOnlyList<StackSummary> Stacks, IReadOnlyList<StackRecordView> Backups)
+{
+    /// <summary>The configuration file the stacks are defined in (for people: where to add one).</summary>
+    [JsonIgnore]
+    public string ConfigPath { get; init; } = "";
+}
 
 /// <summary>`stack list`: the configured stacks, and with «backups» their stack backups (a damaged record: exit 3).</summary>
 public sealed class ListStacks : IUseCase<ListStacksRequest, ListStacksResult>
@@ -38,6 +44,6 @@ public sealed class ListStacks : IUseCase<ListStacksRequest, ListStacksResult>
             records = (await StackRecords.ListAsync(repository, null, cancellationToken)).Select(r => StackRecordView.From(r.Record, r.Missing)).ToList();
         }
 
-        return new ListStacksResult(stacks, records);
+        return new ListStacksResult(stacks, records) { ConfigPath = _workspace.Config.Path };
     }
 }

@@ -22,9 +22,9 @@ public sealed record StackMemberRestored(string Source, string Kind, string Back
 /// <param name="StartOrder">What to start, in which order, once everything is on disk.</param>
 public sealed record RestoreStackResult(
     [property: JsonIgnore] StackRecordView Record,
-    string Destination,
-    IReadOnlyList<StackMemberRestored> Restored,
-    IReadOnlyList<string> StartOrder) : StackRecordView(Record);
+    [property: JsonPropertyOrder(1)] string Destination,
+    [property: JsonPropertyOrder(1)] IReadOnlyList<StackMemberRestored> Restored,
+    [property: JsonPropertyOrder(1)] IReadOnlyList<string> StartOrder) : StackRecordView(Record);
 
 /// <summary>
 /// `restore --stack`: restores every member of a complete stack backup into DIR/&lt;source&gt; — clusters to the stack's
