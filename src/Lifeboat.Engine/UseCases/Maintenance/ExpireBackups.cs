@@ -23,7 +23,7 @@ public sealed record ExpireBackupsRequest(string? Source = null, bool DryRun = f
 public sealed record WalPlan(int Kept, int Deleted, long DeletedBytes, string? ContinuousFrom, [property: JsonIgnore] IReadOnlyList<string> DeletedObjects);
 
 /// <summary>A source's retention on one target: every backup's decision with its reasons, and the WAL plan.</summary>
-public sealed record ExpireSourcePlan(string Source, [property: JsonIgnore] RetentionPolicy Policy, IReadOnlyList<RetentionDecision> Decisions, WalPlan? Wal)
+public sealed record ExpireSourcePlan([property: JsonPropertyOrder(-2)] string Source, [property: JsonIgnore] RetentionPolicy Policy, IReadOnlyList<RetentionDecision> Decisions, WalPlan? Wal)
 {
     [JsonPropertyName("policy")]
     [JsonPropertyOrder(-1)]
@@ -31,18 +31,19 @@ public sealed record ExpireSourcePlan(string Source, [property: JsonIgnore] Rete
 }
 
 /// <summary>What expire did on one target, with that target's retention; <see cref="Failure"/> when it failed there.</summary>
-public sealed record ExpireTargetReport(string Target, IReadOnlyList<ExpireSourcePlan> Sources, [property: JsonIgnore] PruneReport? Prune, [property: JsonIgnore] LifeboatException? Failure = null)
+public sealed record ExpireTargetReport([property: JsonPropertyOrder(1)] string Target, IReadOnlyList<ExpireSourcePlan> Sources, [property: JsonIgnore] PruneReport? Prune, [property: JsonIgnore] LifeboatException? Failure = null)
 {
     [JsonIgnore]
     public int Deleted => Sources.Sum(s => s.Decisions.Count(d => !d.Keep));
 
     public long? BytesFreed => Prune?.BytesFreed;
 
+    [JsonPropertyOrder(1)]
     public string? Error => Failure?.Message;
 }
 
 /// <summary>What expire decided and did, per source and per target.</summary>
-public sealed record ExpireReport(IReadOnlyList<ExpireSourcePlan> Sources, [property: JsonIgnore] PruneReport? Prune, bool DryRun)
+public sealed record ExpireReport(IReadOnlyList<ExpireSourcePlan> Sources, [property: JsonIgnore] PruneReport? Prune, [property: JsonPropertyOrder(1)] bool DryRun)
 {
     /// <summary>Backups deleted on the primary target.</summary>
     [JsonIgnore]
@@ -52,6 +53,7 @@ public sealed record ExpireReport(IReadOnlyList<ExpireSourcePlan> Sources, [prop
 
     /// <summary>Every target expire ran on, the primary first; only when there are several.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyOrder(2)]
     public IReadOnlyList<ExpireTargetReport>? Targets { get; init; }
 
     /// <summary>Every target, also when there is only the primary.</summary>

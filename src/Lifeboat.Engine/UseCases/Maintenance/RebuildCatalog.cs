@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Lifeboat.Engine.Application;
 using Lifeboat.Engine.Maintenance;
 
@@ -8,8 +9,9 @@ public sealed record RebuildCatalogRequest;
 public sealed record BackupMissingChunks(string Backup, long MissingChunks);
 
 /// <param name="Catalog">Where the catalog is.</param>
+/// <param name="Repository">The repository it was rebuilt from (for people; not in the JSON document).</param>
 /// <param name="UnreferencedPacks">Packs no index or backup uses (prune removes them).</param>
-public sealed record RebuildCatalogResult(string Catalog, string Repository, int Backups, int WalFiles, int DamagedManifests, IReadOnlyList<string> UnreferencedPacks, IReadOnlyList<BackupMissingChunks> ManifestsWithMissingChunks, double Seconds);
+public sealed record RebuildCatalogResult(string Catalog, [property: JsonIgnore] string Repository, int Backups, int WalFiles, int DamagedManifests, IReadOnlyList<string> UnreferencedPacks, IReadOnlyList<BackupMissingChunks> ManifestsWithMissingChunks, double Seconds);
 
 /// <summary>`catalog rebuild`: the catalog's view of backups and WAL rebuilt from the repository (the source of truth), with its orphans.</summary>
 public sealed class RebuildCatalog : IUseCase<RebuildCatalogRequest, RebuildCatalogResult>

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Lifeboat.Catalog;
 using Lifeboat.Core;
 using Lifeboat.Engine.Application;
@@ -8,7 +9,12 @@ namespace Lifeboat.Engine.UseCases.Schedules;
 public sealed record ListSchedulesRequest;
 
 /// <param name="Next">The next run, or null when the expression never fires again.</param>
-public sealed record ScheduleView(string Name, string Kind, string? Source, string? Stack, string Cron, string TimeZone, DateTimeOffset? Next, DateTimeOffset? LastRun, string? LastStatus, int ConsecutiveFailures);
+public sealed record ScheduleView(string Name, string Kind, string? Source, string? Stack, string Cron, string TimeZone, DateTimeOffset? Next, DateTimeOffset? LastRun, string? LastStatus, int ConsecutiveFailures)
+{
+    /// <summary>Whether the configuration names the time zone (otherwise <see cref="TimeZone"/> is the default, UTC).</summary>
+    [JsonIgnore]
+    public bool TimeZoneConfigured { get; init; }
+}
 
 /// <param name="Warnings">The catalog could not be read (last runs unknown).</param>
 public sealed record ListSchedulesResult(IReadOnlyList<ScheduleView> Schedules, IReadOnlyList<string> Warnings);
@@ -46,7 +52,10 @@ public sealed class ListSchedules : IUseCase<ListSchedulesRequest, ListSchedules
             schedules.Select(s =>
             {
                 var state = states.GetValueOrDefault(s.Name);
-                return new ScheduleView(s.Name, s.Kind, s.Source, s.Options.Stack, s.Options.Cron!, s.Options.TimeZone ?? "UTC", s.Next(now), state?.LastRun, state?.LastStatus, state?.ConsecutiveFailures ?? 0);
+                return new ScheduleView(s.Name, s.Kind, s.Source, s.Options.Stack, s.Options.Cron!, s.Options.TimeZone ?? "UTC", s.Next(now), state?.LastRun, state?.LastStatus, state?.ConsecutiveFailures ?? 0)
+                {
+                    TimeZoneConfigured = s.Options.TimeZone is not null,
+                };
             }).ToList(),
             warnings);
     }
