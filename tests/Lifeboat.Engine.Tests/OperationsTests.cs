@@ -141,6 +141,22 @@ public sealed class OperationsTests
     }
 
     [Fact]
+    public async Task A_schedule_with_a_single_attempt_runs_once_and_reports_its_failure()
+    {
+        using var f = new EngineFixture();
+        f.Config.Edit(root => root["Schedules"] = new JsonObject { ["once"] = new JsonObject { ["Source"] = "app", ["Kind"] = "backup", ["Cron"] = "0 2 * * *", ["MaxAttempts"] = 1 } });
+        var ok = await f.Use<RunSchedule>().ExecuteAsync(new RunScheduleRequest("once"), Ct);
+        Assert.True(ok.Succeeded, ok.Error);
+        Assert.Equal(1, ok.Attempts);
+
+        f.Config.Edit(root => root["Repository"]!["Url"] = "file://" + f.Dir.Combine("no-such-repo"));
+        var failed = await f.Use<RunSchedule>().ExecuteAsync(new RunScheduleRequest("once", FirstRetryDelay: TimeSpan.FromMilliseconds(1)), Ct);
+        Assert.False(failed.Succeeded);
+        Assert.Equal(1, failed.Attempts);
+        Assert.NotNull(failed.Error);
+    }
+
+    [Fact]
     public void Schedules_export_to_systemd_calendar_expressions()
     {
         Assert.Equal("*-*-* 02:00:00", ScheduleExport.OnCalendar("0 2 * * *", null));

@@ -60,17 +60,22 @@ public sealed class RunSchedule : IUseCase<RunScheduleRequest, JobResult>
         var lockName = schedule.Source ?? schedule.Options.Stack ?? "repository";
         using var operationLock = OperationLock.Acquire(_workspace.StateDirectory, lockName, $"schedule {schedule.Name} ({schedule.Kind})", _time);
         var attempts = 0;
-        var pipeline = new ResiliencePipelineBuilder { TimeProvider = _time }
-            .AddRetry(new RetryStrategyOptions
+        var builder = new ResiliencePipelineBuilder { TimeProvider = _time };
+        if (schedule.Options.MaxAttempts > 1)
+        {
+            // MaxAttempts 1: no retry strategy at all (Polly refuses zero retries).
+            builder.AddRetry(new RetryStrategyOptions
             {
                 // A failed drill is a finding, not a transient failure: it is not retried; nor is bad input.
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not (OperationCanceledException or DrillFailedException) && !(ex is LifeboatException l && l.ExitCode == 2)),
-                MaxRetryAttempts = Math.Max(0, schedule.Options.MaxAttempts - 1),
+                MaxRetryAttempts = schedule.Options.MaxAttempts - 1,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = request.FirstRetryDelay ?? TimeSpan.FromSeconds(30),
-            })
-            .Build();
+            });
+        }
+
+        var pipeline = builder.Build();
         string summary;
         string? error = null;
         var started = _time.GetUtcNow();
