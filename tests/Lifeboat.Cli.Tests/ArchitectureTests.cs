@@ -95,18 +95,20 @@ public sealed class ArchitectureTests
     [Fact]
     public void Log_event_ids_are_unique_across_the_program()
     {
-        var ids = new[] { Cli, Server, Engine }.Concat(["Lifeboat.Catalog", "Lifeboat.Postgres", "Lifeboat.Repository", "Lifeboat.Targets"].Select(Assembly.Load))
+        var ids = new[] { Cli, Server, Engine }.Concat(new[] { "Lifeboat.Catalog", "Lifeboat.Postgres", "Lifeboat.Repository", "Lifeboat.Targets" }.Select(Assembly.Load))
             .SelectMany(a => a.GetTypes())
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.DeclaredOnly))
             .Select(m => (Method: m, Attribute: m.GetCustomAttribute<LoggerMessageAttribute>()))
             .Where(x => x.Attribute is not null)
             .ToList();
         Assert.NotEmpty(ids);
+        var unnumbered = ids.Where(x => x.Attribute!.EventId <= 0).Select(x => x.Method.DeclaringType!.Name + "." + x.Method.Name).ToList();
+        Assert.True(unnumbered.Count == 0, "log messages without an event id: " + string.Join(", ", unnumbered));
         var duplicates = ids.GroupBy(x => x.Attribute!.EventId).Where(g => g.Count() > 1)
             .Select(g => $"{g.Key}: {string.Join(", ", g.Select(x => x.Method.DeclaringType!.Name + "." + x.Method.Name))}")
             .ToList();
         Assert.True(duplicates.Count == 0, "log event ids used twice: " + string.Join("; ", duplicates));
     }
 
-    private static string Failing(TestResult result) => string.Join(", ", result.FailingTypeNames ?? []);
+    private static string Failing(NetArchTest.Rules.TestResult result) => string.Join("; ", (result.FailingTypes ?? []).Select(t => t.FullName + (string.IsNullOrEmpty(t.Explanation) ? "" : " (" + t.Explanation + ")")));
 }

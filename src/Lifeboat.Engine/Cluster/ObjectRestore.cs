@@ -254,9 +254,9 @@ public sealed partial class ObjectRestore
         return (like, excluded);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "scratch copy of {Source} recovered and promoted in {Seconds:0.0} s")]
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "scratch copy of {Source} recovered and promoted in {Seconds:0.0} s")]
     private static partial void LogRecovered(ILogger logger, string source, double seconds);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "could not remove the scratch directory {Directory}: {Error}")]
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "could not remove the scratch directory {Directory}: {Error}")]
     private static partial void LogCleanupFailed(ILogger logger, string directory, string error);
 }
