@@ -105,12 +105,6 @@ internal static class MaintenanceCommands
         var command = new Command("prune", "Remove data no backup needs") { dryRun, threshold, json };
         command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async call =>
         {
-            // SCRATCH: repository access in a command handler, to show the architecture test failing.
-            await using (var repository = await call.Get<RepositoryOpener>().OpenAsync(ct))
-            {
-                call.Output.Line(repository.DisplayName);
-            }
-
             PruneReport report;
             using (call.ShowProgress("prune"))
             {
