@@ -55,7 +55,7 @@ public sealed class Workspace
     }
 
     public string RepositoryUrl => Options.Repository.Url
-        ?? throw new LifeboatException(ErrorCode.Config, $"no repository is configured in {Config.Path}", "create one with `lifeboat repo init «repo» URL`, or set Repository:Url");
+        ?? throw new LifeboatException(ErrorCode.Config, $"no repository is configured in {Config.Path}", "create one with `lifeboat repo init --repo URL`, or set Repository:Url");
 
     public string ResolvePath(string path) => Path.GetFullPath(path, WorkingDirectory);
 
@@ -97,7 +97,7 @@ public sealed class Workspace
         if (!Options.Stacks.TryGetValue(name, out var stack))
         {
             var known = Options.Stacks.Count == 0 ? "none is configured" : "configured: " + string.Join(", ", Options.Stacks.Keys.Order(StringComparer.Ordinal));
-            throw new LifeboatException(ErrorCode.InvalidInput, $"there is no stack '{name}' in {Config.Path} ({known})", "`lifeboat stack list` shows the stacks; add one with `lifeboat stack add NAME «sources» A,B,C`");
+            throw new LifeboatException(ErrorCode.InvalidInput, $"there is no stack '{name}' in {Config.Path} ({known})", "`lifeboat stack list` shows the stacks; add one with `lifeboat stack add NAME --sources A,B,C`");
         }
 
         return stack;

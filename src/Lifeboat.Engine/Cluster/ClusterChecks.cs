@@ -100,12 +100,12 @@ public static partial class ClusterChecks
                     Add("primary", CheckStatus.Failed, "the server is a standby (in recovery)", "point the source at the primary");
                 }
 
-                Add("wal_level", info.WalLevel == "minimal" ? CheckStatus.Failed : CheckStatus.Ok, $"wal_level = {info.WalLevel}", info.WalLevel == "minimal" ? $"run `lifeboat archiving setup «source» {name} «apply»`, then restart PostgreSQL" : null);
-                Add("archive_mode", info.ArchiveMode == "off" ? CheckStatus.Failed : CheckStatus.Ok, $"archive_mode = {info.ArchiveMode}", info.ArchiveMode == "off" ? $"run `lifeboat archiving setup «source» {name} «apply»`, then restart PostgreSQL" : null);
+                Add("wal_level", info.WalLevel == "minimal" ? CheckStatus.Failed : CheckStatus.Ok, $"wal_level = {info.WalLevel}", info.WalLevel == "minimal" ? $"run `lifeboat archiving setup --source {name} --apply`, then restart PostgreSQL" : null);
+                Add("archive_mode", info.ArchiveMode == "off" ? CheckStatus.Failed : CheckStatus.Ok, $"archive_mode = {info.ArchiveMode}", info.ArchiveMode == "off" ? $"run `lifeboat archiving setup --source {name} --apply`, then restart PostgreSQL" : null);
                 CheckArchiveCommand(configPath, name, info.ArchiveCommand, Add);
                 if (info.ArchiveTimeoutSeconds == 0 || info.ArchiveTimeoutSeconds > 300)
                 {
-                    Add("archive_timeout", CheckStatus.Warning, $"archive_timeout = {info.ArchiveTimeoutSeconds}s: an idle server may not archive its last changes for {(info.ArchiveTimeoutSeconds == 0 ? "an unbounded time" : info.ArchiveTimeoutSeconds + " s")} (the RPO)", $"`lifeboat archiving setup «source» {name} «apply»` sets 60s");
+                    Add("archive_timeout", CheckStatus.Warning, $"archive_timeout = {info.ArchiveTimeoutSeconds}s: an idle server may not archive its last changes for {(info.ArchiveTimeoutSeconds == 0 ? "an unbounded time" : info.ArchiveTimeoutSeconds + " s")} (the RPO)", $"`lifeboat archiving setup --source {name} --apply` sets 60s");
                 }
                 else
                 {
@@ -140,7 +140,7 @@ public static partial class ClusterChecks
     {
         if (!command.Contains("wal-push", StringComparison.Ordinal) || !command.Contains("lifeboat", StringComparison.Ordinal))
         {
-            add("archive_command", CheckStatus.Failed, $"archive_command does not call lifeboat wal-push: '{command}'", $"run `lifeboat archiving setup «source» {name} «apply»`");
+            add("archive_command", CheckStatus.Failed, $"archive_command does not call lifeboat wal-push: '{command}'", $"run `lifeboat archiving setup --source {name} --apply`");
             return;
         }
 
@@ -148,14 +148,14 @@ public static partial class ClusterChecks
         var configured = m.Success ? m.Groups["path"].Value.Trim('\'', '"') : null;
         if (configured is null || !SamePath(configured, configPath))
         {
-            add("archive_command", CheckStatus.Failed, $"archive_command uses {(configured is null ? "no «config»" : "the configuration " + configured)}, not {configPath}", $"run `lifeboat archiving setup «source» {name} «apply»` with this configuration");
+            add("archive_command", CheckStatus.Failed, $"archive_command uses {(configured is null ? "no --config" : "the configuration " + configured)}, not {configPath}", $"run `lifeboat archiving setup --source {name} --apply` with this configuration");
             return;
         }
 
         var sourceMatch = SourceArgument().Match(command);
         if (sourceMatch.Success && sourceMatch.Groups["name"].Value != name)
         {
-            add("archive_command", CheckStatus.Failed, $"archive_command archives into source '{sourceMatch.Groups["name"].Value}', not '{name}'", $"run `lifeboat archiving setup «source» {name} «apply»`");
+            add("archive_command", CheckStatus.Failed, $"archive_command archives into source '{sourceMatch.Groups["name"].Value}', not '{name}'", $"run `lifeboat archiving setup --source {name} --apply`");
             return;
         }
 

@@ -171,7 +171,7 @@ public sealed class DatabaseSourceOptions() : SourceOptions(SourceKinds.Database
     {
         if (string.IsNullOrWhiteSpace(Connection) || string.IsNullOrWhiteSpace(Database))
         {
-            throw new LifeboatException(ErrorCode.Config, $"database source '{name}' in {configPath} needs a Connection and a Database", $"add it with `lifeboat source add-database {name} «conn» CONNSTRING «database» DB`");
+            throw new LifeboatException(ErrorCode.Config, $"database source '{name}' in {configPath} needs a Connection and a Database", $"add it with `lifeboat source add-database {name} --conn CONNSTRING --database DB`");
         }
 
         try

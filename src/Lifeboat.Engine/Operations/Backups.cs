@@ -43,14 +43,14 @@ public static class Backups
             var manifest = await repository.LoadManifestAsync(backupId, cancellationToken);
             if (manifest.Source != sourceName)
             {
-                throw new LifeboatException(ErrorCode.InvalidInput, $"backup {backupId} belongs to source '{manifest.Source}', not '{sourceName}'", $"use «source» {manifest.Source}, or `lifeboat list «source» {sourceName}` to see the backups of '{sourceName}'");
+                throw new LifeboatException(ErrorCode.InvalidInput, $"backup {backupId} belongs to source '{manifest.Source}', not '{sourceName}'", $"use «source» {manifest.Source}, or `lifeboat list --source {sourceName}` to see the backups of '{sourceName}'");
             }
 
             return manifest;
         }
 
         return await LatestAsync(repository, sourceName, cancellationToken)
-               ?? throw new LifeboatException(ErrorCode.NotFound, $"source '{sourceName}' has no backup in {repository.DisplayName}", $"run `lifeboat backup «source» {sourceName}` first");
+               ?? throw new LifeboatException(ErrorCode.NotFound, $"source '{sourceName}' has no backup in {repository.DisplayName}", $"run `lifeboat backup --source {sourceName}` first");
     }
 
     /// <summary>The newest backup of the source that finished at or before <paramref name="time"/>.</summary>
@@ -59,6 +59,6 @@ public static class Backups
         var (manifests, _) = await repository.LoadAllManifestsAsync(cancellationToken);
         var mine = manifests.Where(m => m.Source == sourceName).OrderBy(m => m.Finished).ToList();
         return mine.LastOrDefault(m => m.Finished <= time)
-            ?? throw new LifeboatException(ErrorCode.InvalidInput, $"source '{sourceName}' has no backup finished at or before {time:yyyy-MM-dd HH:mm:ss zzz}" + (mine.Count > 0 ? $" (the oldest finished {mine[0].Finished:yyyy-MM-dd HH:mm:ss zzz})" : ""), $"`lifeboat list «source» {sourceName}` shows its backups");
+            ?? throw new LifeboatException(ErrorCode.InvalidInput, $"source '{sourceName}' has no backup finished at or before {time:yyyy-MM-dd HH:mm:ss zzz}" + (mine.Count > 0 ? $" (the oldest finished {mine[0].Finished:yyyy-MM-dd HH:mm:ss zzz})" : ""), $"`lifeboat list --source {sourceName}` shows its backups");
     }
 }

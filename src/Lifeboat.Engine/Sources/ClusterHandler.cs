@@ -125,12 +125,12 @@ public sealed class ClusterHandler : SourceHandler<ClusterSourceOptions>
     {
         if (request.Database is null)
         {
-            throw new LifeboatException(ErrorCode.Usage, $"source '{name}' is a cluster: «into» needs «database» DB, the database of the cluster to copy", $"for example `lifeboat restore «source» {name} «database» app «into» app_restored [«table» T]... [«targetTime» TIME]`");
+            throw new LifeboatException(ErrorCode.Usage, $"source '{name}' is a cluster: «into» needs «database» DB, the database of the cluster to copy", $"for example `lifeboat restore --source {name} --database app --into app_restored [--table T]... [--target-time TIME]`");
         }
 
         if (request.To is not null || request.Path.Count > 0 || request.Overwrite || request.Delta || request.Force && !request.Clean || request.TablespaceMap.Count > 0)
         {
-            throw new LifeboatException(ErrorCode.Usage, "an object-level restore from a cluster takes «database», «into», «table», «schemaOnly», «clean» «force», «noOwner», «conn», «scratch», «backup» and a recovery target", $"to restore the whole cluster instead, run `lifeboat restore «source» {name} «to» DIR`");
+            throw new LifeboatException(ErrorCode.Usage, "an object-level restore from a cluster takes «database», «into», «table», «schemaOnly», «clean» «force», «noOwner», «conn», «scratch», «backup» and a recovery target", $"to restore the whole cluster instead, run `lifeboat restore --source {name} --to DIR`");
         }
 
         var started = _trees.Time.GetTimestamp();

@@ -66,7 +66,7 @@ public sealed class DatabaseHandler : SourceHandler<DatabaseSourceOptions>
         var target = request.RecoveryTarget();
         if (request.To is not null || request.Path.Count > 0 || request.Overwrite || request.Delta || request.Force && !request.Clean || target.Kind is not (RecoveryTargetKind.Latest or RecoveryTargetKind.Time))
         {
-            throw new LifeboatException(ErrorCode.Usage, "a restore into a database takes «database», «into», «table», «schemaOnly», «clean» «force», «noOwner», «conn», «backup» or «targetTime»", $"to get the dump's files instead, run `lifeboat restore «source» {name} «to» DIR`");
+            throw new LifeboatException(ErrorCode.Usage, "a restore into a database takes «database», «into», «table», «schemaOnly», «clean» «force», «noOwner», «conn», «backup» or «targetTime»", $"to get the dump's files instead, run `lifeboat restore --source {name} --to DIR`");
         }
 
         if (request.Backup is not null && target.Kind == RecoveryTargetKind.Time)

@@ -117,7 +117,7 @@ public sealed class RestoreStack : IUseCase<RestoreStackRequest, RestoreStackRes
             if (found.Record is null)
             {
                 var other = (await repository.LoadStacksAsync(cancellationToken)).Stacks.FirstOrDefault(s => s.Id == request.Backup);
-                throw new LifeboatException(ErrorCode.InvalidInput, other is null ? $"there is no stack backup {request.Backup} in {repository.DisplayName}" : $"stack backup {request.Backup} belongs to stack '{other.Stack}', not '{request.Stack}'", "`lifeboat stack list «backups»` shows the stack backups");
+                throw new LifeboatException(ErrorCode.InvalidInput, other is null ? $"there is no stack backup {request.Backup} in {repository.DisplayName}" : $"stack backup {request.Backup} belongs to stack '{other.Stack}', not '{request.Stack}'", "`lifeboat stack list --backups` shows the stack backups");
             }
 
             if (targetTime is { } t && found.Record.Finished > t)
@@ -134,7 +134,7 @@ public sealed class RestoreStack : IUseCase<RestoreStackRequest, RestoreStackRes
             throw new LifeboatException(
                 all.Count == 0 ? ErrorCode.NotFound : ErrorCode.InvalidInput,
                 all.Count == 0 ? $"stack '{request.Stack}' has no stack backup in {repository.DisplayName}" : $"stack '{request.Stack}' has no stack backup finished at or before {targetTime:yyyy-MM-dd HH:mm:ss zzz} (the oldest finished {all[0].Record.Finished:yyyy-MM-dd HH:mm:ss zzz})",
-                all.Count == 0 ? $"run `lifeboat backup «stack» {request.Stack}` first" : "choose a later «targetTime»");
+                all.Count == 0 ? $"run `lifeboat backup --stack {request.Stack}` first" : "choose a later «targetTime»");
         }
 
         return Complete(candidates[^1]);
@@ -143,7 +143,7 @@ public sealed class RestoreStack : IUseCase<RestoreStackRequest, RestoreStackRes
     private static StackRecord Complete((StackRecord Record, List<string> Missing) stack)
         => stack.Missing.Count == 0
             ? stack.Record
-            : throw new LifeboatException(ErrorCode.NotFound, $"stack backup {stack.Record.Id} cannot be restored: its member backup(s) {string.Join(", ", stack.Missing)} are gone (expired or forgotten)", "`lifeboat stack list «backups»` shows the complete stack backups");
+            : throw new LifeboatException(ErrorCode.NotFound, $"stack backup {stack.Record.Id} cannot be restored: its member backup(s) {string.Join(", ", stack.Missing)} are gone (expired or forgotten)", "`lifeboat stack list --backups` shows the complete stack backups");
 
     /// <summary>What to start, in which order, once everything is on disk.</summary>
     private static List<string> StartOrder(List<StackMemberRestored> members)

@@ -131,7 +131,7 @@ public sealed class VerifyTarget : IUseCase<VerifyTargetRequest, VerifyTargetRes
             await using var primary = await _opener.OpenAsync(cancellationToken);
             return await ReplicaIdentity.CheckAsync(primary, target, cancellationToken) == ReplicaState.SameRepository
                 ? $"a replica of repository {primary.Config.Id}"
-                : "nothing yet: `lifeboat replicate «to» " + configured.Name + "` makes it a replica";
+                : "nothing yet: `lifeboat replicate --to " + configured.Name + "` makes it a replica";
         }
         catch (LifeboatException ex)
         {

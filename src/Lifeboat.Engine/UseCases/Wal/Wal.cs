@@ -32,7 +32,7 @@ public static class ClusterSources
         return clusters.Count switch
         {
             1 => clusters[0],
-            0 => throw new LifeboatException(ErrorCode.Config, $"there is no cluster source in {workspace.Config.Path}", "add one with `lifeboat source add-cluster NAME «pgdata» DIR «conn» CONNSTRING`"),
+            0 => throw new LifeboatException(ErrorCode.Config, $"there is no cluster source in {workspace.Config.Path}", "add one with `lifeboat source add-cluster NAME --pgdata DIR --conn CONNSTRING`"),
             _ => throw new LifeboatException(ErrorCode.Usage, $"{workspace.Config.Path} has {clusters.Count} cluster sources ({string.Join(", ", clusters.Select(c => c.Key))})", "say which with «source» NAME (`lifeboat archiving setup` writes it into archive_command)"),
         };
     }
