@@ -8,7 +8,7 @@ namespace Lifeboat.Catalog;
 
 /// <summary>
 /// The catalog: run history, schedule state, and a cache of the repository's backups and WAL (rebuilt from the
-/// repository by <see cref="CatalogRebuilder"/>). Embedded SQLite by default; PostgreSQL when several server nodes
+/// repository by the Engine's CatalogRebuilder). Embedded SQLite by default; PostgreSQL when several server nodes
 /// share it. The schema is versioned and migrated on open. Thread-safe (one connection per call).
 /// </summary>
 public sealed class LifeboatCatalog

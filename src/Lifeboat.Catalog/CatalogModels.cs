@@ -14,11 +14,17 @@ public static class JobKinds
     public const string Logical = "logical";
     public const string Files = "files";
     public const string Stack = "stack";
+    public const string Forget = "forget";
+    public const string Prune = "prune";
+    public const string CatalogRebuild = "catalog-rebuild";
 
     /// <summary>A WAL file a secondary target did not take (recorded by wal-push; replication catches it up).</summary>
     public const string WalPush = "wal-push";
 
     public static readonly IReadOnlyList<string> Schedulable = [Full, Incr, Backup, Logical, Files, Stack, Verify, Expire, Replicate, Drill];
+
+    /// <summary>The kinds of runs that make backups of a source (health judges their success rate).</summary>
+    public static readonly IReadOnlyList<string> Backups = [Full, Incr, Backup, Logical, Files, Stack, Expire, Verify, Replicate];
 }
 
 public static class RunStatus

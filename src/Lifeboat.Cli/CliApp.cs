@@ -1,10 +1,10 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using Lifeboat.Cli.Commands;
 using Lifeboat.Cli.Output;
 using Lifeboat.Core;
+using Lifeboat.Engine.Application;
 using Lifeboat.Engine.Configuration;
-using Lifeboat.Engine.Operations;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Lifeboat.Cli;
@@ -75,49 +75,64 @@ public sealed class CliApp
         return await parse.InvokeAsync(new InvocationConfiguration { Output = _env.Out, Error = _env.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
     }
 
-    /// <summary>Runs a command body with an engine context and output, mapping every failure to an exit code.</summary>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068", Justification = "The command body reads best as the last argument.")]
-    internal async Task<int> ExecuteAsync(ParseResult parse, bool json, CancellationToken cancellationToken, Func<EngineContext, CliOutput, Task<int>> body)
+    /// <summary>
+    /// Runs a command body in its own call of the application layer (a service scope whose workspace is the resolved
+    /// configuration file), mapping every failure to a message, a hint and an exit code. «field» references in the
+    /// Engine's messages become this command's flags: <c>targetTime</c> → <c>--target-time</c>, or what
+    /// <paramref name="fields"/> says (a positional argument, a flag named differently).
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068", Justification = "The command body reads best after the token.")]
+    internal async Task<int> ExecuteAsync(ParseResult parse, bool json, CancellationToken cancellationToken, Func<CliCall, Task<int>> body, IReadOnlyDictionary<string, string>? fields = null)
     {
         var output = new CliOutput(_env, json);
         var verbose = parse.GetValue(Verbose);
-        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new TextWriterLoggerProvider(_env.Error, verbose ? LogLevel.Debug : LogLevel.Warning)).SetMinimumLevel(LogLevel.Trace));
+        string Field(string name) => fields is not null && fields.TryGetValue(name, out var shown) ? shown : FieldText.AsFlag(name);
         try
         {
-            var context = new EngineContext
-            {
-                ConfigFile = ConfigFile.Resolve(parse.GetValue(Config), _env.Variables, _env.WorkingDirectory),
-                Environment = _env.Variables,
-                WorkingDirectory = _env.WorkingDirectory,
-                Time = _env.Time,
-                LoggerFactory = loggerFactory,
-                Keys = new KeyOptions { PassphraseFile = parse.GetValue(PassphraseFile), KeyFile = parse.GetValue(KeyFile), Prompt = _env.Prompt },
-            };
-            return await body(context, output);
+            await using var provider = Services(verbose ? LogLevel.Debug : LogLevel.Warning).BuildServiceProvider();
+            await using var scope = provider.CreateAsyncScope();
+            var context = scope.ServiceProvider.GetRequiredService<CallContext>();
+            context.Workspace = new Workspace(
+                ConfigFile.Resolve(parse.GetValue(Config), _env.Variables, _env.WorkingDirectory),
+                _env.Variables,
+                _env.WorkingDirectory,
+                new KeyOptions { PassphraseFile = parse.GetValue(PassphraseFile), KeyFile = parse.GetValue(KeyFile), Prompt = _env.Prompt });
+            context.Actor = Actor.Cli(System.Environment.UserName);
+            return await body(new CliCall(scope.ServiceProvider, context, output, _env));
         }
         catch (LifeboatException ex)
         {
-            Report(output, ex.Code, ex.Message, ex.Hint, verbose ? ex : null, ex is DamageException d ? d : null);
+            Report(output, ErrorView.From(ex, Field), verbose ? ex : null);
             return ex.ExitCode;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            Report(output, ErrorCode.Cancelled, "interrupted", "nothing was committed by the interrupted operation; the repository is consistent and the next run starts over", null, null);
+            Report(output, ErrorView.Of(ErrorCode.Cancelled, "interrupted", "nothing was committed by the interrupted operation; the repository is consistent and the next run starts over"), null);
             return ErrorCode.Cancelled.ToExitCode();
         }
         catch (Exception ex)
         {
-            Report(output, ErrorCode.Failed, $"unexpected error: {ex.Message}", verbose ? null : "run again with --verbose for details, and report it if it persists", verbose ? ex : null, null);
+            Report(output, ErrorView.Of(ErrorCode.Failed, $"unexpected error: {ex.Message}", verbose ? null : "run again with --verbose for details, and report it if it persists"), verbose ? ex : null);
             return ErrorCode.Failed.ToExitCode();
         }
     }
 
-    private void Report(CliOutput output, ErrorCode code, string message, string? hint, Exception? details, DamageException? damage)
+    /// <summary>The application layer as this invocation uses it: its clock, its log writer (stderr), every use case.</summary>
+    internal IServiceCollection Services(LogLevel minimum)
     {
-        _env.Error.WriteLine("lifeboat: " + message);
-        if (hint is not null)
+        var services = new ServiceCollection();
+        services.AddSingleton(_env.Time);
+        services.AddLogging(b => b.ClearProviders().AddProvider(new TextWriterLoggerProvider(_env.Error, minimum)).SetMinimumLevel(LogLevel.Trace));
+        services.AddLifeboatEngine();
+        return services;
+    }
+
+    private void Report(CliOutput output, ErrorView error, Exception? details)
+    {
+        _env.Error.WriteLine("lifeboat: " + error.Message);
+        if (error.Hint is not null)
         {
-            _env.Error.WriteLine("hint: " + hint);
+            _env.Error.WriteLine("hint: " + error.Hint);
         }
 
         if (details is not null)
@@ -127,20 +142,7 @@ public sealed class CliApp
 
         if (output.Json)
         {
-            var error = new JsonObject
-            {
-                ["code"] = code.ToString(),
-                ["exitCode"] = code.ToExitCode(),
-                ["message"] = message,
-                ["hint"] = hint,
-            };
-            if (damage is not null)
-            {
-                error["damagedObjects"] = new JsonArray(damage.DamagedObjects.Select(o => (JsonNode?)o).ToArray());
-                error["affectedBackups"] = new JsonArray(damage.AffectedBackups.Select(o => (JsonNode?)o).ToArray());
-            }
-
-            output.WriteJson(new JsonObject { ["error"] = error });
+            output.WriteJson(new ErrorDocument(error), LifeboatJson.Default.ErrorDocument);
         }
     }
 

@@ -100,7 +100,7 @@ public sealed partial class Repository : IAsyncDisposable
         logger ??= NullLogger.Instance;
         if (options.Key is null && !options.InsecureNoEncryption)
         {
-            throw new LifeboatException(ErrorCode.Usage, "a new repository needs a passphrase or a key file", "give --passphrase-file F, --key-file F, or set LIFEBOAT_PASSPHRASE; --insecure-no-encryption only if the data may be read by anyone with access to the target");
+            throw new LifeboatException(ErrorCode.Usage, "a new repository needs a passphrase or a key file", "give «passphraseFile» F, «keyFile» F, or set LIFEBOAT_PASSPHRASE; «insecureNoEncryption» only if the data may be read by anyone with access to the target");
         }
 
         if (options.CompressionLevel is < 1 or > 19)
@@ -190,7 +190,7 @@ public sealed partial class Repository : IAsyncDisposable
         var material = key();
         if (material is null)
         {
-            throw new LifeboatException(ErrorCode.Config, $"the repository at {target.DisplayName} is encrypted and no passphrase or key file was given", "set Repository:PassphraseFile or Repository:KeyFile in the configuration file, pass --passphrase-file, or set LIFEBOAT_PASSPHRASE");
+            throw new LifeboatException(ErrorCode.Config, $"the repository at {target.DisplayName} is encrypted and no passphrase or key file was given", "set Repository:PassphraseFile or Repository:KeyFile in the configuration file, pass «passphraseFile», or set LIFEBOAT_PASSPHRASE");
         }
 
         var (master, slotId) = await UnwrapAsync(target, material, cancellationToken);

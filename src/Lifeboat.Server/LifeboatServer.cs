@@ -1,10 +1,13 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Hosting;
-using Lifeboat.Engine.Operations;
+using Lifeboat.Core;
+using Lifeboat.Engine.Application;
 using Lifeboat.Engine.Scheduling;
+using Lifeboat.Engine.UseCases.Backups;
+using Lifeboat.Engine.UseCases.Health;
+using Lifeboat.Engine.UseCases.Schedules;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -14,13 +17,15 @@ namespace Lifeboat.Server;
 
 /// <summary>
 /// `lifeboat serve`: runs the schedules and answers health, status, run-history and Prometheus metrics requests.
-/// Read-only over HTTP; binds to loopback unless told otherwise.
+/// Read-only over HTTP; binds to loopback unless told otherwise. Every request is one call of the application layer:
+/// a service scope whose workspace is opened for it; endpoints bind, call a use case and serialise its result.
 /// </summary>
 public static class LifeboatServer
 {
     public const string DefaultUrls = "http://127.0.0.1:8080";
 
-    public static async Task RunAsync(EngineContext context, string urls, ILoggerProvider? logs, Action<string>? started, CancellationToken cancellationToken)
+    /// <param name="workspace">Opens the workspace a request or a scheduled job works on (once per call: configuration changes apply).</param>
+    public static async Task RunAsync(Func<Workspace> workspace, TimeProvider time, string urls, ILoggerProvider? logs, Action<string>? started, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(urls);
@@ -30,10 +35,12 @@ public static class LifeboatServer
             builder.Logging.AddProvider(logs);
         }
 
-        builder.Services.AddSingleton(context);
-        builder.Services.AddHostedService(sp => new SchedulerService(context, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Lifeboat.Scheduler")));
+        builder.Services.AddSingleton(time);
+        builder.Services.AddLifeboatEngine();
+        builder.Services.AddSingleton(sp => new Scheduler(workspace, sp.GetRequiredService<IServiceScopeFactory>(), time, sp.GetRequiredService<ILogger<Scheduler>>()));
+        builder.Services.AddHostedService<SchedulerService>();
         await using var app = builder.Build();
-        MapApi(app, context);
+        MapApi(app, workspace);
         await app.StartAsync(cancellationToken);
         started?.Invoke(string.Join(", ", app.Urls));
         try
@@ -47,129 +54,90 @@ public static class LifeboatServer
         await app.StopAsync(CancellationToken.None);
     }
 
-    internal static void MapApi(WebApplication app, EngineContext context)
+    internal static void MapApi(WebApplication app, Func<Workspace> workspace)
     {
-        app.MapGet("/healthz", async (CancellationToken ct) =>
+        // One call per request: its workspace, who asked, and errors as the application layer's error document.
+        app.Use(async (http, next) =>
         {
-            var report = await HealthService.RunAsync(context, null, ct);
-            return Json(new JsonObject { ["state"] = report.Overall.ToString().ToLowerInvariant() }, report.Overall == HealthState.Critical ? 503 : 200);
-        });
-        app.MapGet("/api/status", async (string? source, CancellationToken ct) =>
-        {
-            var report = await HealthService.RunAsync(context, source, ct);
-            return Json(new JsonObject
+            var call = http.RequestServices.GetRequiredService<CallContext>();
+            call.Actor = new Actor("http", "anonymous", RemoteAddress: http.Connection.RemoteIpAddress?.ToString());
+            try
             {
-                ["state"] = report.Overall.ToString().ToLowerInvariant(),
-                ["at"] = report.At,
-                ["checks"] = new JsonArray(report.Checks.Select(c => (JsonNode)new JsonObject
-                {
-                    ["source"] = c.Source.Length == 0 ? null : c.Source,
-                    ["check"] = c.Name,
-                    ["state"] = c.State.ToString().ToLowerInvariant(),
-                    ["detail"] = c.Detail,
-                }).ToArray()),
-                ["drills"] = new JsonArray(report.Drills.Select(d => (JsonNode)d.ToJson()).ToArray()),
-            });
-        });
-        app.MapGet("/api/runs", async (string? source, string? kind, int? limit, CancellationToken ct) =>
-        {
-            var catalog = await context.OpenCatalogAsync(ct);
-            var runs = await catalog.RunsAsync(source, kind, Math.Clamp(limit ?? 50, 1, 1000), ct);
-            return Json(new JsonArray(runs.Select(r => (JsonNode)new JsonObject
+                call.Workspace = workspace();
+                await next(http);
+            }
+            catch (LifeboatException ex) when (!http.Response.HasStarted)
             {
-                ["id"] = r.Id,
-                ["kind"] = r.Kind,
-                ["source"] = r.Source,
-                ["status"] = r.Status,
-                ["started"] = r.Started,
-                ["finished"] = r.Finished,
-                ["durationMs"] = r.DurationMs,
-                ["bytesRead"] = r.BytesRead,
-                ["bytesStored"] = r.BytesStored,
-                ["backupId"] = r.BackupId,
-                ["error"] = r.Error,
-            }).ToArray()));
+                var error = ErrorView.From(ex, FieldText.AsJsonField);
+                await Results.Json(new ErrorDocument(error), LifeboatJson.Default.ErrorDocument, statusCode: StatusCode(ex.Code)).ExecuteAsync(http);
+            }
         });
-        app.MapGet("/api/backups", async (string? source, CancellationToken ct) =>
+
+        app.MapGet("/healthz", async (GetStatus status, CancellationToken ct) =>
         {
-            var catalog = await context.OpenCatalogAsync(ct);
-            var backups = await catalog.BackupsAsync(source, ct);
-            return Json(new JsonArray(backups.Select(b => (JsonNode)new JsonObject
-            {
-                ["id"] = b.Id,
-                ["source"] = b.Source,
-                ["kind"] = b.Kind,
-                ["type"] = b.Type,
-                ["started"] = b.Started,
-                ["finished"] = b.Finished,
-                ["bytes"] = b.Bytes,
-                ["storedBytes"] = b.StoredBytes,
-                ["stopLsn"] = b.StopLsn,
-            }).ToArray()));
+            var report = await status.ExecuteAsync(new GetStatusRequest(), ct);
+            return Results.Json(new HealthStateView(report.Overall), LifeboatJson.Default.HealthStateView, statusCode: report.Overall == HealthState.Critical ? 503 : 200);
         });
-        app.MapGet("/api/schedules", async (CancellationToken ct) =>
-        {
-            var catalog = await context.OpenCatalogAsync(ct);
-            var states = await catalog.ScheduleStatesAsync(ct);
-            var now = context.Time.GetUtcNow();
-            return Json(new JsonArray(context.Options.Schedules.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s =>
-            {
-                var schedule = new Schedule(s.Key, s.Value);
-                var state = states.GetValueOrDefault(s.Key);
-                return (JsonNode)new JsonObject
-                {
-                    ["name"] = s.Key,
-                    ["kind"] = schedule.Kind,
-                    ["source"] = schedule.Source,
-                    ["cron"] = s.Value.Cron,
-                    ["next"] = state?.NextRun ?? schedule.Next(now),
-                    ["lastRun"] = state?.LastRun,
-                    ["lastStatus"] = state?.LastStatus,
-                };
-            }).ToArray()));
-        });
-        app.MapGet("/metrics", async (CancellationToken ct) => Results.Text(await MetricsAsync(context, ct), "text/plain; version=0.0.4"));
+        app.MapGet("/api/status", async (string? source, GetStatus status, CancellationToken ct)
+            => Results.Json(await status.ExecuteAsync(new GetStatusRequest(source), ct), LifeboatJson.Default.HealthReport));
+        app.MapGet("/api/runs", async (string? source, string? kind, int? limit, ListRuns runs, CancellationToken ct)
+            => Results.Json((await runs.ExecuteAsync(new ListRunsRequest(source, kind, Math.Clamp(limit ?? 50, 1, 1000)), ct)).Runs, LifeboatJson.Default.IReadOnlyListRunView));
+        app.MapGet("/api/backups", async (string? source, ListCatalogBackups backups, CancellationToken ct)
+            => Results.Json((await backups.ExecuteAsync(new ListCatalogBackupsRequest(source), ct)).Backups, LifeboatJson.Default.IReadOnlyListCatalogBackupView));
+        app.MapGet("/api/schedules", async (ListSchedules schedules, CancellationToken ct)
+            => Results.Json((await schedules.ExecuteAsync(new ListSchedulesRequest(), ct)).Schedules, LifeboatJson.Default.IReadOnlyListScheduleView));
+        app.MapGet("/metrics", async (GetMetrics metrics, CancellationToken ct)
+            => Results.Text(Prometheus(await metrics.ExecuteAsync(new GetMetricsRequest(), ct)), "text/plain; version=0.0.4"));
     }
 
-    /// <summary>Prometheus text format: health per check, last backup per source, runs by kind and status.</summary>
-    internal static async Task<string> MetricsAsync(EngineContext context, CancellationToken cancellationToken)
+    /// <summary>An error code as an HTTP status: bad input 400, missing 404, locked 409, refused 403, damage and failures 5xx.</summary>
+    internal static int StatusCode(ErrorCode code) => code switch
+    {
+        ErrorCode.Usage or ErrorCode.InvalidInput => StatusCodes.Status400BadRequest,
+        ErrorCode.NotFound => StatusCodes.Status404NotFound,
+        ErrorCode.RepositoryLocked => StatusCodes.Status409Conflict,
+        ErrorCode.Refused => StatusCodes.Status403Forbidden,
+        ErrorCode.TargetFailed or ErrorCode.RepositoryUnavailable or ErrorCode.PostgresFailed => StatusCodes.Status502BadGateway,
+        _ => StatusCodes.Status500InternalServerError,
+    };
+
+    /// <summary>Prometheus text format: health per check, drills, last backup per source, runs by kind and status.</summary>
+    internal static string Prometheus(MetricsSnapshot metrics)
     {
         var sb = new StringBuilder();
-        var report = await HealthService.RunAsync(context, null, cancellationToken);
         sb.AppendLine("# HELP lifeboat_health_state 0 healthy, 1 warning, 2 critical");
         sb.AppendLine("# TYPE lifeboat_health_state gauge");
-        foreach (var c in report.Checks)
+        foreach (var c in metrics.Health.Checks)
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_health_state{{source=\"{Escape(c.Source)}\",check=\"{Escape(c.Name)}\"}} {(int)c.State}");
         }
 
         sb.AppendLine("# HELP lifeboat_drill_rto_seconds The RTO measured by the latest drill of a source");
         sb.AppendLine("# TYPE lifeboat_drill_rto_seconds gauge");
-        foreach (var d in report.Drills.Where(d => d.LatestMeasured?.RtoMs is not null))
+        foreach (var d in metrics.Health.Drills.Where(d => d.LatestMeasured?.RtoMs is not null))
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_drill_rto_seconds{{source=\"{Escape(d.Source)}\"}} {d.LatestMeasured!.RtoMs!.Value / 1000.0}");
         }
 
         sb.AppendLine("# HELP lifeboat_drill_proven_point_seconds Unix time of the last point a drill proved restorable");
         sb.AppendLine("# TYPE lifeboat_drill_proven_point_seconds gauge");
-        foreach (var d in report.Drills.Where(d => d.LastProven?.PointReached is not null))
+        foreach (var d in metrics.Health.Drills.Where(d => d.LastProven?.PointReached is not null))
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_drill_proven_point_seconds{{source=\"{Escape(d.Source)}\"}} {d.LastProven!.PointReached!.Value.ToUnixTimeSeconds()}");
         }
 
-        var catalog = await context.OpenCatalogAsync(cancellationToken);
         sb.AppendLine("# HELP lifeboat_backup_last_finished_seconds Unix time of the newest backup of a source");
         sb.AppendLine("# TYPE lifeboat_backup_last_finished_seconds gauge");
-        foreach (var group in (await catalog.BackupsAsync(null, cancellationToken)).GroupBy(b => b.Source))
+        foreach (var b in metrics.LastBackups)
         {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_backup_last_finished_seconds{{source=\"{Escape(group.Key)}\"}} {group.Max(b => b.Finished).ToUnixTimeSeconds()}");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_backup_last_finished_seconds{{source=\"{Escape(b.Source)}\"}} {b.Finished.ToUnixTimeSeconds()}");
         }
 
         sb.AppendLine("# HELP lifeboat_runs Runs in the recent history by kind and status");
         sb.AppendLine("# TYPE lifeboat_runs gauge");
-        foreach (var group in (await catalog.RunsAsync(null, null, 1000, cancellationToken)).GroupBy(r => (r.Kind, r.Status)))
+        foreach (var r in metrics.Runs)
         {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_runs{{kind=\"{Escape(group.Key.Kind)}\",status=\"{Escape(group.Key.Status)}\"}} {group.Count()}");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_runs{{kind=\"{Escape(r.Kind)}\",status=\"{Escape(r.Status)}\"}} {r.Count}");
         }
 
         return sb.ToString();
@@ -177,10 +145,8 @@ public static class LifeboatServer
 
     private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
 
-    private static IResult Json(JsonNode node, int status = 200) => Results.Content(node.ToJsonString(), "application/json", Encoding.UTF8, status);
-
-    private sealed class SchedulerService(EngineContext context, ILogger logger) : BackgroundService
+    private sealed class SchedulerService(Scheduler scheduler) : BackgroundService
     {
-        protected override Task ExecuteAsync(CancellationToken stoppingToken) => new Scheduler(context, logger).RunAsync(stoppingToken);
+        protected override Task ExecuteAsync(CancellationToken stoppingToken) => scheduler.RunAsync(stoppingToken);
     }
 }

@@ -14,6 +14,22 @@ public abstract class ObjectSource
 
     public static ObjectSource FromFile(string path) => new FileSource(path);
 
+    /// <summary>
+    /// A local file a remote target uploads as <paramref name="storedAs"/> (its <c>SaveFileAsync</c>): a file that
+    /// cannot be read is a permanent target error naming both.
+    /// </summary>
+    public static ObjectSource ForUpload(string path, string storedAs)
+    {
+        try
+        {
+            return new FileSource(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new TargetException(TargetErrorKind.Other, $"cannot read {path} to store it as {storedAs}: {ex.Message}", isTransient: false, inner: ex);
+        }
+    }
+
     private sealed class BytesSource(ReadOnlyMemory<byte> bytes) : ObjectSource
     {
         public override long Length => bytes.Length;

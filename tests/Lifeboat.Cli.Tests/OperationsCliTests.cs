@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Lifeboat.Catalog;
 using Lifeboat.Engine.Configuration;
-using Lifeboat.Engine.Operations;
+using Lifeboat.Engine.Application;
 using Lifeboat.Server;
 
 namespace Lifeboat.Cli.Tests;
@@ -80,16 +80,11 @@ public sealed class OperationsCliTests
         await f.InitAsync();
         await f.Cli.OkAsync("backup", "--source", "app");
         File.WriteAllText(f.Dir.Combine("lifeboat.json"), File.ReadAllText(f.Dir.Combine("lifeboat.json")).TrimEnd().TrimEnd('}') + ",\"Schedules\":{\"nightly\":{\"Source\":\"app\",\"Kind\":\"backup\",\"Cron\":\"0 2 * * *\"}}}");
-        var context = new EngineContext
-        {
-            ConfigFile = ConfigFile.Resolve(f.Dir.Combine("lifeboat.json"), f.Cli.Environment, f.Dir.Path),
-            Environment = f.Cli.Environment,
-            WorkingDirectory = f.Dir.Path,
-        };
+        var config = ConfigFile.Resolve(f.Dir.Combine("lifeboat.json"), f.Cli.Environment, f.Dir.Path);
         var port = Lifeboat.Postgres.Tools.PostgresCluster.FreePort();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var started = new TaskCompletionSource<string>();
-        var server = LifeboatServer.RunAsync(context, $"http://127.0.0.1:{port}", null, started.SetResult, stop.Token);
+        var server = LifeboatServer.RunAsync(() => new Workspace(config, f.Cli.Environment, f.Dir.Path), TimeProvider.System, $"http://127.0.0.1:{port}", null, started.SetResult, stop.Token);
         await started.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
@@ -100,6 +95,16 @@ public sealed class OperationsCliTests
         Assert.Equal("succeeded", runs[0].GetProperty("status").GetString());
         var schedules = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/schedules", UriKind.Relative), Ct)).RootElement;
         Assert.Equal("nightly", schedules[0].GetProperty("name").GetString());
+        var backups = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/backups?source=app", UriKind.Relative), Ct)).RootElement;
+        Assert.Equal(runs[0].GetProperty("backupId").GetString(), backups[0].GetProperty("id").GetString());
+        var badLimit = await http.GetAsync(new Uri("/api/runs?limit=0", UriKind.Relative), Ct);
+        Assert.Equal(200, (int)badLimit.StatusCode); // clamped to 1..1000, as before
+        var status = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/status?source=app", UriKind.Relative), Ct)).RootElement;
+        Assert.Equal("healthy", status.GetProperty("state").GetString());
+        var unknown = await http.GetAsync(new Uri("/api/status?source=nope", UriKind.Relative), Ct);
+        Assert.Equal(400, (int)unknown.StatusCode);
+        var error = JsonDocument.Parse(await unknown.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("error");
+        Assert.Contains("'nope'", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct);
         Assert.Contains("lifeboat_backup_last_finished_seconds{source=\"app\"}", metrics, StringComparison.Ordinal);
         Assert.Contains("lifeboat_health_state{source=\"app\",check=\"last backup\"} 0", metrics, StringComparison.Ordinal);

@@ -22,7 +22,7 @@ public sealed partial class ConfigurationTests
         });
         Assert.Equal("file:///a", options.Repository.Url);
         Assert.Equal(7, options.Repository.Workers);
-        Assert.Equal("/srv/web", options.Sources["web"].Path);
+        Assert.Equal("/srv/web", Assert.IsType<FilesSourceOptions>(options.Sources["web"]).Path);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Lifeboat.Engine.Configuration;
-using Lifeboat.Engine.Operations;
+using Lifeboat.Engine.Application;
+using Microsoft.Extensions.DependencyInjection;
 using Lifeboat.Repository.Crypto;
 using Lifeboat.Targets;
 using Repo = Lifeboat.Repository.Repository;
@@ -10,6 +11,8 @@ namespace Lifeboat.Engine.Tests;
 /// <summary>A configuration file with an encrypted local repository (key file) and a files source over a sample tree.</summary>
 internal sealed class EngineFixture : IDisposable
 {
+    private readonly List<ServiceProvider> _providers = [];
+
     public EngineFixture(int seed = 1, bool createTree = true)
     {
         Dir = new TempDir("lifeboat-engine-");
@@ -46,15 +49,43 @@ internal sealed class EngineFixture : IDisposable
 
     public ConfigFile Config { get; }
 
-    public EngineContext Context(Func<ITarget, ITarget>? decorator = null, IReadOnlyDictionary<string, string?>? environment = null, TimeProvider? time = null) => new()
+    /// <summary>
+    /// A use case (or another service) of a new call on this fixture's workspace, as the CLI would make it: its own
+    /// service provider (kept until the fixture is disposed), clock, target decorator and environment.
+    /// </summary>
+    public T Use<T>(Func<ITarget, ITarget>? decorator = null, IReadOnlyDictionary<string, string?>? environment = null, TimeProvider? time = null)
+        where T : notnull
     {
-        Time = time ?? TimeProvider.System,
-        ConfigFile = Config,
-        Environment = environment ?? new Dictionary<string, string?>(),
-        WorkingDirectory = Dir.Path,
-        TargetDecorator = decorator,
-        Retry = new RetryOptions { MaxAttempts = 4, FirstDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromMilliseconds(20) },
-    };
+        var scope = Services(decorator, time).CreateScope();
+        scope.ServiceProvider.GetRequiredService<CallContext>().Workspace = Workspace(environment);
+        return scope.ServiceProvider.GetRequiredService<T>();
+    }
 
-    public void Dispose() => Dir.Dispose();
+    /// <summary>The application layer with this fixture's clock and a fast retry policy.</summary>
+    public ServiceProvider Services(Func<ITarget, ITarget>? decorator = null, TimeProvider? time = null)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(time ?? TimeProvider.System);
+        services.AddSingleton(new TargetSettings
+        {
+            Decorator = decorator,
+            Retry = new RetryOptions { MaxAttempts = 4, FirstDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromMilliseconds(20) },
+        });
+        services.AddLifeboatEngine();
+        var provider = services.BuildServiceProvider();
+        _providers.Add(provider);
+        return provider;
+    }
+
+    public Workspace Workspace(IReadOnlyDictionary<string, string?>? environment = null) => new(Config, environment ?? new Dictionary<string, string?>(), Dir.Path);
+
+    public void Dispose()
+    {
+        foreach (var provider in _providers)
+        {
+            provider.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        Dir.Dispose();
+    }
 }

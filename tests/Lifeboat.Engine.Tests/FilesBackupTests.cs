@@ -1,7 +1,8 @@
 using Lifeboat.Core;
 using Lifeboat.Engine.Demo;
-using Lifeboat.Engine.Files;
-using Lifeboat.Engine.Operations;
+using Lifeboat.Engine.Application;
+using Lifeboat.Engine.UseCases.Backups;
+using Lifeboat.Engine.UseCases.Restores;
 using Lifeboat.Repository.Maintenance;
 
 namespace Lifeboat.Engine.Tests;
@@ -10,10 +11,12 @@ public sealed class FilesBackupTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static Task<BackupOutcome> BackupAsync(EngineFixture f, string? type = null) => BackupService.RunAsync(f.Context(), "app", type, null, Ct);
+    private static Task<BackupSourceResult> BackupAsync(EngineFixture f, string? type = null) => f.Use<BackupSource>().ExecuteAsync(new BackupSourceRequest("app", type), Ct);
 
-    private static Task<RestoreOutcome> RestoreAsync(EngineFixture f, string to, string? backup = null, string[]? paths = null, bool overwrite = false)
-        => RestoreService.RunAsync(f.Context(), new RestoreRequest { SourceName = "app", Destination = to, BackupId = backup, Paths = paths ?? [], Overwrite = overwrite }, null, Ct);
+    private static async Task<FilesRestored> RestoreAsync(EngineFixture f, string to, string? backup = null, string[]? paths = null, bool overwrite = false)
+        => (FilesRestored)await Restore(f, new RestoreSourceRequest { Source = "app", To = to, Backup = backup, Path = paths ?? [], Overwrite = overwrite });
+
+    private static Task<RestoreSourceResult> Restore(EngineFixture f, RestoreSourceRequest request) => f.Use<RestoreSource>().ExecuteAsync(request, Ct);
 
     [Fact]
     public async Task A_tree_restores_identical_in_contents_modes_times_symlinks_and_empty_directories()
@@ -24,10 +27,10 @@ public sealed class FilesBackupTests
         File.SetUnixFileMode(Path.Combine(f.Source, "zero-length"), UnixFileMode.UserRead);
         var outcome = await BackupAsync(f);
         Assert.Empty(outcome.Problems);
-        Assert.Equal("full", outcome.Manifest.Type);
+        Assert.Equal("full", outcome.Type);
         var restored = f.Dir.Combine("restored");
         var result = await RestoreAsync(f, restored);
-        Assert.Equal(outcome.Manifest.Stats.Files, result.Files!.Files);
+        Assert.Equal(outcome.Stats.Files, result.Files);
         Assert.Empty(TreeComparer.Compare(f.Source, restored, compareOwners: Peers.IsRoot));
     }
 
@@ -37,12 +40,12 @@ public sealed class FilesBackupTests
         using var f = new EngineFixture();
         var first = await BackupAsync(f);
         var second = await BackupAsync(f);
-        Assert.Equal("incr", second.Manifest.Type);
-        Assert.Equal(first.Manifest.Id, second.Manifest.Parent);
-        Assert.Equal(0, second.Manifest.Stats.BytesRead);
-        Assert.Equal(first.Manifest.Stats.Files, second.Manifest.Stats.UnchangedFiles);
-        Assert.Equal(0, second.Manifest.Stats.NewBytes);
-        Assert.True(second.Manifest.Stats.StoredBytes < 4096, $"stored {second.Manifest.Stats.StoredBytes} bytes");
+        Assert.Equal("incr", second.Type);
+        Assert.Equal(first.Id, second.Parent);
+        Assert.Equal(0, second.Stats.BytesRead);
+        Assert.Equal(first.Stats.Files, second.Stats.UnchangedFiles);
+        Assert.Equal(0, second.Stats.NewBytes);
+        Assert.True(second.Stats.StoredBytes < 4096, $"stored {second.Stats.StoredBytes} bytes");
     }
 
     [Fact]
@@ -54,9 +57,9 @@ public sealed class FilesBackupTests
         await BackupAsync(f);
         File.AppendAllText(big, "one more line\n");
         var second = await BackupAsync(f);
-        Assert.Equal(new FileInfo(big).Length, second.Manifest.Stats.BytesRead);
+        Assert.Equal(new FileInfo(big).Length, second.Stats.BytesRead);
         // Only the last chunk changes; a chunk is at most 4 MiB.
-        Assert.True(second.Manifest.Stats.NewBytes < 5_000_000, $"new data {second.Manifest.Stats.NewBytes} of a 12 MB file changed at its end");
+        Assert.True(second.Stats.NewBytes < 5_000_000, $"new data {second.Stats.NewBytes} of a 12 MB file changed at its end");
         var restored = f.Dir.Combine("r");
         await RestoreAsync(f, restored);
         Assert.Empty(TreeComparer.Compare(f.Source, restored));
@@ -68,9 +71,9 @@ public sealed class FilesBackupTests
         using var f = new EngineFixture();
         var first = await BackupAsync(f);
         var full = await BackupAsync(f, "full");
-        Assert.Equal("full", full.Manifest.Type);
-        Assert.Equal(first.Manifest.Stats.Bytes, full.Manifest.Stats.BytesRead);
-        Assert.Equal(0, full.Manifest.Stats.NewBytes);
+        Assert.Equal("full", full.Type);
+        Assert.Equal(first.Stats.Bytes, full.Stats.BytesRead);
+        Assert.Equal(0, full.Stats.NewBytes);
     }
 
     [Fact]
@@ -85,7 +88,7 @@ public sealed class FilesBackupTests
         await RestoreAsync(f, latest);
         Assert.False(File.Exists(Path.Combine(latest, "doomed.txt")));
         var old = f.Dir.Combine("old");
-        await RestoreAsync(f, old, first.Manifest.Id);
+        await RestoreAsync(f, old, first.Id);
         Assert.Equal("bye", File.ReadAllText(Path.Combine(old, "doomed.txt")));
     }
 
@@ -118,7 +121,7 @@ public sealed class FilesBackupTests
         await BackupAsync(f);
         var restored = f.Dir.Combine("r");
         var result = await RestoreAsync(f, restored, paths: ["d1/**"]);
-        Assert.True(result.Files!.Files > 0);
+        Assert.True(result.Files > 0);
         Assert.All(Directory.EnumerateFiles(restored, "*", SearchOption.AllDirectories), p => Assert.StartsWith("d1/", Path.GetRelativePath(restored, p), StringComparison.Ordinal));
     }
 
@@ -147,9 +150,10 @@ public sealed class FilesBackupTests
         var victim = Path.Combine(f.Source, "d0", "sub0", "f0.dat");
         var original = File.ReadAllBytes(victim);
         File.WriteAllText(victim, "ransomware was here");
-        var ex = await Assert.ThrowsAsync<LifeboatException>(() => RestoreService.RunAsync(f.Context(), new RestoreRequest { SourceName = "app" }, null, Ct));
-        Assert.Equal("restore needs --to DIR", ex.Message);
-        await RestoreService.RunAsync(f.Context(), new RestoreRequest { SourceName = "app", Overwrite = true }, null, Ct);
+        var ex = await Assert.ThrowsAsync<LifeboatException>(() => Restore(f, new RestoreSourceRequest { Source = "app" }));
+        Assert.Equal("restore needs «to» DIR", ex.Message);
+        Assert.Equal(["to", "overwrite"], ex.Fields);
+        await Restore(f, new RestoreSourceRequest { Source = "app", Overwrite = true });
         Assert.Equal(original, File.ReadAllBytes(victim));
     }
 
@@ -186,12 +190,11 @@ public sealed class FilesBackupTests
             File.WriteAllBytes(Path.Combine(f.Source, $"f{i}.bin"), TestData.Random(1_500_000, i));
         }
 
-        var ex = await Assert.ThrowsAsync<Targets.TargetException>(() => BackupService.RunAsync(
-            f.Context(t => new FaultyTarget(t) { NoSpaceAfterBytes = 3_000_000, FailPrefix = "data/" }), "app", null, null, Ct));
+        var ex = await Assert.ThrowsAsync<Targets.TargetException>(() => f.Use<BackupSource>(t => new FaultyTarget(t) { NoSpaceAfterBytes = 3_000_000, FailPrefix = "data/" }).ExecuteAsync(new BackupSourceRequest("app"), Ct));
         Assert.Equal(Targets.TargetErrorKind.NoSpace, ex.Kind);
         Assert.Equal(1, ex.ExitCode);
 
-        await using (var repo = await f.Context().OpenRepositoryAsync(Ct))
+        await using (var repo = await f.Use<RepositoryOpener>().OpenAsync(Ct))
         {
             Assert.Empty(await repo.ListBackupIdsAsync(Ct));
             Assert.True((await new Verifier(repo).VerifyAsync(new VerifyOptions { ReadData = true }, null, Ct)).IsHealthy);
@@ -201,14 +204,14 @@ public sealed class FilesBackupTests
         var restored = f.Dir.Combine("r");
         await RestoreAsync(f, restored);
         Assert.Empty(TreeComparer.Compare(f.Source, restored));
-        Assert.True(outcome.Manifest.Stats.NewBytes > 0);
+        Assert.True(outcome.Stats.NewBytes > 0);
     }
 
     [Fact]
     public async Task Transient_target_failures_are_retried_and_the_backup_completes()
     {
         using var f = new EngineFixture();
-        var outcome = await BackupService.RunAsync(f.Context(t => new FaultyTarget(t) { TransientFailures = 2, FailPrefix = "data/" }), "app", null, null, Ct);
+        var outcome = await f.Use<BackupSource>(t => new FaultyTarget(t) { TransientFailures = 2, FailPrefix = "data/" }).ExecuteAsync(new BackupSourceRequest("app"), Ct);
         Assert.Empty(outcome.Problems);
         var restored = f.Dir.Combine("r");
         await RestoreAsync(f, restored);
@@ -219,7 +222,7 @@ public sealed class FilesBackupTests
     public async Task Restoring_an_unknown_source_or_backup_is_bad_input()
     {
         using var f = new EngineFixture();
-        var unknown = await Assert.ThrowsAsync<LifeboatException>(() => RestoreService.RunAsync(f.Context(), new RestoreRequest { SourceName = "nope", Destination = f.Dir.Combine("r") }, null, Ct));
+        var unknown = await Assert.ThrowsAsync<LifeboatException>(() => Restore(f, new RestoreSourceRequest { Source = "nope", To = f.Dir.Combine("r") }));
         Assert.Equal(2, unknown.ExitCode);
         Assert.StartsWith("there is no source 'nope'", unknown.Message, StringComparison.Ordinal);
         var badId = await Assert.ThrowsAsync<LifeboatException>(() => RestoreAsync(f, f.Dir.Combine("r"), backup: "not-an-id"));

@@ -2,7 +2,13 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Lifeboat.Catalog;
 using Lifeboat.Core;
-using Lifeboat.Engine.Operations;
+using Lifeboat.Engine.Application;
+using Lifeboat.Engine.UseCases.Backups;
+using Lifeboat.Engine.UseCases.Health;
+using Lifeboat.Engine.UseCases.Maintenance;
+using Lifeboat.Engine.UseCases.Restores;
+using Lifeboat.Engine.UseCases.Schedules;
+using Microsoft.Extensions.DependencyInjection;
 using Lifeboat.Engine.Scheduling;
 using Microsoft.Extensions.Time.Testing;
 
@@ -24,29 +30,29 @@ public sealed class OperationsTests
         for (var day = 0; day < 4; day++)
         {
             File.WriteAllText(Path.Combine(f.Source, $"day{day}.txt"), new string('x', 10_000 * (day + 1)));
-            ids.Add((await BackupService.RunAsync(f.Context(time: clock), "app", null, null, Ct)).Manifest.Id);
+            ids.Add((await f.Use<BackupSource>(time: clock).ExecuteAsync(new BackupSourceRequest("app"), Ct)).Id);
             clock.Advance(TimeSpan.FromDays(1));
         }
 
-        await using (var repo = await f.Context().OpenRepositoryAsync(Ct))
+        await using (var repo = await f.Use<RepositoryOpener>().OpenAsync(Ct))
         {
             await repo.PinAsync(ids[0], "audit", Ct);
         }
 
         f.Config.Edit(root => root["Sources"]!["app"]!.AsObject()["Retention"] = new JsonObject { ["KeepLast"] = 2 });
-        var dry = await ExpireService.RunAsync(f.Context(time: clock), null, dryRun: true, null, Ct);
+        var dry = await f.Use<ExpireBackups>(time: clock).ExecuteAsync(new ExpireBackupsRequest(DryRun: true), Ct);
         var decisions = dry.Sources.Single().Decisions;
         Assert.Equal(["kept", "kept", "deleted", "kept"], decisions.Select(d => d.Keep ? "kept" : "deleted"));
         Assert.Equal("outside all rules", decisions[2].Reasons.Single());
         Assert.Equal("pinned", decisions[3].Reasons.Single());
         Assert.Equal(4, Directory.EnumerateFiles(f.Dir.Combine("repo", "backups")).Count());
 
-        var report = await ExpireService.RunAsync(f.Context(time: clock), null, dryRun: false, null, Ct);
+        var report = await f.Use<ExpireBackups>(time: clock).ExecuteAsync(new ExpireBackupsRequest(), Ct);
         Assert.Equal(1, report.Deleted);
         Assert.NotNull(report.Prune);
         Assert.Equal(3, Directory.EnumerateFiles(f.Dir.Combine("repo", "backups")).Count());
         var restored = f.Dir.Combine("r");
-        await RestoreService.RunAsync(f.Context(), new RestoreRequest { SourceName = "app", BackupId = ids[0], Destination = restored }, null, Ct);
+        await f.Use<RestoreSource>().ExecuteAsync(new RestoreSourceRequest { Source = "app", Backup = ids[0], To = restored }, Ct);
         Assert.True(File.Exists(Path.Combine(restored, "day0.txt")));
         Assert.False(File.Exists(Path.Combine(restored, "day1.txt")));
     }
@@ -56,24 +62,24 @@ public sealed class OperationsTests
     {
         using var f = new EngineFixture();
         var clock = Clock();
-        await BackupService.RunAsync(f.Context(time: clock), "app", null, null, Ct);
+        await f.Use<BackupSource>(time: clock).ExecuteAsync(new BackupSourceRequest("app"), Ct);
         HealthCheck Age(HealthReport r) => r.Checks.Single(c => c.Name == "last backup");
 
-        Assert.Equal(HealthState.Healthy, Age(await HealthService.RunAsync(f.Context(time: clock), null, Ct)).State);
+        Assert.Equal(HealthState.Healthy, Age(await f.Use<GetStatus>(time: clock).ExecuteAsync(new GetStatusRequest(), Ct)).State);
         clock.Advance(TimeSpan.FromHours(26));
-        var warning = await HealthService.RunAsync(f.Context(time: clock), null, Ct);
+        var warning = await f.Use<GetStatus>(time: clock).ExecuteAsync(new GetStatusRequest(), Ct);
         Assert.Equal(HealthState.Warning, Age(warning).State);
         Assert.Equal(HealthState.Warning, warning.Overall);
         clock.Advance(TimeSpan.FromHours(11));
-        Assert.Equal(HealthState.Critical, Age(await HealthService.RunAsync(f.Context(time: clock), null, Ct)).State);
+        Assert.Equal(HealthState.Critical, Age(await f.Use<GetStatus>(time: clock).ExecuteAsync(new GetStatusRequest(), Ct)).State);
 
-        var catalog = await f.Context().OpenCatalogAsync(Ct);
+        var catalog = await f.Use<CatalogAccess>().OpenAsync(Ct);
         for (var i = 0; i < 3; i++)
         {
             await catalog.RecordRunAsync(new RunRecord { Id = $"fail{i}", Kind = "backup", Source = "app", Status = RunStatus.Failed, Started = clock.GetUtcNow().AddMinutes(i), Finished = clock.GetUtcNow().AddMinutes(i), Error = "disk full" }, Ct);
         }
 
-        var report = await HealthService.RunAsync(f.Context(time: clock), null, Ct);
+        var report = await f.Use<GetStatus>(time: clock).ExecuteAsync(new GetStatusRequest(), Ct);
         var failures = report.Checks.Single(c => c.Name == "consecutive failures");
         Assert.Equal(HealthState.Critical, failures.State);
         Assert.Equal("3 in a row, the last: disk full", failures.Detail);
@@ -86,9 +92,9 @@ public sealed class OperationsTests
         using var f = new EngineFixture();
         var clock = Clock();
         f.Config.Edit(root => root["Schedules"] = new JsonObject { ["hourly"] = new JsonObject { ["Source"] = "app", ["Kind"] = "backup", ["Cron"] = "0 * * * *" } });
-        await BackupService.RunAsync(f.Context(time: clock), "app", null, null, Ct);
+        await f.Use<BackupSource>(time: clock).ExecuteAsync(new BackupSourceRequest("app"), Ct);
         clock.Advance(TimeSpan.FromHours(2.5));
-        var age = (await HealthService.RunAsync(f.Context(time: clock), null, Ct)).Checks.Single(c => c.Name == "last backup");
+        var age = (await f.Use<GetStatus>(time: clock).ExecuteAsync(new GetStatusRequest(), Ct)).Checks.Single(c => c.Name == "last backup");
         Assert.Equal(HealthState.Critical, age.State);
         Assert.Contains("thresholds from schedule hourly", age.Detail, StringComparison.Ordinal);
     }
@@ -99,12 +105,12 @@ public sealed class OperationsTests
         using var f = new EngineFixture();
         var clock = Clock();
         f.Config.Edit(root => root["Schedules"] = new JsonObject { ["every5"] = new JsonObject { ["Source"] = "app", ["Kind"] = "backup", ["Cron"] = "*/5 * * * *" } });
-        var context = f.Context(time: clock);
-        var catalog = await context.OpenCatalogAsync(Ct);
+        var workspace = f.Workspace();
+        var catalog = await f.Use<CatalogAccess>(time: clock).OpenAsync(Ct);
         // The server was down when the 01:55 run was due.
         await catalog.SaveScheduleStateAsync(new ScheduleState("every5", null, null, clock.GetUtcNow().AddMinutes(-5), 0), Ct);
 
-        var scheduler = new Scheduler(context, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var scheduler = new Scheduler(() => f.Workspace(), f.Services(time: clock).GetRequiredService<IServiceScopeFactory>(), clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<Scheduler>.Instance);
         var results = System.Threading.Channels.Channel.CreateUnbounded<JobResult>();
         scheduler.Completed += r => results.Writer.TryWrite(r);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
@@ -115,7 +121,7 @@ public sealed class OperationsTests
         Assert.Single(await RepoBackupsAsync(f));
 
         // While another process holds the source's operation lock, the scheduled run is skipped, not run twice.
-        using (var held = OperationLock.Acquire(context.StateDirectory, "app", "test", clock))
+        using (var held = OperationLock.Acquire(workspace.StateDirectory, "app", "test", clock))
         {
             clock.Advance(TimeSpan.FromMinutes(5));
             var skipped = await results.Reader.ReadAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(60), Ct);
@@ -132,6 +138,22 @@ public sealed class OperationsTests
         var state = (await catalog.ScheduleStatesAsync(Ct))["every5"];
         Assert.Equal(RunStatus.Succeeded, state.LastStatus);
         Assert.True(state.NextRun > clock.GetUtcNow());
+    }
+
+    [Fact]
+    public async Task A_schedule_with_a_single_attempt_runs_once_and_reports_its_failure()
+    {
+        using var f = new EngineFixture();
+        f.Config.Edit(root => root["Schedules"] = new JsonObject { ["once"] = new JsonObject { ["Source"] = "app", ["Kind"] = "backup", ["Cron"] = "0 2 * * *", ["MaxAttempts"] = 1 } });
+        var ok = await f.Use<RunSchedule>().ExecuteAsync(new RunScheduleRequest("once"), Ct);
+        Assert.True(ok.Succeeded, ok.Error);
+        Assert.Equal(1, ok.Attempts);
+
+        f.Config.Edit(root => root["Repository"]!["Url"] = "file://" + f.Dir.Combine("no-such-repo"));
+        var failed = await f.Use<RunSchedule>().ExecuteAsync(new RunScheduleRequest("once", FirstRetryDelay: TimeSpan.FromMilliseconds(1)), Ct);
+        Assert.False(failed.Succeeded);
+        Assert.Equal(1, failed.Attempts);
+        Assert.NotNull(failed.Error);
     }
 
     [Fact]
@@ -161,7 +183,7 @@ public sealed class OperationsTests
             }
 
             f.Config.Edit(root => root["Repository"]!["Url"] = "file://" + small + "/repo");
-            var ex = await Assert.ThrowsAsync<LifeboatException>(() => BackupService.RunAsync(f.Context(), "app", null, null, Ct));
+            var ex = await Assert.ThrowsAsync<LifeboatException>(() => f.Use<BackupSource>().ExecuteAsync(new BackupSourceRequest("app"), Ct));
             Assert.StartsWith("not enough free space for a backup of 'app':", ex.Message, StringComparison.Ordinal);
             Assert.Contains("needed (half of its 8.00 MiB on disk, for a first backup, plus 25 %)", ex.Message, StringComparison.Ordinal);
             Assert.False(Directory.Exists(Path.Combine(small, "repo", "backups")) && Directory.EnumerateFiles(Path.Combine(small, "repo", "backups")).Any());
@@ -175,7 +197,7 @@ public sealed class OperationsTests
 
     private static async Task<List<string>> RepoBackupsAsync(EngineFixture f)
     {
-        await using var repo = await f.Context().OpenRepositoryAsync(Ct);
+        await using var repo = await f.Use<RepositoryOpener>().OpenAsync(Ct);
         return await repo.ListBackupIdsAsync(Ct);
     }
 }

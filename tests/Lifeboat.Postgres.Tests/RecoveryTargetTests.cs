@@ -44,7 +44,8 @@ public sealed class RecoveryTargetTests
     {
         var ex = Assert.Throws<LifeboatException>(() => RecoveryTarget.FromOptions(time, lsn, xid, name, target));
 
-        Assert.Equal("give at most one recovery target (--target-time, --target-lsn, --target-xid, --target-name or --target immediate)", ex.Message);
+        Assert.Equal("give at most one recovery target («targetTime», «targetLsn», «targetXid», «targetName» or «target» immediate)", ex.Message);
+        Assert.Equal(["targetTime", "targetLsn", "targetXid", "targetName", "target"], ex.Fields);
         Assert.Equal(ErrorCode.Usage, ex.Code);
         Assert.Equal(2, ex.ExitCode);
     }
@@ -60,7 +61,7 @@ public sealed class RecoveryTargetTests
     {
         var ex = Assert.Throws<LifeboatException>(() => RecoveryTarget.FromOptions(null, null, xid, null, null));
 
-        Assert.Equal($"--target-xid '{xid}' is not a transaction id", ex.Message);
+        Assert.Equal($"«targetXid» '{xid}' is not a transaction id", ex.Message);
         Assert.Equal("give the number txid_current() showed, for example 7431", ex.Hint);
         Assert.Equal(2, ex.ExitCode);
     }
@@ -72,7 +73,7 @@ public sealed class RecoveryTargetTests
     {
         var ex = Assert.Throws<LifeboatException>(() => RecoveryTarget.FromOptions(time, null, null, null, null));
 
-        Assert.Equal($"--target-time '{time}' is not a time with an offset", ex.Message);
+        Assert.Equal($"«targetTime» '{time}' is not a time with an offset", ex.Message);
         Assert.Equal(2, ex.ExitCode);
     }
 
@@ -90,7 +91,7 @@ public sealed class RecoveryTargetTests
     {
         var ex = Assert.Throws<LifeboatException>(() => RecoveryTarget.FromOptions(null, null, null, null, "latest"));
 
-        Assert.Equal("--target 'latest' is not known", ex.Message);
+        Assert.Equal("«target» 'latest' is not known", ex.Message);
         Assert.Equal(ErrorCode.Usage, ex.Code);
     }
 }

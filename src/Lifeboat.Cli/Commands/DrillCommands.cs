@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Globalization;
-using Lifeboat.Core;
+using Lifeboat.Engine.Application;
 using Lifeboat.Engine.Drills;
+using Lifeboat.Engine.UseCases.Drills;
 
 namespace Lifeboat.Cli.Commands;
 
@@ -20,28 +20,31 @@ internal static class DrillCommands
         {
             source, backup, targetTime, random, timeout, json,
         };
-        command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async (context, output) =>
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async call =>
         {
-            var request = new DrillRequest
+            var request = new RunDrillRequest(
+                parse.GetValue(source)!,
+                parse.GetValue(backup),
+                parse.GetValue(targetTime),
+                parse.GetValue(random),
+                parse.GetValue(timeout),
+                LowerProcessPriority: call.OwnsProcess);
+            DrillDocument report;
+            using (call.ShowProgress("drill"))
             {
-                SourceName = parse.GetValue(source)!,
-                BackupId = parse.GetValue(backup),
-                TargetTime = parse.GetValue(targetTime),
-                RandomPoint = parse.GetValue(random),
-                Timeout = parse.GetValue(timeout) is { } t ? ParseDuration(t) : null,
-                LowerProcessPriority = app.Environment.OwnsProcess,
-            };
-            var started = context.Time.GetTimestamp();
-            var report = await DrillService.RunAsync(context, request, new Progress<string>(step => output.Note($"drill [{context.Time.GetElapsedTime(started).TotalSeconds,5:0.0}s] {step}")), ct);
+                report = await call.Get<RunDrill>().ExecuteAsync(request, ct);
+            }
+
+            var output = call.Output;
             if (output.Json)
             {
-                output.WriteJson(report.ToJson());
+                output.WriteJson(report, LifeboatJson.Default.DrillDocument);
                 return report.ExitCode;
             }
 
             foreach (var check in report.Checks)
             {
-                var mark = check.Status switch { CheckStatus.Passed => "ok  ", CheckStatus.Failed => "FAIL", CheckStatus.Skipped => "skip", _ => "info" };
+                var mark = check.Status switch { DrillCheckStatus.Passed => "ok  ", DrillCheckStatus.Failed => "FAIL", DrillCheckStatus.Skipped => "skip", _ => "info" };
                 output.Note($"  {mark} {check.Name}: {check.Detail.Split('\n')[0]}");
             }
 
@@ -54,22 +57,5 @@ internal static class DrillCommands
             return report.ExitCode;
         }));
         yield return command;
-    }
-
-    /// <summary>hh:mm:ss (TimeSpan), or a number with s, m or h.</summary>
-    internal static TimeSpan ParseDuration(string text)
-    {
-        var s = text.Trim();
-        if (s.Length > 1 && "smh".Contains(s[^1], StringComparison.Ordinal) && double.TryParse(s[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n > 0)
-        {
-            return s[^1] switch { 's' => TimeSpan.FromSeconds(n), 'm' => TimeSpan.FromMinutes(n), _ => TimeSpan.FromHours(n) };
-        }
-
-        if (TimeSpan.TryParse(s, CultureInfo.InvariantCulture, out var span) && span > TimeSpan.Zero)
-        {
-            return span;
-        }
-
-        throw new LifeboatException(ErrorCode.Usage, $"--timeout '{text}' is not a duration", "write 00:30:00, 90s, 45m or 2h");
     }
 }

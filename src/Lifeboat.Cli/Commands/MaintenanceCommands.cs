@@ -1,9 +1,8 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using Lifeboat.Cli.Output;
-using Lifeboat.Core;
-using Lifeboat.Engine.Operations;
-using Lifeboat.Repository.Locks;
+using Lifeboat.Engine.Application;
+using Lifeboat.Engine.UseCases.Backups;
+using Lifeboat.Engine.UseCases.Maintenance;
 using Lifeboat.Repository.Maintenance;
 
 namespace Lifeboat.Cli.Commands;
@@ -24,64 +23,35 @@ internal static class MaintenanceCommands
         var readData = new Option<bool>("--read-data") { Description = "Read every pack: decrypt, decompress and re-hash every chunk" };
         var json = RepoCommands.JsonOption();
         var command = new Command("verify", "Check the repository; exit 3 when something is damaged") { backup, readData, json };
-        command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async (context, output) =>
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async call =>
         {
-            await using var repository = await context.OpenRepositoryAsync(ct);
-            await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: false, "verify", ct);
-            VerifyReport report;
-            using (var bar = output.Progress("verify"))
+            var output = call.Output;
+            VerifyRepositoryResult report;
+            using (call.ShowProgress("verify"))
             {
-                report = await new Verifier(repository).VerifyAsync(
-                    new VerifyOptions { ReadData = parse.GetValue(readData), BackupId = parse.GetValue(backup) },
-                    new Progress<string>(s => bar.Update(0, s)),
-                    ct);
-            }
-
-            var locks = await RepositoryLock.ListAsync(repository, ct);
-            foreach (var stale in locks.Where(l => l.IsStale))
-            {
-                report.Notes.Add($"stale {stale.Lock.Describe()} ({stale.StaleReason}); remove it with `lifeboat repo unlock`");
+                report = await call.Get<VerifyRepository>().ExecuteAsync(new VerifyRepositoryRequest(parse.GetValue(backup), parse.GetValue(readData)), ct);
             }
 
             if (output.Json)
             {
-                output.WriteJson(new JsonObject
-                {
-                    ["repository"] = repository.DisplayName,
-                    ["healthy"] = report.IsHealthy,
-                    ["readData"] = parse.GetValue(readData),
-                    ["backups"] = report.Backups,
-                    ["indexObjects"] = report.IndexObjects,
-                    ["packs"] = report.Packs,
-                    ["chunkReferences"] = report.Chunks,
-                    ["packsRead"] = report.PacksRead,
-                    ["bytesRead"] = report.BytesRead,
-                    ["damage"] = new JsonArray(report.Damage.Select(d => (JsonNode)new JsonObject
-                    {
-                        ["object"] = d.Object,
-                        ["problem"] = d.Problem,
-                        ["affectedBackups"] = new JsonArray(d.AffectedBackups.Select(b => (JsonNode?)b).ToArray()),
-                    }).ToArray()),
-                    ["affectedBackups"] = new JsonArray(report.AffectedBackups.Select(b => (JsonNode?)b).ToArray()),
-                    ["notes"] = new JsonArray(report.Notes.Select(n => (JsonNode?)n).ToArray()),
-                });
+                output.WriteJson(report, LifeboatJson.Default.VerifyRepositoryResult);
             }
             else
             {
-                output.Line($"checked {report.Backups} backup(s), {report.IndexObjects} index object(s), {report.Packs} pack(s), {report.Chunks} chunk reference(s)" +
-                            (parse.GetValue(readData) ? $"; read {report.PacksRead} pack(s), {CliOutput.Size(report.BytesRead)}" : ""));
+                output.Line($"checked {report.Backups} backup(s), {report.IndexObjects} index object(s), {report.Packs} pack(s), {report.ChunkReferences} chunk reference(s)" +
+                            (report.ReadData ? $"; read {report.PacksRead} pack(s), {CliOutput.Size(report.BytesRead)}" : ""));
                 foreach (var note in report.Notes)
                 {
                     output.Line("note: " + note);
                 }
 
-                if (report.IsHealthy)
+                if (report.Healthy)
                 {
                     output.Line("no damage found");
                 }
             }
 
-            if (report.IsHealthy)
+            if (report.Healthy)
             {
                 return 0;
             }
@@ -91,9 +61,10 @@ internal static class MaintenanceCommands
                 output.Error.WriteLine($"lifeboat: damaged: {d.Object}: {d.Problem}; affects {(d.AffectedBackups.Count == 0 ? "no backup" : "backups " + string.Join(", ", d.AffectedBackups))}");
             }
 
+            var damage = report.ToException();
             output.Error.WriteLine($"lifeboat: {report.Damage.Count} damaged object(s); backups affected: {(report.AffectedBackups.Count == 0 ? "none" : string.Join(", ", report.AffectedBackups))}");
-            output.Error.WriteLine("hint: restore the damaged objects from a replica (`lifeboat replicate`), or forget the affected backups and take a new one; `lifeboat repo rebuild-index` repairs a damaged index");
-            return ErrorCode.Damage.ToExitCode();
+            output.Error.WriteLine("hint: " + damage.Hint);
+            return damage.ExitCode;
         }));
         return command;
     }
@@ -103,37 +74,26 @@ internal static class MaintenanceCommands
         var ids = new Argument<string[]>("BACKUP_ID") { Arity = ArgumentArity.OneOrMore };
         var prune = new Option<bool>("--prune") { Description = "Prune afterwards, to free the space" };
         var command = new Command("forget", "Delete backups (their data is freed by prune; other backups are never affected)") { ids, prune };
-        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async (context, output) =>
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async call =>
         {
-            await using var repository = await context.OpenRepositoryAsync(ct);
-            await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: true, "forget", ct);
-            var backupIds = parse.GetValue(ids)!;
-            var pinned = await repository.PinnedAsync(ct);
-            foreach (var id in backupIds)
+            var result = await call.Get<ForgetBackups>().ExecuteAsync(new ForgetBackupsRequest(parse.GetValue(ids)!, parse.GetValue(prune)), ct);
+            foreach (var id in result.Forgotten)
             {
-                await repository.LoadManifestAsync(id, ct); // exists and is a backup id
-                if (pinned.Contains(id))
-                {
-                    throw new LifeboatException(ErrorCode.Refused, $"backup {id} is pinned", $"unpin it first with `lifeboat unpin {id}` if it really must go");
-                }
+                call.Output.Line($"forgot backup {id}");
             }
 
-            foreach (var id in backupIds)
+            foreach (var stack in result.Stacks)
             {
-                await repository.DeleteManifestAsync(id, ct);
-                output.Line($"forgot backup {id}");
+                call.Output.Line($"forgot stack point {stack} (a member backup is gone)");
             }
 
-            await RunRecorder.ForgetBackupsAsync(context, backupIds, ct);
-
-            if (parse.GetValue(prune))
+            if (result.Prune is { } report)
             {
-                var report = await new Pruner(repository).PruneAsync(new PruneOptions(), null, ct);
-                PrintPrune(output, report);
+                PrintPrune(call.Output, report);
             }
 
             return 0;
-        }));
+        }, new Dictionary<string, string> { ["backup"] = "BACKUP_ID" }));
         return command;
     }
 
@@ -143,49 +103,27 @@ internal static class MaintenanceCommands
         var threshold = new Option<double>("--repack-threshold") { Description = "Repack packs with more than this share unused (0-1)", DefaultValueFactory = _ => 0.2 };
         var json = RepoCommands.JsonOption();
         var command = new Command("prune", "Remove data no backup needs") { dryRun, threshold, json };
-        command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async (context, output) =>
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async call =>
         {
-            var t = parse.GetValue(threshold);
-            if (t is < 0 or > 1)
-            {
-                throw new LifeboatException(ErrorCode.Usage, $"--repack-threshold {t} is out of range", "use a share between 0 and 1, for example 0.2");
-            }
-
-            await using var repository = await context.OpenRepositoryAsync(ct);
-            await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: true, "prune", ct);
             PruneReport report;
-            using (var bar = output.Progress("prune"))
+            using (call.ShowProgress("prune"))
             {
-                report = await new Pruner(repository).PruneAsync(new PruneOptions { DryRun = parse.GetValue(dryRun), RepackThreshold = t }, new Progress<string>(s => bar.Update(0, s)), ct);
+                report = await call.Get<PruneRepository>().ExecuteAsync(new PruneRepositoryRequest(parse.GetValue(dryRun), parse.GetValue(threshold)), ct);
             }
 
-            if (output.Json)
+            if (call.Output.Json)
             {
-                output.WriteJson(new JsonObject
-                {
-                    ["dryRun"] = report.DryRun,
-                    ["backups"] = report.Backups,
-                    ["packsBefore"] = report.PacksBefore,
-                    ["packsDeleted"] = report.PacksDeleted,
-                    ["packsRepacked"] = report.PacksRepacked,
-                    ["unreferencedPacksDeleted"] = report.UnreferencedPacksDeleted,
-                    ["chunksRemoved"] = report.ChunksRemoved,
-                    ["bytesBefore"] = report.BytesBefore,
-                    ["bytesFreed"] = report.BytesFreed,
-                    ["bytesRewritten"] = report.BytesRewritten,
-                    ["indexObjectsBefore"] = report.IndexObjectsBefore,
-                    ["indexObjectsAfter"] = report.IndexObjectsAfter,
-                });
+                call.Output.WriteJson(report, LifeboatJson.Default.PruneReport);
                 return 0;
             }
 
-            PrintPrune(output, report);
+            PrintPrune(call.Output, report);
             return 0;
         }));
         return command;
     }
 
-    private static void PrintPrune(CliOutput output, PruneReport r)
+    internal static void PrintPrune(CliOutput output, PruneReport r)
     {
         var verb = r.DryRun ? "would" : "did";
         output.Line($"{r.Backups} backup(s) keep data in {r.PacksBefore} pack(s), {CliOutput.Size(r.BytesBefore)}");

@@ -1,12 +1,9 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using Lifeboat.Cli.Output;
 using Lifeboat.Core;
-using Lifeboat.Engine.Configuration;
-using Lifeboat.Repository.Crypto;
-using Lifeboat.Repository.Locks;
+using Lifeboat.Engine.Application;
+using Lifeboat.Engine.UseCases.Repositories;
 using Lifeboat.Repository.Maintenance;
-using Repo = Lifeboat.Repository.Repository;
 
 namespace Lifeboat.Cli.Commands;
 
@@ -31,85 +28,22 @@ internal static class RepoCommands
         var level = new Option<int>("--compression-level") { Description = "zstd level for new data, 1-19", DefaultValueFactory = _ => 3 };
         var packSize = new Option<string>("--pack-size") { Description = "Target pack size", DefaultValueFactory = _ => "32MiB", HelpName = "SIZE" };
         var command = new Command("init", "Create a repository and record it in the configuration file") { url, noEncryption, level, packSize };
-        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async (context, output) =>
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async call =>
         {
-            var repoUrl = parse.GetValue(url)!;
-            var existing = context.ConfigFile.Exists ? context.Options.Repository.Url : null;
-            if (existing is not null && existing != repoUrl)
-            {
-                throw new LifeboatException(ErrorCode.Refused, $"{context.ConfigFile.Path} already names the repository {Redact.Url(existing)}", "use another configuration file (--config FILE) for a second repository");
-            }
-
-            KeyMaterial? key = null;
-            string? keyFileRecorded = null, passphraseFileRecorded = null;
-            var insecure = parse.GetValue(noEncryption);
-            var keyFile = parse.GetValue(app.KeyFile);
-            var passphraseFile = parse.GetValue(app.PassphraseFile);
-            if (insecure && (keyFile is not null || passphraseFile is not null))
-            {
-                throw new LifeboatException(ErrorCode.Usage, "--insecure-no-encryption cannot be combined with --key-file or --passphrase-file", "choose one");
-            }
-
-            if (!insecure)
-            {
-                if (keyFile is not null)
-                {
-                    keyFileRecorded = context.ResolvePath(keyFile);
-                    if (File.Exists(keyFileRecorded))
-                    {
-                        key = KeyMaterial.FromKeyFile(keyFileRecorded);
-                    }
-                    else
-                    {
-                        key = KeyMaterial.CreateKeyFile(keyFileRecorded);
-                        output.Note($"created key file {keyFileRecorded}: keep a copy off this machine; without a key the backups cannot be read");
-                    }
-                }
-                else if (passphraseFile is not null)
-                {
-                    passphraseFileRecorded = context.ResolvePath(passphraseFile);
-                    key = KeyMaterial.FromPassphraseFile(passphraseFileRecorded);
-                }
-                else
-                {
-                    key = NewPassphrase(app, "LIFEBOAT_PASSPHRASE");
-                }
-            }
-
-            var target = context.OpenTarget(repoUrl);
-            await using var repository = await Repo.InitAsync(
-                target,
-                new Lifeboat.Repository.InitOptions
-                {
-                    Key = key,
-                    InsecureNoEncryption = insecure,
-                    CompressionLevel = parse.GetValue(level),
-                    PackSize = ByteSize.Parse(parse.GetValue(packSize)!, "--pack-size"),
-                },
-                context.Time,
-                null,
+            var result = await call.Get<InitRepository>().ExecuteAsync(
+                new InitRepositoryRequest(parse.GetValue(url)!, parse.GetValue(noEncryption), parse.GetValue(level), parse.GetValue(packSize)!),
                 ct);
-            context.ConfigFile.Edit(root =>
+            var output = call.Output;
+            if (result.CreatedKeyFile is { } created)
             {
-                var section = ConfigFile.Section(root, "Repository");
-                section["Url"] = repoUrl;
-                if (keyFileRecorded is not null)
-                {
-                    section["KeyFile"] = keyFileRecorded;
-                    section.Remove("PassphraseFile");
-                }
+                output.Note($"created key file {created}: keep a copy off this machine; without a key the backups cannot be read");
+            }
 
-                if (passphraseFileRecorded is not null)
-                {
-                    section["PassphraseFile"] = passphraseFileRecorded;
-                    section.Remove("KeyFile");
-                }
-            });
-            output.Line($"created repository {repository.DisplayName}");
-            output.Line($"  id          {repository.Config.Id}");
-            output.Line($"  encryption  {repository.Config.Encryption}{(repository.OpenedSlotId is { } slot ? $" (key slot {slot[..8]}, {(key!.IsKeyFile ? "key file" : "passphrase")})" : "")}");
-            output.Line($"  compression zstd level {repository.Config.Compression.Level}, packs of {ByteSize.Format(repository.Config.PackSize)}");
-            output.Line($"configuration written to {context.ConfigFile.Path}");
+            output.Line($"created repository {result.Repository}");
+            output.Line($"  id          {result.Id}");
+            output.Line($"  encryption  {result.Encryption}{(result.KeySlot is { } slot ? $" (key slot {slot[..8]}, {result.KeyKind})" : "")}");
+            output.Line($"  compression zstd level {result.CompressionLevel}, packs of {CliOutput.Size(result.PackSize)}");
+            output.Line($"configuration written to {result.ConfigPath}");
             return 0;
         }));
         return command;
@@ -121,28 +55,18 @@ internal static class RepoCommands
 
         var json = JsonOption();
         var list = new Command("list", "List key slots") { json };
-        list.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async (context, output) =>
+        list.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async call =>
         {
-            await using var repository = await context.OpenRepositoryAsync(ct);
-            var slots = await repository.ListKeysAsync(ct);
-            if (output.Json)
+            var result = await call.Get<ListKeys>().ExecuteAsync(new ListKeysRequest(), ct);
+            if (call.Output.Json)
             {
-                output.WriteJson(new JsonArray(slots.Select(s => (JsonNode)new JsonObject
-                {
-                    ["id"] = s.Id,
-                    ["kind"] = s.Kind,
-                    ["created"] = s.Created,
-                    ["host"] = s.Host,
-                    ["user"] = s.User,
-                    ["label"] = s.Label,
-                    ["current"] = s.Id == repository.OpenedSlotId,
-                }).ToArray()));
+                call.Output.WriteJson(result.Slots, LifeboatJson.Default.IReadOnlyListKeySlotView);
                 return 0;
             }
 
-            output.Table(
+            call.Output.Table(
                 [" ", "ID", "KIND", "CREATED", "HOST", "USER", "LABEL"],
-                slots.Select(s => new[] { s.Id == repository.OpenedSlotId ? "*" : "", s.Id[..8], s.Kind, CliOutput.Time(s.Created), s.Host ?? "", s.User ?? "", s.Label ?? "" }));
+                result.Slots.Select(s => new[] { s.Current ? "*" : "", s.Id[..8], s.Kind, CliOutput.Time(s.Created), s.Host ?? "", s.User ?? "", s.Label ?? "" }));
             return 0;
         }));
 
@@ -150,38 +74,21 @@ internal static class RepoCommands
         var newKeyFile = new Option<string?>("--new-key-file") { Description = "Key file for the new slot (created when it does not exist)", HelpName = "FILE" };
         var label = new Option<string?>("--label") { Description = "A note about the new slot (who or what uses it)" };
         var add = new Command("add", "Add a passphrase or key file; data is not re-encrypted") { newPassphraseFile, newKeyFile, label };
-        add.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async (context, output) =>
+        add.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async call =>
         {
-            await using var repository = await context.OpenRepositoryAsync(ct);
-            KeyMaterial material;
-            if (parse.GetValue(newKeyFile) is { } kf)
-            {
-                var path = context.ResolvePath(kf);
-                material = File.Exists(path) ? KeyMaterial.FromKeyFile(path) : KeyMaterial.CreateKeyFile(path);
-            }
-            else if (parse.GetValue(newPassphraseFile) is { } pf)
-            {
-                material = KeyMaterial.FromPassphraseFile(context.ResolvePath(pf));
-            }
-            else
-            {
-                material = NewPassphrase(app, "LIFEBOAT_NEW_PASSPHRASE");
-            }
-
-            var slot = await repository.AddKeyAsync(material, parse.GetValue(label), ct);
-            output.Line($"added key slot {slot.Id[..8]} ({slot.Kind}) to {repository.DisplayName}");
+            var result = await call.Get<AddKey>().ExecuteAsync(new AddKeyRequest(parse.GetValue(newKeyFile), parse.GetValue(newPassphraseFile), parse.GetValue(label)), ct);
+            call.Output.Line($"added key slot {result.Slot[..8]} ({result.Kind}) to {result.Repository}");
             return 0;
         }));
 
         var slotId = new Argument<string>("SLOT") { Description = "Key slot id (a unique prefix is enough)" };
         var remove = new Command("remove", "Remove a key slot (never the last one)") { slotId };
-        remove.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async (context, output) =>
+        remove.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async call =>
         {
-            await using var repository = await context.OpenRepositoryAsync(ct);
-            await repository.RemoveKeyAsync(parse.GetValue(slotId)!, ct);
-            output.Line($"removed key slot {parse.GetValue(slotId)} from {repository.DisplayName}");
+            var result = await call.Get<RemoveKey>().ExecuteAsync(new RemoveKeyRequest(parse.GetValue(slotId)!), ct);
+            call.Output.Line($"removed key slot {result.Slot} from {result.Repository}");
             return 0;
-        }));
+        }, new Dictionary<string, string> { ["slot"] = "SLOT" }));
 
         key.Subcommands.Add(list);
         key.Subcommands.Add(add);
@@ -193,20 +100,19 @@ internal static class RepoCommands
     {
         var all = new Option<bool>("--all") { Description = "Remove every lock, not only stale ones (only when no Lifeboat process uses the repository)" };
         var command = new Command("unlock", "Remove stale locks left by processes that died") { all };
-        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async (context, output) =>
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async call =>
         {
-            await using var repository = await context.OpenRepositoryAsync(ct);
-            var removed = await RepositoryLock.UnlockAsync(repository, parse.GetValue(all), ct);
-            foreach (var r in removed)
+            var result = await call.Get<UnlockRepository>().ExecuteAsync(new UnlockRepositoryRequest(parse.GetValue(all)), ct);
+            var output = call.Output;
+            foreach (var r in result.Removed)
             {
-                output.Line($"removed {r.Lock.Describe()}{(r.IsStale ? $" (stale: {r.StaleReason})" : "")}");
+                output.Line($"removed {r.Lock}{(r.StaleReason is { } reason ? $" (stale: {reason})" : "")}");
             }
 
-            var left = await RepositoryLock.ListAsync(repository, ct);
-            output.Line(removed.Count == 0 ? "no stale locks" : $"removed {removed.Count} lock(s)");
-            foreach (var l in left)
+            output.Line(result.Removed.Count == 0 ? "no stale locks" : $"removed {result.Removed.Count} lock(s)");
+            foreach (var held in result.StillHeld)
             {
-                output.Line($"still held: {l.Lock.Describe()}");
+                output.Line($"still held: {held}");
             }
 
             return 0;
@@ -217,17 +123,18 @@ internal static class RepoCommands
     private static Command RebuildIndex(CliApp app)
     {
         var command = new Command("rebuild-index", "Rebuild the index from the pack headers (repairs a damaged or lost index)");
-        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async (context, output) =>
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async call =>
         {
-            await using var repository = await context.OpenRepositoryAsync(ct);
-            await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: true, "rebuild-index", ct);
-            using var progress = output.Progress("rebuild-index");
-            var report = await new IndexRebuilder(repository).RebuildAsync(new Progress<string>(s => progress.Update(0, s)), ct);
-            progress.Dispose();
-            output.Line($"indexed {report.Packs} pack(s); replaced {report.IndexObjectsReplaced} index object(s)");
+            RebuildIndexReport report;
+            using (call.ShowProgress("rebuild-index"))
+            {
+                report = await call.Get<Engine.UseCases.Repositories.RebuildIndex>().ExecuteAsync(new RebuildIndexRequest(), ct);
+            }
+
+            call.Output.Line($"indexed {report.Packs} pack(s); replaced {report.IndexObjectsReplaced} index object(s)");
             foreach (var damaged in report.DamagedPackNames)
             {
-                output.Warn($"pack not indexed, its header is damaged: {damaged}");
+                call.Output.Warn($"pack not indexed, its header is damaged: {damaged}");
             }
 
             return report.DamagedPacks > 0 ? ErrorCode.Damage.ToExitCode() : 0;
@@ -236,24 +143,4 @@ internal static class RepoCommands
     }
 
     internal static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON document on stdout" };
-
-    /// <summary>A new passphrase from an environment variable or typed twice.</summary>
-    private static KeyMaterial NewPassphrase(CliApp app, string variable)
-    {
-        if (app.Environment.Variables.TryGetValue(variable, out var fromEnv) && !string.IsNullOrEmpty(fromEnv))
-        {
-            return KeyMaterial.FromPassphrase(new Secret(fromEnv), "$" + variable);
-        }
-
-        var prompt = app.Environment.Prompt
-            ?? throw new LifeboatException(ErrorCode.Usage, "no passphrase or key file was given for the new key", $"pass --passphrase-file F or --key-file F (created if missing), or set {variable}");
-        var first = prompt("New passphrase: ");
-        var second = prompt("Repeat the passphrase: ");
-        if (first is null || second is null || first.Reveal() != second.Reveal())
-        {
-            throw new LifeboatException(ErrorCode.InvalidInput, "the passphrases differ or are empty", "run the command again");
-        }
-
-        return KeyMaterial.FromPassphrase(first, "the passphrase typed");
-    }
 }

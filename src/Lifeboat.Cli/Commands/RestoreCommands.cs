@@ -1,9 +1,10 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json.Nodes;
 using Lifeboat.Cli.Output;
 using Lifeboat.Core;
-using Lifeboat.Engine.Operations;
+using Lifeboat.Engine.Application;
+using Lifeboat.Engine.Configuration;
+using Lifeboat.Engine.UseCases.Restores;
+using Lifeboat.Engine.UseCases.Stacks;
 using Lifeboat.Postgres.Recovery;
 
 namespace Lifeboat.Cli.Commands;
@@ -47,15 +48,8 @@ internal static class RestoreCommands
             source, stack, to, backup, path, overwrite, targetTime, targetLsn, targetXid, targetName, target, timeline, delta, force, tablespaceMap, action, archiveMode,
             database, into, table, schemaOnly, clean, noOwner, conn, scratch, from, json,
         };
-        command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async (context, output) =>
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async call =>
         {
-            var recoveryTarget = RecoveryTarget.FromOptions(parse.GetValue(targetTime), parse.GetValue(targetLsn), parse.GetValue(targetXid), parse.GetValue(targetName), parse.GetValue(target));
-            var tli = parse.GetValue(timeline);
-            if (tli is not null && tli is not ("latest" or "current") && !uint.TryParse(tli, NumberStyles.None, CultureInfo.InvariantCulture, out _))
-            {
-                throw new LifeboatException(ErrorCode.Usage, $"--target-timeline '{tli}' is not a timeline", "use latest, current or a timeline number");
-            }
-
             var stackName = parse.GetValue(stack);
             if ((stackName is null) == (parse.GetValue(source) is null))
             {
@@ -68,7 +62,7 @@ internal static class RestoreCommands
                 {
                     ("--path", (parse.GetValue(path) ?? []).Length > 0), ("--overwrite", parse.GetValue(overwrite)), ("--target-lsn", parse.GetValue(targetLsn) is not null),
                     ("--target-xid", parse.GetValue(targetXid) is not null), ("--target-name", parse.GetValue(targetName) is not null), ("--target", parse.GetValue(target) is not null),
-                    ("--target-timeline", tli is not null), ("--delta", parse.GetValue(delta)), ("--force", parse.GetValue(force)), ("--tablespace-map", (parse.GetValue(tablespaceMap) ?? []).Length > 0),
+                    ("--target-timeline", parse.GetValue(timeline) is not null), ("--delta", parse.GetValue(delta)), ("--force", parse.GetValue(force)), ("--tablespace-map", (parse.GetValue(tablespaceMap) ?? []).Length > 0),
                     ("--database", parse.GetValue(database) is not null), ("--into", parse.GetValue(into) is not null), ("--table", (parse.GetValue(table) ?? []).Length > 0),
                     ("--schema-only", parse.GetValue(schemaOnly)), ("--clean", parse.GetValue(clean)), ("--no-owner", parse.GetValue(noOwner)), ("--conn", parse.GetValue(conn) is not null),
                 };
@@ -82,86 +76,61 @@ internal static class RestoreCommands
                     throw new LifeboatException(ErrorCode.Usage, "a stack restore needs --to DIR", "every source is restored under DIR/<source>");
                 }
 
-                return await StackCommands.RestoreAsync(context, output, new StackRestoreRequest
-                {
-                    Stack = stackName,
-                    Destination = stackDestination,
-                    BackupId = parse.GetValue(backup),
-                    TargetTime = parse.GetValue(targetTime),
-                    ArchiveOff = parse.GetValue(archiveMode) == "off",
-                }, ct);
+                return await StackCommands.RestoreAsync(call, new RestoreStackRequest(stackName, stackDestination, parse.GetValue(backup), parse.GetValue(targetTime), parse.GetValue(archiveMode)!), ct);
             }
 
-            var started = context.Time.GetTimestamp();
-            using var bar = output.Progress("restore");
-            var outcome = await RestoreService.RunAsync(
-                context,
-                new RestoreRequest
-                {
-                    SourceName = parse.GetValue(source)!,
-                    From = parse.GetValue(from),
-                    BackupId = parse.GetValue(backup),
-                    Destination = parse.GetValue(to),
-                    Paths = parse.GetValue(path) ?? [],
-                    Overwrite = parse.GetValue(overwrite),
-                    Target = recoveryTarget,
-                    TargetTimeline = tli,
-                    Delta = parse.GetValue(delta),
-                    Force = parse.GetValue(force),
-                    TablespaceMap = ParseTablespaceMap(parse.GetValue(tablespaceMap) ?? [], context.WorkingDirectory),
-                    TargetAction = parse.GetValue(action)!,
-                    ArchiveOff = parse.GetValue(archiveMode) == "off",
-                    Database = parse.GetValue(database),
-                    Into = parse.GetValue(into),
-                    Tables = parse.GetValue(table) ?? [],
-                    SchemaOnly = parse.GetValue(schemaOnly),
-                    Clean = parse.GetValue(clean),
-                    NoOwner = parse.GetValue(noOwner),
-                    Connection = parse.GetValue(conn),
-                    Scratch = parse.GetValue(scratch),
-                },
-                new Progress<Engine.Files.RestoreProgress>(p => bar.Update(p.Bytes, $"{p.Files} files")),
-                ct);
-            bar.Dispose();
-            var elapsed = context.Time.GetElapsedTime(started);
-            if (outcome.Cluster is { } c)
+            var request = new RestoreSourceRequest
             {
-                PrintCluster(output, outcome, c, elapsed);
-                return 0;
-            }
-
-            if (outcome.Database is { } d)
+                Source = parse.GetValue(source)!,
+                From = parse.GetValue(from),
+                Backup = parse.GetValue(backup),
+                To = parse.GetValue(to),
+                Path = parse.GetValue(path) ?? [],
+                Overwrite = parse.GetValue(overwrite),
+                TargetTime = parse.GetValue(targetTime),
+                TargetLsn = parse.GetValue(targetLsn),
+                TargetXid = parse.GetValue(targetXid),
+                TargetName = parse.GetValue(targetName),
+                Target = parse.GetValue(target),
+                TargetTimeline = parse.GetValue(timeline),
+                Delta = parse.GetValue(delta),
+                Force = parse.GetValue(force),
+                TablespaceMap = parse.GetValue(tablespaceMap) ?? [],
+                TargetAction = parse.GetValue(action)!,
+                ArchiveMode = parse.GetValue(archiveMode)!,
+                Database = parse.GetValue(database),
+                Into = parse.GetValue(into),
+                Table = parse.GetValue(table) ?? [],
+                SchemaOnly = parse.GetValue(schemaOnly),
+                Clean = parse.GetValue(clean),
+                NoOwner = parse.GetValue(noOwner),
+                Conn = parse.GetValue(conn),
+                Scratch = parse.GetValue(scratch),
+            };
+            RestoreSourceResult outcome;
+            using (call.ShowProgress("restore"))
             {
-                PrintDatabase(output, outcome, d, elapsed);
-                return 0;
+                outcome = await call.Get<RestoreSource>().ExecuteAsync(request, ct);
             }
 
-            var r = outcome.Files!;
+            var output = call.Output;
             if (output.Json)
             {
-                output.WriteJson(new JsonObject
-                {
-                    ["backup"] = outcome.Manifest.Id,
-                    ["source"] = outcome.Manifest.Source,
-                    ["destination"] = outcome.Destination,
-                    ["files"] = r.Files,
-                    ["directories"] = r.Directories,
-                    ["symlinks"] = r.Symlinks,
-                    ["bytes"] = r.Bytes,
-                    ["ownersRestored"] = r.OwnersRestored,
-                });
+                output.WriteJson(outcome, LifeboatJson.Default.RestoreSourceResult);
                 return 0;
             }
 
-            output.Line($"restored backup {outcome.Manifest.Id} of '{outcome.Manifest.Source}' to {(outcome.Manifest.Kind == Engine.Configuration.SourceKinds.Config && outcome.Destination == "/" ? "the original places" : outcome.Destination)}");
-            output.Line($"  {r.Files} files ({CliOutput.Size(r.Bytes)}), {r.Directories} directories, {r.Symlinks} symlinks; every chunk verified");
-            if (outcome.Manifest.Kind == Engine.Configuration.SourceKinds.Config && outcome.Destination != "/")
+            switch (outcome)
             {
-                output.Line($"  review them there (the directory is readable by you only), then put them in place with `lifeboat restore --source {outcome.Manifest.Source} --backup {outcome.Manifest.Id} --overwrite`");
-            }
-            if (!r.OwnersRestored)
-            {
-                output.Line("  owners were not restored (not running as root); modes and times were");
+                case ClusterRestored c:
+                    PrintCluster(output, c);
+                    break;
+                case DatabaseRestored d:
+                    PrintDatabase(output, d);
+                    break;
+                case FilesRestored r:
+                    PrintFiles(output, r);
+                    break;
             }
 
             return 0;
@@ -169,89 +138,39 @@ internal static class RestoreCommands
         yield return command;
     }
 
-    private static void PrintDatabase(CliOutput output, RestoreOutcome outcome, Engine.Logical.DatabaseRestoreResult d, TimeSpan elapsed)
+    private static void PrintFiles(CliOutput output, FilesRestored r)
     {
-        if (output.Json)
+        output.Line($"restored backup {r.Backup} of '{r.Source}' to {(r.Kind == SourceKinds.Config && r.Destination == "/" ? "the original places" : r.Destination)}");
+        output.Line($"  {r.Files} files ({CliOutput.Size(r.Bytes)}), {r.Directories} directories, {r.Symlinks} symlinks; every chunk verified");
+        if (r.Kind == SourceKinds.Config && r.Destination != "/")
         {
-            output.WriteJson(new JsonObject
-            {
-                ["backup"] = outcome.Manifest.Id,
-                ["source"] = outcome.Manifest.Source,
-                ["database"] = d.Database,
-                ["server"] = d.Server,
-                ["created"] = d.Created,
-                ["tables"] = new JsonArray(d.Tables.Select(t => (JsonNode?)t).ToArray()),
-                ["entries"] = d.Entries,
-                ["seconds"] = Math.Round(elapsed.TotalSeconds, 3),
-            });
-            return;
+            output.Line($"  review them there (the directory is readable by you only), then put them in place with `lifeboat restore --source {r.Source} --backup {r.Backup} --overwrite`");
         }
 
+        if (!r.OwnersRestored)
+        {
+            output.Line("  owners were not restored (not running as root); modes and times were");
+        }
+    }
+
+    private static void PrintDatabase(CliOutput output, DatabaseRestored d)
+    {
         var what = d.Tables.Count == 0 ? "everything" : string.Join(", ", d.Tables);
-        output.Line($"restored {what} from backup {outcome.Manifest.Id} of '{outcome.Manifest.Source}' into database '{d.Database}' on {d.Server} in {CliOutput.Duration(elapsed)}");
+        output.Line($"restored {what} from backup {d.Backup} of '{d.Source}' into database '{d.Database}' on {d.Server} in {CliOutput.Duration(TimeSpan.FromSeconds(d.Seconds))}");
         output.Line($"  {d.Entries} archive entries restored{(d.Created ? "; the database was created" : " over the existing database (--clean)")}");
     }
 
-    private static void PrintCluster(CliOutput output, RestoreOutcome outcome, Engine.Cluster.ClusterRestoreResult c, TimeSpan elapsed)
+    private static void PrintCluster(CliOutput output, ClusterRestored c)
     {
-        if (output.Json)
-        {
-            output.WriteJson(new JsonObject
-            {
-                ["backup"] = c.Backup.Id,
-                ["source"] = c.Backup.Source,
-                ["destination"] = c.Destination,
-                ["serverVersion"] = c.Info.ServerVersionText,
-                ["timeline"] = c.Info.Timeline,
-                ["backupStopLsn"] = c.Info.StopLsn,
-                ["backupStopTime"] = c.Info.StopTime,
-                ["target"] = c.Target.ToString(),
-                ["files"] = c.Files.Files,
-                ["bytes"] = c.Files.Bytes,
-                ["bytesWritten"] = c.Files.BytesWritten,
-                ["seconds"] = Math.Round(elapsed.TotalSeconds, 3),
-                ["tablespaces"] = new JsonObject(c.Tablespaces.Select(t => KeyValuePair.Create(t.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)t.Value))),
-                ["window"] = Window(c.Window),
-            });
-            return;
-        }
-
-        output.Line($"restored backup {c.Backup.Id} of '{c.Backup.Source}' (PostgreSQL {c.Info.ServerVersionText}, timeline {c.Info.Timeline}) to {c.Destination} in {CliOutput.Duration(elapsed)}");
-        output.Line($"  {c.Files.Files} files, {CliOutput.Size(c.Files.Bytes)} ({CliOutput.Size(c.Files.BytesWritten)} written); every chunk verified");
+        output.Line($"restored backup {c.Backup} of '{c.Source}' (PostgreSQL {c.ServerVersion}, timeline {c.Timeline}) to {c.Destination} in {CliOutput.Duration(TimeSpan.FromSeconds(c.Seconds))}");
+        output.Line($"  {c.Files} files, {CliOutput.Size(c.Bytes)} ({CliOutput.Size(c.BytesWritten)} written); every chunk verified");
         foreach (var (oid, location) in c.Tablespaces)
         {
             output.Line($"  tablespace {oid} → {location}");
         }
 
-        output.Line($"  recovery to {c.Target} (the backup is consistent from {c.Info.StopTime.ToUniversalTime():yyyy-MM-dd HH:mm:ss'Z'}, LSN {c.Info.StopLsn})");
+        output.Line($"  recovery to {c.Target} (the backup is consistent from {c.BackupStopTime.ToUniversalTime():yyyy-MM-dd HH:mm:ss'Z'}, LSN {c.BackupStopLsn})");
         output.Line("next: start the server as the PostgreSQL OS user: pg_ctl -D " + c.Destination + " start");
-        output.Line("      it fetches WAL with lifeboat wal-fetch, recovers, and " + (c.Target.Kind == RecoveryTargetKind.Latest ? "opens at the end of the archive" : "promotes at the target"));
-    }
-
-    internal static JsonArray Window(IEnumerable<Postgres.Wal.TimelineWindow> window)
-        => new(window.Select(w => (JsonNode)new JsonObject
-        {
-            ["timeline"] = w.Timeline,
-            ["earliest"] = w.Earliest,
-            ["latest"] = w.Latest,
-            ["latestLsn"] = w.LatestLsn.ToString(),
-            ["backups"] = new JsonArray(w.Backups.Select(b => (JsonNode?)b).ToArray()),
-        }).ToArray());
-
-    private static Dictionary<uint, string> ParseTablespaceMap(string[] values, string workingDirectory)
-    {
-        var map = new Dictionary<uint, string>();
-        foreach (var value in values)
-        {
-            var eq = value.IndexOf('=');
-            if (eq <= 0 || !uint.TryParse(value.AsSpan(0, eq), NumberStyles.None, CultureInfo.InvariantCulture, out var oid) || eq == value.Length - 1)
-            {
-                throw new LifeboatException(ErrorCode.Usage, $"--tablespace-map '{value}' is not OID=DIR", "for example --tablespace-map 16390=/srv/pg/ts1-restored");
-            }
-
-            map[oid] = Path.GetFullPath(value[(eq + 1)..], workingDirectory);
-        }
-
-        return map;
+        output.Line("      it fetches WAL with lifeboat wal-fetch, recovers, and " + (c.TargetKind == RecoveryTargetKind.Latest ? "opens at the end of the archive" : "promotes at the target"));
     }
 }

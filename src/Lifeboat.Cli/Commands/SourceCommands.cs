@@ -1,14 +1,15 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
-using Lifeboat.Core;
-using Lifeboat.Engine.Configuration;
-using Lifeboat.Engine.Files;
+using Lifeboat.Cli.Output;
+using Lifeboat.Engine.Application;
+using Lifeboat.Engine.UseCases.Sources;
 
 namespace Lifeboat.Cli.Commands;
 
-/// <summary><c>lifeboat source add-files | list | remove</c>.</summary>
+/// <summary><c>lifeboat source add-files | add-cluster | add-database | add-config | list | remove</c>.</summary>
 internal static class SourceCommands
 {
+    private static readonly Dictionary<string, string> NameField = new() { ["name"] = "NAME" };
+
     public static IEnumerable<Command> Create(CliApp app)
     {
         var source = new Command("source", "Configure what Lifeboat protects");
@@ -28,33 +29,14 @@ internal static class SourceCommands
         var include = new Option<string[]>("--include") { Description = "Back up only files matching this glob (repeatable)", HelpName = "GLOB", AllowMultipleArgumentsPerToken = false };
         var exclude = new Option<string[]>("--exclude") { Description = "Skip paths matching this glob (repeatable)", HelpName = "GLOB", AllowMultipleArgumentsPerToken = false };
         var command = new Command("add-files", "Add a directory tree (uploads, documents, logs) as a source") { name, path, include, exclude };
-        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, (context, output) =>
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async call =>
         {
-            var sourceName = parse.GetValue(name)!;
-            SourceNames.Validate(sourceName, "source name");
-            var options = new SourceOptions
-            {
-                Kind = SourceKinds.Files,
-                Path = context.ResolvePath(parse.GetValue(path)!),
-                Include = (parse.GetValue(include) ?? []).ToList(),
-                Exclude = (parse.GetValue(exclude) ?? []).ToList(),
-            };
-            foreach (var glob in options.Include.Concat(options.Exclude))
-            {
-                _ = new GlobPattern(glob);
-            }
-
-            FilesBackup.CheckSourcePath(sourceName, options);
-            AddSource(context.ConfigFile, context.ConfigFile.Exists ? context.Options : null, sourceName, new JsonObject
-            {
-                ["Kind"] = options.Kind,
-                ["Path"] = options.Path,
-                ["Include"] = new JsonArray(options.Include.Select(i => (JsonNode?)i).ToArray()),
-                ["Exclude"] = new JsonArray(options.Exclude.Select(i => (JsonNode?)i).ToArray()),
-            });
-            output.Line($"added source '{sourceName}' (files, {options.Path}) to {context.ConfigFile.Path}");
-            return Task.FromResult(0);
-        }));
+            var result = await call.Get<AddFilesSource>().ExecuteAsync(
+                new AddFilesSourceRequest(parse.GetValue(name)!, parse.GetValue(path)!, parse.GetValue(include) ?? [], parse.GetValue(exclude) ?? []),
+                ct);
+            PrintAdded(call.Output, result);
+            return 0;
+        }, NameField));
         return command;
     }
 
@@ -68,48 +50,21 @@ internal static class SourceCommands
         var excludeData = new Option<string[]>("--exclude-table-data") { Description = "Dump the definition but not the rows of tables matching this pattern (repeatable)", HelpName = "PATTERN", AllowMultipleArgumentsPerToken = false };
         var jobs = new Option<int>("--jobs") { Description = "Parallel pg_dump and pg_restore jobs", DefaultValueFactory = _ => 2, HelpName = "N" };
         var command = new Command("add-database", "Add a database as a source of logical backups (pg_dump)") { name, conn, database, schemaOnly, excludeTable, excludeData, jobs };
-        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async (context, output) =>
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async call =>
         {
-            var sourceName = parse.GetValue(name)!;
-            SourceNames.Validate(sourceName, "source name");
-            var options = new SourceOptions
-            {
-                Kind = SourceKinds.Database,
-                Connection = parse.GetValue(conn)!,
-                Database = parse.GetValue(database)!,
-                SchemaOnly = parse.GetValue(schemaOnly),
-                ExcludeTables = (parse.GetValue(excludeTable) ?? []).ToList(),
-                ExcludeTableData = (parse.GetValue(excludeData) ?? []).ToList(),
-                Jobs = parse.GetValue(jobs),
-            };
-            options.Validate(sourceName, context.ConfigFile.Path);
-            var (info, pgDump) = await Engine.Logical.LogicalBackup.CheckSourceAsync(sourceName, options, ct);
-            var definition = new JsonObject
-            {
-                ["Kind"] = options.Kind,
-                ["Connection"] = options.Connection,
-                ["Database"] = options.Database,
-                ["Jobs"] = options.Jobs,
-            };
-            if (options.SchemaOnly)
-            {
-                definition["SchemaOnly"] = true;
-            }
-
-            if (options.ExcludeTables.Count > 0)
-            {
-                definition["ExcludeTables"] = new JsonArray(options.ExcludeTables.Select(t => (JsonNode?)t).ToArray());
-            }
-
-            if (options.ExcludeTableData.Count > 0)
-            {
-                definition["ExcludeTableData"] = new JsonArray(options.ExcludeTableData.Select(t => (JsonNode?)t).ToArray());
-            }
-
-            AddSource(context.ConfigFile, context.ConfigFile.Exists ? context.Options : null, sourceName, definition);
-            output.Line($"added source '{sourceName}' (database '{info.Name}', {ByteSize.Format(info.Size)}, PostgreSQL {info.ServerVersion}; {pgDump}) to {context.ConfigFile.Path}");
+            var result = await call.Get<AddDatabaseSource>().ExecuteAsync(
+                new AddDatabaseSourceRequest(
+                    parse.GetValue(name)!,
+                    parse.GetValue(conn)!,
+                    parse.GetValue(database)!,
+                    parse.GetValue(schemaOnly),
+                    parse.GetValue(excludeTable) ?? [],
+                    parse.GetValue(excludeData) ?? [],
+                    parse.GetValue(jobs)),
+                ct);
+            PrintAdded(call.Output, result);
             return 0;
-        }));
+        }, NameField));
         return command;
     }
 
@@ -118,31 +73,12 @@ internal static class SourceCommands
         var name = new Argument<string>("NAME") { Description = "Source name: lower-case letters, digits, '.', '_', '-'" };
         var path = new Option<string[]>("--path") { Description = "A file or directory holding configuration or secrets (repeatable, or several after one --path)", Required = true, HelpName = "FILE_OR_DIR", AllowMultipleArgumentsPerToken = true };
         var command = new Command("add-config", "Add configuration files that hold secrets (.env, appsettings.*.json, YAML); always encrypted, contents never printed") { name, path };
-        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async (context, output) =>
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async call =>
         {
-            var sourceName = parse.GetValue(name)!;
-            SourceNames.Validate(sourceName, "source name");
-            var options = new SourceOptions
-            {
-                Kind = SourceKinds.Config,
-                Paths = (parse.GetValue(path) ?? []).Select(context.ResolvePath).Distinct(StringComparer.Ordinal).ToList(),
-            };
-            options.Validate(sourceName, context.ConfigFile.Path);
-            ConfigBackup.Check(sourceName, options, null);
-            if (context.ConfigFile.Exists && context.Options.Repository.Url is not null)
-            {
-                await using var repository = await context.OpenRepositoryAsync(ct);
-                ConfigBackup.Check(sourceName, options, repository);
-            }
-
-            AddSource(context.ConfigFile, context.ConfigFile.Exists ? context.Options : null, sourceName, new JsonObject
-            {
-                ["Kind"] = options.Kind,
-                ["Paths"] = new JsonArray(options.Paths.Select(p => (JsonNode?)p).ToArray()),
-            });
-            output.Line($"added source '{sourceName}' (config, {string.Join(", ", options.Paths)}) to {context.ConfigFile.Path}");
+            var result = await call.Get<AddConfigSource>().ExecuteAsync(new AddConfigSourceRequest(parse.GetValue(name)!, parse.GetValue(path) ?? []), ct);
+            PrintAdded(call.Output, result);
             return 0;
-        }));
+        }, NameField));
         return command;
     }
 
@@ -150,32 +86,24 @@ internal static class SourceCommands
     {
         var json = RepoCommands.JsonOption();
         var command = new Command("list", "List the configured sources") { json };
-        command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, (context, output) =>
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async call =>
         {
-            var sources = context.Options.Sources.OrderBy(s => s.Key, StringComparer.Ordinal).ToList();
+            var result = await call.Get<ListSources>().ExecuteAsync(new ListSourcesRequest(), ct);
+            var output = call.Output;
             if (output.Json)
             {
-                output.WriteJson(new JsonArray(sources.Select(s => (JsonNode)new JsonObject
-                {
-                    ["name"] = s.Key,
-                    ["kind"] = s.Value.Kind,
-                    ["path"] = s.Value.Path ?? s.Value.PgData,
-                    ["paths"] = s.Value.Kind == SourceKinds.Config ? new JsonArray(s.Value.Paths.Select(p => (JsonNode?)p).ToArray()) : null,
-                    ["database"] = s.Value.Database,
-                    ["include"] = new JsonArray(s.Value.Include.Select(i => (JsonNode?)i).ToArray()),
-                    ["exclude"] = new JsonArray(s.Value.Exclude.Select(i => (JsonNode?)i).ToArray()),
-                }).ToArray()));
-                return Task.FromResult(0);
+                output.WriteJson(result.Sources, LifeboatJson.Default.IReadOnlyListSourceSummary);
+                return 0;
             }
 
-            if (sources.Count == 0)
+            if (result.Sources.Count == 0)
             {
-                output.Line($"no sources in {context.ConfigFile.Path}; add one with `lifeboat source add-files NAME --path DIR`");
-                return Task.FromResult(0);
+                output.Line($"no sources in {result.ConfigPath}; add one with `lifeboat source add-files NAME --path DIR`");
+                return 0;
             }
 
-            output.Table(["NAME", "KIND", "WHAT"], sources.Select(s => new[] { s.Key, s.Value.Kind, Describe(s.Value) }));
-            return Task.FromResult(0);
+            output.Table(["NAME", "KIND", "WHAT"], result.Sources.Select(s => new[] { s.Name, s.Kind, s.What }));
+            return 0;
         }));
         return command;
     }
@@ -184,43 +112,22 @@ internal static class SourceCommands
     {
         var name = new Argument<string>("NAME");
         var command = new Command("remove", "Remove a source from the configuration (its backups stay in the repository)") { name };
-        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, (context, output) =>
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async call =>
         {
-            var sourceName = parse.GetValue(name)!;
-            context.GetSource(sourceName);
-            var stacks = context.Options.Stacks.Where(s => s.Value.Sources.Contains(sourceName)).Select(s => s.Key).ToList();
-            var schedules = context.Options.Schedules.Where(s => s.Value.Source == sourceName).Select(s => s.Key).ToList();
-            if (stacks.Count > 0 || schedules.Count > 0)
-            {
-                throw new LifeboatException(ErrorCode.Refused, $"source '{sourceName}' is used by " + string.Join(" and ", new[] { stacks.Count > 0 ? "the stack(s) " + string.Join(", ", stacks) : null, schedules.Count > 0 ? "the schedule(s) " + string.Join(", ", schedules) : null }.Where(x => x is not null)), "remove it from those first (`lifeboat stack remove`, or edit the configuration)");
-            }
-
-            context.ConfigFile.Edit(root => ConfigFile.Section(root, "Sources").Remove(sourceName));
-            output.Line($"removed source '{sourceName}' from {context.ConfigFile.Path}; its backups stay in the repository until they expire or are forgotten");
-            return Task.FromResult(0);
-        }));
+            var result = await call.Get<RemoveSource>().ExecuteAsync(new RemoveSourceRequest(parse.GetValue(name)!), ct);
+            call.Output.Line($"removed source '{result.Name}' from {result.ConfigPath}; its backups stay in the repository until they expire or are forgotten");
+            return 0;
+        }, NameField));
         return command;
     }
 
-    internal static void AddSource(ConfigFile file, LifeboatOptions? current, string name, JsonObject definition)
+    /// <summary>The line of a source added (and what could not be checked, on stderr).</summary>
+    internal static void PrintAdded(CliOutput output, AddSourceResult result)
     {
-        if (current is not null && current.Sources.ContainsKey(name))
+        output.Line($"added source '{result.Name}' ({result.Description}) to {result.ConfigPath}");
+        foreach (var warning in result.Warnings)
         {
-            throw new LifeboatException(ErrorCode.Refused, $"a source named '{name}' already exists in {file.Path}", $"choose another name, or remove it first with `lifeboat source remove {name}`");
+            output.Warn(warning);
         }
-
-        file.Edit(root => ConfigFile.Section(root, "Sources")[name] = definition);
-    }
-
-    private static string Describe(SourceOptions source)
-    {
-        var filters = (source.Include.Count > 0 ? " include " + string.Join(' ', source.Include) : "") + (source.Exclude.Count > 0 ? " exclude " + string.Join(' ', source.Exclude) : "");
-        return source.Kind switch
-        {
-            SourceKinds.Cluster => $"{source.PgData} (system id {source.SystemIdentifier})",
-            SourceKinds.Database => $"database {source.Database}" + (source.SchemaOnly ? " (schema only)" : ""),
-            SourceKinds.Config => string.Join(", ", source.Paths),
-            _ => (source.Path ?? "") + filters,
-        };
     }
 }

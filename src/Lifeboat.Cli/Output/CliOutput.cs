@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using Lifeboat.Core;
 using Spectre.Console;
 using Spectre.Console.Rendering;
@@ -12,7 +12,6 @@ namespace Lifeboat.Cli.Output;
 /// </summary>
 public sealed class CliOutput
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
     private readonly CliEnvironment _env;
     private readonly IAnsiConsole _console;
 
@@ -50,9 +49,10 @@ public sealed class CliOutput
 
     public void Note(string text) => _env.Error.WriteLine(text);
 
-    public void WriteJson(JsonNode node)
+    /// <summary>The one JSON document of a --json command: a result record of the application layer.</summary>
+    public void WriteJson<T>(T value, JsonTypeInfo<T> type)
     {
-        _env.Out.WriteLine(node.ToJsonString(JsonOptions));
+        _env.Out.WriteLine(JsonSerializer.Serialize(value, type));
     }
 
     public void Table(IEnumerable<string> headers, IEnumerable<IEnumerable<string>> rows)

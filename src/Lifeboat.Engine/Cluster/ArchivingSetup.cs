@@ -19,7 +19,7 @@ public sealed record ArchivingPlan(IReadOnlyList<SettingChange> Settings, bool A
 /// </summary>
 public static class ArchivingSetup
 {
-    public static async Task<ArchivingPlan> RunAsync(SourceOptions source, string archiveCommand, TimeSpan archiveTimeout, bool apply, CancellationToken cancellationToken)
+    public static async Task<ArchivingPlan> RunAsync(ClusterSourceOptions source, string archiveCommand, TimeSpan archiveTimeout, bool apply, CancellationToken cancellationToken)
     {
         await using var server = await PgServer.ConnectAsync(source.Connection!, cancellationToken);
         var info = await server.GetInfoAsync(cancellationToken);

@@ -33,10 +33,10 @@ public sealed partial class ClusterBackup
     private const int ReadBufferSize = 1 << 20;
     private readonly Repo _repo;
     private readonly string _sourceName;
-    private readonly SourceOptions _source;
+    private readonly ClusterSourceOptions _source;
     private readonly ILogger _logger;
 
-    public ClusterBackup(Repo repository, string sourceName, SourceOptions source, ILogger logger)
+    public ClusterBackup(Repo repository, string sourceName, ClusterSourceOptions source, ILogger logger)
     {
         _repo = repository;
         _sourceName = sourceName;
@@ -45,7 +45,7 @@ public sealed partial class ClusterBackup
     }
 
     /// <summary>Checks what can be checked before anything is written: the data directory and pg_control.</summary>
-    public static PgControl CheckSource(string sourceName, SourceOptions source)
+    public static PgControl CheckSource(string sourceName, ClusterSourceOptions source)
     {
         var control = PgControl.Read(source.PgData!);
         if (control.SystemIdentifier != source.SystemIdValue())
@@ -60,7 +60,7 @@ public sealed partial class ClusterBackup
     {
         if (request.Type is not (null or "full" or "incr"))
         {
-            throw new LifeboatException(ErrorCode.Usage, $"--type '{request.Type}' is not a backup type", "use --type full or --type incr");
+            throw new LifeboatException(ErrorCode.Usage, $"«type» '{request.Type}' is not a backup type", "use «type» full or «type» incr");
         }
 
         var control = CheckSource(_sourceName, _source);
@@ -70,7 +70,7 @@ public sealed partial class ClusterBackup
         var archive = new WalArchive(_repo, _sourceName, info.SystemIdentifier, info.WalSegmentSize);
 
         await using var session = await BackupSession.StartAsync(_repo, request.Writer, cancellationToken);
-        var parent = request.Type == "full" ? null : await FindParentAsync(_repo, _sourceName, info.SystemIdentifier, cancellationToken);
+        var parent = request.Type == "full" ? null : await Backups.LatestAsync(_repo, _sourceName, cancellationToken, m => ClusterBackupInfo.FromDetails(m.Details)?.SystemId == info.SystemIdentifier);
         var (start, timeline) = await server.StartBackupAsync($"lifeboat backup {session.BackupId}", info.Major, cancellationToken);
         var startTime = _repo.Time.GetUtcNow();
         LogStarted(_logger, _sourceName, start.ToString(), session.BackupId);
@@ -395,31 +395,6 @@ public sealed partial class ClusterBackup
         }
 
         return total;
-    }
-
-    /// <summary>The latest backup of this source and cluster.</summary>
-    public static async Task<Manifest?> FindParentAsync(Repo repository, string sourceName, ulong systemIdentifier, CancellationToken cancellationToken)
-    {
-        var ids = await repository.ListBackupIdsAsync(cancellationToken);
-        for (var i = ids.Count - 1; i >= 0; i--)
-        {
-            Manifest manifest;
-            try
-            {
-                manifest = await repository.LoadManifestAsync(ids[i], cancellationToken);
-            }
-            catch (DamageException)
-            {
-                continue;
-            }
-
-            if (manifest.Source == sourceName && ClusterBackupInfo.FromDetails(manifest.Details)?.SystemId == systemIdentifier)
-            {
-                return manifest;
-            }
-        }
-
-        return null;
     }
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Backup {BackupId} of {Source} started at {Lsn}")]

@@ -1,7 +1,7 @@
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
-using Lifeboat.Engine.Operations;
 using Lifeboat.Platform;
 using Lifeboat.Postgres.Control;
 using Lifeboat.Postgres.Server;
@@ -12,13 +12,22 @@ namespace Lifeboat.Engine.Cluster;
 
 public enum CheckStatus
 {
+    [JsonStringEnumMemberName("ok")]
     Ok,
+    [JsonStringEnumMemberName("warning")]
     Warning,
+    [JsonStringEnumMemberName("failed")]
     Failed,
 }
 
 /// <summary>One finding of `lifeboat check`: what was checked, the verdict, the details and how to fix it.</summary>
-public sealed record CheckResult(string Source, string Name, CheckStatus Status, string Detail, string? Fix = null);
+/// <param name="Source">The source, or empty for the repository.</param>
+public sealed record CheckResult([property: JsonIgnore] string Source, [property: JsonPropertyName("check")] string Name, CheckStatus Status, string Detail, string? Fix = null)
+{
+    [JsonPropertyName("source")]
+    [JsonPropertyOrder(-1)]
+    public string? SourceName => Source.Length == 0 ? null : Source;
+}
 
 /// <summary>
 /// `lifeboat check`: finds every problem that would make a backup fail or be unrestorable, and says how to fix it.
@@ -29,59 +38,8 @@ public static partial class ClusterChecks
     /// <summary>Extra WAL space to keep free beyond the estimated backup size, as a share of it.</summary>
     public const double WalMargin = 0.25;
 
-    public static async Task<List<CheckResult>> RunAsync(EngineContext context, string? onlySource, CancellationToken cancellationToken)
-    {
-        var results = new List<CheckResult>();
-        Lifeboat.Repository.Repository? repository = null;
-        try
-        {
-            try
-            {
-                repository = await context.OpenRepositoryAsync(cancellationToken);
-                results.Add(new CheckResult("", "repository", CheckStatus.Ok, $"{repository.DisplayName} opens ({repository.Config.Encryption})"));
-            }
-            catch (LifeboatException ex)
-            {
-                results.Add(new CheckResult("", "repository", CheckStatus.Failed, ex.Message, ex.Hint));
-            }
-
-            var sources = context.Options.Sources.Where(s => onlySource is null || s.Key == onlySource).ToList();
-            if (onlySource is not null && sources.Count == 0)
-            {
-                context.GetSource(onlySource);
-            }
-
-            foreach (var (name, source) in sources.OrderBy(s => s.Key, StringComparer.Ordinal))
-            {
-                switch (source.Kind)
-                {
-                    case SourceKinds.Cluster:
-                        await CheckClusterAsync(context, repository, name, source, results, cancellationToken);
-                        break;
-                    case SourceKinds.Database:
-                        results.Add(await Logical.LogicalChecks.CheckAsync(repository, name, source, cancellationToken));
-                        break;
-                    case SourceKinds.Config:
-                        results.Add(Files.FilesBackupChecks.CheckConfig(name, source, repository));
-                        break;
-                    default:
-                        results.Add(Files.FilesBackupChecks.Check(name, source));
-                        break;
-                }
-            }
-        }
-        finally
-        {
-            if (repository is not null)
-            {
-                await repository.DisposeAsync();
-            }
-        }
-
-        return results;
-    }
-
-    private static async Task CheckClusterAsync(EngineContext context, Lifeboat.Repository.Repository? repository, string name, SourceOptions source, List<CheckResult> results, CancellationToken cancellationToken)
+    /// <summary>`lifeboat check` for a cluster source: data directory, connection, archiving settings, archiver, checksums, space.</summary>
+    public static async Task CheckClusterAsync(string configPath, Lifeboat.Repository.Repository? repository, string name, ClusterSourceOptions source, List<CheckResult> results, CancellationToken cancellationToken)
     {
         void Add(string check, CheckStatus status, string detail, string? fix = null) => results.Add(new CheckResult(name, check, status, detail, fix));
 
@@ -144,7 +102,7 @@ public static partial class ClusterChecks
 
                 Add("wal_level", info.WalLevel == "minimal" ? CheckStatus.Failed : CheckStatus.Ok, $"wal_level = {info.WalLevel}", info.WalLevel == "minimal" ? $"run `lifeboat archiving setup --source {name} --apply`, then restart PostgreSQL" : null);
                 Add("archive_mode", info.ArchiveMode == "off" ? CheckStatus.Failed : CheckStatus.Ok, $"archive_mode = {info.ArchiveMode}", info.ArchiveMode == "off" ? $"run `lifeboat archiving setup --source {name} --apply`, then restart PostgreSQL" : null);
-                CheckArchiveCommand(context, name, info.ArchiveCommand, Add);
+                CheckArchiveCommand(configPath, name, info.ArchiveCommand, Add);
                 if (info.ArchiveTimeoutSeconds == 0 || info.ArchiveTimeoutSeconds > 300)
                 {
                     Add("archive_timeout", CheckStatus.Warning, $"archive_timeout = {info.ArchiveTimeoutSeconds}s: an idle server may not archive its last changes for {(info.ArchiveTimeoutSeconds == 0 ? "an unbounded time" : info.ArchiveTimeoutSeconds + " s")} (the RPO)", $"`lifeboat archiving setup --source {name} --apply` sets 60s");
@@ -178,7 +136,7 @@ public static partial class ClusterChecks
         }
     }
 
-    private static void CheckArchiveCommand(EngineContext context, string name, string command, Action<string, CheckStatus, string, string?> add)
+    private static void CheckArchiveCommand(string configPath, string name, string command, Action<string, CheckStatus, string, string?> add)
     {
         if (!command.Contains("wal-push", StringComparison.Ordinal) || !command.Contains("lifeboat", StringComparison.Ordinal))
         {
@@ -188,9 +146,9 @@ public static partial class ClusterChecks
 
         var m = ConfigArgument().Match(command);
         var configured = m.Success ? m.Groups["path"].Value.Trim('\'', '"') : null;
-        if (configured is null || !SamePath(configured, context.ConfigFile.Path))
+        if (configured is null || !SamePath(configured, configPath))
         {
-            add("archive_command", CheckStatus.Failed, $"archive_command uses {(configured is null ? "no --config" : "the configuration " + configured)}, not {context.ConfigFile.Path}", $"run `lifeboat archiving setup --source {name} --apply` with this configuration");
+            add("archive_command", CheckStatus.Failed, $"archive_command uses {(configured is null ? "no --config" : "the configuration " + configured)}, not {configPath}", $"run `lifeboat archiving setup --source {name} --apply` with this configuration");
             return;
         }
 

@@ -59,9 +59,9 @@ public sealed class ClusterRestore
 {
     private readonly Repo _repo;
     private readonly string _sourceName;
-    private readonly SourceOptions _source;
+    private readonly ClusterSourceOptions _source;
 
-    public ClusterRestore(Repo repository, string sourceName, SourceOptions source)
+    public ClusterRestore(Repo repository, string sourceName, ClusterSourceOptions source)
     {
         _repo = repository;
         _sourceName = sourceName;
@@ -181,7 +181,7 @@ public sealed class ClusterRestore
 
         if (!request.Delta && !request.Force && Directory.EnumerateFileSystemEntries(path).Any())
         {
-            throw new LifeboatException(ErrorCode.Refused, $"{what} {path} is not empty", "restore into a new or empty directory, or pass --delta to rewrite only what differs, or --force to replace its contents");
+            throw new LifeboatException(ErrorCode.Refused, $"{what} {path} is not empty", "restore into a new or empty directory, or pass «delta» to rewrite only what differs, or «force» to replace its contents");
         }
     }
 

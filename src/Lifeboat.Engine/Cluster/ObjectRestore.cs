@@ -17,7 +17,7 @@ public sealed record ObjectRestoreRequest
 {
     public required string SourceName { get; init; }
 
-    public required SourceOptions Source { get; init; }
+    public required ClusterSourceOptions Source { get; init; }
 
     public string? BackupId { get; init; }
 
@@ -206,7 +206,7 @@ public sealed partial class ObjectRestore
             {
                 await using var list = new NpgsqlCommand("select string_agg(datname, ', ' order by datname) from pg_database where datallowconn and not datistemplate", maintenance);
                 var names = await list.ExecuteScalarAsync(cancellationToken) as string;
-                throw new LifeboatException(ErrorCode.InvalidInput, $"cluster '{request.SourceName}' has no database '{request.Database}' at {target} (it has: {names})", "choose one of those with --database");
+                throw new LifeboatException(ErrorCode.InvalidInput, $"cluster '{request.SourceName}' has no database '{request.Database}' at {target} (it has: {names})", "choose one of those with «database»");
             }
         }
 
@@ -254,9 +254,9 @@ public sealed partial class ObjectRestore
         return (like, excluded);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "scratch copy of {Source} recovered and promoted in {Seconds:0.0} s")]
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "scratch copy of {Source} recovered and promoted in {Seconds:0.0} s")]
     private static partial void LogRecovered(ILogger logger, string source, double seconds);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "could not remove the scratch directory {Directory}: {Error}")]
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "could not remove the scratch directory {Directory}: {Error}")]
     private static partial void LogCleanupFailed(ILogger logger, string directory, string error);
 }

@@ -80,8 +80,16 @@ public sealed class ConfigFile
         try
         {
             var configuration = builder.Build();
+            // Sources are bound one by one into the options type of their kind; everything else in one go.
+            var rest = new ConfigurationBuilder()
+                .AddInMemoryCollection(configuration.AsEnumerable().Where(kv => !IsSourceKey(kv.Key)))
+                .Build();
             options = new LifeboatOptions();
-            configuration.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+            rest.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+            foreach (var source in configuration.GetSection("Sources").GetChildren())
+            {
+                options.Sources[source.Key] = SourceOptions.Bind(source, Path);
+            }
         }
         catch (InvalidDataException ex)
         {
@@ -103,6 +111,9 @@ public sealed class ConfigFile
         options.Validate(Path);
         return options;
     }
+
+    private static bool IsSourceKey(string key)
+        => key.StartsWith("Sources:", StringComparison.OrdinalIgnoreCase) || key.Equals("Sources", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Changes the file (created if missing) atomically; it is written readable by its owner only.</summary>
     public void Edit(Action<JsonObject> edit)

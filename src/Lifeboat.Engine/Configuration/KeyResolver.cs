@@ -53,3 +53,34 @@ public static class KeyResolver
         return prompted is null ? null : KeyMaterial.FromPassphrase(prompted, "the passphrase typed");
     }
 }
+
+/// <summary>New keys: a key file (created when missing), a passphrase file, or a passphrase from the environment or typed twice.</summary>
+public static class NewKeys
+{
+    /// <summary>A key file's material, creating the file when it does not exist; <paramref name="created"/> says which.</summary>
+    public static KeyMaterial FromKeyFile(string path, out bool created)
+    {
+        created = !File.Exists(path);
+        return created ? KeyMaterial.CreateKeyFile(path) : KeyMaterial.FromKeyFile(path);
+    }
+
+    /// <summary>A new passphrase from <paramref name="variable"/>, or typed twice at the prompt.</summary>
+    public static KeyMaterial Passphrase(KeyOptions keys, IReadOnlyDictionary<string, string?> environment, string variable)
+    {
+        if (environment.TryGetValue(variable, out var fromEnv) && !string.IsNullOrEmpty(fromEnv))
+        {
+            return KeyMaterial.FromPassphrase(new Secret(fromEnv), "$" + variable);
+        }
+
+        var prompt = keys.Prompt
+            ?? throw new LifeboatException(ErrorCode.Usage, "no passphrase or key file was given for the new key", $"give «passphraseFile» F or «keyFile» F (created if missing), or set {variable}");
+        var first = prompt("New passphrase: ");
+        var second = prompt("Repeat the passphrase: ");
+        if (first is null || second is null || first.Reveal() != second.Reveal())
+        {
+            throw new LifeboatException(ErrorCode.InvalidInput, "the passphrases differ or are empty", "run the command again");
+        }
+
+        return KeyMaterial.FromPassphrase(first, "the passphrase typed");
+    }
+}

@@ -1,17 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Lifeboat.Core;
+using Lifeboat.Engine.Application;
 using Lifeboat.Engine.Cluster;
 using Lifeboat.Engine.Configuration;
-using Lifeboat.Engine.Files;
-using Lifeboat.Engine.Operations;
+using Lifeboat.Engine.UseCases.Backups;
+using Lifeboat.Engine.UseCases.Restores;
 using Lifeboat.Postgres.Control;
-using Lifeboat.Postgres.Recovery;
 using Lifeboat.Postgres.Tools;
 using Lifeboat.Postgres.Wal;
 using Lifeboat.Repository.Crypto;
 using Lifeboat.Targets;
+using Microsoft.Extensions.DependencyInjection;
 using Repo = Lifeboat.Repository.Repository;
 
 namespace Lifeboat.Engine.Demo;
@@ -22,10 +22,20 @@ namespace Lifeboat.Engine.Demo;
 /// before it into a new directory — started and queried to prove every row is back. Prints each step with its timing,
 /// the RPO (rows lost) and the RTO (restore start to first query).
 /// </summary>
-public static class ClusterDemo
+public sealed class ClusterDemo
 {
-    public static async Task<bool> RunAsync(TimeProvider time, bool keep, IReadOnlyDictionary<string, string?> environment, Action<string> print, CancellationToken cancellationToken)
+    private readonly IServiceScopeFactory _scopes;
+    private readonly TimeProvider _time;
+
+    public ClusterDemo(IServiceScopeFactory scopes, TimeProvider time)
     {
+        _scopes = scopes;
+        _time = time;
+    }
+
+    public async Task<bool> RunAsync(bool keep, IReadOnlyDictionary<string, string?> environment, Action<string> print, CancellationToken cancellationToken)
+    {
+        var time = _time;
         if (!PostgresCluster.Available)
         {
             throw new LifeboatException(ErrorCode.Config, "PostgreSQL's server programs (initdb, pg_ctl) were not found", "install PostgreSQL 15 (apt-get install postgresql-15) or set LIFEBOAT_PG_BINDIR; `lifeboat demo --files` runs the file-tree demo without PostgreSQL");
@@ -43,13 +53,12 @@ public static class ClusterDemo
             var repoDir = Path.Combine(root, "repository");
             var keyFile = Path.Combine(root, "repository.key");
             var configPath = Path.Combine(root, "lifeboat.json");
-            var context = new EngineContext
-            {
-                ConfigFile = ConfigFile.Resolve(configPath, new Dictionary<string, string?>(), root),
-                Environment = environment,
-                WorkingDirectory = root,
-                Time = time,
-            };
+            // The demo works in a workspace of its own (its own configuration, repository and catalog).
+            using var scope = _scopes.CreateScope();
+            var workspace = new Workspace(ConfigFile.Resolve(configPath, new Dictionary<string, string?>(), root), environment, root);
+            scope.ServiceProvider.GetRequiredService<CallContext>().Workspace = workspace;
+            T Use<T>()
+                where T : notnull => scope.ServiceProvider.GetRequiredService<T>();
             var osUser = PostgresCluster.DefaultOsUser;
             print($"Lifeboat demo in {root}" + (osUser is null ? "" : $" (PostgreSQL runs as '{osUser}')"));
 
@@ -62,17 +71,16 @@ public static class ClusterDemo
                 }
 
                 var control = PgControl.Read(pgdata);
-                context.ConfigFile.Edit(config =>
+                workspace.EditConfig(config =>
                 {
                     ConfigFile.Section(config, "Repository")["Url"] = "file://" + repoDir;
                     ConfigFile.Section(config, "Repository")["KeyFile"] = keyFile;
-                    ConfigFile.Section(config, "Sources")["app-db"] = new JsonObject
+                    ConfigFile.Section(config, "Sources")["app-db"] = ConfigJson.Section(new ClusterSourceOptions
                     {
-                        ["Kind"] = SourceKinds.Cluster,
-                        ["PgData"] = pgdata,
-                        ["Connection"] = cluster.ConnectionString(),
-                        ["SystemIdentifier"] = control.SystemIdentifier.ToString(CultureInfo.InvariantCulture),
-                    };
+                        PgData = pgdata,
+                        Connection = cluster.ConnectionString(),
+                        SystemIdentifier = control.SystemIdentifier.ToString(CultureInfo.InvariantCulture),
+                    });
                 });
                 // archive_command runs as the PostgreSQL OS user: it must read the configuration and key, and write WAL.
                 PostgresCluster.ChownForServer(repoDir, osUser);
@@ -97,10 +105,10 @@ public static class ClusterDemo
                 return $"{await cluster.QueryAsync<long>("select pg_database_size('postgres')", cancellationToken) / 1024 / 1024} MiB database";
             });
 
-            BackupOutcome? full = null;
+            BackupSourceResult? full = null;
             await Step(print, "3. full backup", async () =>
             {
-                full = await BackupService.RunAsync(context, "app-db", "full", null, cancellationToken);
+                full = await Use<BackupSource>().ExecuteAsync(new BackupSourceRequest("app-db", "full"), cancellationToken);
                 return Describe(full);
             });
 
@@ -113,7 +121,7 @@ public static class ClusterDemo
 
             await Step(print, "5. incremental backup (only changed blocks are stored)", async () =>
             {
-                var incr = await BackupService.RunAsync(context, "app-db", "incr", null, cancellationToken);
+                var incr = await Use<BackupSource>().ExecuteAsync(new BackupSourceRequest("app-db", "incr"), cancellationToken);
                 return Describe(incr);
             });
 
@@ -135,8 +143,8 @@ public static class ClusterDemo
             {
                 await cluster!.ExecuteAsync("drop table pgbench_accounts", cancellationToken);
                 var segment = await cluster.QueryAsync<string>("select pg_walfile_name(pg_switch_wal())", cancellationToken);
-                await using var repo = await context.OpenRepositoryAsync(cancellationToken);
-                var archive = new WalArchive(repo, "app-db", context.GetSource("app-db").SystemIdValue());
+                await using var repo = await Use<RepositoryOpener>().OpenAsync(cancellationToken);
+                var archive = new WalArchive(repo, "app-db", workspace.GetSource<ClusterSourceOptions>("app-db").SystemIdValue());
                 var waited = Stopwatch.StartNew();
                 while (!await archive.ExistsAsync(segment, cancellationToken))
                 {
@@ -154,18 +162,10 @@ public static class ClusterDemo
             var rto = Stopwatch.StartNew();
             await Step(print, "8. restore to T into a new directory (point-in-time recovery)", async () =>
             {
-                var outcome = await RestoreService.RunAsync(
-                    context,
-                    new RestoreRequest
-                    {
-                        SourceName = "app-db",
-                        Destination = restoredDir,
-                        Target = new RecoveryTarget(RecoveryTargetKind.Time, targetTime),
-                        ArchiveOff = true,
-                    },
-                    null,
+                var outcome = (ClusterRestored)await Use<RestoreSource>().ExecuteAsync(
+                    new RestoreSourceRequest { Source = "app-db", To = restoredDir, TargetTime = targetTime, ArchiveMode = "off" },
                     cancellationToken);
-                return $"backup {outcome.Manifest.Id} restored to {restoredDir}: {outcome.Cluster!.Files.Files} files, {ByteSize.Format(outcome.Cluster.Files.Bytes)}; recovery to T";
+                return $"backup {outcome.Backup} restored to {restoredDir}: {outcome.Files} files, {ByteSize.Format(outcome.Bytes)}; recovery to T";
             });
 
             long countRestored = 0;
@@ -236,9 +236,8 @@ public static class ClusterDemo
         }
     }
 
-    private static string Describe(BackupOutcome outcome)
+    private static string Describe(BackupView m)
     {
-        var m = outcome.Manifest;
         var cluster = Postgres.ClusterBackupInfo.FromDetails(m.Details)!;
         return $"backup {m.Id} ({m.Type}): {ByteSize.Format(m.Stats.Bytes)} read {ByteSize.Format(m.Stats.BytesRead)}, stored {ByteSize.Format(m.Stats.StoredBytes)}; LSN {cluster.StartLsn}..{cluster.StopLsn}, WAL archived";
     }

@@ -1,15 +1,17 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json.Nodes;
 using Lifeboat.Core;
+using Lifeboat.Engine.Application;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Files;
-using Lifeboat.Engine.Operations;
+using Lifeboat.Engine.UseCases.Backups;
+using Lifeboat.Engine.UseCases.Maintenance;
+using Lifeboat.Engine.UseCases.Restores;
 using Lifeboat.Platform;
 using Lifeboat.Repository.Crypto;
-using Lifeboat.Repository.Maintenance;
 using Lifeboat.Targets;
+using Microsoft.Extensions.DependencyInjection;
 using Repo = Lifeboat.Repository.Repository;
 
 namespace Lifeboat.Engine.Demo;
@@ -18,10 +20,20 @@ namespace Lifeboat.Engine.Demo;
 /// The file-tree demo: a sample application tree backed up into a fresh encrypted repository, changed, backed up again,
 /// verified, restored elsewhere and compared byte for byte and by metadata. Nothing outside a temp directory is touched.
 /// </summary>
-public static class FilesDemo
+public sealed class FilesDemo
 {
-    public static async Task<bool> RunAsync(TimeProvider time, bool keep, Action<string> print, CancellationToken cancellationToken)
+    private readonly IServiceScopeFactory _scopes;
+    private readonly TimeProvider _time;
+
+    public FilesDemo(IServiceScopeFactory scopes, TimeProvider time)
     {
+        _scopes = scopes;
+        _time = time;
+    }
+
+    public async Task<bool> RunAsync(bool keep, Action<string> print, CancellationToken cancellationToken)
+    {
+        var time = _time;
         var root = Directory.CreateTempSubdirectory("lifeboat-demo-").FullName;
         var total = Stopwatch.StartNew();
         try
@@ -29,13 +41,12 @@ public static class FilesDemo
             var sample = Path.Combine(root, "app-uploads");
             var repoDir = Path.Combine(root, "repository");
             var restored = Path.Combine(root, "restored");
-            var context = new EngineContext
-            {
-                ConfigFile = ConfigFile.Resolve(Path.Combine(root, "lifeboat.json"), new Dictionary<string, string?>(), root),
-                Environment = new Dictionary<string, string?>(),
-                WorkingDirectory = root,
-                Time = time,
-            };
+            // The demo works in a workspace of its own (its own configuration, repository and catalog).
+            using var scope = _scopes.CreateScope();
+            var workspace = new Workspace(ConfigFile.Resolve(Path.Combine(root, "lifeboat.json"), new Dictionary<string, string?>(), root), new Dictionary<string, string?>(), root);
+            scope.ServiceProvider.GetRequiredService<CallContext>().Workspace = workspace;
+            T Use<T>()
+                where T : notnull => scope.ServiceProvider.GetRequiredService<T>();
 
             print($"Lifeboat demo in {root}");
             await Step(print, "1. create a sample application tree (uploads, config, logs)", () =>
@@ -49,21 +60,21 @@ public static class FilesDemo
                 var keyFile = Path.Combine(root, "repository.key");
                 var key = KeyMaterial.CreateKeyFile(keyFile);
                 await using var repository = await Repo.InitAsync(TargetFactory.Open("file://" + repoDir), new Lifeboat.Repository.InitOptions { Key = key }, time, null, cancellationToken);
-                context.ConfigFile.Edit(config =>
+                workspace.EditConfig(config =>
                 {
                     ConfigFile.Section(config, "Repository")["Url"] = "file://" + repoDir;
                     ConfigFile.Section(config, "Repository")["KeyFile"] = keyFile;
-                    ConfigFile.Section(config, "Sources")["uploads"] = new JsonObject { ["Kind"] = "files", ["Path"] = sample };
+                    ConfigFile.Section(config, "Sources")["uploads"] = ConfigJson.Section(new FilesSourceOptions { Path = sample });
                 });
                 return $"{repository.DisplayName}, key slot {repository.OpenedSlotId![..8]}";
             });
 
-            BackupOutcome? first = null;
+            BackupSourceResult? first = null;
             await Step(print, "3. back up the tree (full)", async () =>
             {
-                first = await BackupService.RunAsync(context, "uploads", null, null, cancellationToken);
-                var s = first.Manifest.Stats;
-                return $"backup {first.Manifest.Id}: {s.Files} files, {ByteSize.Format(s.Bytes)} → {ByteSize.Format(s.StoredBytes)} stored";
+                first = await Use<BackupSource>().ExecuteAsync(new BackupSourceRequest("uploads"), cancellationToken);
+                var s = first.Stats;
+                return $"backup {first.Id}: {s.Files} files, {ByteSize.Format(s.Bytes)} → {ByteSize.Format(s.StoredBytes)} stored";
             });
 
             await Step(print, "4. change the tree: edit one file, add one, delete one", () =>
@@ -74,19 +85,18 @@ public static class FilesDemo
                 return Task.FromResult("3 changes");
             });
 
-            BackupOutcome? second = null;
+            BackupSourceResult? second = null;
             await Step(print, "5. back up again (incremental: unchanged files are not read, unchanged data not stored)", async () =>
             {
-                second = await BackupService.RunAsync(context, "uploads", null, null, cancellationToken);
-                var s = second.Manifest.Stats;
-                return $"backup {second.Manifest.Id}: read {ByteSize.Format(s.BytesRead)}, {s.UnchangedFiles} files unchanged, {ByteSize.Format(s.StoredBytes)} stored";
+                second = await Use<BackupSource>().ExecuteAsync(new BackupSourceRequest("uploads"), cancellationToken);
+                var s = second.Stats;
+                return $"backup {second.Id}: read {ByteSize.Format(s.BytesRead)}, {s.UnchangedFiles} files unchanged, {ByteSize.Format(s.StoredBytes)} stored";
             });
 
             await Step(print, "6. verify the repository, reading every byte back", async () =>
             {
-                await using var repository = await context.OpenRepositoryAsync(cancellationToken);
-                var report = await new Verifier(repository).VerifyAsync(new VerifyOptions { ReadData = true }, null, cancellationToken);
-                if (!report.IsHealthy)
+                var report = await Use<VerifyRepository>().ExecuteAsync(new VerifyRepositoryRequest(ReadData: true), cancellationToken);
+                if (!report.Healthy)
                 {
                     throw new LifeboatException(ErrorCode.Damage, "verify found damage: " + string.Join("; ", report.Damage.Select(d => d.Object + ": " + d.Problem)));
                 }
@@ -96,8 +106,8 @@ public static class FilesDemo
 
             await Step(print, "7. restore the latest backup into a new directory", async () =>
             {
-                var outcome = await RestoreService.RunAsync(context, new RestoreRequest { SourceName = "uploads", Destination = restored }, null, cancellationToken);
-                return $"{outcome.Files!.Files} files, {ByteSize.Format(outcome.Files!.Bytes)} → {restored}";
+                var outcome = (FilesRestored)await Use<RestoreSource>().ExecuteAsync(new RestoreSourceRequest { Source = "uploads", To = restored }, cancellationToken);
+                return $"{outcome.Files} files, {ByteSize.Format(outcome.Bytes)} → {restored}";
             });
 
             var identical = false;

@@ -1,9 +1,7 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Lifeboat.Core;
 using Lifeboat.Engine.Cluster;
 using Lifeboat.Engine.Configuration;
-using Lifeboat.Engine.Operations;
 using Lifeboat.Platform;
 using Lifeboat.Postgres;
 using Lifeboat.Postgres.Recovery;
@@ -29,16 +27,16 @@ internal sealed class ClusterDrill
     /// <summary>XLOG long page header: the insert position right after a segment switch is this far into the new segment.</summary>
     private const int LongPageHeaderSize = 40;
 
-    private readonly EngineContext _context;
+    private readonly DrillEnvironment _context;
     private readonly string _name;
-    private readonly SourceOptions _source;
+    private readonly ClusterSourceOptions _source;
     private readonly DrillPlan _plan;
     private readonly DrillReport _report;
     private readonly IProgress<string>? _progress;
     private readonly DrillOptions _options;
     private TimeSpan _checks;
 
-    public ClusterDrill(EngineContext context, string name, SourceOptions source, DrillPlan plan, DrillReport report, IProgress<string>? progress)
+    public ClusterDrill(DrillEnvironment context, string name, ClusterSourceOptions source, DrillPlan plan, DrillReport report, IProgress<string>? progress)
     {
         _context = context;
         _name = name;
@@ -46,7 +44,7 @@ internal sealed class ClusterDrill
         _plan = plan;
         _report = report;
         _progress = progress;
-        _options = context.Options.Drill;
+        _options = context.Workspace.Options.Drill;
     }
 
     private TimeProvider Time => _context.Time;
@@ -67,7 +65,7 @@ internal sealed class ClusterDrill
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        await using var repository = await _context.OpenRepositoryAsync(cancellationToken);
+        await using var repository = await _context.Repositories.OpenAsync(cancellationToken);
         // Prune and forget take an exclusive lock: the backup and its WAL stay while the drill needs them.
         await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: false, "drill", cancellationToken);
         _report.Repository = Redact.Url(repository.DisplayName);
@@ -84,7 +82,7 @@ internal sealed class ClusterDrill
         var binDir = PostgresCluster.BinDirFor(backup.Info.ServerVersion / 10000);
         if (binDir is null)
         {
-            _report.Add(new DrillCheck("server programs", CheckStatus.Failed, $"PostgreSQL {backup.Info.ServerVersion / 10000}'s server programs are not installed (/usr/lib/postgresql/{backup.Info.ServerVersion / 10000}/bin): a copy of this cluster cannot be started here", Data: null));
+            _report.Add(new DrillCheck("server programs", DrillCheckStatus.Failed, $"PostgreSQL {backup.Info.ServerVersion / 10000}'s server programs are not installed (/usr/lib/postgresql/{backup.Info.ServerVersion / 10000}/bin): a copy of this cluster cannot be started here", Data: null));
             return;
         }
 
@@ -118,7 +116,7 @@ internal sealed class ClusterDrill
         {
             _progress?.Report("removing the scratch copy");
             var (clean, detail) = await scratch.CleanUpAsync(server, Time);
-            _report.Add(new DrillCheck("cleanup", clean ? CheckStatus.Passed : CheckStatus.Failed, detail));
+            _report.Add(new DrillCheck("cleanup", clean ? DrillCheckStatus.Passed : DrillCheckStatus.Failed, detail));
         }
     }
 
@@ -232,19 +230,19 @@ internal sealed class ClusterDrill
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            _report.Add(new DrillCheck("free space", CheckStatus.Failed, $"cannot use the scratch directory {baseDirectory}: {ex.Message} (Drill:ScratchDirectory)"));
+            _report.Add(new DrillCheck("free space", DrillCheckStatus.Failed, $"cannot use the scratch directory {baseDirectory}: {ex.Message} (Drill:ScratchDirectory)"));
             return false;
         }
 
-        var data = new JsonObject { ["neededBytes"] = needed, ["freeBytes"] = free, ["directory"] = baseDirectory };
+        var data = new DrillCheckData(NeededBytes: needed, FreeBytes: free, Directory: baseDirectory);
         if (free < needed)
         {
-            _report.Add(new DrillCheck("free space", CheckStatus.Failed,
+            _report.Add(new DrillCheck("free space", DrillCheckStatus.Failed,
                 $"refused: the scratch copy needs {ByteSize.Format(needed)} (the backup's {ByteSize.Format(backup.Manifest.Stats.Bytes)} plus a WAL margin of {ByteSize.Format(_options.WalMarginBytes)}), but only {ByteSize.Format(free)} is free in {baseDirectory}; nothing was written. Free space there or point Drill:ScratchDirectory at a larger file system", Data: data));
             return false;
         }
 
-        _report.Add(new DrillCheck("free space", CheckStatus.Passed, $"{ByteSize.Format(free)} free in {baseDirectory}, {ByteSize.Format(needed)} needed (the backup plus a WAL margin of {ByteSize.Format(_options.WalMarginBytes)})", Data: data));
+        _report.Add(new DrillCheck("free space", DrillCheckStatus.Passed, $"{ByteSize.Format(free)} free in {baseDirectory}, {ByteSize.Format(needed)} needed (the backup plus a WAL margin of {ByteSize.Format(_options.WalMarginBytes)})", Data: data));
         return true;
     }
 
@@ -265,7 +263,7 @@ internal sealed class ClusterDrill
                     ArchiveOff = true,
                     TablespaceMap = target.Backup.Info.Tablespaces.ToDictionary(t => t.Oid, t => scratch.Combine("tablespaces", t.Oid.ToString(CultureInfo.InvariantCulture))),
                     RestoreCommand = RestoreCommand(),
-                    Workers = _context.WriterOptions.Workers,
+                    Workers = _context.Workspace.WriterOptions.Workers,
                 },
                 null,
                 cancellationToken);
@@ -274,15 +272,15 @@ internal sealed class ClusterDrill
         {
             _report.DamagedObjects = ex.DamagedObjects;
             _report.AffectedBackups = ex.AffectedBackups;
-            _report.Add(new DrillCheck("restore", CheckStatus.Failed, $"{ex.Message}\ndamaged: {string.Join(", ", ex.DamagedObjects)}" + (ex.Hint is null ? "" : "\nhint: " + ex.Hint), Time.GetElapsedTime(started)));
+            _report.Add(new DrillCheck("restore", DrillCheckStatus.Failed, $"{ex.Message}\ndamaged: {string.Join(", ", ex.DamagedObjects)}" + (ex.Hint is null ? "" : "\nhint: " + ex.Hint), Time.GetElapsedTime(started)));
             return false;
         }
 
         _report.RestoreTime = Time.GetElapsedTime(started);
         var files = result.Files;
-        _report.Add(new DrillCheck("restore", CheckStatus.Passed,
+        _report.Add(new DrillCheck("restore", DrillCheckStatus.Passed,
             $"backup {result.Backup.Id}: {files.Files} files, {ByteSize.Format(files.Bytes)}, every chunk verified against its id; {result.Tablespaces.Count} tablespace(s) mapped inside the scratch directory; archiving off in the copy",
-            _report.RestoreTime, new JsonObject { ["files"] = files.Files, ["bytes"] = files.Bytes, ["tablespaces"] = result.Tablespaces.Count }));
+            _report.RestoreTime, new DrillCheckData(Files: files.Files, Bytes: files.Bytes, Tablespaces: result.Tablespaces.Count)));
         return true;
     }
 
@@ -326,7 +324,7 @@ internal sealed class ClusterDrill
             _report.PointLsn = switchPoint?.ToString();
         }
 
-        _report.Add(new DrillCheck("recovery", CheckStatus.Passed,
+        _report.Add(new DrillCheck("recovery", DrillCheckStatus.Passed,
             $"the copy reached consistency, recovered to {final} and was promoted{(timeline is null ? "" : $" to timeline {timeline}")}{(switchPoint is null ? "" : $" at LSN {switchPoint}")}; it accepts connections ({_report.PostgresVersion})",
             _report.RecoveryTime));
         if (target.ToEndOfArchive && target.Span is { } span)
@@ -415,7 +413,7 @@ internal sealed class ClusterDrill
 
         if (failure is not null)
         {
-            _report.Add(new DrillCheck("recovery", CheckStatus.Failed, failure));
+            _report.Add(new DrillCheck("recovery", DrillCheckStatus.Failed, failure));
             return false;
         }
 
@@ -464,11 +462,11 @@ internal sealed class ClusterDrill
         var lastSegmentStart = new Lsn(span.LatestLsn.Value - (ulong)segmentSize);
         if (switchPoint is { } end && end >= lastSegmentStart)
         {
-            _report.Add(new DrillCheck("end of archive", CheckStatus.Passed, $"WAL replay reached LSN {end}: every archived segment up to the end of the archive ({span.LatestLsn}, timeline {span.Timeline}) was fetched and replayed"));
+            _report.Add(new DrillCheck("end of archive", DrillCheckStatus.Passed, $"WAL replay reached LSN {end}: every archived segment up to the end of the archive ({span.LatestLsn}, timeline {span.Timeline}) was fetched and replayed"));
         }
         else
         {
-            _report.Add(new DrillCheck("end of archive", CheckStatus.Failed, $"WAL replay stopped at {switchPoint?.ToString() ?? "an unknown position"}, but the archive holds WAL up to {span.LatestLsn}: a segment could not be fetched or read (see the scratch server log in the report)"));
+            _report.Add(new DrillCheck("end of archive", DrillCheckStatus.Failed, $"WAL replay stopped at {switchPoint?.ToString() ?? "an unknown position"}, but the archive holds WAL up to {span.LatestLsn}: a segment could not be fetched or read (see the scratch server log in the report)"));
         }
     }
 
@@ -491,15 +489,15 @@ internal sealed class ClusterDrill
             DrillCheck check;
             if (!exact)
             {
-                check = new DrillCheck("row counts", CheckStatus.Info, $"for information, {where}: {comparisons.Count - differ.Count} of {comparisons.Count} table(s) in database '{counts.Database}' hold the rows {recorded}{(differ.Count > 0 ? "; differ: " + list : "")}", Time.GetElapsedTime(started));
+                check = new DrillCheck("row counts", DrillCheckStatus.Info, $"for information, {where}: {comparisons.Count - differ.Count} of {comparisons.Count} table(s) in database '{counts.Database}' hold the rows {recorded}{(differ.Count > 0 ? "; differ: " + list : "")}", Time.GetElapsedTime(started));
             }
             else if (differ.Count == 0)
             {
-                check = new DrillCheck("row counts", CheckStatus.Passed, $"all {comparisons.Count} table(s) in database '{counts.Database}' hold exactly the rows {recorded}", Time.GetElapsedTime(started));
+                check = new DrillCheck("row counts", DrillCheckStatus.Passed, $"all {comparisons.Count} table(s) in database '{counts.Database}' hold exactly the rows {recorded}", Time.GetElapsedTime(started));
             }
             else
             {
-                check = new DrillCheck("row counts", CheckStatus.Failed,
+                check = new DrillCheck("row counts", DrillCheckStatus.Failed,
                     $"{differ.Count} of {comparisons.Count} table(s) in database '{counts.Database}' differ from the rows {recorded}: {list}\n"
                     + "A transaction that committed between the count snapshot and the reading of its WAL position (the source being written at that very moment) explains a difference of a few rows in a busy table; anything else is lost or extra data (docs/operations/drills.md, \"Row counts\").",
                     Time.GetElapsedTime(started));
@@ -509,7 +507,7 @@ internal sealed class ClusterDrill
         }
         catch (NpgsqlException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            _report.Add(new DrillCheck("row counts", exact ? CheckStatus.Failed : CheckStatus.Info, $"could not count the rows in database '{counts.Database}' {where}: {ex.Message}", Time.GetElapsedTime(started)));
+            _report.Add(new DrillCheck("row counts", exact ? DrillCheckStatus.Failed : DrillCheckStatus.Info, $"could not count the rows in database '{counts.Database}' {where}: {ex.Message}", Time.GetElapsedTime(started)));
         }
 
         _checks += Time.GetElapsedTime(started);
@@ -566,26 +564,18 @@ internal sealed class ClusterDrill
         }
     }
 
-    private string RestoreCommand() => LifeboatCommand.RestoreCommand(LifeboatCommand.Self(_context.Environment), _context.ConfigFile.Path, _name);
+    private string RestoreCommand() => LifeboatCommand.RestoreCommand(LifeboatCommand.Self(_context.Workspace.Environment), _context.Workspace.Config.Path, _name);
 
-    private static JsonObject Describe(PhysicalBackup backup) => new()
-    {
-        ["id"] = backup.Manifest.Id,
-        ["type"] = backup.Manifest.Type,
-        ["started"] = backup.Manifest.Started,
-        ["finished"] = backup.Manifest.Finished,
-        ["host"] = backup.Manifest.Host,
-        ["bytes"] = backup.Manifest.Stats.Bytes,
-        ["storedBytes"] = backup.Manifest.Stats.StoredBytes,
-        ["files"] = backup.Manifest.Stats.Files,
-        ["systemIdentifier"] = backup.Info.SystemIdentifier,
-        ["serverVersion"] = backup.Info.ServerVersionText,
-        ["timeline"] = backup.Info.Timeline,
-        ["startLsn"] = backup.Info.StartLsn,
-        ["stopLsn"] = backup.Info.StopLsn,
-        ["stopTime"] = backup.Info.StopTime,
-        ["rowCounts"] = backup.Info.RowCounts is { } c ? new JsonObject { ["database"] = c.Database, ["lsn"] = c.Lsn, ["time"] = c.Error is null ? c.Time : null, ["tables"] = c.Tables.Count, ["error"] = c.Error } : null,
-    };
+    private static DrillBackup Describe(PhysicalBackup backup) => new(
+        backup.Manifest.Id, backup.Manifest.Type, backup.Manifest.Started, backup.Manifest.Finished, backup.Manifest.Host,
+        backup.Manifest.Stats.Bytes, backup.Manifest.Stats.StoredBytes, backup.Manifest.Stats.Files,
+        SystemIdentifier: backup.Info.SystemIdentifier,
+        ServerVersion: backup.Info.ServerVersionText,
+        Timeline: backup.Info.Timeline,
+        StartLsn: backup.Info.StartLsn,
+        StopLsn: backup.Info.StopLsn,
+        StopTime: backup.Info.StopTime,
+        RowCounts: backup.Info.RowCounts is { } c ? new DrillBackupRowCounts(c.Database, c.Lsn, c.Error is null ? c.Time : null, c.Tables.Count, c.Error) : null);
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

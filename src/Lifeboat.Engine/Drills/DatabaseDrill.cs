@@ -2,7 +2,6 @@ using System.Globalization;
 using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Logical;
-using Lifeboat.Engine.Operations;
 using Lifeboat.Postgres.Tools;
 using Lifeboat.Repository.Format;
 
@@ -17,13 +16,13 @@ namespace Lifeboat.Engine.Drills;
 /// </summary>
 internal sealed class DatabaseDrill
 {
-    private readonly EngineContext _context;
-    private readonly SourceOptions _source;
+    private readonly DrillEnvironment _context;
+    private readonly DatabaseSourceOptions _source;
     private readonly DrillPlan _plan;
     private readonly DrillReport _report;
     private readonly IProgress<string>? _progress;
 
-    public DatabaseDrill(EngineContext context, SourceOptions source, DrillPlan plan, DrillReport report, IProgress<string>? progress)
+    public DatabaseDrill(DrillEnvironment context, DatabaseSourceOptions source, DrillPlan plan, DrillReport report, IProgress<string>? progress)
     {
         _context = context;
         _source = source;
@@ -45,7 +44,7 @@ internal sealed class DatabaseDrill
         var binDir = ServerBinDir(like.ServerMajor);
         if (binDir is null)
         {
-            _report.Add(new DrillCheck("load", CheckStatus.Failed, $"no PostgreSQL server of version {like.ServerMajor} or newer is installed (/usr/lib/postgresql/N/bin): the dump of database '{database}' ({like.ServerVersion}) cannot be loaded here"));
+            _report.Add(new DrillCheck("load", DrillCheckStatus.Failed, $"no PostgreSQL server of version {like.ServerMajor} or newer is installed (/usr/lib/postgresql/N/bin): the dump of database '{database}' ({like.ServerVersion}) cannot be loaded here"));
             return null;
         }
 
@@ -57,17 +56,17 @@ internal sealed class DatabaseDrill
         var init = await ProcessRunner.RunAsync(Path.Combine(binDir, "initdb"), ["-D", pgdata, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"], PostgresCluster.DefaultOsUser, null, _plan.Timeout, cancellationToken);
         if (!init.Success)
         {
-            _report.Add(new DrillCheck("load", CheckStatus.Failed, $"initdb of the scratch server failed: {PgTools.Tail(init.Error, 10)}", Time.GetElapsedTime(started)));
+            _report.Add(new DrillCheck("load", DrillCheckStatus.Failed, $"initdb of the scratch server failed: {PgTools.Tail(init.Error, 10)}", Time.GetElapsedTime(started)));
             return null;
         }
 
         var server = PostgresCluster.Attach(pgdata, socketOnly: true, binDir: binDir);
         _report.ScratchPort = server.Port;
-        var (wrapper, priority) = LowPriority.ServerWrapper(_context.Options.Drill.LowPriority);
+        var (wrapper, priority) = LowPriority.ServerWrapper(_context.Workspace.Options.Drill.LowPriority);
         _report.Priority = priority;
         var settings = new Dictionary<string, string>
         {
-            ["shared_buffers"] = _context.Options.Drill.SharedBuffers,
+            ["shared_buffers"] = _context.Workspace.Options.Drill.SharedBuffers,
             ["logging_collector"] = "off",
             ["lc_messages"] = "C",
             ["cluster_name"] = "lifeboat-drill",
@@ -78,7 +77,7 @@ internal sealed class DatabaseDrill
         }
         catch (LifeboatException ex) when (ex.Code == ErrorCode.PostgresFailed)
         {
-            _report.Add(new DrillCheck("load", CheckStatus.Failed, "the scratch server did not start: " + ex.Message, Time.GetElapsedTime(started)));
+            _report.Add(new DrillCheck("load", DrillCheckStatus.Failed, "the scratch server did not start: " + ex.Message, Time.GetElapsedTime(started)));
             return server;
         }
 
@@ -107,14 +106,14 @@ internal sealed class DatabaseDrill
         }
         catch (LifeboatException ex) when (ex.Code is ErrorCode.PostgresFailed or ErrorCode.InvalidInput)
         {
-            _report.Add(new DrillCheck("load", CheckStatus.Failed, $"the dump of database '{database}' did not load: {ex.Message}" + (ex.Hint is null ? "" : "\nhint: " + ex.Hint), Time.GetElapsedTime(started)));
+            _report.Add(new DrillCheck("load", DrillCheckStatus.Failed, $"the dump of database '{database}' did not load: {ex.Message}" + (ex.Hint is null ? "" : "\nhint: " + ex.Hint), Time.GetElapsedTime(started)));
             return server;
         }
 
         _report.RecoveryTime = Time.GetElapsedTime(started);
         _report.PostgresVersion = "PostgreSQL " + await DrillChecks.ScalarAsync<string>(server, "postgres", "select current_setting('server_version')", cancellationToken);
         var tables = await DrillChecks.ScalarAsync<long>(server, database, "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema')", cancellationToken);
-        _report.Add(new DrillCheck("load", CheckStatus.Passed,
+        _report.Add(new DrillCheck("load", DrillCheckStatus.Passed,
             $"database '{database}' created like the original ({like.Encoding}, {like.Collate}) in a scratch {_report.PostgresVersion} and loaded by pg_restore --exit-on-error: {loaded.Entries} dump entries, {tables.ToString(CultureInfo.InvariantCulture)} table(s){roles}",
             _report.RecoveryTime));
 

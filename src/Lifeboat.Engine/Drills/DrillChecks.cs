@@ -16,8 +16,8 @@ internal static class DrillChecks
         var elapsed = time.GetElapsedTime(started);
         var output = string.Join('\n', (result.Output + result.Error).Split('\n', StringSplitOptions.RemoveEmptyEntries).Take(30));
         report.Add(result.Success
-            ? new DrillCheck("amcheck", CheckStatus.Passed, "pg_amcheck --all --heapallindexed: the heap of every table and every B-tree index of every database verified, no corruption" + (output.Length == 0 ? "" : "\n" + output), elapsed)
-            : new DrillCheck("amcheck", CheckStatus.Failed, $"pg_amcheck --all --heapallindexed exited with {result.ExitCode}:\n{output}", elapsed));
+            ? new DrillCheck("amcheck", DrillCheckStatus.Passed, "pg_amcheck --all --heapallindexed: the heap of every table and every B-tree index of every database verified, no corruption" + (output.Length == 0 ? "" : "\n" + output), elapsed)
+            : new DrillCheck("amcheck", DrillCheckStatus.Failed, $"pg_amcheck --all --heapallindexed exited with {result.ExitCode}:\n{output}", elapsed));
         return elapsed;
     }
 
@@ -37,12 +37,12 @@ internal static class DrillChecks
                 var value = await ScalarAsync<object?>(server, database, query.Sql!, cancellationToken);
                 var shown = SmokeExpectation.Format(value) ?? "null";
                 check = expectation.IsMetBy(value)
-                    ? new DrillCheck(name, CheckStatus.Passed, $"returned {shown} in database '{database}' (expected {expectation})", time.GetElapsedTime(started))
-                    : new DrillCheck(name, CheckStatus.Failed, $"returned {shown} in database '{database}', expected {expectation}: {query.Sql}", time.GetElapsedTime(started));
+                    ? new DrillCheck(name, DrillCheckStatus.Passed, $"returned {shown} in database '{database}' (expected {expectation})", time.GetElapsedTime(started))
+                    : new DrillCheck(name, DrillCheckStatus.Failed, $"returned {shown} in database '{database}', expected {expectation}: {query.Sql}", time.GetElapsedTime(started));
             }
             catch (NpgsqlException ex) when (!cancellationToken.IsCancellationRequested)
             {
-                check = new DrillCheck(name, CheckStatus.Failed, $"failed in database '{database}': {ex.Message}: {query.Sql}", time.GetElapsedTime(started));
+                check = new DrillCheck(name, DrillCheckStatus.Failed, $"failed in database '{database}': {ex.Message}: {query.Sql}", time.GetElapsedTime(started));
             }
 
             total += time.GetElapsedTime(started);

@@ -39,7 +39,7 @@ public static class DrillHtml
         Row(h, "Drill", r.Id);
         Row(h, "Started – finished", $"{DrillReport.Time(r.Started)} – {DrillReport.Time(r.Finished)}");
         Row(h, "Repository", $"{r.Repository} (id {r.RepositoryId})");
-        Row(h, "Backup", r.BackupId is null ? "none" : $"{r.BackupId} ({(string?)r.Backup?["type"]}, finished {(r.Backup?["finished"] is { } f ? DrillReport.Time(f.GetValue<DateTimeOffset>()) : "?")}, {Lifeboat.Core.ByteSize.Format((long?)r.Backup?["bytes"] ?? 0)})");
+        Row(h, "Backup", r.BackupId is null ? "none" : $"{r.BackupId} ({r.Backup?.Type}, finished {(r.Backup is { } b ? DrillReport.Time(b.Finished) : "?")}, {Lifeboat.Core.ByteSize.Format(r.Backup?.Bytes ?? 0)})");
         Row(h, "Requested", r.Requested);
         Row(h, "Recovered to", r.TargetDescription ?? "");
         Row(h, "Point reached", (r.PointReached is { } p ? DrillReport.Time(p) : "—") + (r.PointLsn is null ? "" : $", LSN {r.PointLsn}") + (r.Timeline is null ? "" : $", promoted to timeline {r.Timeline}"));

@@ -1,21 +1,28 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Lifeboat.Catalog;
 using Lifeboat.Core;
 
 namespace Lifeboat.Engine.Drills;
 
-public enum CheckStatus
+public enum DrillCheckStatus
 {
+    [JsonStringEnumMemberName("passed")]
     Passed,
+    [JsonStringEnumMemberName("failed")]
     Failed,
+    [JsonStringEnumMemberName("skipped")]
     Skipped,
     /// <summary>Reported, not judged (row counts at a point other than the counted one).</summary>
+    [JsonStringEnumMemberName("info")]
     Info,
 }
 
 /// <summary>One check of a drill, with its evidence.</summary>
-public sealed record DrillCheck(string Name, CheckStatus Status, string Detail, TimeSpan? Elapsed = null, JsonNode? Data = null);
+public sealed record DrillCheck(string Name, DrillCheckStatus Status, string Detail, TimeSpan? Elapsed = null, DrillCheckData? Data = null);
+
+/// <summary>The measured evidence of a check, where it has figures: free space, or what a restore wrote.</summary>
+public sealed record DrillCheckData(long? NeededBytes = null, long? FreeBytes = null, string? Directory = null, long? Files = null, long? Bytes = null, int? Tablespaces = null);
 
 /// <summary>A row count recorded at backup time next to the one found in the restored cluster.</summary>
 public sealed record RowCountComparison(string Schema, string Table, long Recorded, long? Restored)
@@ -26,7 +33,7 @@ public sealed record RowCountComparison(string Schema, string Table, long Record
 /// <summary>
 /// Everything a drill found: what was restored, from where, to which point, every check with its result, the phase
 /// timings, the RTO and RPO against the objectives, the versions and the host. Filled while the drill runs; rendered
-/// as the JSON document (<see cref="ToJson"/>) and the HTML page (<see cref="DrillHtml"/>), and kept in the catalog.
+/// as the JSON document (<see cref="ToDocument"/>) and the HTML page (<see cref="DrillHtml"/>), and kept in the catalog.
 /// </summary>
 public sealed class DrillReport
 {
@@ -60,7 +67,7 @@ public sealed class DrillReport
     public string? RepositoryId { get; set; }
 
     /// <summary>The backup restored: id, type, times, sizes and, for a cluster, its WAL positions.</summary>
-    public JsonObject? Backup { get; set; }
+    public DrillBackup? Backup { get; set; }
 
     public string? BackupId { get; set; }
 
@@ -138,19 +145,19 @@ public sealed class DrillReport
 
     /// <summary>Every check except the objectives passed: the point reached is proven restorable.</summary>
     public bool Restorable => !Cancelled && _checks.Count > 0
-        && _checks.Any(c => c.Name == "restore" && c.Status == CheckStatus.Passed)
-        && _checks.Where(c => !c.Name.EndsWith(" objective", StringComparison.Ordinal)).All(c => c.Status != CheckStatus.Failed);
+        && _checks.Any(c => c.Name == "restore" && c.Status == DrillCheckStatus.Passed)
+        && _checks.Where(c => !c.Name.EndsWith(" objective", StringComparison.Ordinal)).All(c => c.Status != DrillCheckStatus.Failed);
 
-    public bool Passed => Restorable && _checks.All(c => c.Status != CheckStatus.Failed);
+    public bool Passed => Restorable && _checks.All(c => c.Status != DrillCheckStatus.Failed);
 
     public string Result => Cancelled ? DrillResults.Cancelled : Passed ? DrillResults.Passed : DrillResults.Failed;
 
     /// <summary>0 all checks passed; 3 the repository is damaged; 1 any other failure (CLI.md exit codes).</summary>
     public int ExitCode => Passed ? 0 : DamagedObjects.Count > 0 ? ErrorCode.Damage.ToExitCode() : ErrorCode.Failed.ToExitCode();
 
-    public int FailedChecks => _checks.Count(c => c.Status == CheckStatus.Failed);
+    public int FailedChecks => _checks.Count(c => c.Status == DrillCheckStatus.Failed);
 
-    public int PassedChecks => _checks.Count(c => c.Status == CheckStatus.Passed);
+    public int PassedChecks => _checks.Count(c => c.Status == DrillCheckStatus.Passed);
 
     /// <summary>The one-line summary (stdout, the catalog, the report's title).</summary>
     public string BuildSummary()
@@ -167,7 +174,7 @@ public sealed class DrillReport
         }
         else
         {
-            var failed = _checks.Where(c => c.Status == CheckStatus.Failed).ToList();
+            var failed = _checks.Where(c => c.Status == DrillCheckStatus.Failed).ToList();
             verdict = $"FAILED — {failed.Count} check(s) failed: {string.Join("; ", failed.Take(3).Select(c => $"{c.Name}: {FirstLine(c.Detail)}"))}{(failed.Count > 3 ? "; …" : "")}";
         }
 
@@ -186,73 +193,24 @@ public sealed class DrillReport
         return $"drill {Id} of '{Source}': {verdict}{(figures.Count > 0 ? "; " + string.Join(", ", figures) : "")}{report}";
     }
 
-    public JsonObject ToJson() => new()
-    {
-        ["format"] = Format,
-        ["version"] = FormatVersion,
-        ["id"] = Id,
-        ["source"] = Source,
-        ["kind"] = Kind,
-        ["result"] = Result,
-        ["restorable"] = Restorable,
-        ["exitCode"] = ExitCode,
-        ["summary"] = Summary,
-        ["started"] = Started,
-        ["finished"] = Finished,
-        ["host"] = new JsonObject
-        {
-            ["name"] = Environment.MachineName,
-            ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
-            ["user"] = Environment.UserName,
-        },
-        ["versions"] = new JsonObject
-        {
-            ["lifeboat"] = LifeboatVersion,
-            ["postgresql"] = PostgresVersion,
-            ["backupServer"] = BackupServerVersion,
-        },
-        ["repository"] = new JsonObject { ["url"] = Repository, ["id"] = RepositoryId },
-        ["backup"] = Backup?.DeepClone(),
-        ["target"] = new JsonObject { ["requested"] = Requested, ["description"] = TargetDescription },
-        ["pointReached"] = new JsonObject { ["time"] = PointReached, ["lsn"] = PointLsn, ["timeline"] = Timeline },
-        ["scratch"] = new JsonObject { ["directory"] = ScratchDirectory, ["port"] = ScratchPort, ["priority"] = Priority },
-        ["timings"] = new JsonObject
-        {
-            ["restoreSeconds"] = Secs(RestoreTime),
-            ["recoverySeconds"] = Secs(RecoveryTime),
-            ["checksSeconds"] = Secs(ChecksTime),
-            ["totalSeconds"] = Secs(Finished - Started),
-        },
-        ["rto"] = new JsonObject { ["seconds"] = Secs(Rto), ["objectiveSeconds"] = Secs(RtoObjective), ["violated"] = RtoViolated, ["basis"] = "restore + recovery + checks" },
-        ["rpo"] = new JsonObject { ["seconds"] = Secs(Rpo), ["objectiveSeconds"] = Secs(RpoObjective), ["judged"] = RpoJudged, ["violated"] = RpoViolated, ["basis"] = RpoBasis },
-        ["checks"] = new JsonArray(_checks.Select(c => (JsonNode)new JsonObject
-        {
-            ["name"] = c.Name,
-            ["status"] = c.Status.ToString().ToLowerInvariant(),
-            ["detail"] = c.Detail,
-            ["seconds"] = Secs(c.Elapsed),
-            ["data"] = c.Data?.DeepClone(),
-        }).ToArray()),
-        ["rowCounts"] = new JsonObject
-        {
-            ["exact"] = RowCountsExact,
-            ["tables"] = new JsonArray(RowCounts.Select(r => (JsonNode)new JsonObject
-            {
-                ["schema"] = r.Schema,
-                ["table"] = r.Table,
-                ["recorded"] = r.Recorded,
-                ["restored"] = r.Restored,
-                ["match"] = r.Match,
-            }).ToArray()),
-        },
-        ["damage"] = DamagedObjects.Count == 0 ? null : new JsonObject
-        {
-            ["objects"] = new JsonArray(DamagedObjects.Select(o => (JsonNode?)o).ToArray()),
-            ["affectedBackups"] = new JsonArray(AffectedBackups.Select(o => (JsonNode?)o).ToArray()),
-        },
-        ["notes"] = new JsonArray(_notes.Select(n => (JsonNode?)n).ToArray()),
-        ["reports"] = new JsonObject { ["html"] = HtmlPath, ["json"] = JsonPath },
-    };
+    /// <summary>The report as data: what <c>drill --json</c> prints, the JSON file written next to the HTML page, and what the catalog keeps.</summary>
+    public DrillDocument ToDocument() => new(
+        Format, FormatVersion, Id, Source, Kind, Result, Restorable, ExitCode, Summary, Started, Finished,
+        new DrillHost(Environment.MachineName, System.Runtime.InteropServices.RuntimeInformation.OSDescription, Environment.UserName),
+        new DrillVersions(LifeboatVersion, PostgresVersion, BackupServerVersion),
+        new DrillRepository(Repository, RepositoryId),
+        Backup,
+        new DrillTarget(Requested, TargetDescription),
+        new DrillPoint(PointReached, PointLsn, Timeline),
+        new DrillScratch(ScratchDirectory, ScratchPort, Priority),
+        new DrillTimings(Secs(RestoreTime), Secs(RecoveryTime), Secs(ChecksTime), Secs(Finished - Started)),
+        new DrillRto(Secs(Rto), Secs(RtoObjective), RtoViolated, "restore + recovery + checks"),
+        new DrillRpo(Secs(Rpo), Secs(RpoObjective), RpoJudged, RpoViolated, RpoBasis),
+        [.. _checks.Select(c => new DrillCheckView(c.Name, c.Status, c.Detail, Secs(c.Elapsed), c.Data))],
+        new DrillRowCounts(RowCountsExact, [.. RowCounts.Select(r => new DrillRowCount(r.Schema, r.Table, r.Recorded, r.Restored, r.Match))]),
+        DamagedObjects.Count == 0 ? null : new DrillDamage(DamagedObjects, AffectedBackups),
+        [.. _notes],
+        new DrillReportFiles(HtmlPath, JsonPath));
 
     public DrillRecord ToRecord(string json) => new()
     {

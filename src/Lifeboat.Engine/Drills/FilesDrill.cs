@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Files;
@@ -16,14 +15,14 @@ namespace Lifeboat.Engine.Drills;
 /// </summary>
 internal sealed class FilesDrill
 {
-    private readonly EngineContext _context;
+    private readonly DrillEnvironment _context;
     private readonly string _name;
     private readonly DrillPlan _plan;
     private readonly DrillReport _report;
     private readonly IProgress<string>? _progress;
     private readonly SourceOptions _source;
 
-    public FilesDrill(EngineContext context, string name, SourceOptions source, DrillPlan plan, DrillReport report, IProgress<string>? progress)
+    public FilesDrill(DrillEnvironment context, string name, SourceOptions source, DrillPlan plan, DrillReport report, IProgress<string>? progress)
     {
         _context = context;
         _name = name;
@@ -37,43 +36,34 @@ internal sealed class FilesDrill
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        await using var repository = await _context.OpenRepositoryAsync(cancellationToken);
+        await using var repository = await _context.Repositories.OpenAsync(cancellationToken);
         await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: false, "drill", cancellationToken);
         _report.Repository = Redact.Url(repository.DisplayName);
         _report.RepositoryId = repository.Config.Id;
         var manifest = await ChooseAsync(repository, cancellationToken);
         _report.BackupId = manifest.Id;
-        _report.Backup = new JsonObject
-        {
-            ["id"] = manifest.Id,
-            ["type"] = manifest.Type,
-            ["started"] = manifest.Started,
-            ["finished"] = manifest.Finished,
-            ["host"] = manifest.Host,
-            ["bytes"] = manifest.Stats.Bytes,
-            ["storedBytes"] = manifest.Stats.StoredBytes,
-            ["files"] = manifest.Stats.Files,
-            ["paths"] = new JsonArray((manifest.Paths ?? []).Select(p => (JsonNode?)p).ToArray()),
-        };
+        _report.Backup = new DrillBackup(
+            manifest.Id, manifest.Type, manifest.Started, manifest.Finished, manifest.Host,
+            manifest.Stats.Bytes, manifest.Stats.StoredBytes, manifest.Stats.Files, Paths: manifest.Paths ?? []);
         _report.PointReached = manifest.Finished;
         _report.TargetDescription = $"the file tree as backed up at {DrillReport.Time(manifest.Finished)}";
 
-        var baseDirectory = ScratchSpace.BaseDirectory(_context.Options.Drill.ScratchDirectory);
+        var baseDirectory = ScratchSpace.BaseDirectory(_context.Workspace.Options.Drill.ScratchDirectory);
         var needed = manifest.Stats.Bytes + (manifest.Stats.Bytes / 20) + (1 << 20);
-        if (_source.Kind == SourceKinds.Database)
+        if (_source is DatabaseSourceOptions)
         {
-            needed += DatabaseDrill.ExtraSpace(manifest, _context.Options.Drill);
+            needed += DatabaseDrill.ExtraSpace(manifest, _context.Workspace.Options.Drill);
         }
 
         var free = ScratchSpace.FreeBytes(baseDirectory);
-        var data = new JsonObject { ["neededBytes"] = needed, ["freeBytes"] = free, ["directory"] = baseDirectory };
+        var data = new DrillCheckData(NeededBytes: needed, FreeBytes: free, Directory: baseDirectory);
         if (free < needed)
         {
-            _report.Add(new DrillCheck("free space", CheckStatus.Failed, $"refused: the scratch copy needs {ByteSize.Format(needed)} (the backup's {ByteSize.Format(manifest.Stats.Bytes)} plus 5 %), but only {ByteSize.Format(free)} is free in {baseDirectory}; nothing was written. Free space there or point Drill:ScratchDirectory at a larger file system", Data: data));
+            _report.Add(new DrillCheck("free space", DrillCheckStatus.Failed, $"refused: the scratch copy needs {ByteSize.Format(needed)} (the backup's {ByteSize.Format(manifest.Stats.Bytes)} plus 5 %), but only {ByteSize.Format(free)} is free in {baseDirectory}; nothing was written. Free space there or point Drill:ScratchDirectory at a larger file system", Data: data));
             return;
         }
 
-        _report.Add(new DrillCheck("free space", CheckStatus.Passed, $"{ByteSize.Format(free)} free in {baseDirectory}, {ByteSize.Format(needed)} needed", Data: data));
+        _report.Add(new DrillCheck("free space", DrillCheckStatus.Passed, $"{ByteSize.Format(free)} free in {baseDirectory}, {ByteSize.Format(needed)} needed", Data: data));
         foreach (var stale in await ScratchSpace.SweepStaleAsync(baseDirectory, Time))
         {
             _report.Note("removed the scratch copy of an interrupted drill: " + stale);
@@ -81,7 +71,7 @@ internal sealed class FilesDrill
         }
 
         // A database drill starts a scratch server in the directory: it must be able to enter it.
-        var scratch = ScratchSpace.Create(baseDirectory, _report.Id, _source.Kind == SourceKinds.Database ? PostgresCluster.DefaultOsUser : null);
+        var scratch = ScratchSpace.Create(baseDirectory, _report.Id, _source is DatabaseSourceOptions ? PostgresCluster.DefaultOsUser : null);
         _report.ScratchDirectory = scratch.Root;
         PostgresCluster? server = null;
         try
@@ -93,31 +83,31 @@ internal sealed class FilesDrill
             FilesRestoreResult restored;
             try
             {
-                restored = await new FilesRestore(repository, index).RunAsync(manifest, new FilesRestoreRequest { Destination = destination, Workers = _context.WriterOptions.Workers }, null, cancellationToken);
+                restored = await new FilesRestore(repository, index).RunAsync(manifest, new FilesRestoreRequest { Destination = destination, Workers = _context.Workspace.WriterOptions.Workers }, null, cancellationToken);
             }
             catch (DamageException ex)
             {
                 _report.DamagedObjects = ex.DamagedObjects;
                 _report.AffectedBackups = ex.AffectedBackups;
-                _report.Add(new DrillCheck("restore", CheckStatus.Failed, $"{ex.Message}\ndamaged: {string.Join(", ", ex.DamagedObjects)}" + (ex.Hint is null ? "" : "\nhint: " + ex.Hint), Time.GetElapsedTime(started)));
+                _report.Add(new DrillCheck("restore", DrillCheckStatus.Failed, $"{ex.Message}\ndamaged: {string.Join(", ", ex.DamagedObjects)}" + (ex.Hint is null ? "" : "\nhint: " + ex.Hint), Time.GetElapsedTime(started)));
                 return;
             }
 
             _report.RestoreTime = Time.GetElapsedTime(started);
             _report.RecoveryTime = TimeSpan.Zero;
-            _report.Add(new DrillCheck("restore", CheckStatus.Passed, $"{restored.Files} files ({ByteSize.Format(restored.Bytes)}), {restored.Directories} directories, {restored.Symlinks} symlinks; every chunk verified before it was written", _report.RestoreTime));
+            _report.Add(new DrillCheck("restore", DrillCheckStatus.Passed, $"{restored.Files} files ({ByteSize.Format(restored.Bytes)}), {restored.Directories} directories, {restored.Symlinks} symlinks; every chunk verified before it was written", _report.RestoreTime));
 
             _progress?.Report("checking every restored file against the chunk ids recorded at backup time");
             started = Time.GetTimestamp();
             var verification = await TreeVerifier.VerifyAsync(repository, index, manifest, destination, cancellationToken);
             _report.ChecksTime = Time.GetElapsedTime(started);
             _report.Add(verification.Clean
-                ? new DrillCheck("content", CheckStatus.Passed, $"all {verification.Files} files ({ByteSize.Format(verification.Bytes)}), {verification.Directories} directories and {verification.Symlinks} symlinks are there; every file's bytes re-hash to the chunk ids recorded at backup time", _report.ChecksTime)
-                : new DrillCheck("content", CheckStatus.Failed, $"{verification.ProblemCount} problem(s):\n{string.Join('\n', verification.Problems)}{(verification.ProblemCount > verification.Problems.Count ? "\n…" : "")}", _report.ChecksTime));
+                ? new DrillCheck("content", DrillCheckStatus.Passed, $"all {verification.Files} files ({ByteSize.Format(verification.Bytes)}), {verification.Directories} directories and {verification.Symlinks} symlinks are there; every file's bytes re-hash to the chunk ids recorded at backup time", _report.ChecksTime)
+                : new DrillCheck("content", DrillCheckStatus.Failed, $"{verification.ProblemCount} problem(s):\n{string.Join('\n', verification.Problems)}{(verification.ProblemCount > verification.Problems.Count ? "\n…" : "")}", _report.ChecksTime));
 
-            if (_source.Kind == SourceKinds.Database && verification.Clean)
+            if (_source is DatabaseSourceOptions database && verification.Clean)
             {
-                server = await new DatabaseDrill(_context, _source, _plan, _report, _progress).RunAsync(manifest, scratch, destination, cancellationToken);
+                server = await new DatabaseDrill(_context, database, _plan, _report, _progress).RunAsync(manifest, scratch, destination, cancellationToken);
             }
 
             _report.Rpo = _report.Started - manifest.Finished;
@@ -128,7 +118,7 @@ internal sealed class FilesDrill
         {
             _progress?.Report("removing the scratch copy");
             var (clean, detail) = await scratch.CleanUpAsync(server, Time);
-            _report.Add(new DrillCheck("cleanup", clean ? CheckStatus.Passed : CheckStatus.Failed, detail));
+            _report.Add(new DrillCheck("cleanup", clean ? DrillCheckStatus.Passed : DrillCheckStatus.Failed, detail));
         }
     }
 
@@ -136,7 +126,7 @@ internal sealed class FilesDrill
     {
         if (_plan.BackupId is { } id)
         {
-            return await RestoreService.FindBackupAsync(repository, _name, id, cancellationToken);
+            return await Backups.FindAsync(repository, _name, id, cancellationToken);
         }
 
         var (manifests, _) = await repository.LoadAllManifestsAsync(cancellationToken);

@@ -13,11 +13,11 @@ namespace Lifeboat.Engine.Files;
 public static class ConfigBackup
 {
     /// <summary>Checks before anything is written: every path exists and is readable, and the repository is encrypted.</summary>
-    public static void Check(string sourceName, SourceOptions source, Repo? repository)
+    public static void Check(string sourceName, ConfigSourceOptions source, Repo? repository)
     {
         if (repository is not null && !repository.Config.IsEncrypted)
         {
-            throw new LifeboatException(ErrorCode.Refused, $"config source '{sourceName}' holds secrets and the repository {repository.DisplayName} is not encrypted", "back up config sets only into an encrypted repository (repo init without --insecure-no-encryption)");
+            throw new LifeboatException(ErrorCode.Refused, $"config source '{sourceName}' holds secrets and the repository {repository.DisplayName} is not encrypted", "back up config sets only into an encrypted repository (repo init without «insecureNoEncryption»)");
         }
 
         foreach (var path in source.Paths)
@@ -46,7 +46,7 @@ public static class ConfigBackup
         }
     }
 
-    public static async Task<BackupOutcome> RunAsync(Repo repository, string sourceName, SourceOptions source, BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    public static async Task<BackupOutcome> RunAsync(Repo repository, string sourceName, ConfigSourceOptions source, BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         Check(sourceName, source, repository);
         var walker = new FileTreeWalker([], []);
@@ -86,6 +86,6 @@ public static class ConfigBackup
             return all.OrderBy(kv => kv.Key, TreeOrder.Instance).Select(kv => (kv.Value, kv.Key));
         }
 
-        return await new FilesBackup(repository, sourceName, source).BackupEntriesAsync(SourceKinds.Config, Entries, walker.Problems, source.Paths, null, request, progress, cancellationToken);
+        return await new FilesBackup(repository, sourceName, null).BackupEntriesAsync(SourceKinds.Config, Entries, walker.Problems, source.Paths, null, request, progress, cancellationToken);
     }
 }

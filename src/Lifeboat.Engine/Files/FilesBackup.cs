@@ -44,14 +44,7 @@ public sealed record BackupRequest
 }
 
 /// <summary>A committed backup and the paths that could not be read.</summary>
-public sealed record BackupOutcome(Manifest Manifest, IReadOnlyList<string> Problems)
-{
-    /// <summary>The replication to the secondary targets that followed the backup (null: there are none).</summary>
-    public Replication.ReplicateReport? Replication { get; init; }
-
-    /// <summary>Replication did not even start (the primary could not be read for it); the backup itself is committed.</summary>
-    public string? ReplicationError { get; init; }
-}
+public sealed record BackupOutcome(Manifest Manifest, IReadOnlyList<string> Problems);
 
 /// <summary>
 /// Backs up a directory tree (a files source): metadata of every file, directory and symlink, file contents cut with
@@ -61,9 +54,9 @@ public sealed class FilesBackup
 {
     private readonly Repo _repo;
     private readonly string _sourceName;
-    private readonly SourceOptions _source;
+    private readonly FilesSourceOptions? _source;
 
-    public FilesBackup(Repo repository, string sourceName, SourceOptions source)
+    public FilesBackup(Repo repository, string sourceName, FilesSourceOptions? source)
     {
         _repo = repository;
         _sourceName = sourceName;
@@ -71,7 +64,7 @@ public sealed class FilesBackup
     }
 
     /// <summary>Checks the source before anything is written: its path exists, is a directory, and can be listed.</summary>
-    public static string CheckSourcePath(string sourceName, SourceOptions source)
+    public static string CheckSourcePath(string sourceName, FilesSourceOptions source)
     {
         var root = Path.GetFullPath(source.Path!);
         var stat = Unix.Lstat(root);
@@ -100,10 +93,11 @@ public sealed class FilesBackup
 
     public async Task<BackupOutcome> RunAsync(BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
-        var root = CheckSourcePath(_sourceName, _source);
+        var source = _source ?? throw new InvalidOperationException("a files backup needs the source's options");
+        var root = CheckSourcePath(_sourceName, source);
         var walker = new FileTreeWalker(
-            _source.Include.Select(g => new GlobPattern(g)).ToList(),
-            _source.Exclude.Select(g => new GlobPattern(g)).ToList());
+            source.Include.Select(g => new GlobPattern(g)).ToList(),
+            source.Exclude.Select(g => new GlobPattern(g)).ToList());
         return await BackupEntriesAsync(SourceKinds.Files, () => walker.Walk(root).Select(e => (e, e.RelativePath)), walker.Problems, [root], null, request, progress, cancellationToken);
     }
 
@@ -116,11 +110,11 @@ public sealed class FilesBackup
     {
         if (request.Type is not (null or "full" or "incr"))
         {
-            throw new LifeboatException(ErrorCode.Usage, $"--type '{request.Type}' is not a backup type", "use --type full or --type incr");
+            throw new LifeboatException(ErrorCode.Usage, $"«type» '{request.Type}' is not a backup type", "use «type» full or «type» incr");
         }
 
         await using var session = await BackupSession.StartAsync(_repo, request.Writer, cancellationToken);
-        var parent = request.Type == "full" ? null : await FindParentAsync(_repo, _sourceName, cancellationToken);
+        var parent = request.Type == "full" ? null : await Backups.LatestAsync(_repo, _sourceName, cancellationToken);
         var problems = new List<string>();
         long bytesRead = 0;
         long unchanged = 0;
@@ -204,31 +198,6 @@ public sealed class FilesBackup
             cancellationToken);
         progress?.Report(new BackupProgress(manifest.Stats.Files, manifest.Stats.Bytes, bytesRead, manifest.Stats.NewBytes, manifest.Stats.StoredBytes));
         return new BackupOutcome(manifest, problems);
-    }
-
-    /// <summary>The latest backup of a source, the parent of an incremental.</summary>
-    public static async Task<Manifest?> FindParentAsync(Repo repository, string sourceName, CancellationToken cancellationToken)
-    {
-        var ids = await repository.ListBackupIdsAsync(cancellationToken);
-        for (var i = ids.Count - 1; i >= 0; i--)
-        {
-            Manifest manifest;
-            try
-            {
-                manifest = await repository.LoadManifestAsync(ids[i], cancellationToken);
-            }
-            catch (DamageException)
-            {
-                continue;
-            }
-
-            if (manifest.Source == sourceName)
-            {
-                return manifest;
-            }
-        }
-
-        return null;
     }
 
     internal static TreeEntry ToEntry(WalkEntry found)

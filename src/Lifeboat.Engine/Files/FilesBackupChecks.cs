@@ -7,7 +7,7 @@ namespace Lifeboat.Engine.Files;
 /// <summary>`lifeboat check` for a files source: its path exists and can be read.</summary>
 public static class FilesBackupChecks
 {
-    public static CheckResult Check(string name, SourceOptions source)
+    public static CheckResult Check(string name, FilesSourceOptions source)
     {
         try
         {
@@ -21,7 +21,7 @@ public static class FilesBackupChecks
     }
 
     /// <summary>A config set: every path exists and is readable, and the repository encrypts.</summary>
-    public static CheckResult CheckConfig(string name, SourceOptions source, Lifeboat.Repository.Repository? repository)
+    public static CheckResult CheckConfig(string name, ConfigSourceOptions source, Lifeboat.Repository.Repository? repository)
     {
         try
         {

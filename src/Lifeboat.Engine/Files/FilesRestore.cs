@@ -52,12 +52,12 @@ public sealed class FilesRestore
 
         if (stat.Value.Kind != FileKind.Directory)
         {
-            throw new LifeboatException(ErrorCode.InvalidInput, $"the restore destination {destination} exists and is not a directory", "choose a new directory with --to");
+            throw new LifeboatException(ErrorCode.InvalidInput, $"the restore destination {destination} exists and is not a directory", "choose a new directory with «to»");
         }
 
         if (!overwrite && Directory.EnumerateFileSystemEntries(destination).Any())
         {
-            throw new LifeboatException(ErrorCode.Refused, $"the restore destination {destination} is not empty", "choose a new or empty directory with --to, or pass --overwrite to replace files in it");
+            throw new LifeboatException(ErrorCode.Refused, $"the restore destination {destination} is not empty", "choose a new or empty directory with «to», or pass «overwrite» to replace files in it");
         }
     }
 

@@ -170,7 +170,7 @@ public sealed class TreeRestorer
             {
                 if (!options.Overwrite && !options.Delta)
                 {
-                    throw new LifeboatException(ErrorCode.Refused, $"{path} already exists", "pass --overwrite to replace it");
+                    throw new LifeboatException(ErrorCode.Refused, $"{path} already exists", "pass «overwrite» to replace it");
                 }
 
                 DeleteEntry(path);
@@ -210,7 +210,7 @@ public sealed class TreeRestorer
         {
             if (!options.Overwrite && !options.Delta)
             {
-                throw new LifeboatException(ErrorCode.Refused, $"{path} already exists", "restore into a new directory, or pass --overwrite");
+                throw new LifeboatException(ErrorCode.Refused, $"{path} already exists", "restore into a new directory, or pass «overwrite»");
             }
 
             if (existing.Value.Kind == FileKind.Directory)
@@ -355,7 +355,7 @@ public sealed class TreeRestorer
         {
             if (!replace)
             {
-                throw new LifeboatException(ErrorCode.Refused, $"{path} exists and is not a directory", "pass --overwrite to replace it");
+                throw new LifeboatException(ErrorCode.Refused, $"{path} exists and is not a directory", "pass «overwrite» to replace it");
             }
 
             DeleteEntry(path);

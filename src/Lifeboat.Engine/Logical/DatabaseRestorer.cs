@@ -42,7 +42,7 @@ public static class DatabaseRestorer
     {
         if (options.Clean && !options.Force)
         {
-            throw new LifeboatException(ErrorCode.Usage, "--clean drops and replaces objects in an existing database", "add --force to confirm, or restore into a new database with --into NEW_DB");
+            throw new LifeboatException(ErrorCode.Usage, "«clean» drops and replaces objects in an existing database", "add «force» to confirm, or restore into a new database with «into» NEW_DB");
         }
 
         ValidateName(options.Into);
@@ -50,7 +50,7 @@ public static class DatabaseRestorer
         var exists = await DatabaseServer.DatabaseExistsAsync(connection, options.Into, cancellationToken);
         if (exists && !options.Clean)
         {
-            throw new LifeboatException(ErrorCode.InvalidInput, $"database '{options.Into}' already exists on {connection.Host}:{connection.Port}", "choose a new name with --into, or replace the restored objects in it with --clean --force");
+            throw new LifeboatException(ErrorCode.InvalidInput, $"database '{options.Into}' already exists on {connection.Host}:{connection.Port}", "choose a new name with «into», or replace the restored objects in it with «clean» «force»");
         }
 
         if (!exists && MaintenanceDatabase(options.Connection) == options.Into)

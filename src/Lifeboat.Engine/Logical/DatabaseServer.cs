@@ -87,7 +87,7 @@ public static class DatabaseServer
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateDatabase)
         {
-            throw new LifeboatException(ErrorCode.InvalidInput, $"database '{name}' already exists", "choose another name with --into, or replace its objects with --clean --force");
+            throw new LifeboatException(ErrorCode.InvalidInput, $"database '{name}' already exists", "choose another name with «into», or replace its objects with «clean» «force»");
         }
         catch (PostgresException ex) when (like is not null && ex.SqlState is PostgresErrorCodes.InvalidParameterValue or PostgresErrorCodes.FeatureNotSupported or PostgresErrorCodes.WrongObjectType)
         {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Lifeboat.Core;
 
@@ -115,7 +114,7 @@ public sealed partial class DumpToc
 
         if (matches.Count > 1)
         {
-            throw new LifeboatException(ErrorCode.InvalidInput, $"--table {name} is ambiguous in {what}: {string.Join(", ", matches.Select(e => e.QualifiedName))}", "qualify it with its schema, e.g. --table " + matches[0].QualifiedName);
+            throw new LifeboatException(ErrorCode.InvalidInput, $"«table» {name} is ambiguous in {what}: {string.Join(", ", matches.Select(e => e.QualifiedName))}", "qualify it with its schema, e.g. «table» " + matches[0].QualifiedName);
         }
 
         var relations = Relations.ToList();
@@ -196,7 +195,7 @@ public sealed partial class DumpToc
     }
 
     /// <summary>A summary for the manifest: relations, schemas, owners and how many objects of each kind.</summary>
-    public JsonObject Summary()
+    public DumpContents Summary()
     {
         var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
         foreach (var e in Entries)
@@ -204,14 +203,12 @@ public sealed partial class DumpToc
             counts[e.Desc] = counts.GetValueOrDefault(e.Desc) + 1;
         }
 
-        return new JsonObject
-        {
-            ["tables"] = new JsonArray(Entries.Where(e => e.Desc == "TABLE").Select(e => (JsonNode?)e.QualifiedName).ToArray()),
-            ["views"] = new JsonArray(Entries.Where(e => e.Desc is "VIEW" or "MATERIALIZED VIEW" or "FOREIGN TABLE").Select(e => (JsonNode?)e.QualifiedName).ToArray()),
-            ["schemas"] = new JsonArray(Entries.Where(e => e.Desc == "SCHEMA").Select(e => (JsonNode?)e.Tag).ToArray()),
-            ["owners"] = new JsonArray(Entries.Select(e => e.Owner).Where(o => o.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(o => (JsonNode?)o).ToArray()),
-            ["objects"] = new JsonObject(counts.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
-        };
+        return new DumpContents(
+            Entries.Where(e => e.Desc == "TABLE").Select(e => e.QualifiedName).ToList(),
+            Entries.Where(e => e.Desc is "VIEW" or "MATERIALIZED VIEW" or "FOREIGN TABLE").Select(e => e.QualifiedName).ToList(),
+            Entries.Where(e => e.Desc == "SCHEMA").Select(e => e.Tag).ToList(),
+            Entries.Select(e => e.Owner).Where(o => o.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
+            counts);
     }
 
     [GeneratedRegex(@"^(?<id>\d+); \d+ \d+ (?<rest>.+)$", RegexOptions.CultureInvariant)]

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
 using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Files;
@@ -31,10 +30,10 @@ public sealed class LogicalBackup
 
     private readonly Repo _repo;
     private readonly string _sourceName;
-    private readonly SourceOptions _source;
+    private readonly DatabaseSourceOptions _source;
     private readonly ILogger _logger;
 
-    public LogicalBackup(Repo repository, string sourceName, SourceOptions source, ILogger logger)
+    public LogicalBackup(Repo repository, string sourceName, DatabaseSourceOptions source, ILogger logger)
     {
         _repo = repository;
         _sourceName = sourceName;
@@ -46,7 +45,7 @@ public sealed class LogicalBackup
     /// Checks before anything is written: the database exists and can be read, and pg_dump is at least as new as the
     /// server. Returns what the database is and pg_dump's version.
     /// </summary>
-    public static async Task<(DatabaseInfo Database, string PgDumpVersion)> CheckSourceAsync(string sourceName, SourceOptions source, CancellationToken cancellationToken)
+    public static async Task<(DatabaseInfo Database, string PgDumpVersion)> CheckSourceAsync(string sourceName, DatabaseSourceOptions source, CancellationToken cancellationToken)
     {
         DatabaseInfo info;
         await using (var connection = await DatabaseServer.OpenAsync(source.Connection!, source.Database, $"source '{sourceName}'", cancellationToken))
@@ -70,7 +69,7 @@ public sealed class LogicalBackup
     {
         if (request.Type is not (null or "full" or "incr"))
         {
-            throw new LifeboatException(ErrorCode.Usage, $"--type '{request.Type}' is not a backup type", "a logical backup is always a complete dump (stored deduplicated); omit --type");
+            throw new LifeboatException(ErrorCode.Usage, $"«type» '{request.Type}' is not a backup type", "a logical backup is always a complete dump (stored deduplicated); omit «type»");
         }
 
         var (database, pgDumpVersion) = await CheckSourceAsync(_sourceName, _source, cancellationToken);
@@ -122,24 +121,22 @@ public sealed class LogicalBackup
                 await session.AddAsync(entry, chunks, cancellationToken);
             }
 
-            var details = new JsonObject
-            {
-                ["database"] = database.Name,
-                ["serverVersion"] = database.ServerVersion,
-                ["serverVersionNum"] = database.ServerVersionNum,
-                ["pgDump"] = pgDumpVersion,
-                ["encoding"] = database.Encoding,
-                ["collate"] = database.Collate,
-                ["ctype"] = database.Ctype,
-                ["owner"] = database.Owner,
-                ["databaseSize"] = database.Size,
-                ["schemaOnly"] = _source.SchemaOnly,
-                ["excludeTables"] = new JsonArray(_source.ExcludeTables.Select(t => (JsonNode?)t).ToArray()),
-                ["excludeTableData"] = new JsonArray(_source.ExcludeTableData.Select(t => (JsonNode?)t).ToArray()),
-                ["jobs"] = _source.Jobs,
-                ["globals"] = globalsMode,
-                ["contents"] = toc.Summary(),
-            };
+            var details = new DumpDetails(
+                database.Name,
+                database.ServerVersion,
+                database.ServerVersionNum,
+                pgDumpVersion,
+                database.Encoding,
+                database.Collate,
+                database.Ctype,
+                database.Owner,
+                database.Size,
+                _source.SchemaOnly,
+                _source.ExcludeTables,
+                _source.ExcludeTableData,
+                _source.Jobs,
+                globalsMode,
+                toc.Summary()).ToDetails();
             var bytesRead = files.Values.Sum(f => f.Size) + (globals?.Length ?? 0);
             var manifest = await session.CommitAsync(
                 (tree, stats) => new Manifest

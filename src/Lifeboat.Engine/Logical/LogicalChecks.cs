@@ -8,7 +8,7 @@ namespace Lifeboat.Engine.Logical;
 /// <summary>`lifeboat check` for a database source: the database answers, pg_dump can dump it, and the repository has room.</summary>
 public static class LogicalChecks
 {
-    public static async Task<CheckResult> CheckAsync(Lifeboat.Repository.Repository? repository, string name, SourceOptions source, CancellationToken cancellationToken)
+    public static async Task<CheckResult> CheckAsync(Lifeboat.Repository.Repository? repository, string name, DatabaseSourceOptions source, Sources.ISourceHandler handler, CancellationToken cancellationToken)
     {
         try
         {
@@ -16,7 +16,7 @@ public static class LogicalChecks
             var detail = $"database '{database.Name}' ({ByteSize.Format(database.Size)}) on PostgreSQL {database.ServerVersion}; {pgDump}";
             if (repository is not null)
             {
-                await SpaceCheck.EnsureAsync(repository, name, source, cancellationToken);
+                await SpaceCheck.EnsureAsync(repository, name, source, handler, cancellationToken);
             }
 
             return new CheckResult(name, "database", CheckStatus.Ok, detail);

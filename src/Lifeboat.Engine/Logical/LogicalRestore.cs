@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Lifeboat.Core;
 using Lifeboat.Engine.Files;
 using Lifeboat.Repository.Format;
@@ -26,20 +25,10 @@ public sealed class LogicalRestore
     }
 
     /// <summary>The database a logical backup holds and what it is like, from its manifest.</summary>
-    public static (string Database, DatabaseInfo Like, JsonObject? Contents) Describe(Manifest manifest)
+    public static (string Database, DatabaseInfo Like, DumpContents? Contents) Describe(Manifest manifest)
     {
-        var d = manifest.Details ?? throw new LifeboatException(ErrorCode.Damage, $"backup {manifest.Id} has no logical backup details");
-        var name = d["database"]?.GetValue<string>() ?? "";
-        var like = new DatabaseInfo(
-            name,
-            d["serverVersionNum"]?.GetValue<int>() ?? 0,
-            d["serverVersion"]?.GetValue<string>() ?? "",
-            d["encoding"]?.GetValue<string>() ?? "UTF8",
-            d["collate"]?.GetValue<string>() ?? "C",
-            d["ctype"]?.GetValue<string>() ?? "C",
-            d["owner"]?.GetValue<string>() ?? "",
-            d["databaseSize"]?.GetValue<long>() ?? 0);
-        return (name, like, d["contents"] as JsonObject);
+        var d = DumpDetails.FromDetails(manifest.Details) ?? throw new LifeboatException(ErrorCode.Damage, $"backup {manifest.Id} has no logical backup details");
+        return (d.Database, d.Like(), d.Contents);
     }
 
     /// <summary>Checks the tables asked for against what the backup holds, before anything is restored.</summary>
@@ -51,8 +40,7 @@ public sealed class LogicalRestore
             return;
         }
 
-        var names = (contents["tables"]?.AsArray() ?? []).Concat(contents["views"]?.AsArray() ?? [])
-            .Select(n => n!.GetValue<string>()).ToList();
+        var names = contents.Tables.Concat(contents.Views).ToList();
         foreach (var table in tables)
         {
             var found = table.Contains('.', StringComparison.Ordinal)

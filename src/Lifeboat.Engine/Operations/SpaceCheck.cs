@@ -14,14 +14,14 @@ public static class SpaceCheck
 {
     public const double Margin = 1.25;
 
-    public static async Task EnsureAsync(Repository.Repository repository, string sourceName, SourceOptions source, CancellationToken cancellationToken)
+    public static async Task EnsureAsync(Repository.Repository repository, string sourceName, SourceOptions source, Sources.ISourceHandler handler, CancellationToken cancellationToken)
     {
         if (repository.Target.Innermost() is not LocalTarget local)
         {
             return;
         }
 
-        var (estimate, basis) = await EstimateAsync(repository, sourceName, source, cancellationToken);
+        var (estimate, basis) = await EstimateAsync(repository, sourceName, source, handler, cancellationToken);
         var needed = (long)(estimate * Margin);
         var free = new DriveInfo(local.Root).AvailableFreeSpace;
         if (free < needed)
@@ -33,7 +33,7 @@ public static class SpaceCheck
         }
     }
 
-    public static async Task<(long Bytes, string Basis)> EstimateAsync(Repository.Repository repository, string sourceName, SourceOptions source, CancellationToken cancellationToken)
+    public static async Task<(long Bytes, string Basis)> EstimateAsync(Repository.Repository repository, string sourceName, SourceOptions source, Sources.ISourceHandler handler, CancellationToken cancellationToken)
     {
         var ids = await repository.ListBackupIdsAsync(cancellationToken);
         var recent = new List<long>();
@@ -57,32 +57,8 @@ public static class SpaceCheck
             return (recent.Max(), $"the most a recent backup of it stored was {ByteSize.Format(recent.Max())}");
         }
 
-        if (source.Kind == SourceKinds.Database)
-        {
-            // A dump is about the size of the database's rows (indexes are only definitions); half of it is a fair guess.
-            await using var connection = await Logical.DatabaseServer.OpenAsync(source.Connection!, source.Database, $"source '{sourceName}'", cancellationToken);
-            var info = await Logical.DatabaseServer.InfoAsync(connection, cancellationToken);
-            return (info.Size / 2, $"half of the database's {ByteSize.Format(info.Size)}, for a first backup");
-        }
-
-        var size = source.Kind switch
-        {
-            SourceKinds.Cluster => SizeOnDisk(source.PgData!),
-            SourceKinds.Config => source.Paths.Sum(p => File.Exists(p) ? new FileInfo(p).Length : SizeOnDisk(p)),
-            _ => source.Path is null ? 0 : SizeOnDisk(source.Path),
-        };
-        return (size / 2, $"half of its {ByteSize.Format(size)} on disk, for a first backup");
-    }
-
-    private static long SizeOnDisk(string root)
-    {
-        try
-        {
-            return new DirectoryInfo(root).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 }).Sum(f => f.Length);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return 0;
-        }
+        // A first backup: half of the input is a fair guess (a dump is about the size of the database's rows).
+        var (size, what) = await handler.FirstBackupSizeAsync(sourceName, source, cancellationToken);
+        return (size / 2, $"half of {what}, for a first backup");
     }
 }

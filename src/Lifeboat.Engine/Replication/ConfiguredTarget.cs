@@ -1,7 +1,7 @@
 using Lifeboat.Core;
 using Lifeboat.Core.Retention;
+using Lifeboat.Engine.Application;
 using Lifeboat.Engine.Configuration;
-using Lifeboat.Engine.Operations;
 
 namespace Lifeboat.Engine.Replication;
 
@@ -26,21 +26,21 @@ public sealed record ConfiguredTarget(string Name, string Url, TargetOptions? Op
 public static class TargetSet
 {
     /// <summary>Every target: the primary first, then the secondaries by name (the order reads fall back in).</summary>
-    public static IReadOnlyList<ConfiguredTarget> All(this EngineContext context)
+    public static IReadOnlyList<ConfiguredTarget> All(this Workspace context)
     {
         var list = new List<ConfiguredTarget> { new(TargetOptions.PrimaryName, context.RepositoryUrl, null) };
         list.AddRange(context.Secondaries());
         return list;
     }
 
-    public static IReadOnlyList<ConfiguredTarget> Secondaries(this EngineContext context)
+    public static IReadOnlyList<ConfiguredTarget> Secondaries(this Workspace context)
         => context.Options.Targets.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => new ConfiguredTarget(t.Key, t.Value.Url!, t.Value)).ToList();
 
     /// <summary>The target named <paramref name="name"/> (<c>primary</c> or a configured secondary); exit 2 when unknown.</summary>
-    public static ConfiguredTarget Target(this EngineContext context, string name)
+    public static ConfiguredTarget Target(this Workspace context, string name)
     {
         var all = context.All();
         return all.FirstOrDefault(t => t.Name == name)
-               ?? throw new LifeboatException(ErrorCode.InvalidInput, $"there is no target '{name}' in {context.ConfigFile.Path} (targets: {string.Join(", ", all.Select(t => t.Name))})", "`lifeboat repo target list` shows them; add one with `lifeboat repo target add NAME URL`");
+               ?? throw new LifeboatException(ErrorCode.InvalidInput, $"there is no target '{name}' in {context.Config.Path} (targets: {string.Join(", ", all.Select(t => t.Name))})", "`lifeboat repo target list` shows them; add one with `lifeboat repo target add NAME URL`");
     }
 }

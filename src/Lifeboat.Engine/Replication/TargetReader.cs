@@ -1,5 +1,5 @@
 using Lifeboat.Core;
-using Lifeboat.Engine.Operations;
+using Lifeboat.Engine.Application;
 using Lifeboat.Repository;
 using Lifeboat.Targets;
 using Microsoft.Extensions.Logging;
@@ -12,34 +12,44 @@ namespace Lifeboat.Engine.Replication;
 /// that has a fallback after it is tried with a short retry budget (<see cref="FailFastTarget"/>), so an unreachable
 /// primary costs about a second, not the whole retry budget, for every file PostgreSQL asks for.
 /// </summary>
-public static partial class TargetReader
+public sealed partial class TargetReader
 {
+    private readonly Workspace _workspace;
+    private readonly RepositoryOpener _opener;
+    private readonly ILogger _logger;
+
+    public TargetReader(Workspace workspace, RepositoryOpener opener, ILogger<TargetReader> logger)
+    {
+        _workspace = workspace;
+        _opener = opener;
+        _logger = logger;
+    }
+
     /// <summary>The targets to read from, in order: the one named first (alone when <paramref name="only"/>), else all.</summary>
-    public static IReadOnlyList<ConfiguredTarget> Order(EngineContext context, string? first, bool only)
+    public static IReadOnlyList<ConfiguredTarget> Order(Workspace workspace, string? first, bool only)
     {
         if (first is null)
         {
-            return context.All();
+            return workspace.All();
         }
 
-        var named = context.Target(first);
-        return only ? [named] : [named, .. context.All().Where(t => t.Name != named.Name)];
+        var named = workspace.Target(first);
+        return only ? [named] : [named, .. workspace.All().Where(t => t.Name != named.Name)];
     }
 
-    /// <summary>See <see cref="EngineContext.OpenRepositoryForReadingAsync"/>.</summary>
-    public static async Task<Repo> OpenAsync(EngineContext context, string? from, CancellationToken cancellationToken)
+    /// <summary>See <see cref="RepositoryOpener.OpenForReadingAsync"/>.</summary>
+    public async Task<Repo> OpenAsync(string? from, CancellationToken cancellationToken)
     {
-        var candidates = Order(context, from, only: from is not null);
-        var logger = context.LoggerFactory.CreateLogger("Lifeboat.Replication");
+        var candidates = Order(_workspace, from, only: from is not null);
         for (var i = 0; ; i++)
         {
             var candidate = candidates[i];
             var last = i == candidates.Count - 1;
             FailFastTarget? gate = null;
-            var target = context.OpenTarget(candidate.Url, null, last ? null : t => gate = new FailFastTarget(t));
+            var target = _opener.OpenTarget(candidate.Url, null, last ? null : t => gate = new FailFastTarget(t));
             try
             {
-                var repository = await context.OpenRepositoryAsync(target, cancellationToken);
+                var repository = await _opener.OpenAsync(target, cancellationToken);
                 if (gate is not null)
                 {
                     gate.Enabled = false;
@@ -47,14 +57,14 @@ public static partial class TargetReader
 
                 if (i > 0)
                 {
-                    LogReadingFrom(logger, candidate.Display);
+                    LogReadingFrom(_logger, candidate.Display);
                 }
 
                 return repository;
             }
             catch (LifeboatException ex) when (!last && CanFallBack(ex))
             {
-                LogCannotRead(logger, candidate.Display, ex.Message);
+                LogCannotRead(_logger, candidate.Display, ex.Message);
             }
         }
     }

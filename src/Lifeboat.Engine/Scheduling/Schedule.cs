@@ -27,6 +27,10 @@ public sealed class Schedule
 
     public string? Source => Options.Source;
 
+    /// <summary>Every configured schedule, by name.</summary>
+    public static List<Schedule> All(LifeboatOptions options)
+        => options.Schedules.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => new Schedule(s.Key, s.Value)).ToList();
+
     /// <summary>The first occurrence strictly after <paramref name="after"/>.</summary>
     public DateTimeOffset? Next(DateTimeOffset after) => Expression.GetNextOccurrence(after, Zone);
 

@@ -1,6 +1,8 @@
 using Lifeboat.Catalog;
 using Lifeboat.Core;
-using Lifeboat.Engine.Operations;
+using Lifeboat.Engine.Application;
+using Lifeboat.Engine.UseCases.Schedules;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Lifeboat.Engine.Scheduling;
@@ -8,36 +10,41 @@ namespace Lifeboat.Engine.Scheduling;
 /// <summary>
 /// Runs the configured schedules (lifeboat serve). Each schedule's next run is kept in the catalog, so a run missed
 /// while the server was down runs once at start-up; runs of different sources may overlap, runs of one source never
-/// do (<see cref="OperationLock"/>). A failed run is retried with backoff (<see cref="JobRunner"/>), then recorded.
+/// do (<see cref="OperationLock"/>). Each run is a call of <see cref="RunSchedule"/> in a scope of its own, in a
+/// workspace read afresh; a failed run is retried with backoff there, then recorded.
 /// </summary>
 public sealed partial class Scheduler
 {
-    private readonly EngineContext _context;
+    private readonly Func<Workspace> _workspace;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly List<Task> _running = [];
 
-    public Scheduler(EngineContext context, ILogger logger)
+    /// <param name="workspace">Opens the workspace whose schedules run (called once per run: configuration changes apply).</param>
+    public Scheduler(Func<Workspace> workspace, IServiceScopeFactory scopes, TimeProvider time, ILogger<Scheduler> logger)
     {
-        _context = context;
+        _workspace = workspace;
+        _scopes = scopes;
+        _time = time;
         _logger = logger;
     }
 
     /// <summary>Raised after each run (for the server's events and for tests).</summary>
     public event Action<JobResult>? Completed;
 
-    public IReadOnlyList<Schedule> Schedules => _context.Options.Schedules.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => new Schedule(s.Key, s.Value)).ToList();
-
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var schedules = Schedules;
+        var workspace = _workspace();
+        var schedules = Schedule.All(workspace.Options);
         if (schedules.Count == 0)
         {
             LogNoSchedules(_logger);
         }
 
-        var catalog = await _context.OpenCatalogAsync(cancellationToken);
+        var catalog = await new CatalogAccess(workspace, _time).OpenAsync(cancellationToken);
         var states = await catalog.ScheduleStatesAsync(cancellationToken);
-        var now = _context.Time.GetUtcNow();
+        var now = _time.GetUtcNow();
         var next = new Dictionary<string, DateTimeOffset?>(StringComparer.Ordinal);
         foreach (var schedule in schedules)
         {
@@ -57,7 +64,7 @@ public sealed partial class Scheduler
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                now = _context.Time.GetUtcNow();
+                now = _time.GetUtcNow();
                 var due = schedules.Where(s => next[s.Name] is { } at && at <= now).ToList();
                 if (due.Count > 0)
                 {
@@ -75,8 +82,8 @@ public sealed partial class Scheduler
                 }
 
                 var wake = next.Values.Where(v => v is not null).Select(v => v!.Value).DefaultIfEmpty(now.AddHours(1)).Min();
-                var delay = wake - _context.Time.GetUtcNow();
-                await Task.Delay(delay > TimeSpan.Zero ? Min(delay, TimeSpan.FromMinutes(1)) : TimeSpan.FromMilliseconds(10), _context.Time, cancellationToken);
+                var delay = wake - _time.GetUtcNow();
+                await Task.Delay(delay > TimeSpan.Zero ? Min(delay, TimeSpan.FromMinutes(1)) : TimeSpan.FromMilliseconds(10), _time, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -93,11 +100,15 @@ public sealed partial class Scheduler
             if (schedule.Options.Jitter > TimeSpan.Zero)
             {
                 var jitter = TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * schedule.Options.Jitter.TotalMilliseconds);
-                await Task.Delay(jitter, _context.Time, cancellationToken);
+                await Task.Delay(jitter, _time, cancellationToken);
             }
 
             LogStarting(_logger, schedule.Name, schedule.Kind, schedule.Source ?? "-");
-            var result = await JobRunner.RunAsync(_context, schedule, cancellationToken);
+            using var scope = _scopes.CreateScope();
+            var call = scope.ServiceProvider.GetRequiredService<CallContext>();
+            call.Workspace = _workspace();
+            call.Actor = Actor.Scheduler(schedule.Name);
+            var result = await scope.ServiceProvider.GetRequiredService<RunSchedule>().ExecuteAsync(new RunScheduleRequest(schedule.Name), cancellationToken);
             if (result.Succeeded)
             {
                 LogSucceeded(_logger, schedule.Name, result.Summary);
@@ -121,21 +132,21 @@ public sealed partial class Scheduler
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
-    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "No schedules are configured; the scheduler is idle")]
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "No schedules are configured; the scheduler is idle")]
     private static partial void LogNoSchedules(ILogger logger);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "Schedule {Schedule} missed its run at {Due} while the server was down: running it now")]
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Information, Message = "Schedule {Schedule} missed its run at {Due} while the server was down: running it now")]
     private static partial void LogCatchUp(ILogger logger, string schedule, DateTimeOffset due);
 
-    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Schedule {Schedule}: starting {Kind} of {Source}")]
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Information, Message = "Schedule {Schedule}: starting {Kind} of {Source}")]
     private static partial void LogStarting(ILogger logger, string schedule, string kind, string source);
 
-    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Schedule {Schedule}: {Summary}")]
+    [LoggerMessage(EventId = 5104, Level = LogLevel.Information, Message = "Schedule {Schedule}: {Summary}")]
     private static partial void LogSucceeded(ILogger logger, string schedule, string summary);
 
-    [LoggerMessage(EventId = 5005, Level = LogLevel.Error, Message = "Schedule {Schedule} failed after {Attempts} attempt(s): {Error}")]
+    [LoggerMessage(EventId = 5105, Level = LogLevel.Error, Message = "Schedule {Schedule} failed after {Attempts} attempt(s): {Error}")]
     private static partial void LogFailed(ILogger logger, string schedule, int attempts, string error);
 
-    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Schedule {Schedule} skipped: {Reason}")]
+    [LoggerMessage(EventId = 5106, Level = LogLevel.Warning, Message = "Schedule {Schedule} skipped: {Reason}")]
     private static partial void LogSkipped(ILogger logger, string schedule, string reason);
 }

@@ -56,7 +56,7 @@ public static partial class ClusterLayout
     public static List<ClusterEntry> Walk(string pgdata, IReadOnlyList<Tablespace> tablespaces, List<string> problems)
     {
         var entries = new List<ClusterEntry>();
-        var rootStat = Unix.Lstat(pgdata) ?? throw new LifeboatException(ErrorCode.InvalidInput, $"the data directory {pgdata} does not exist", "check --pgdata");
+        var rootStat = Unix.Lstat(pgdata) ?? throw new LifeboatException(ErrorCode.InvalidInput, $"the data directory {pgdata} does not exist", "check «pgdata»");
         entries.Add(new ClusterEntry("", pgdata, ClusterEntryKind.Directory, rootStat with { Mode = 0b111_000_000 }, null));
         entries.Add(new ClusterEntry(DataPrefix, pgdata, ClusterEntryKind.Directory, rootStat, null));
         WalkDirectory(pgdata, DataPrefix, "", entries, problems, tablespaceVersionDir: null);

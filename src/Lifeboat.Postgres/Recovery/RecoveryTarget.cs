@@ -23,7 +23,7 @@ public sealed record RecoveryTarget(RecoveryTargetKind Kind, string? Value = nul
 {
     public static RecoveryTarget Latest { get; } = new(RecoveryTargetKind.Latest);
 
-    public DateTimeOffset? Time => Kind == RecoveryTargetKind.Time ? TimeParsing.Parse(Value!, "--target-time") : null;
+    public DateTimeOffset? Time => Kind == RecoveryTargetKind.Time ? TimeParsing.Parse(Value!, "«targetTime»") : null;
 
     public Lsn? Lsn => Kind == RecoveryTargetKind.Lsn ? Core.Lsn.Parse(Value!) : null;
 
@@ -33,7 +33,7 @@ public sealed record RecoveryTarget(RecoveryTargetKind Kind, string? Value = nul
         var given = new List<RecoveryTarget>();
         if (time is not null)
         {
-            TimeParsing.Parse(time, "--target-time");
+            TimeParsing.Parse(time, "«targetTime»");
             given.Add(new RecoveryTarget(RecoveryTargetKind.Time, time));
         }
 
@@ -47,7 +47,7 @@ public sealed record RecoveryTarget(RecoveryTargetKind Kind, string? Value = nul
         {
             if (!ulong.TryParse(xid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
             {
-                throw new LifeboatException(ErrorCode.InvalidInput, $"--target-xid '{xid}' is not a transaction id", "give the number txid_current() showed, for example 7431");
+                throw new LifeboatException(ErrorCode.InvalidInput, $"«targetXid» '{xid}' is not a transaction id", "give the number txid_current() showed, for example 7431");
             }
 
             given.Add(new RecoveryTarget(RecoveryTargetKind.Xid, xid));
@@ -62,7 +62,7 @@ public sealed record RecoveryTarget(RecoveryTargetKind Kind, string? Value = nul
         {
             if (target != "immediate")
             {
-                throw new LifeboatException(ErrorCode.Usage, $"--target '{target}' is not known", "the only value is --target immediate (stop as soon as the backup is consistent)");
+                throw new LifeboatException(ErrorCode.Usage, $"«target» '{target}' is not known", "the only value is «target» immediate (stop as soon as the backup is consistent)");
             }
 
             given.Add(new RecoveryTarget(RecoveryTargetKind.Immediate));
@@ -72,7 +72,7 @@ public sealed record RecoveryTarget(RecoveryTargetKind Kind, string? Value = nul
         {
             0 => Latest,
             1 => given[0],
-            _ => throw new LifeboatException(ErrorCode.Usage, "give at most one recovery target (--target-time, --target-lsn, --target-xid, --target-name or --target immediate)", "choose the one that names the moment to recover to"),
+            _ => throw new LifeboatException(ErrorCode.Usage, "give at most one recovery target («targetTime», «targetLsn», «targetXid», «targetName» or «target» immediate)", "choose the one that names the moment to recover to"),
         };
     }
 

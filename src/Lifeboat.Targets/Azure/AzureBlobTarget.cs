@@ -49,19 +49,7 @@ public sealed partial class AzureBlobTarget : ITarget
     public TargetCapabilities Capabilities { get; } = new(AtomicCreate: true, DefaultConcurrency: 8, IsLocal: false);
 
     public Task SaveFileAsync(string name, string path, SaveMode mode, CancellationToken cancellationToken)
-    {
-        ObjectSource source;
-        try
-        {
-            source = ObjectSource.FromFile(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new TargetException(TargetErrorKind.Other, $"cannot read {path} to store it as {Describe(name)}: {ex.Message}", isTransient: false, inner: ex);
-        }
-
-        return SaveAsync(name, source, mode, cancellationToken);
-    }
+        => SaveAsync(name, ObjectSource.ForUpload(path, Describe(name)), mode, cancellationToken);
 
     public async Task SaveAsync(string name, ObjectSource content, SaveMode mode, CancellationToken cancellationToken)
     {

@@ -1,0 +1,35 @@
+using Lifeboat.Catalog;
+
+namespace Lifeboat.Engine.Application;
+
+/// <summary>
+/// The catalog of the call's workspace: SQLite next to the configuration file by default, PostgreSQL when
+/// Catalog:ConnectionString is set. Opened (and migrated) once per call, on first use.
+/// </summary>
+public sealed class CatalogAccess
+{
+    private readonly Workspace _workspace;
+    private readonly TimeProvider _time;
+    private Task<LifeboatCatalog>? _opened;
+
+    public CatalogAccess(Workspace workspace, TimeProvider time)
+    {
+        _workspace = workspace;
+        _time = time;
+    }
+
+    public Task<LifeboatCatalog> OpenAsync(CancellationToken cancellationToken)
+    {
+        // A failed open is not cached: the next caller tries again (the catalog is a convenience, it may come back).
+        if (_opened is { IsFaulted: false, IsCanceled: false } opened)
+        {
+            return opened;
+        }
+
+        var options = _workspace.Options.Catalog;
+        _opened = options.ConnectionString is { } cs
+            ? LifeboatCatalog.OpenPostgresAsync(cs, _time, cancellationToken)
+            : LifeboatCatalog.OpenSqliteAsync(_workspace.CatalogPath, _time, cancellationToken);
+        return _opened;
+    }
+}

@@ -1,0 +1,71 @@
+using Lifeboat.Engine.Demo;
+using Lifeboat.Engine.Replication;
+using Lifeboat.Engine.Sources;
+using Lifeboat.Engine.UseCases.Backups;
+using Lifeboat.Engine.UseCases.Drills;
+using Lifeboat.Engine.UseCases.Health;
+using Lifeboat.Engine.UseCases.Maintenance;
+using Lifeboat.Engine.UseCases.Repositories;
+using Lifeboat.Engine.UseCases.Restores;
+using Lifeboat.Engine.UseCases.Schedules;
+using Lifeboat.Engine.UseCases.Sources;
+using Lifeboat.Engine.UseCases.Stacks;
+using Lifeboat.Engine.UseCases.Targets;
+using Lifeboat.Engine.UseCases.Wal;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Lifeboat.Engine.Application;
+
+/// <summary>
+/// The application layer in one list: the seams (event sink, approval gate), the per-call services and every use case.
+/// Singletons are process-wide; everything else is scoped to one call (a command, a request, a scheduled job), whose
+/// adapter sets <see cref="CallContext.Workspace"/> first.
+/// </summary>
+public static class EngineServices
+{
+    public static IServiceCollection AddLifeboatEngine(this IServiceCollection services)
+    {
+        // Process-wide, replaceable by the host (tests, the server).
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(new TargetSettings());
+        services.TryAddSingleton<IApprovalGate, AllowAllGate>();
+        services.AddLogging();
+
+        // One call.
+        services.AddScoped<CallContext>();
+        services.AddScoped(sp => sp.GetRequiredService<CallContext>().Workspace);
+        services.AddScoped<RepositoryOpener>();
+        services.AddScoped<CatalogAccess>();
+        services.AddScoped<CatalogCache>();
+        services.AddScoped<Events>();
+        services.AddScoped<Runs>();
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IEventSink, RunHistorySink>());
+        services.AddScoped<Replicator>();
+        services.AddScoped<TreeRestores>();
+        services.AddScoped<SourceConfiguration>();
+
+        // The kinds of sources.
+        services.AddScoped<SourceHandlers>();
+        services.AddScoped<ISourceHandler, FilesHandler>();
+        services.AddScoped<ISourceHandler, ClusterHandler>();
+        services.AddScoped<ISourceHandler, DatabaseHandler>();
+        services.AddScoped<ISourceHandler, ConfigHandler>();
+
+        // Use cases, by area.
+        services.AddScoped<InitRepository>().AddScoped<ListKeys>().AddScoped<AddKey>().AddScoped<RemoveKey>().AddScoped<UnlockRepository>().AddScoped<RebuildIndex>();
+        services.AddScoped<AddFilesSource>().AddScoped<AddClusterSource>().AddScoped<AddDatabaseSource>().AddScoped<AddConfigSource>().AddScoped<ListSources>().AddScoped<RemoveSource>();
+        services.AddScoped<AddStack>().AddScoped<ListStacks>().AddScoped<RemoveStack>().AddScoped<BackupStack>().AddScoped<RestoreStack>();
+        services.AddScoped<BackupSource>().AddScoped<ListBackups>().AddScoped<ShowBackup>().AddScoped<ForgetBackups>().AddScoped<PinBackup>();
+        services.AddScoped<RestoreSource>();
+        services.AddScoped<VerifyRepository>().AddScoped<PruneRepository>().AddScoped<ExpireBackups>().AddScoped<RebuildCatalog>();
+        services.AddScoped<AddTarget>().AddScoped<ListTargets>().AddScoped<RemoveTarget>().AddScoped<VerifyTarget>().AddScoped<Replicate>();
+        services.AddScoped<ListSchedules>().AddScoped<RunSchedule>().AddScoped<ExportSchedules>();
+        services.AddScoped<GetStatus>().AddScoped<RunChecks>().AddScoped<GetMetrics>();
+        services.AddScoped<ListRuns>().AddScoped<ListCatalogBackups>();
+        services.AddScoped<SetupArchiving>().AddScoped<PushWal>().AddScoped<FetchWal>();
+        services.AddScoped<RunDrill>();
+        services.AddSingleton<ClusterDemo>().AddSingleton<FilesDemo>();
+        return services;
+    }
+}

@@ -1,0 +1,161 @@
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+
+namespace Lifeboat.Engine.Application;
+
+public enum EventSeverity
+{
+    [JsonStringEnumMemberName("info")]
+    Info,
+    [JsonStringEnumMemberName("warning")]
+    Warning,
+    [JsonStringEnumMemberName("error")]
+    Error,
+    [JsonStringEnumMemberName("critical")]
+    Critical,
+}
+
+/// <summary>
+/// Something that happened: a run started or finished, a setting changed. The envelope every sink receives
+/// (docs/events.md lists the types); <see cref="Data"/> is a typed record without secrets.
+/// </summary>
+public sealed record LifeboatEvent(string Id, string Type, DateTimeOffset Time, string Tenant, string? Source, EventSeverity Severity, string CorrelationId, EventData Data);
+
+/// <summary>The typed payload of an event; its type name, severity and source follow from the data.</summary>
+[JsonDerivedType(typeof(RunStarted))]
+[JsonDerivedType(typeof(RunFinished))]
+[JsonDerivedType(typeof(WalPushFailed))]
+[JsonDerivedType(typeof(ConfigurationChanged))]
+[JsonDerivedType(typeof(RepositoryChanged))]
+public abstract record EventData
+{
+    [JsonIgnore]
+    public abstract string Type { get; }
+
+    [JsonIgnore]
+    public virtual EventSeverity Severity => EventSeverity.Info;
+
+    /// <summary>The source the event is about, or null.</summary>
+    [JsonIgnore]
+    public virtual string? About => null;
+}
+
+/// <summary>A run (a backup, a restore, a verify, …) started. <paramref name="Operation"/> names the event family.</summary>
+public sealed record RunStarted(string RunId, string Operation, string Kind, string? Source, string? Target, DateTimeOffset Started) : EventData
+{
+    public override string Type => Operation + ".started";
+
+    public override string? About => Source;
+}
+
+/// <summary>A run ended: succeeded, failed or cancelled, with what it read and stored.</summary>
+public sealed record RunFinished(
+    string RunId,
+    string Operation,
+    string Kind,
+    string? Source,
+    string? Target,
+    string Status,
+    DateTimeOffset Started,
+    DateTimeOffset Finished,
+    long BytesRead,
+    long BytesStored,
+    string? BackupId,
+    string? Error,
+    string? Metadata) : EventData
+{
+    public override string Type => Operation + "." + (Operation == RunOperations.Drill
+        ? Status switch { Catalog.RunStatus.Succeeded => "passed", Catalog.RunStatus.Failed => "failed", _ => Status }
+        : Status switch { Catalog.RunStatus.Succeeded => "completed", _ => Status });
+
+    public override EventSeverity Severity => Status == Catalog.RunStatus.Failed ? EventSeverity.Error : EventSeverity.Info;
+
+    public override string? About => Source;
+}
+
+/// <summary>wal-push archived a file in the primary target but not in a secondary (caught up by the next replicate).</summary>
+public sealed record WalPushFailed(string Source, string File, string Target, string Error) : EventData
+{
+    public override string Type => "wal.archive_failed";
+
+    public override EventSeverity Severity => EventSeverity.Warning;
+
+    public override string? About => Source;
+}
+
+/// <summary>A change of the configuration: a source, stack or target added or removed.</summary>
+/// <param name="What">source, stack or target.</param>
+/// <param name="Change">added or removed.</param>
+public sealed record ConfigurationChanged(string What, string Change, string Name, string? Kind = null, string? Detail = null) : EventData
+{
+    public override string Type => $"{What}.{Change}";
+
+    public override EventSeverity Severity => Change == "removed" ? EventSeverity.Warning : EventSeverity.Info;
+
+    public override string? About => What == "source" ? Name : null;
+}
+
+/// <summary>A change of the repository itself: created, a key slot added or removed, a backup pinned, locks removed.</summary>
+public sealed record RepositoryChanged(string Change, string Repository, string? Subject = null, string? Detail = null) : EventData
+{
+    public override string Type => "repository." + Change;
+
+    public override EventSeverity Severity => Change is "key_removed" or "unlocked" ? EventSeverity.Warning : EventSeverity.Info;
+}
+
+/// <summary>The event families of runs (the first part of their event types).</summary>
+public static class RunOperations
+{
+    public const string Backup = "backup";
+    public const string StackBackup = "stack_backup";
+    public const string Restore = "restore";
+    public const string Verify = "verify";
+    public const string Prune = "prune";
+    public const string Expire = "expire";
+    public const string Forget = "forget";
+    public const string Drill = "drill";
+    public const string Replicate = "replicate";
+    public const string CatalogRebuild = "catalog_rebuild";
+}
+
+/// <summary>
+/// Where events go: stored, delivered, turned into run history. A sink must not throw for its own failures (a use case
+/// never fails because an event could not be delivered); it logs them.
+/// </summary>
+public interface IEventSink
+{
+    ValueTask WriteAsync(LifeboatEvent e, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// What use cases publish through: wraps the data in an envelope (id, time, tenant, correlation id of the call) and
+/// hands it to every registered <see cref="IEventSink"/>.
+/// </summary>
+public sealed partial class Events
+{
+    private readonly CallContext _call;
+    private readonly IEnumerable<IEventSink> _sinks;
+    private readonly TimeProvider _time;
+    private readonly ILogger<Events> _logger;
+
+    public Events(CallContext call, IEnumerable<IEventSink> sinks, TimeProvider time, ILogger<Events> logger)
+    {
+        _call = call;
+        _sinks = sinks;
+        _time = time;
+        _logger = logger;
+    }
+
+    public async ValueTask PublishAsync(EventData data, CancellationToken cancellationToken)
+    {
+        var e = new LifeboatEvent(CallContext.NewId(), data.Type, _time.GetUtcNow(), _call.Workspace.Name, data.About, data.Severity, _call.CorrelationId, data);
+        LogEvent(_logger, e.Type, e.Source ?? "-", e.CorrelationId);
+        foreach (var sink in _sinks)
+        {
+            await sink.WriteAsync(e, cancellationToken);
+        }
+    }
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Debug, Message = "Event {EventType} about {Source} (correlation {CorrelationId})")]
+    private static partial void LogEvent(ILogger logger, string eventType, string source, string correlationId);
+}

@@ -1,0 +1,81 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Lifeboat.Engine.Cluster;
+using Lifeboat.Engine.Drills;
+using Lifeboat.Engine.Replication;
+using Lifeboat.Engine.UseCases.Backups;
+using Lifeboat.Engine.UseCases.Drills;
+using Lifeboat.Engine.UseCases.Health;
+using Lifeboat.Engine.UseCases.Maintenance;
+using Lifeboat.Engine.UseCases.Repositories;
+using Lifeboat.Engine.UseCases.Restores;
+using Lifeboat.Engine.UseCases.Schedules;
+using Lifeboat.Engine.UseCases.Sources;
+using Lifeboat.Engine.UseCases.Stacks;
+using Lifeboat.Engine.UseCases.Targets;
+using Lifeboat.Engine.UseCases.Wal;
+using Lifeboat.Repository.Maintenance;
+
+namespace Lifeboat.Engine.Application;
+
+/// <summary>
+/// The one serialiser context for what the application layer returns: every use case's result is listed here, and is
+/// exactly what <c>--json</c> prints and what the API answers. Web defaults (camelCase names, enums as their
+/// <c>JsonStringEnumMemberName</c>), nulls left out, indented for people reading a terminal.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(IReadOnlyList<string>))]
+[JsonSerializable(typeof(DrillRunMetadata))]
+[JsonSerializable(typeof(AddSourceResult))]
+[JsonSerializable(typeof(AddKeyResult))]
+[JsonSerializable(typeof(AddStackResult))]
+[JsonSerializable(typeof(AddTargetResult))]
+[JsonSerializable(typeof(BackupSourceResult))]
+[JsonSerializable(typeof(BackupStackResult))]
+[JsonSerializable(typeof(ExpireReport))]
+[JsonSerializable(typeof(ExportSchedulesResult))]
+[JsonSerializable(typeof(WalFetchResult))]
+[JsonSerializable(typeof(ForgetBackupsResult))]
+[JsonSerializable(typeof(HealthReport))]
+[JsonSerializable(typeof(InitRepositoryResult))]
+[JsonSerializable(typeof(ListBackupsResult))]
+[JsonSerializable(typeof(ListKeysResult))]
+[JsonSerializable(typeof(ListSchedulesResult))]
+[JsonSerializable(typeof(ListSourcesResult))]
+[JsonSerializable(typeof(ListStacksResult))]
+[JsonSerializable(typeof(ListTargetsResult))]
+[JsonSerializable(typeof(PinBackupResult))]
+[JsonSerializable(typeof(PruneReport))]
+[JsonSerializable(typeof(WalPushReport))]
+[JsonSerializable(typeof(RebuildCatalogResult))]
+[JsonSerializable(typeof(RebuildIndexReport))]
+[JsonSerializable(typeof(RemoveKeyResult))]
+[JsonSerializable(typeof(RemoveSourceResult))]
+[JsonSerializable(typeof(RemoveStackResult))]
+[JsonSerializable(typeof(RemoveTargetResult))]
+[JsonSerializable(typeof(ReplicateReport))]
+[JsonSerializable(typeof(RestoreSourceResult))]
+[JsonSerializable(typeof(RestoreStackResult))]
+[JsonSerializable(typeof(RunChecksResult))]
+[JsonSerializable(typeof(DrillDocument))]
+[JsonSerializable(typeof(JobResult))]
+[JsonSerializable(typeof(ArchivingPlan))]
+[JsonSerializable(typeof(ShowBackupResult))]
+[JsonSerializable(typeof(UnlockRepositoryResult))]
+[JsonSerializable(typeof(VerifyRepositoryResult))]
+[JsonSerializable(typeof(VerifyTargetResult))]
+[JsonSerializable(typeof(LifeboatEvent))]
+[JsonSerializable(typeof(ErrorDocument))]
+[JsonSerializable(typeof(IReadOnlyList<RunView>))]
+[JsonSerializable(typeof(IReadOnlyList<CatalogBackupView>))]
+[JsonSerializable(typeof(IReadOnlyList<ScheduleView>))]
+[JsonSerializable(typeof(HealthStateView))]
+public sealed partial class LifeboatJson : JsonSerializerContext
+{
+    /// <summary>The same, on one line: for the catalog and log fields.</summary>
+    public static LifeboatJson Compact { get; } = new(new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter() },
+    });
+}

@@ -1,0 +1,89 @@
+using System.Text.Json.Serialization;
+using Lifeboat.Core;
+using Lifeboat.Engine.Application;
+using Lifeboat.Engine.Files;
+using Lifeboat.Engine.Operations;
+using Lifeboat.Engine.Replication;
+using Lifeboat.Engine.Sources;
+
+namespace Lifeboat.Engine.UseCases.Backups;
+
+/// <param name="Type">full: read everything; incr: skip what did not change since the last backup; null: incr when there is one.</param>
+public sealed record BackupSourceRequest(string Source, string? Type = null);
+
+/// <summary>A committed backup: the backup itself, the paths that could not be read, and the replication that followed.</summary>
+/// <param name="Replication">Null when there is no secondary target to replicate to after a backup.</param>
+/// <param name="ReplicationError">Replication did not even start (the backup is committed on the primary all the same).</param>
+public sealed record BackupSourceResult(
+    [property: JsonIgnore] BackupView Backup,
+    [property: JsonPropertyOrder(1)] IReadOnlyList<string> Problems,
+    [property: JsonIgnore] ReplicateReport? Replication,
+    [property: JsonPropertyOrder(1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ReplicationError) : BackupView(Backup)
+{
+    /// <summary>The JSON's <c>replication</c>: what replication did on each secondary target (an array, as `backup --json` has always shown it).</summary>
+    [JsonPropertyName("replication")]
+    [JsonPropertyOrder(1)]
+    public IReadOnlyList<ReplicaReport>? ReplicationTargets => Replication?.Targets;
+}
+
+/// <summary>
+/// `backup --source`: backs a source up to the primary target (checked first: bad input writes nothing; free space
+/// checked on a local repository), records the run, keeps the catalog's cache, then replicates to every secondary
+/// with ReplicateAfterBackup. A secondary that fails never fails the backup, which is committed on the primary.
+/// </summary>
+public sealed class BackupSource : IUseCase<BackupSourceRequest, BackupSourceResult>
+{
+    private readonly Workspace _workspace;
+    private readonly SourceHandlers _handlers;
+    private readonly RepositoryOpener _opener;
+    private readonly Runs _runs;
+    private readonly CatalogCache _cache;
+    private readonly Replicator _replicator;
+    private readonly CallContext _call;
+
+    public BackupSource(Workspace workspace, SourceHandlers handlers, RepositoryOpener opener, Runs runs, CatalogCache cache, Replicator replicator, CallContext call)
+    {
+        _workspace = workspace;
+        _handlers = handlers;
+        _opener = opener;
+        _runs = runs;
+        _cache = cache;
+        _replicator = replicator;
+        _call = call;
+    }
+
+    public async Task<BackupSourceResult> ExecuteAsync(BackupSourceRequest request, CancellationToken cancellationToken)
+    {
+        var outcome = await RunOnPrimaryAsync(request.Source, request.Type, null, cancellationToken);
+        var (report, error) = await _replicator.AfterBackupAsync(cancellationToken);
+        return new BackupSourceResult(BackupView.From(outcome.Manifest), outcome.Problems, report, error);
+    }
+
+    /// <summary>Backs up to the primary only (a stack replicates once, after its record).</summary>
+    internal Task<BackupOutcome> RunOnPrimaryAsync(string sourceName, string? type, IReadOnlyDictionary<string, string>? tags, CancellationToken cancellationToken)
+    {
+        if (type is not (null or "full" or "incr"))
+        {
+            throw new LifeboatException(ErrorCode.Usage, $"«type» '{type}' is not a backup type", "use full or incr (or leave it out: incr when there is a backup to build on)");
+        }
+
+        return _runs.RecordAsync(
+            new RunInfo(RunOperations.Backup, type ?? Catalog.JobKinds.Backup, sourceName),
+            async () =>
+            {
+                var source = _workspace.GetSource(sourceName);
+                var handler = _handlers.For(source);
+                await handler.CheckBeforeBackupAsync(sourceName, source, cancellationToken);
+                await using var repository = await _opener.OpenAsync(cancellationToken);
+                await SpaceCheck.EnsureAsync(repository, sourceName, source, handler, cancellationToken);
+                var outcome = await handler.BackupAsync(sourceName, source, repository, new BackupRequest { Type = type, Writer = _workspace.WriterOptions, Tags = tags }, Progress(), cancellationToken);
+                await _cache.AddAsync(outcome.Manifest, cancellationToken);
+                return outcome;
+            },
+            o => new RunFigures(o.Manifest.Stats.BytesRead, o.Manifest.Stats.StoredBytes, o.Manifest.Id, o.Problems.Count > 0 ? System.Text.Json.JsonSerializer.Serialize(o.Problems, LifeboatJson.Default.IReadOnlyListString) : null),
+            cancellationToken);
+    }
+
+    private IProgress<BackupProgress>? Progress()
+        => _call.Progress is null ? null : new Progress<BackupProgress>(p => _call.Report(new ProgressUpdate("backup", $"{p.Files} files, {ByteSize.Format(p.NewBytes)} new", p.BytesRead, Files: p.Files)));
+}

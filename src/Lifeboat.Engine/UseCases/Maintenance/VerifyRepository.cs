@@ -1,0 +1,89 @@
+using Lifeboat.Core;
+using Lifeboat.Engine.Application;
+using Lifeboat.Repository.Locks;
+using Lifeboat.Repository.Maintenance;
+
+namespace Lifeboat.Engine.UseCases.Maintenance;
+
+/// <param name="Backup">Check only this backup.</param>
+/// <param name="ReadData">Read every pack: decrypt, decompress and re-hash every chunk.</param>
+public sealed record VerifyRepositoryRequest(string? Backup = null, bool ReadData = false);
+
+public sealed record DamageView(string Object, string Problem, IReadOnlyList<string> AffectedBackups);
+
+/// <param name="Healthy">No damage found (otherwise the command exits 3).</param>
+/// <param name="Notes">Findings that are not damage (stale locks, unreferenced packs).</param>
+public sealed record VerifyRepositoryResult(
+    string Repository,
+    bool Healthy,
+    bool ReadData,
+    int Backups,
+    int IndexObjects,
+    int Packs,
+    long ChunkReferences,
+    int PacksRead,
+    long BytesRead,
+    IReadOnlyList<DamageView> Damage,
+    IReadOnlyList<string> AffectedBackups,
+    IReadOnlyList<string> Notes)
+{
+    /// <summary>The damage as an error (exit 3), naming every damaged object and every backup it affects.</summary>
+    public DamageException ToException() => new(
+        $"verify found {Damage.Count} damaged object(s)",
+        Damage.Select(d => d.Object).ToList(),
+        AffectedBackups,
+        "restore the damaged objects from a replica (`lifeboat replicate`), or forget the affected backups and take a new one; `lifeboat repo rebuild-index` repairs a damaged index");
+}
+
+/// <summary>
+/// `verify`: checks the repository under a shared lock (structure, and with «readData» every chunk), records the run,
+/// and notes stale locks. Damage is a result, not an error: the adapters turn it into exit 3 or a failed job.
+/// </summary>
+public sealed class VerifyRepository : IUseCase<VerifyRepositoryRequest, VerifyRepositoryResult>
+{
+    private readonly RepositoryOpener _opener;
+    private readonly Runs _runs;
+    private readonly CallContext _call;
+
+    public VerifyRepository(RepositoryOpener opener, Runs runs, CallContext call)
+    {
+        _opener = opener;
+        _runs = runs;
+        _call = call;
+    }
+
+    public Task<VerifyRepositoryResult> ExecuteAsync(VerifyRepositoryRequest request, CancellationToken cancellationToken)
+        => _runs.RecordAsync(
+            new RunInfo(RunOperations.Verify, Catalog.JobKinds.Verify),
+            () => VerifyAsync(request, cancellationToken),
+            r => new RunFigures(r.BytesRead, 0, null, r.Healthy ? null : $"{{\"damaged\":{r.Damage.Count}}}"),
+            cancellationToken);
+
+    private async Task<VerifyRepositoryResult> VerifyAsync(VerifyRepositoryRequest request, CancellationToken cancellationToken)
+    {
+        await using var repository = await _opener.OpenAsync(cancellationToken);
+        await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: false, "verify", cancellationToken);
+        var report = await new Verifier(repository).VerifyAsync(
+            new VerifyOptions { ReadData = request.ReadData, BackupId = request.Backup },
+            new Progress<string>(s => _call.Report(new ProgressUpdate("verify", s))),
+            cancellationToken);
+        foreach (var stale in (await RepositoryLock.ListAsync(repository, cancellationToken)).Where(l => l.IsStale))
+        {
+            report.Notes.Add($"stale {stale.Lock.Describe()} ({stale.StaleReason}); remove it with `lifeboat repo unlock`");
+        }
+
+        return new VerifyRepositoryResult(
+            repository.DisplayName,
+            report.IsHealthy,
+            request.ReadData,
+            report.Backups,
+            report.IndexObjects,
+            report.Packs,
+            report.Chunks,
+            report.PacksRead,
+            report.BytesRead,
+            report.Damage.Select(d => new DamageView(d.Object, d.Problem, d.AffectedBackups)).ToList(),
+            report.AffectedBackups,
+            report.Notes);
+    }
+}
