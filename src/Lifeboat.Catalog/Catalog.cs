@@ -1,3 +1,5 @@
+// Over 400 lines: the catalog's one API over both SQLite and PostgreSQL (runs, backups, WAL, schedules, drills);
+// its schema and migrations live beside it. Split by table when a table gains logic beyond plain SQL.
 using System.Data.Common;
 using System.Globalization;
 using Lifeboat.Core;

@@ -85,7 +85,8 @@ public sealed record ClusterBackupInfo
     [JsonIgnore]
     public ulong SystemId => ulong.Parse(SystemIdentifier, System.Globalization.CultureInfo.InvariantCulture);
 
-    public JsonNode ToJson() => JsonSerializer.SerializeToNode(this, ClusterInfoJson.Default.ClusterBackupInfo)!;
+    /// <summary>The manifest's <c>details</c> of a cluster backup: <c>{"cluster": {...}}</c> (repository format, section 11).</summary>
+    public JsonObject ToDetails() => JsonSerializer.SerializeToNode(new ClusterDetails(this), ClusterInfoJson.Default.ClusterDetails)!.AsObject();
 
     public static ClusterBackupInfo? FromDetails(JsonObject? details)
         => details?["cluster"] is JsonObject cluster ? cluster.Deserialize(ClusterInfoJson.Default.ClusterBackupInfo) : null;
@@ -142,6 +143,10 @@ public sealed record TableRowCount(
     [property: JsonPropertyName("table")] string Table,
     [property: JsonPropertyName("rows")] long Rows);
 
+/// <summary>The shape of a cluster backup's manifest details.</summary>
+internal sealed record ClusterDetails([property: JsonPropertyName("cluster")] ClusterBackupInfo Cluster);
+
 [JsonSerializable(typeof(ClusterBackupInfo))]
+[JsonSerializable(typeof(ClusterDetails))]
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 internal sealed partial class ClusterInfoJson : JsonSerializerContext;

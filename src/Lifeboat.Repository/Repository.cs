@@ -1,3 +1,5 @@
+// Over 400 lines: the repository's facade (repository format, sections 3-9): opening and key slots, config,
+// manifests, pins, index loading and the object names; each part is short and delegates the heavy work.
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Lifeboat.Core;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
 using Lifeboat.Core;
 using Lifeboat.Postgres.Wal;
 using Lifeboat.Repository.Format;
@@ -49,7 +48,7 @@ public sealed class RecoveryWindowTests : IDisposable
             Finished = stopTime,
             Tree = [],
             Stats = new BackupStats(),
-            Details = new JsonObject { ["cluster"] = info.ToJson() },
+            Details = info.ToDetails(),
         };
         return new PhysicalBackup(manifest, info);
     }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
@@ -200,7 +199,7 @@ public sealed partial class ClusterBackup
                 Tree = tree,
                 Stats = stats with { BytesRead = Interlocked.Read(ref bytesRead), UnchangedFiles = unchanged },
                 Paths = [_source.PgData!],
-                Details = new JsonObject { ["cluster"] = details.ToJson() },
+                Details = details.ToDetails(),
                 Tags = request.TagsWith(errors.Count > 0 ? new Dictionary<string, string> { ["pageChecksumErrors"] = errors.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) } : null),
             },
             cancellationToken);

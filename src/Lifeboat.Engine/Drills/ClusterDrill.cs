@@ -1,3 +1,5 @@
+// Over 400 lines: a cluster drill is one sequence of named steps (choose the point, check space, restore, recover,
+// wait for consistency, compare row counts, amcheck, smoke queries, measure RTO/RPO, clean up) sharing one report.
 using System.Globalization;
 using Lifeboat.Core;
 using Lifeboat.Engine.Cluster;

@@ -1,3 +1,5 @@
+// Over 400 lines: one restore of a tree, as a list of named steps per entry kind (file, hard link, symlink,
+// directory, special file) with their metadata (modes, owners, times, xattrs) applied in the order POSIX needs.
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using Lifeboat.Core;

@@ -1,3 +1,5 @@
+// Over 400 lines: replication is one protocol per target (find what the replica lacks, copy packs, index, WAL and
+// manifests in the order that keeps the replica consistent at every step, then apply its retention).
 using System.Security.Cryptography;
 using Lifeboat.Core;
 using Lifeboat.Core.Retention;

@@ -1,3 +1,5 @@
+// Over 400 lines: the parallel writer is one pipeline (dedup → compress → seal → pack → upload → index) whose
+// stages share the in-flight state; splitting it would spread one concurrency protocol over several files.
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
