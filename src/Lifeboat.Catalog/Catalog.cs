@@ -13,7 +13,7 @@ namespace Lifeboat.Catalog;
 /// repository by the Engine's CatalogRebuilder). Embedded SQLite by default; PostgreSQL when several server nodes
 /// share it. The schema is versioned and migrated on open. Thread-safe (one connection per call).
 /// </summary>
-public sealed class LifeboatCatalog
+public sealed partial class LifeboatCatalog
 {
     private readonly Func<DbConnection> _connect;
     private readonly bool _postgres;

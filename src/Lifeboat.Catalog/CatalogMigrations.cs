@@ -98,5 +98,62 @@ internal static class CatalogMigrations
             """,
             "CREATE INDEX drills_source_started ON drills (source, started)",
         ]),
+        (3,
+        [
+            // The server: API tokens (only a SHA-256 hash of the secret), the audit trail (append-only), and jobs.
+            """
+            CREATE TABLE tokens (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                role TEXT NOT NULL,
+                tenant TEXT NOT NULL,
+                hash TEXT NOT NULL UNIQUE,
+                created TEXT NOT NULL,
+                created_by TEXT NULL,
+                expires TEXT NULL,
+                last_used TEXT NULL,
+                revoked TEXT NULL)
+            """,
+            """
+            CREATE TABLE audit (
+                id TEXT PRIMARY KEY,
+                time TEXT NOT NULL,
+                tenant TEXT NOT NULL,
+                actor_kind TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                token_id TEXT NULL,
+                role TEXT NULL,
+                remote_address TEXT NULL,
+                action TEXT NOT NULL,
+                target TEXT NULL,
+                parameters TEXT NULL,
+                result TEXT NOT NULL,
+                status BIGINT NOT NULL,
+                correlation_id TEXT NOT NULL)
+            """,
+            "CREATE INDEX audit_tenant_time ON audit (tenant, time)",
+            """
+            CREATE TABLE jobs (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                source TEXT NULL,
+                state TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                correlation_id TEXT NOT NULL,
+                request TEXT NULL,
+                created TEXT NOT NULL,
+                started TEXT NULL,
+                finished TEXT NULL,
+                node TEXT NULL,
+                phase TEXT NULL,
+                bytes BIGINT NOT NULL DEFAULT 0,
+                total_bytes BIGINT NULL,
+                files BIGINT NOT NULL DEFAULT 0,
+                result TEXT NULL,
+                error TEXT NULL)
+            """,
+            "CREATE INDEX jobs_tenant_created ON jobs (tenant, created)",
+        ]),
     ];
 }
