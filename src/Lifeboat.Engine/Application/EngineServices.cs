@@ -62,7 +62,7 @@ public static class EngineServices
         services.AddScoped<AddTarget>().AddScoped<ListTargets>().AddScoped<RemoveTarget>().AddScoped<VerifyTarget>().AddScoped<Replicate>();
         services.AddScoped<ListSchedules>().AddScoped<RunSchedule>().AddScoped<ExportSchedules>();
         services.AddScoped<GetStatus>().AddScoped<RunChecks>().AddScoped<GetMetrics>();
-        services.AddScoped<ListRuns>().AddScoped<ListCatalogBackups>();
+        services.AddScoped<ListRuns>().AddScoped<ListCatalogBackups>().AddScoped<CheckReadiness>();
         services.AddScoped<SetupArchiving>().AddScoped<PushWal>().AddScoped<FetchWal>();
         services.AddScoped<RunDrill>();
         services.AddSingleton<ClusterDemo>().AddSingleton<FilesDemo>();
