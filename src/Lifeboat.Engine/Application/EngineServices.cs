@@ -1,6 +1,7 @@
 using Lifeboat.Engine.Demo;
 using Lifeboat.Engine.Replication;
 using Lifeboat.Engine.Sources;
+using Lifeboat.Engine.UseCases.Audit;
 using Lifeboat.Engine.UseCases.Backups;
 using Lifeboat.Engine.UseCases.Drills;
 using Lifeboat.Engine.UseCases.Health;
@@ -11,6 +12,7 @@ using Lifeboat.Engine.UseCases.Schedules;
 using Lifeboat.Engine.UseCases.Sources;
 using Lifeboat.Engine.UseCases.Stacks;
 using Lifeboat.Engine.UseCases.Targets;
+using Lifeboat.Engine.UseCases.Tokens;
 using Lifeboat.Engine.UseCases.Wal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -40,6 +42,7 @@ public static class EngineServices
         services.AddScoped<CatalogCache>();
         services.AddScoped<Events>();
         services.AddScoped<Runs>();
+        services.AddScoped<AuditTrail>();
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IEventSink, RunHistorySink>());
         services.AddScoped<Replicator>();
         services.AddScoped<TreeRestores>();
@@ -65,6 +68,8 @@ public static class EngineServices
         services.AddScoped<ListRuns>().AddScoped<ListCatalogBackups>().AddScoped<CheckReadiness>();
         services.AddScoped<SetupArchiving>().AddScoped<PushWal>().AddScoped<FetchWal>();
         services.AddScoped<RunDrill>();
+        services.AddScoped<CreateToken>().AddScoped<ListTokens>().AddScoped<RevokeToken>().AddScoped<AuthenticateToken>();
+        services.AddScoped<ListAudit>();
         services.AddSingleton<ClusterDemo>().AddSingleton<FilesDemo>();
         return services;
     }

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Lifeboat.Engine.Cluster;
 using Lifeboat.Engine.Drills;
 using Lifeboat.Engine.Replication;
+using Lifeboat.Engine.UseCases.Audit;
 using Lifeboat.Engine.UseCases.Backups;
 using Lifeboat.Engine.UseCases.Drills;
 using Lifeboat.Engine.UseCases.Health;
@@ -13,6 +14,7 @@ using Lifeboat.Engine.UseCases.Schedules;
 using Lifeboat.Engine.UseCases.Sources;
 using Lifeboat.Engine.UseCases.Stacks;
 using Lifeboat.Engine.UseCases.Targets;
+using Lifeboat.Engine.UseCases.Tokens;
 using Lifeboat.Engine.UseCases.Wal;
 using Lifeboat.Repository.Maintenance;
 
@@ -81,6 +83,12 @@ namespace Lifeboat.Engine.Application;
 [JsonSerializable(typeof(AddTargetRequest))]
 [JsonSerializable(typeof(IReadOnlyList<ScheduleView>))]
 [JsonSerializable(typeof(HealthStateView))]
+[JsonSerializable(typeof(IReadOnlyDictionary<string, string?>))]
+[JsonSerializable(typeof(CreatedToken))]
+[JsonSerializable(typeof(TokenView))]
+[JsonSerializable(typeof(ListTokensResult))]
+[JsonSerializable(typeof(TokenIdentity))]
+[JsonSerializable(typeof(ListAuditResult))]
 public sealed partial class LifeboatJson : JsonSerializerContext
 {
     /// <summary>The same, on one line: for the catalog and log fields.</summary>
