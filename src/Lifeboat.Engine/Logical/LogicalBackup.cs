@@ -7,7 +7,6 @@ using Lifeboat.Engine.Files;
 using Lifeboat.Engine.Operations;
 using Lifeboat.Platform;
 using Lifeboat.Postgres.Tools;
-using Lifeboat.Repository.Chunking;
 using Lifeboat.Repository.Format;
 using Lifeboat.Repository.Trees;
 using Lifeboat.Repository.Writing;
@@ -314,25 +313,11 @@ public sealed class LogicalBackup
     private async Task ReadAsync(DumpFile file, string path, SemaphoreSlim slots, RepositoryWriter writer, CancellationToken cancellationToken)
     {
         await slots.WaitAsync(cancellationToken);
-        var buffer = ArrayPool<byte>.Shared.Rent(_repo.DataChunker.Max * 2);
+        var buffer = ArrayPool<byte>.Shared.Rent(writer.StreamBufferSize);
         try
         {
             var list = writer.BeginList();
-            var chunker = new StreamChunker(_repo.DataChunker, file.Stream, buffer);
-            while (true)
-            {
-                var chunk = await chunker.NextAsync(cancellationToken);
-                if (chunk.IsEmpty)
-                {
-                    break;
-                }
-
-                var copy = ArrayPool<byte>.Shared.Rent(chunk.Length);
-                chunk.Span.CopyTo(copy);
-                await writer.SubmitAsync(list, copy, chunk.Length, 0, pooled: true, cancellationToken);
-            }
-
-            file.Size = chunker.BytesRead;
+            file.Size = await writer.SubmitStreamAsync(list, file.Stream, buffer, cancellationToken);
             file.Chunks = list.CompleteAsync();
             if (file.Name != "toc.dat")
             {
@@ -391,22 +376,10 @@ public sealed class LogicalBackup
     private async Task<ChunkId[]> StoreBytesAsync(RepositoryWriter writer, byte[] content, CancellationToken cancellationToken)
     {
         var list = writer.BeginList();
-        var buffer = ArrayPool<byte>.Shared.Rent(_repo.DataChunker.Max * 2);
+        var buffer = ArrayPool<byte>.Shared.Rent(writer.StreamBufferSize);
         try
         {
-            var chunker = new StreamChunker(_repo.DataChunker, new MemoryStream(content, writable: false), buffer);
-            while (true)
-            {
-                var chunk = await chunker.NextAsync(cancellationToken);
-                if (chunk.IsEmpty)
-                {
-                    break;
-                }
-
-                var copy = ArrayPool<byte>.Shared.Rent(chunk.Length);
-                chunk.Span.CopyTo(copy);
-                await writer.SubmitAsync(list, copy, chunk.Length, 0, pooled: true, cancellationToken);
-            }
+            await writer.SubmitStreamAsync(list, new MemoryStream(content, writable: false), buffer, cancellationToken);
         }
         finally
         {
