@@ -16,9 +16,9 @@ public sealed class CatalogTests
             return (await LifeboatCatalog.OpenSqliteAsync(dir.Combine("lifeboat.db"), TimeProvider.System, Ct), new Nothing());
         }
 
-        Peers.Require(PostgresCluster.Available, "PostgreSQL 15 (initdb, pg_ctl)");
+        Peers.Require(PgBinaries.Process.HasServer, "PostgreSQL 15 (initdb, pg_ctl)");
         File.SetUnixFileMode(dir.Path, (UnixFileMode)0b111_101_101);
-        var cluster = await PostgresCluster.InitAsync(dir.Combine("pg"), Ct);
+        var cluster = await PostgresCluster.InitAsync(dir.Combine("pg"), PgBinaries.Process.NewestServer, Ct);
         await cluster.StartAsync(Ct);
         return (await LifeboatCatalog.OpenPostgresAsync(cluster.ConnectionString(), TimeProvider.System, Ct), cluster);
     }
