@@ -1,9 +1,11 @@
+using Lifeboat.Engine.Application.Jobs;
 using Lifeboat.Engine.Demo;
 using Lifeboat.Engine.Replication;
 using Lifeboat.Engine.Sources;
 using Lifeboat.Engine.UseCases.Backups;
 using Lifeboat.Engine.UseCases.Drills;
 using Lifeboat.Engine.UseCases.Health;
+using Lifeboat.Engine.UseCases.Jobs;
 using Lifeboat.Engine.UseCases.Maintenance;
 using Lifeboat.Engine.UseCases.Repositories;
 using Lifeboat.Engine.UseCases.Restores;
@@ -65,7 +67,11 @@ public static class EngineServices
         services.AddScoped<ListRuns>().AddScoped<ListCatalogBackups>();
         services.AddScoped<SetupArchiving>().AddScoped<PushWal>().AddScoped<FetchWal>();
         services.AddScoped<RunDrill>();
+        services.AddScoped<ListJobs>().AddScoped<GetJob>().AddScoped<CancelJob>();
         services.AddSingleton<ClusterDemo>().AddSingleton<FilesDemo>();
+
+        // The job queue (idle until the server starts it).
+        services.AddLifeboatJobs();
         return services;
     }
 }
