@@ -179,6 +179,55 @@ public sealed class CatalogTests
         Assert.Equal(3, await again.SchemaVersionAsync(Ct));
     }
 
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task Jobs_are_upserted_listed_newest_first_by_tenant_and_state_and_interrupted_ones_fail(string kind)
+    {
+        using var dir = new TempDir();
+        var (catalog, cleanup) = await OpenAsync(kind, dir);
+        await using (cleanup)
+        {
+            var t0 = DateTimeOffset.Parse("2026-11-22T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+            JobRecord Job(string id, string state, int minutes, string tenant = "default") => new()
+            {
+                Id = id, Tenant = tenant, Kind = "backup", Source = "app", State = state, Actor = "{}", CorrelationId = "c-" + id, Created = t0.AddMinutes(minutes),
+            };
+
+            await catalog.UpsertJobAsync(Job("job_1", "queued", 1), Ct);
+            await catalog.UpsertJobAsync(Job("job_1", "succeeded", 1) with { Started = t0.AddMinutes(1), Finished = t0.AddMinutes(2), Phase = "backup", Bytes = 500, TotalBytes = 1000, Files = 3, Result = "{\"id\":\"b1\"}" }, Ct);
+            await catalog.UpsertJobAsync(Job("job_2", "running", 2) with { Started = t0.AddMinutes(2) }, Ct);
+            await catalog.UpsertJobAsync(Job("job_3", "queued", 3), Ct);
+            await catalog.UpsertJobAsync(Job("job_4", "running", 4, tenant: "other"), Ct);
+
+            var one = await catalog.JobAsync("default", "job_1", Ct);
+            Assert.Equal("succeeded", one!.State);
+            Assert.Equal(500, one.Bytes);
+            Assert.Equal(1000, one.TotalBytes);
+            Assert.Equal(3, one.Files);
+            Assert.Equal("{\"id\":\"b1\"}", one.Result);
+            Assert.Equal(t0.AddMinutes(2), one.Finished);
+            Assert.Null(await catalog.JobAsync("other", "job_1", Ct));
+
+            Assert.Equal(["job_3", "job_2", "job_1"], (await catalog.JobsAsync("default", null, 10, null, Ct)).Select(j => j.Id));
+            Assert.Equal(["job_3", "job_2"], (await catalog.JobsAsync("default", null, 2, null, Ct)).Select(j => j.Id));
+            Assert.Equal(["job_1"], (await catalog.JobsAsync("default", null, 2, "job_2", Ct)).Select(j => j.Id));
+            Assert.Equal(["job_2"], (await catalog.JobsAsync("default", "running", 10, null, Ct)).Select(j => j.Id));
+
+            var finished = t0.AddHours(1);
+            Assert.Equal(3, await catalog.FailInterruptedAsync("{\"message\":\"stopped\"}", finished, Ct));
+            foreach (var (tenant, id) in new[] { ("default", "job_2"), ("default", "job_3"), ("other", "job_4") })
+            {
+                var job = await catalog.JobAsync(tenant, id, Ct);
+                Assert.Equal("failed", job!.State);
+                Assert.Equal(finished, job.Finished);
+                Assert.Equal("{\"message\":\"stopped\"}", job.Error);
+            }
+
+            Assert.Equal("succeeded", (await catalog.JobAsync("default", "job_1", Ct))!.State);
+            Assert.Equal(0, await catalog.FailInterruptedAsync("again", finished, Ct));
+        }
+    }
+
     private sealed class Nothing : IAsyncDisposable
     {
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -1,3 +1,4 @@
+using Lifeboat.Engine.Application.Jobs;
 using Lifeboat.Engine.Demo;
 using Lifeboat.Engine.Replication;
 using Lifeboat.Engine.Sources;
@@ -5,6 +6,7 @@ using Lifeboat.Engine.UseCases.Audit;
 using Lifeboat.Engine.UseCases.Backups;
 using Lifeboat.Engine.UseCases.Drills;
 using Lifeboat.Engine.UseCases.Health;
+using Lifeboat.Engine.UseCases.Jobs;
 using Lifeboat.Engine.UseCases.Maintenance;
 using Lifeboat.Engine.UseCases.Repositories;
 using Lifeboat.Engine.UseCases.Restores;
@@ -70,7 +72,11 @@ public static class EngineServices
         services.AddScoped<RunDrill>();
         services.AddScoped<CreateToken>().AddScoped<ListTokens>().AddScoped<RevokeToken>().AddScoped<AuthenticateToken>();
         services.AddScoped<ListAudit>();
+        services.AddScoped<ListJobs>().AddScoped<GetJob>().AddScoped<CancelJob>();
         services.AddSingleton<ClusterDemo>().AddSingleton<FilesDemo>();
+
+        // The job queue (idle until the server starts it).
+        services.AddLifeboatJobs();
         return services;
     }
 }

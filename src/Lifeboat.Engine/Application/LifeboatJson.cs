@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Lifeboat.Engine.Application.Jobs;
 using Lifeboat.Engine.Cluster;
 using Lifeboat.Engine.Drills;
 using Lifeboat.Engine.Replication;
@@ -89,6 +90,12 @@ namespace Lifeboat.Engine.Application;
 [JsonSerializable(typeof(ListTokensResult))]
 [JsonSerializable(typeof(TokenIdentity))]
 [JsonSerializable(typeof(ListAuditResult))]
+[JsonSerializable(typeof(JobView))]
+[JsonSerializable(typeof(JobPage))]
+[JsonSerializable(typeof(JobCancellation))]
+[JsonSerializable(typeof(Actor))]
+[JsonSerializable(typeof(ErrorView))]
+[JsonSerializable(typeof(JsonElement))]
 public sealed partial class LifeboatJson : JsonSerializerContext
 {
     /// <summary>The same, on one line: for the catalog and log fields.</summary>
