@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Lifeboat.Engine.Application;
+using Lifeboat.Engine.Application.Jobs;
 using Lifeboat.Engine.Scheduling;
 using Lifeboat.Engine.UseCases.Health;
 using Lifeboat.Server.Apis;
@@ -60,11 +61,13 @@ public static class LifeboatServer
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, LifeboatJson.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, ServerJson.Default);
         });
-        services.AddProblemDetails();
+        // The trace id of a problem is the call's correlation id (the defaults would put ASP.NET Core's own there).
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions["traceId"] = CallScope.CorrelationId(c.HttpContext));
         services.AddExceptionHandler<Problems.Handler>();
         services.AddAuthentication(TokenAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, TokenAuthentication>(TokenAuthentication.SchemeName, null);
         services.AddAuthorizationBuilder().AddPermissionPolicies();
         services.AddLifeboatOpenApi();
+        services.AddHostedService(sp => new JobQueueService(sp.GetRequiredService<JobQueue>(), workspace));
         if (scheduler)
         {
             services.AddSingleton(sp => new Scheduler(workspace, sp.GetRequiredService<IServiceScopeFactory>(), time, sp.GetRequiredService<ILogger<Scheduler>>()));
@@ -79,10 +82,13 @@ public static class LifeboatServer
         app.UseAuthorization();
         app.MapLifeboatOpenApi();
         var api = app.MapGroup("/api/v1");
+        api.AddEndpointFilter<AuditFilter>();
         app.MapStatusApi(api);
         api.MapSourcesApi();
         api.MapBackupsApi();
+        api.MapJobsApi();
         api.MapTargetsApi();
+        api.MapTokensApi();
         app.MapGet("/metrics", async (GetMetrics metrics, CancellationToken ct) => TypedResults.Text(Prometheus(await metrics.ExecuteAsync(new GetMetricsRequest(), ct)), "text/plain; version=0.0.4"))
             .WithName("Metrics").WithSummary("Prometheus text exposition format").WithTags("health").AllowAnonymous();
         return app;
@@ -131,6 +137,18 @@ public static class LifeboatServer
     }
 
     private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+
+    /// <summary>Marks jobs an earlier process left queued or running as failed, then runs the queue until the server stops.</summary>
+    private sealed class JobQueueService(JobQueue jobs, Func<Workspace> workspace) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            await jobs.RecoverAsync(workspace(), cancellationToken);
+            await jobs.StartAsync(cancellationToken);
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => jobs.StopAsync(cancellationToken);
+    }
 
     private sealed class SchedulerService(Scheduler scheduler) : BackgroundService
     {

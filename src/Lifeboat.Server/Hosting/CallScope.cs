@@ -26,7 +26,12 @@ public static class CallScope
             call.CorrelationId = id;
         }
 
-        http.Response.Headers[CorrelationHeader] = call.CorrelationId;
+        // At the start of the response (the exception handler clears headers set earlier, not these callbacks).
+        http.Response.OnStarting(() =>
+        {
+            http.Response.Headers[CorrelationHeader] = call.CorrelationId;
+            return Task.CompletedTask;
+        });
         call.Workspace = workspace();
         await next(http);
     });

@@ -29,7 +29,7 @@ public sealed class ApiTests
         Assert.StartsWith("3.1", JsonDocument.Parse(json).RootElement.GetProperty("openapi").GetString(), StringComparison.Ordinal);
 
         var mapped = server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Select(e => "/" + e.RoutePattern.RawText!.TrimStart('/'))
+            .Select(e => "/" + e.RoutePattern.RawText!.Trim('/'))
             .Where(p => p.StartsWith("/api/v1", StringComparison.Ordinal))
             .ToHashSet(StringComparer.Ordinal);
         Assert.NotEmpty(mapped);
@@ -124,6 +124,93 @@ public sealed class ApiTests
         var forgot = await admin.DeleteAsync(new Uri($"/api/v1/backups/{ids[1]}", UriKind.Relative), Ct);
         Assert.Equal(HttpStatusCode.OK, forgot.StatusCode);
         Assert.Equal(2, (await cli.Cli.OkAsync("list", "--json")).Out.Split("\"kind\": \"files\"").Length - 1);
+    }
+
+    [Fact]
+    public async Task An_operator_backs_up_and_restores_through_jobs_watches_progress_and_the_auditor_sees_who_did_it()
+    {
+        using var cli = new CliFixture();
+        await cli.InitAsync();
+        await using var server = await ServerFixture.StartAsync(cli);
+        using var operatorClient = server.Client(Roles.Operator);
+        using var viewer = server.Client(Roles.Viewer);
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsJsonAsync(new Uri("/api/v1/backups", UriKind.Relative), new { source = "app" }, Ct)).StatusCode);
+        using var start = new HttpRequestMessage(HttpMethod.Post, "/api/v1/backups") { Content = JsonContent.Create(new { source = "app" }) };
+        start.Headers.Add("X-Correlation-Id", "backup-story-1");
+        var accepted = await operatorClient.SendAsync(start, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var job = JsonDocument.Parse(await accepted.Content.ReadAsStringAsync(Ct)).RootElement;
+        var jobId = job.GetProperty("id").GetString()!;
+        Assert.Equal($"/api/v1/jobs/{jobId}", accepted.Headers.Location!.AbsolutePath);
+        Assert.Equal("backup", job.GetProperty("kind").GetString());
+
+        // Server-Sent Events until the job ends; the last one is its final state.
+        var states = new List<string>();
+        JsonElement last = default;
+        await using (var stream = await viewer.GetStreamAsync(new Uri($"/api/v1/jobs/{jobId}/events", UriKind.Relative), Ct))
+        using (var reader = new StreamReader(stream))
+        {
+            while (await reader.ReadLineAsync(Ct) is { } line)
+            {
+                if (line.StartsWith("data: ", StringComparison.Ordinal))
+                {
+                    last = JsonDocument.Parse(line["data: ".Length..]).RootElement.Clone();
+                    states.Add(last.GetProperty("state").GetString()!);
+                }
+            }
+        }
+
+        Assert.True(states[^1] == "succeeded", last.GetRawText());
+        var backupId = last.GetProperty("result").GetProperty("id").GetString()!;
+        Assert.True(last.GetProperty("progress").GetProperty("bytes").GetInt64() > 0);
+        Assert.Equal("backup-story-1", last.GetProperty("correlationId").GetString());
+        var listed = JsonDocument.Parse(await viewer.GetStringAsync(new Uri("/api/v1/backups?source=app", UriKind.Relative), Ct)).RootElement.GetProperty("items");
+        Assert.Equal(backupId, listed[0].GetProperty("id").GetString());
+
+        var to = cli.Dir.Combine("restored");
+        var restore = await operatorClient.PostAsJsonAsync(new Uri("/api/v1/restores", UriKind.Relative), new { source = "app", backup = backupId, to }, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, restore.StatusCode);
+        var restoreJob = JsonDocument.Parse(await restore.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetString()!;
+        var done = await WaitAsync(viewer, restoreJob);
+        Assert.True(done.GetProperty("state").GetString() == "succeeded", done.GetRawText());
+        Assert.Empty(Lifeboat.Engine.Demo.TreeComparer.Compare(cli.Source, to));
+
+        // A restore into a directory that is not empty is refused: the job fails with the problem's code.
+        var again = await operatorClient.PostAsJsonAsync(new Uri("/api/v1/restores", UriKind.Relative), new { source = "app", to }, Ct);
+        var refused = await WaitAsync(viewer, JsonDocument.Parse(await again.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetString()!);
+        Assert.Equal("failed", refused.GetProperty("state").GetString());
+        Assert.Equal("Refused", refused.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains("`overwrite`", refused.GetProperty("error").GetProperty("hint").GetString(), StringComparison.Ordinal);
+
+        var cancelFinished = JsonDocument.Parse(await (await operatorClient.DeleteAsync(new Uri($"/api/v1/jobs/{jobId}", UriKind.Relative), Ct)).Content.ReadAsStringAsync(Ct)).RootElement;
+        Assert.Equal("already-finished", cancelFinished.GetProperty("outcome").GetString());
+
+        using var auditor = server.Client(Roles.Auditor);
+        var audit = JsonDocument.Parse(await auditor.GetStringAsync(new Uri("/api/v1/audit", UriKind.Relative), Ct)).RootElement.GetProperty("items");
+        var started = audit.EnumerateArray().Single(e => e.GetProperty("action").GetString() == "StartBackup");
+        Assert.Equal("operator-token", started.GetProperty("actor").GetProperty("name").GetString());
+        Assert.Equal("backup-story-1", started.GetProperty("correlationId").GetString());
+        Assert.Equal(202, started.GetProperty("status").GetInt32());
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.GetAsync(new Uri("/api/v1/audit", UriKind.Relative), Ct)).StatusCode);
+        Assert.DoesNotContain(CliFixture.Passphrase, audit.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain(server.Tokens[Roles.Operator], audit.GetRawText(), StringComparison.Ordinal);
+    }
+
+    private static async Task<JsonElement> WaitAsync(HttpClient client, string jobId)
+    {
+        for (var i = 0; i < 600; i++)
+        {
+            var job = JsonDocument.Parse(await client.GetStringAsync(new Uri($"/api/v1/jobs/{jobId}", UriKind.Relative), Ct)).RootElement;
+            if (job.GetProperty("state").GetString() is "succeeded" or "failed" or "cancelled")
+            {
+                return job.Clone();
+            }
+
+            await Task.Delay(100, Ct);
+        }
+
+        throw new TimeoutException($"job {jobId} did not finish");
     }
 
     [Fact]
