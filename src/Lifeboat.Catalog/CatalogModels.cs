@@ -173,3 +173,72 @@ public sealed record DrillRecord
 
     public string? ReportHtmlPath { get; init; }
 }
+
+/// <summary>
+/// An API token as the catalog keeps it: never the token itself, only <see cref="Hash"/> (the SHA-256 of the whole
+/// <c>lbt_…</c> string, lowercase hex), by which a presented token is found.
+/// </summary>
+public sealed record TokenRecord
+{
+    public required string Id { get; init; }
+
+    public required string Name { get; init; }
+
+    public required string Role { get; init; }
+
+    public required string Tenant { get; init; }
+
+    public required string Hash { get; init; }
+
+    public required DateTimeOffset Created { get; init; }
+
+    /// <summary>Who created it (the actor, as <c>kind:name</c>).</summary>
+    public string? CreatedBy { get; init; }
+
+    public DateTimeOffset? Expires { get; init; }
+
+    public DateTimeOffset? LastUsed { get; init; }
+
+    public DateTimeOffset? Revoked { get; init; }
+}
+
+/// <summary>One entry of the audit trail (append-only): who did what, to what, with which parameters, and how it ended.</summary>
+public sealed record AuditRecord
+{
+    public required string Id { get; init; }
+
+    public required DateTimeOffset Time { get; init; }
+
+    public required string Tenant { get; init; }
+
+    /// <summary>cli, token, oidc, scheduler or system.</summary>
+    public required string ActorKind { get; init; }
+
+    public required string Actor { get; init; }
+
+    public string? TokenId { get; init; }
+
+    public string? Role { get; init; }
+
+    public string? RemoteAddress { get; init; }
+
+    public required string Action { get; init; }
+
+    public string? Target { get; init; }
+
+    /// <summary>The parameters as a JSON object of strings (secrets already redacted by the caller).</summary>
+    public string? Parameters { get; init; }
+
+    public required string Result { get; init; }
+
+    public required int Status { get; init; }
+
+    public required string CorrelationId { get; init; }
+}
+
+/// <summary>
+/// Which audit entries to read, newest first: of one tenant, in [<see cref="Since"/>, <see cref="Until"/>), of one
+/// actor (name) or action, at most <see cref="Limit"/>, and strictly older than <see cref="Before"/> (the last entry
+/// of the previous page: its time and id).
+/// </summary>
+public sealed record AuditQuery(string Tenant, DateTimeOffset? Since = null, DateTimeOffset? Until = null, string? Actor = null, string? Action = null, int Limit = 100, (DateTimeOffset Time, string Id)? Before = null);

@@ -54,6 +54,8 @@ public sealed class CliApp
                      .Concat(TargetCommands.Create(this))
                      .Concat(ServeCommands.Create(this))
                      .Concat(DrillCommands.Create(this))
+                     .Concat([TokenCommands.Create(this)])
+                     .Concat([AuditCommands.Create(this)])
                      .Concat([ClusterCommands.Check(this), ClusterCommands.Archiving(this), ClusterCommands.WalPush(this), ClusterCommands.WalFetch(this)]))
         {
             root.Subcommands.Add(command);

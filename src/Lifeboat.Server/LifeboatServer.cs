@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Text;
-using Lifeboat.Core;
 using Lifeboat.Engine.Application;
+using Lifeboat.Engine.Application.Jobs;
 using Lifeboat.Engine.Scheduling;
-using Lifeboat.Engine.UseCases.Backups;
 using Lifeboat.Engine.UseCases.Health;
-using Lifeboat.Engine.UseCases.Schedules;
+using Lifeboat.Server.Apis;
+using Lifeboat.Server.Hosting;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -16,9 +17,9 @@ using Microsoft.Extensions.Logging;
 namespace Lifeboat.Server;
 
 /// <summary>
-/// `lifeboat serve`: runs the schedules and answers health, status, run-history and Prometheus metrics requests.
-/// Read-only over HTTP; binds to loopback unless told otherwise. Every request is one call of the application layer:
-/// a service scope whose workspace is opened for it; endpoints bind, call a use case and serialise its result.
+/// `lifeboat serve`: the REST API (docs/api.md) over the application layer's use cases, the scheduler, and metrics.
+/// Binds to loopback unless told otherwise. Every request is one call of the application layer: a service scope whose
+/// workspace is opened for it; endpoints (Apis/) bind, call a use case and serialise its result.
 /// </summary>
 public static class LifeboatServer
 {
@@ -27,20 +28,7 @@ public static class LifeboatServer
     /// <param name="workspace">Opens the workspace a request or a scheduled job works on (once per call: configuration changes apply).</param>
     public static async Task RunAsync(Func<Workspace> workspace, TimeProvider time, string urls, ILoggerProvider? logs, Action<string>? started, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls(urls);
-        builder.Logging.ClearProviders();
-        if (logs is not null)
-        {
-            builder.Logging.AddProvider(logs);
-        }
-
-        builder.Services.AddSingleton(time);
-        builder.Services.AddLifeboatEngine();
-        builder.Services.AddSingleton(sp => new Scheduler(workspace, sp.GetRequiredService<IServiceScopeFactory>(), time, sp.GetRequiredService<ILogger<Scheduler>>()));
-        builder.Services.AddHostedService<SchedulerService>();
-        await using var app = builder.Build();
-        MapApi(app, workspace);
+        await using var app = Build(workspace, time, urls, logs);
         await app.StartAsync(cancellationToken);
         started?.Invoke(string.Join(", ", app.Urls));
         try
@@ -54,52 +42,57 @@ public static class LifeboatServer
         await app.StopAsync(CancellationToken.None);
     }
 
-    internal static void MapApi(WebApplication app, Func<Workspace> workspace)
+    /// <summary>The server, ready to start: the application layer, authentication, the API, OpenAPI, the scheduler.</summary>
+    public static WebApplication Build(Func<Workspace> workspace, TimeProvider time, string urls, ILoggerProvider? logs, bool scheduler = true)
     {
-        // One call per request: its workspace, who asked, and errors as the application layer's error document.
-        app.Use(async (http, next) =>
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(urls);
+        builder.Logging.ClearProviders();
+        if (logs is not null)
         {
-            var call = http.RequestServices.GetRequiredService<CallContext>();
-            call.Actor = new Actor("http", "anonymous", RemoteAddress: http.Connection.RemoteIpAddress?.ToString());
-            try
-            {
-                call.Workspace = workspace();
-                await next(http);
-            }
-            catch (LifeboatException ex) when (!http.Response.HasStarted)
-            {
-                var error = ErrorView.From(ex, FieldText.AsJsonField);
-                await Results.Json(new ErrorDocument(error), LifeboatJson.Default.ErrorDocument, statusCode: StatusCode(ex.Code)).ExecuteAsync(http);
-            }
-        });
+            builder.Logging.AddProvider(logs);
+        }
 
-        app.MapGet("/healthz", async (GetStatus status, CancellationToken ct) =>
+        var services = builder.Services;
+        services.AddSingleton(time);
+        services.AddLifeboatEngine();
+        services.ConfigureHttpJsonOptions(o =>
         {
-            var report = await status.ExecuteAsync(new GetStatusRequest(), ct);
-            return Results.Json(new HealthStateView(report.Overall), LifeboatJson.Default.HealthStateView, statusCode: report.Overall == HealthState.Critical ? 503 : 200);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, LifeboatJson.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(1, ServerJson.Default);
         });
-        app.MapGet("/api/status", async (string? source, GetStatus status, CancellationToken ct)
-            => Results.Json(await status.ExecuteAsync(new GetStatusRequest(source), ct), LifeboatJson.Default.HealthReport));
-        app.MapGet("/api/runs", async (string? source, string? kind, int? limit, ListRuns runs, CancellationToken ct)
-            => Results.Json((await runs.ExecuteAsync(new ListRunsRequest(source, kind, Math.Clamp(limit ?? 50, 1, 1000)), ct)).Runs, LifeboatJson.Default.IReadOnlyListRunView));
-        app.MapGet("/api/backups", async (string? source, ListCatalogBackups backups, CancellationToken ct)
-            => Results.Json((await backups.ExecuteAsync(new ListCatalogBackupsRequest(source), ct)).Backups, LifeboatJson.Default.IReadOnlyListCatalogBackupView));
-        app.MapGet("/api/schedules", async (ListSchedules schedules, CancellationToken ct)
-            => Results.Json((await schedules.ExecuteAsync(new ListSchedulesRequest(), ct)).Schedules, LifeboatJson.Default.IReadOnlyListScheduleView));
-        app.MapGet("/metrics", async (GetMetrics metrics, CancellationToken ct)
-            => Results.Text(Prometheus(await metrics.ExecuteAsync(new GetMetricsRequest(), ct)), "text/plain; version=0.0.4"));
+        // The trace id of a problem is the call's correlation id (the defaults would put ASP.NET Core's own there).
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions["traceId"] = CallScope.CorrelationId(c.HttpContext));
+        services.AddExceptionHandler<Problems.Handler>();
+        services.AddAuthentication(TokenAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, TokenAuthentication>(TokenAuthentication.SchemeName, null);
+        services.AddAuthorizationBuilder().AddPermissionPolicies();
+        services.AddLifeboatOpenApi();
+        services.AddHostedService(sp => new JobQueueService(sp.GetRequiredService<JobQueue>(), workspace));
+        if (scheduler)
+        {
+            services.AddSingleton(sp => new Scheduler(workspace, sp.GetRequiredService<IServiceScopeFactory>(), time, sp.GetRequiredService<ILogger<Scheduler>>()));
+            services.AddHostedService<SchedulerService>();
+        }
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseCallWorkspace(workspace);
+        app.UseAuthentication();
+        app.UseCallActor();
+        app.UseAuthorization();
+        app.MapLifeboatOpenApi();
+        var api = app.MapGroup("/api/v1");
+        api.AddEndpointFilter<AuditFilter>();
+        app.MapStatusApi(api);
+        api.MapSourcesApi();
+        api.MapBackupsApi();
+        api.MapJobsApi();
+        api.MapTargetsApi();
+        api.MapTokensApi();
+        app.MapGet("/metrics", async (GetMetrics metrics, CancellationToken ct) => TypedResults.Text(Prometheus(await metrics.ExecuteAsync(new GetMetricsRequest(), ct)), "text/plain; version=0.0.4"))
+            .WithName("Metrics").WithSummary("Prometheus text exposition format").WithTags("health").AllowAnonymous();
+        return app;
     }
-
-    /// <summary>An error code as an HTTP status: bad input 400, missing 404, locked 409, refused 403, damage and failures 5xx.</summary>
-    internal static int StatusCode(ErrorCode code) => code switch
-    {
-        ErrorCode.Usage or ErrorCode.InvalidInput => StatusCodes.Status400BadRequest,
-        ErrorCode.NotFound => StatusCodes.Status404NotFound,
-        ErrorCode.RepositoryLocked => StatusCodes.Status409Conflict,
-        ErrorCode.Refused => StatusCodes.Status403Forbidden,
-        ErrorCode.TargetFailed or ErrorCode.RepositoryUnavailable or ErrorCode.PostgresFailed => StatusCodes.Status502BadGateway,
-        _ => StatusCodes.Status500InternalServerError,
-    };
 
     /// <summary>Prometheus text format: health per check, drills, last backup per source, runs by kind and status.</summary>
     internal static string Prometheus(MetricsSnapshot metrics)
@@ -144,6 +137,18 @@ public static class LifeboatServer
     }
 
     private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+
+    /// <summary>Marks jobs an earlier process left queued or running as failed, then runs the queue until the server stops.</summary>
+    private sealed class JobQueueService(JobQueue jobs, Func<Workspace> workspace) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            await jobs.RecoverAsync(workspace(), cancellationToken);
+            await jobs.StartAsync(cancellationToken);
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => jobs.StopAsync(cancellationToken);
+    }
 
     private sealed class SchedulerService(Scheduler scheduler) : BackgroundService
     {

@@ -90,21 +90,17 @@ public sealed class OperationsCliTests
 
         var health = await http.GetAsync(new Uri("/healthz", UriKind.Relative), Ct);
         Assert.Equal(200, (int)health.StatusCode);
-        Assert.Equal("healthy", JsonDocument.Parse(await health.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("state").GetString());
-        var runs = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/runs?source=app", UriKind.Relative), Ct)).RootElement;
+        Assert.Equal(401, (int)(await http.GetAsync(new Uri("/api/v1/runs", UriKind.Relative), Ct)).StatusCode);
+        var token = JsonDocument.Parse((await f.Cli.OkAsync("token", "create", "--name", "grafana", "--role", "viewer", "--json")).Out).RootElement.GetProperty("token").GetString();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var runs = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/v1/runs?source=app", UriKind.Relative), Ct)).RootElement.GetProperty("items");
         Assert.Equal("succeeded", runs[0].GetProperty("status").GetString());
-        var schedules = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/schedules", UriKind.Relative), Ct)).RootElement;
+        var schedules = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/v1/schedules", UriKind.Relative), Ct)).RootElement.GetProperty("items");
         Assert.Equal("nightly", schedules[0].GetProperty("name").GetString());
-        var backups = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/backups?source=app", UriKind.Relative), Ct)).RootElement;
+        var backups = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/v1/backups?source=app", UriKind.Relative), Ct)).RootElement.GetProperty("items");
         Assert.Equal(runs[0].GetProperty("backupId").GetString(), backups[0].GetProperty("id").GetString());
-        var badLimit = await http.GetAsync(new Uri("/api/runs?limit=0", UriKind.Relative), Ct);
-        Assert.Equal(200, (int)badLimit.StatusCode); // clamped to 1..1000, as before
-        var status = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/status?source=app", UriKind.Relative), Ct)).RootElement;
+        var status = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/v1/status?source=app", UriKind.Relative), Ct)).RootElement;
         Assert.Equal("healthy", status.GetProperty("state").GetString());
-        var unknown = await http.GetAsync(new Uri("/api/status?source=nope", UriKind.Relative), Ct);
-        Assert.Equal(400, (int)unknown.StatusCode);
-        var error = JsonDocument.Parse(await unknown.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("error");
-        Assert.Contains("'nope'", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct);
         Assert.Contains("lifeboat_backup_last_finished_seconds{source=\"app\"}", metrics, StringComparison.Ordinal);
         Assert.Contains("lifeboat_health_state{source=\"app\",check=\"last backup\"} 0", metrics, StringComparison.Ordinal);

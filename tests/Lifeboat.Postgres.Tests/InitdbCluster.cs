@@ -22,22 +22,25 @@ public sealed class InitdbCluster : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        if (!PostgresCluster.Available)
+        if (!PgBinaries.Process.HasServer)
         {
             return;
         }
 
         // As root, initdb runs as the postgres OS user, which must be able to reach the data directory.
         File.SetUnixFileMode(_dir.Path, (UnixFileMode)0b111_101_101);
-        await PostgresCluster.InitAsync(DataDirectory, CancellationToken.None);
+        await PostgresCluster.InitAsync(DataDirectory, PgBinaries.Process.NewestServer, CancellationToken.None);
     }
 
     /// <summary>Skips the test without PostgreSQL (fails it on CI); returns the data directory.</summary>
     public string Require()
     {
-        Peers.Require(PostgresCluster.Available, "PostgreSQL 15 server programs");
+        Peers.Require(PgBinaries.Process.HasServer, "PostgreSQL 15 server programs");
         return DataDirectory;
     }
+
+    /// <summary>One of the server programs the fixture's cluster was created with (the test process's lookup).</summary>
+    public static string Tool(string program) => PgBinaries.In(PgBinaries.Process.NewestServer, program);
 
     /// <summary>
     /// Recreates the data directory's tree (every directory, every file name) at <paramref name="destination"/>, with empty

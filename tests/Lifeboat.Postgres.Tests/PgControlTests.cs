@@ -34,7 +34,7 @@ public sealed class PgControlTests(InitdbCluster cluster) : IDisposable
     private static async Task<Dictionary<string, string>> PgControlDataAsync(string pgdata)
     {
         // ProcessRunner runs it with LC_ALL=C, as the postgres OS user when the tests run as root.
-        var result = await ProcessRunner.RunAsync(PostgresCluster.Tool("pg_controldata"), ["-D", pgdata], PostgresCluster.DefaultOsUser, null, TimeSpan.FromMinutes(1), Ct);
+        var result = await ProcessRunner.RunAsync(InitdbCluster.Tool("pg_controldata"), ["-D", pgdata], PostgresCluster.DefaultOsUser, null, TimeSpan.FromMinutes(1), Ct);
         Assert.True(result.Success, result.Error);
         return result.Output.Split('\n')
             .Select(line => Regex.Match(line, @"^(.+?):\s+(.*)$"))

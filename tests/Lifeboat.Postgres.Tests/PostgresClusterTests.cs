@@ -24,12 +24,12 @@ public sealed class PostgresClusterTests(InitdbCluster cluster) : IDisposable
         }
 
         PostgresCluster.ChownForServer(pgdata, PostgresCluster.DefaultOsUser);
-        await using var attached = PostgresCluster.Attach(pgdata);
+        await using var attached = PostgresCluster.Attach(pgdata, PgBinaries.Process.NewestServer);
         var archiveCommand = $"/usr/bin/lifeboat --config {RecoveryConfig.ShellQuote("/tmp/it's \\ here.json")} wal-push --source app-db %p";
 
         attached.Configure(new Dictionary<string, string> { ["archive_mode"] = "on", ["archive_command"] = archiveCommand });
 
-        var result = await ProcessRunner.RunAsync(PostgresCluster.Tool("postgres"), ["-D", pgdata, "-C", "archive_command"], attached.OsUser, null, TimeSpan.FromMinutes(1), Ct);
+        var result = await ProcessRunner.RunAsync(attached.ToolPath("postgres"), ["-D", pgdata, "-C", "archive_command"], attached.OsUser, null, TimeSpan.FromMinutes(1), Ct);
         Assert.True(result.Success, result.Error);
         Assert.Equal(archiveCommand + "\n", result.Output);
     }

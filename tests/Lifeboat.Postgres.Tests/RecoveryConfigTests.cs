@@ -33,7 +33,7 @@ public sealed class RecoveryConfigTests(InitdbCluster cluster) : IDisposable
     private static async Task<string> ShowAsync(string pgdata, string setting)
     {
         PostgresCluster.ChownForServer(pgdata, PostgresCluster.DefaultOsUser);
-        var result = await ProcessRunner.RunAsync(PostgresCluster.Tool("postgres"), ["-D", pgdata, "-C", setting], PostgresCluster.DefaultOsUser, null, TimeSpan.FromMinutes(1), Ct);
+        var result = await ProcessRunner.RunAsync(InitdbCluster.Tool("postgres"), ["-D", pgdata, "-C", setting], PostgresCluster.DefaultOsUser, null, TimeSpan.FromMinutes(1), Ct);
         Assert.True(result.Success, $"postgres -C {setting}: {result.Error}");
         return result.Output.TrimEnd('\n');
     }

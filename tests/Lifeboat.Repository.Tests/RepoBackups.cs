@@ -1,5 +1,4 @@
 using Lifeboat.Core;
-using Lifeboat.Repository.Chunking;
 using Lifeboat.Repository.Format;
 using Lifeboat.Repository.Reading;
 using Lifeboat.Repository.Trees;
@@ -20,7 +19,7 @@ internal static class RepoBackups
         await using (writer)
         {
             var entries = new List<(TreeEntry Entry, Task<ChunkId[]> Chunks)>();
-            var buffer = new byte[repo.DataChunker.Max * 2];
+            var buffer = new byte[writer.StreamBufferSize];
             foreach (var (path, content) in files.OrderBy(f => f.Key, TreeOrder.Instance))
             {
                 var list = writer.BeginList();
@@ -30,17 +29,7 @@ internal static class RepoBackups
                 }
                 else
                 {
-                    var chunker = new StreamChunker(repo.DataChunker, new MemoryStream(content), buffer);
-                    while (true)
-                    {
-                        var chunk = await chunker.NextAsync(ct);
-                        if (chunk.IsEmpty)
-                        {
-                            break;
-                        }
-
-                        await writer.SubmitAsync(list, chunk.ToArray(), chunk.Length, 0, pooled: false, ct);
-                    }
+                    await writer.SubmitStreamAsync(list, new MemoryStream(content), buffer, ct);
                 }
 
                 entries.Add((new TreeEntry { Type = EntryType.File, Path = path, Mode = 420, Size = content.Length, Chunking = blockSize > 0 ? "block" : "cdc" }, list.CompleteAsync()));

@@ -134,6 +134,35 @@ public sealed class WriterTests
     }
 
     [Fact]
+    public async Task A_stream_submitted_whole_gets_the_chunks_of_cutting_it_by_hand_and_its_length()
+    {
+        using var t = new TestRepository();
+        await using var repo = await t.InitAsync();
+        var content = TestData.Random((3 << 20) + 12345, 7);
+        var index = await repo.LoadIndexAsync(Ct);
+        await using var writer = new RepositoryWriter(repo, index, new WriterOptions { Workers = 2 }, Ct);
+        var buffer = new byte[writer.StreamBufferSize];
+
+        var whole = writer.BeginList();
+        Assert.Equal(content.Length, await writer.SubmitStreamAsync(whole, new MemoryStream(content), buffer, Ct));
+        var byHand = writer.BeginList();
+        var chunker = new Chunking.StreamChunker(repo.DataChunker, new MemoryStream(content), new byte[repo.DataChunker.Max * 2]);
+        for (var chunk = await chunker.NextAsync(Ct); !chunk.IsEmpty; chunk = await chunker.NextAsync(Ct))
+        {
+            await writer.SubmitAsync(byHand, chunk.ToArray(), chunk.Length, 0, pooled: false, Ct);
+        }
+
+        var empty = writer.BeginList();
+        Assert.Equal(0, await writer.SubmitStreamAsync(empty, new MemoryStream([]), buffer, Ct));
+
+        var ids = await whole.CompleteAsync();
+        Assert.True(ids.Length > 1);
+        Assert.Equal(await byHand.CompleteAsync(), ids);
+        Assert.Empty(await empty.CompleteAsync());
+        await writer.CompleteAsync(Ct);
+    }
+
+    [Fact]
     public async Task Cancelling_a_backup_commits_nothing_and_leaves_no_spool_files()
     {
         using var t = new TestRepository();

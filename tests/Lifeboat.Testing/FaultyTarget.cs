@@ -27,6 +27,9 @@ public sealed class FaultyTarget : ITarget
         set => _transientLeft = value;
     }
 
+    /// <summary>Every save first waits this long (cancellable): a slow target, for operations that must be caught mid-way.</summary>
+    public TimeSpan SaveDelay { get; set; }
+
     public int Operations;
 
     public string DisplayName => _inner.DisplayName;
@@ -36,12 +39,14 @@ public sealed class FaultyTarget : ITarget
     public async Task SaveAsync(string name, ObjectSource content, SaveMode mode, CancellationToken cancellationToken)
     {
         BeforeSave(name, content.Length);
+        await DelayAsync(cancellationToken);
         await _inner.SaveAsync(name, content, mode, cancellationToken);
     }
 
     public async Task SaveFileAsync(string name, string path, SaveMode mode, CancellationToken cancellationToken)
     {
         BeforeSave(name, new FileInfo(path).Length);
+        await DelayAsync(cancellationToken);
         await _inner.SaveFileAsync(name, path, mode, cancellationToken);
     }
 
@@ -62,6 +67,9 @@ public sealed class FaultyTarget : ITarget
     public Task DeleteAsync(string name, CancellationToken cancellationToken) => _inner.DeleteAsync(name, cancellationToken);
 
     public ValueTask DisposeAsync() => _inner.DisposeAsync();
+
+    private Task DelayAsync(CancellationToken cancellationToken)
+        => SaveDelay > TimeSpan.Zero ? Task.Delay(SaveDelay, cancellationToken) : Task.CompletedTask;
 
     private void BeforeSave(string name, long length)
     {

@@ -43,6 +43,18 @@ public sealed class CallContext
 
     public void Report(ProgressUpdate update) => Progress?.Report(update);
 
+    /// <summary>
+    /// A progress sink of another type that reports to this call's progress at once, on the reporting thread
+    /// (<see cref="Progress{T}"/> posts to the thread pool: its last report may land after the call ended, when a job
+    /// no longer takes it); null when nobody listens.
+    /// </summary>
+    public IProgress<T>? Relay<T>(Func<T, ProgressUpdate> map) => Progress is null ? null : new RelayProgress<T>(this, map);
+
+    private sealed class RelayProgress<T>(CallContext call, Func<T, ProgressUpdate> map) : IProgress<T>
+    {
+        public void Report(T value) => call.Report(map(value));
+    }
+
     public static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
 }
 

@@ -1,9 +1,12 @@
+using Lifeboat.Engine.Application.Jobs;
 using Lifeboat.Engine.Demo;
 using Lifeboat.Engine.Replication;
 using Lifeboat.Engine.Sources;
+using Lifeboat.Engine.UseCases.Audit;
 using Lifeboat.Engine.UseCases.Backups;
 using Lifeboat.Engine.UseCases.Drills;
 using Lifeboat.Engine.UseCases.Health;
+using Lifeboat.Engine.UseCases.Jobs;
 using Lifeboat.Engine.UseCases.Maintenance;
 using Lifeboat.Engine.UseCases.Repositories;
 using Lifeboat.Engine.UseCases.Restores;
@@ -11,6 +14,7 @@ using Lifeboat.Engine.UseCases.Schedules;
 using Lifeboat.Engine.UseCases.Sources;
 using Lifeboat.Engine.UseCases.Stacks;
 using Lifeboat.Engine.UseCases.Targets;
+using Lifeboat.Engine.UseCases.Tokens;
 using Lifeboat.Engine.UseCases.Wal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -40,6 +44,7 @@ public static class EngineServices
         services.AddScoped<CatalogCache>();
         services.AddScoped<Events>();
         services.AddScoped<Runs>();
+        services.AddScoped<AuditTrail>();
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IEventSink, RunHistorySink>());
         services.AddScoped<Replicator>();
         services.AddScoped<TreeRestores>();
@@ -62,10 +67,16 @@ public static class EngineServices
         services.AddScoped<AddTarget>().AddScoped<ListTargets>().AddScoped<RemoveTarget>().AddScoped<VerifyTarget>().AddScoped<Replicate>();
         services.AddScoped<ListSchedules>().AddScoped<RunSchedule>().AddScoped<ExportSchedules>();
         services.AddScoped<GetStatus>().AddScoped<RunChecks>().AddScoped<GetMetrics>();
-        services.AddScoped<ListRuns>().AddScoped<ListCatalogBackups>();
+        services.AddScoped<ListRuns>().AddScoped<ListCatalogBackups>().AddScoped<CheckReadiness>();
         services.AddScoped<SetupArchiving>().AddScoped<PushWal>().AddScoped<FetchWal>();
         services.AddScoped<RunDrill>();
+        services.AddScoped<CreateToken>().AddScoped<ListTokens>().AddScoped<RevokeToken>().AddScoped<AuthenticateToken>();
+        services.AddScoped<ListAudit>();
+        services.AddScoped<ListJobs>().AddScoped<GetJob>().AddScoped<CancelJob>();
         services.AddSingleton<ClusterDemo>().AddSingleton<FilesDemo>();
+
+        // The job queue (idle until the server starts it).
+        services.AddLifeboatJobs();
         return services;
     }
 }

@@ -27,6 +27,8 @@ public sealed record LifeboatEvent(string Id, string Type, DateTimeOffset Time, 
 [JsonDerivedType(typeof(WalPushFailed))]
 [JsonDerivedType(typeof(ConfigurationChanged))]
 [JsonDerivedType(typeof(RepositoryChanged))]
+[JsonDerivedType(typeof(TokenCreated))]
+[JsonDerivedType(typeof(TokenRevoked))]
 public abstract record EventData
 {
     [JsonIgnore]
@@ -101,6 +103,20 @@ public sealed record RepositoryChanged(string Change, string Repository, string?
     public override string Type => "repository." + Change;
 
     public override EventSeverity Severity => Change is "key_removed" or "unlocked" ? EventSeverity.Warning : EventSeverity.Info;
+}
+
+/// <summary>An API token was created (never its secret nor its hash).</summary>
+public sealed record TokenCreated(string Id, string Name, string Role, string Tenant, DateTimeOffset? Expires) : EventData
+{
+    public override string Type => "token.created";
+}
+
+/// <summary>An API token was revoked: it no longer authenticates.</summary>
+public sealed record TokenRevoked(string Id, string Name, string Tenant) : EventData
+{
+    public override string Type => "token.revoked";
+
+    public override EventSeverity Severity => EventSeverity.Warning;
 }
 
 /// <summary>The event families of runs (the first part of their event types).</summary>

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Lifeboat.Engine.Application.Jobs;
 using Lifeboat.Engine.Cluster;
 using Lifeboat.Engine.Drills;
 using Lifeboat.Engine.Replication;
+using Lifeboat.Engine.UseCases.Audit;
 using Lifeboat.Engine.UseCases.Backups;
 using Lifeboat.Engine.UseCases.Drills;
 using Lifeboat.Engine.UseCases.Health;
@@ -13,6 +15,7 @@ using Lifeboat.Engine.UseCases.Schedules;
 using Lifeboat.Engine.UseCases.Sources;
 using Lifeboat.Engine.UseCases.Stacks;
 using Lifeboat.Engine.UseCases.Targets;
+using Lifeboat.Engine.UseCases.Tokens;
 using Lifeboat.Engine.UseCases.Wal;
 using Lifeboat.Repository.Maintenance;
 
@@ -66,10 +69,40 @@ namespace Lifeboat.Engine.Application;
 [JsonSerializable(typeof(VerifyTargetResult))]
 [JsonSerializable(typeof(LifeboatEvent))]
 [JsonSerializable(typeof(ErrorDocument))]
-[JsonSerializable(typeof(IReadOnlyList<RunView>))]
-[JsonSerializable(typeof(IReadOnlyList<CatalogBackupView>))]
+[JsonSerializable(typeof(Page<CatalogBackupView>))]
+[JsonSerializable(typeof(Page<RunView>))]
+[JsonSerializable(typeof(Page<Lifeboat.Engine.Sources.SourceSummary>))]
+[JsonSerializable(typeof(Page<StackSummary>))]
+[JsonSerializable(typeof(Page<TargetSummary>))]
+[JsonSerializable(typeof(Page<ScheduleView>))]
+[JsonSerializable(typeof(ReadinessReport))]
+[JsonSerializable(typeof(AddFilesSourceRequest))]
+[JsonSerializable(typeof(AddConfigSourceRequest))]
+[JsonSerializable(typeof(AddClusterSourceRequest))]
+[JsonSerializable(typeof(AddDatabaseSourceRequest))]
+[JsonSerializable(typeof(AddStackRequest))]
+[JsonSerializable(typeof(AddTargetRequest))]
+[JsonSerializable(typeof(BackupSourceRequest))]
+[JsonSerializable(typeof(RestoreSourceRequest))]
+[JsonSerializable(typeof(RunDrillRequest))]
+[JsonSerializable(typeof(VerifyRepositoryRequest))]
+[JsonSerializable(typeof(ExpireBackupsRequest))]
+[JsonSerializable(typeof(ReplicateRequest))]
+[JsonSerializable(typeof(Lifeboat.Engine.UseCases.Tokens.CreateTokenRequest))]
 [JsonSerializable(typeof(IReadOnlyList<ScheduleView>))]
 [JsonSerializable(typeof(HealthStateView))]
+[JsonSerializable(typeof(IReadOnlyDictionary<string, string?>))]
+[JsonSerializable(typeof(CreatedToken))]
+[JsonSerializable(typeof(TokenView))]
+[JsonSerializable(typeof(ListTokensResult))]
+[JsonSerializable(typeof(TokenIdentity))]
+[JsonSerializable(typeof(ListAuditResult))]
+[JsonSerializable(typeof(JobView))]
+[JsonSerializable(typeof(JobPage))]
+[JsonSerializable(typeof(JobCancellation))]
+[JsonSerializable(typeof(Actor))]
+[JsonSerializable(typeof(ErrorView))]
+[JsonSerializable(typeof(JsonElement))]
 public sealed partial class LifeboatJson : JsonSerializerContext
 {
     /// <summary>The same, on one line: for the catalog and log fields.</summary>

@@ -1,5 +1,6 @@
 using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
+using Lifeboat.Postgres.Tools;
 using Lifeboat.Repository.Writing;
 
 namespace Lifeboat.Engine.Application;
@@ -37,6 +38,13 @@ public sealed class Workspace
 
     /// <summary>Key sources given with the call (key file, passphrase file, a prompt).</summary>
     public KeyOptions Keys { get; }
+
+    /// <summary>
+    /// Where PostgreSQL's programs are for this call: <c>LIFEBOAT_PG_BINDIR</c> of <see cref="Environment"/> — never
+    /// the process's, which is the same only when the adapter passed the process environment (the command line) —
+    /// else the installed versions, else PATH.
+    /// </summary>
+    public PgBinaries PgBinaries => PgBinaries.For(Environment);
 
     /// <summary>The same workspace anew, for another call (a server's request or job): the configuration is read again.</summary>
     public Workspace Reopen() => new(Config, Environment, WorkingDirectory, Keys, Name);

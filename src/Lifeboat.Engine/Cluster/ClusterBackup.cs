@@ -11,6 +11,7 @@ using Lifeboat.Postgres.Control;
 using Lifeboat.Postgres.Layout;
 using Lifeboat.Postgres.Pages;
 using Lifeboat.Postgres.Server;
+using Lifeboat.Postgres.Tools;
 using Lifeboat.Postgres.Wal;
 using Lifeboat.Repository.Format;
 using Lifeboat.Repository.Reading;
@@ -244,9 +245,9 @@ public sealed partial class ClusterBackup
 
     private void CheckServer(ServerInfo info, PgControl control)
     {
-        if (info.Major is < 13 or > 17)
+        if (!PgBinaries.IsSupportedCluster(info.Major))
         {
-            throw new LifeboatException(ErrorCode.Refused, $"PostgreSQL {info.Version} is not supported", "Lifeboat supports PostgreSQL 13 to 17");
+            throw new LifeboatException(ErrorCode.Refused, $"PostgreSQL {info.Version} is not supported", $"Lifeboat supports PostgreSQL {PgBinaries.OldestMajor} to {PgBinaries.NewestClusterMajor}");
         }
 
         if (info.InRecovery)

@@ -5,6 +5,7 @@ using Lifeboat.Engine.Configuration;
 using Lifeboat.Platform;
 using Lifeboat.Postgres.Control;
 using Lifeboat.Postgres.Server;
+using Lifeboat.Postgres.Tools;
 using Lifeboat.Targets;
 using Lifeboat.Targets.Local;
 
@@ -81,9 +82,9 @@ public static partial class ClusterChecks
         {
             if (info is not null && server is not null)
             {
-                if (info.Major is < 13 or > 17)
+                if (!PgBinaries.IsSupportedCluster(info.Major))
                 {
-                    Add("server version", CheckStatus.Failed, $"PostgreSQL {info.Version} is not supported", "Lifeboat supports PostgreSQL 13 to 17");
+                    Add("server version", CheckStatus.Failed, $"PostgreSQL {info.Version} is not supported", $"Lifeboat supports PostgreSQL {PgBinaries.OldestMajor} to {PgBinaries.NewestClusterMajor}");
                 }
                 else
                 {

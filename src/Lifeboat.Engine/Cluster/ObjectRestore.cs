@@ -50,11 +50,13 @@ public sealed record ObjectRestoreResult(Manifest Backup, DatabaseRestoreResult 
 public sealed partial class ObjectRestore
 {
     private readonly Repo _repo;
+    private readonly PgBinaries _pg;
     private readonly ILogger _logger;
 
-    public ObjectRestore(Repo repository, ILogger logger)
+    public ObjectRestore(Repo repository, PgBinaries pg, ILogger logger)
     {
         _repo = repository;
+        _pg = pg;
         _logger = logger;
     }
 
@@ -92,7 +94,9 @@ public sealed partial class ObjectRestore
 
             PrepareScratch(work, pgdata);
             PostgresCluster.ChownForServer(work, osUser);
-            scratch = PostgresCluster.Attach(pgdata);
+            // The server of the backup's own major (a data directory starts under no other), else the newest one
+            // installed, which refuses the directory with a message naming both versions.
+            scratch = PostgresCluster.Attach(pgdata, _pg.Server(restored.Info.ServerVersion / 10000) ?? _pg.NewestServer);
             var started = _repo.Time.GetTimestamp();
             status?.Report($"recovering the scratch cluster to {restored.Target} (port {scratch.Port.ToString(CultureInfo.InvariantCulture)})");
             await scratch.StartAsync(cancellationToken);
@@ -118,11 +122,11 @@ public sealed partial class ObjectRestore
 
             args.Add(PgTools.DbnameArgument(request.Database));
             status?.Report($"copying database '{request.Database}' out of the scratch cluster");
-            await PgTools.RunAsync("pg_dump", args, PgTools.Environment(scratchConnection, request.Database), cancellationToken);
-            var listing = await PgTools.RunAsync("pg_restore", ["-l", "-v", dumpDir], new Dictionary<string, string>(), cancellationToken);
+            await PgTools.RunAsync(_pg.Client("pg_dump"), args, PgTools.Environment(scratchConnection, request.Database), cancellationToken);
+            var listing = await PgTools.RunAsync(_pg.Client("pg_restore"), ["-l", "-v", dumpDir], new Dictionary<string, string>(), cancellationToken);
             var toc = DumpToc.Parse(listing.Output);
             status?.Report($"restoring into '{request.Into.Into}'");
-            var result = await DatabaseRestorer.RestoreAsync(dumpDir, toc, like, request.Into, $"database '{request.Database}' of backup {restored.Backup.Id}", work, cancellationToken);
+            var result = await DatabaseRestorer.RestoreAsync(_pg, dumpDir, toc, like, request.Into, $"database '{request.Database}' of backup {restored.Backup.Id}", work, cancellationToken);
             return new ObjectRestoreResult(restored.Backup, result, restored.Target, recovery);
         }
         finally

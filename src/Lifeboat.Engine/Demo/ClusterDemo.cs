@@ -36,9 +36,10 @@ public sealed class ClusterDemo
     public async Task<bool> RunAsync(bool keep, IReadOnlyDictionary<string, string?> environment, Action<string> print, CancellationToken cancellationToken)
     {
         var time = _time;
-        if (!PostgresCluster.Available)
+        var pg = PgBinaries.For(environment);
+        if (!pg.HasServer)
         {
-            throw new LifeboatException(ErrorCode.Config, "PostgreSQL's server programs (initdb, pg_ctl) were not found", "install PostgreSQL 15 (apt-get install postgresql-15) or set LIFEBOAT_PG_BINDIR; `lifeboat demo --files` runs the file-tree demo without PostgreSQL");
+            throw new LifeboatException(ErrorCode.Config, "PostgreSQL's server programs (initdb, pg_ctl) were not found", $"install PostgreSQL 15 (apt-get install postgresql-15) or set {PgBinaries.Variable}; `lifeboat demo --files` runs the file-tree demo without PostgreSQL");
         }
 
         var root = Directory.CreateTempSubdirectory("lifeboat-demo-").FullName;
@@ -64,7 +65,7 @@ public sealed class ClusterDemo
 
             await Step(print, "1. create a PostgreSQL cluster with data checksums and WAL archiving into an encrypted repository", async () =>
             {
-                cluster = await PostgresCluster.InitAsync(pgdata, cancellationToken);
+                cluster = await PostgresCluster.InitAsync(pgdata, pg.NewestServer, cancellationToken);
                 var key = KeyMaterial.CreateKeyFile(keyFile);
                 await using (var repo = await Repo.InitAsync(TargetFactory.Open("file://" + repoDir), new Repository.InitOptions { Key = key }, time, null, cancellationToken))
                 {
@@ -172,7 +173,7 @@ public sealed class ClusterDemo
             long sumRestored = 0;
             await Step(print, "9. start the restored cluster, let it recover to T, and query it", async () =>
             {
-                restored = PostgresCluster.Attach(restoredDir);
+                restored = PostgresCluster.Attach(restoredDir, pg.NewestServer);
                 await restored.StartAsync(cancellationToken);
                 // The first successful query after recovery is the end of the RTO.
                 var deadline = Stopwatch.StartNew();

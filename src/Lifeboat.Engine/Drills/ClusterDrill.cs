@@ -81,10 +81,11 @@ internal sealed class ClusterDrill
         _report.PointReached = target.PointTime;
         _report.PointLsn = target.PointLsn;
 
-        var binDir = PostgresCluster.BinDirFor(backup.Info.ServerVersion / 10000);
+        var pg = _context.Workspace.PgBinaries;
+        var binDir = pg.Server(backup.Info.ServerVersion / 10000);
         if (binDir is null)
         {
-            _report.Add(new DrillCheck("server programs", DrillCheckStatus.Failed, $"PostgreSQL {backup.Info.ServerVersion / 10000}'s server programs are not installed (/usr/lib/postgresql/{backup.Info.ServerVersion / 10000}/bin): a copy of this cluster cannot be started here", Data: null));
+            _report.Add(new DrillCheck("server programs", DrillCheckStatus.Failed, $"PostgreSQL {backup.Info.ServerVersion / 10000}'s server programs are not installed ({PgBinaries.DebianRoot}/{backup.Info.ServerVersion / 10000}/bin): a copy of this cluster cannot be started here", Data: null));
             return;
         }
 
@@ -94,7 +95,7 @@ internal sealed class ClusterDrill
             return;
         }
 
-        foreach (var stale in await ScratchSpace.SweepStaleAsync(baseDirectory, Time))
+        foreach (var stale in await ScratchSpace.SweepStaleAsync(baseDirectory, pg, Time))
         {
             _report.Note("removed the scratch copy of an interrupted drill: " + stale);
             _progress?.Report("removed the scratch copy of an interrupted drill: " + stale);
@@ -110,7 +111,7 @@ internal sealed class ClusterDrill
                 return;
             }
 
-            server = PostgresCluster.Attach(scratch.Combine("pgdata"), socketOnly: true, binDir: binDir);
+            server = PostgresCluster.Attach(scratch.Combine("pgdata"), binDir, socketOnly: true);
             _report.ScratchPort = server.Port;
             await RecoverAndCheckAsync(server, scratch, target, cancellationToken);
         }

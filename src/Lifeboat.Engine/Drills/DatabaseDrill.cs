@@ -33,6 +33,8 @@ internal sealed class DatabaseDrill
 
     private TimeProvider Time => _context.Time;
 
+    private PgBinaries Pg => _context.Workspace.PgBinaries;
+
     /// <summary>Free space the scratch server needs beyond the dump tree: the database's size and a margin.</summary>
     public static long ExtraSpace(Manifest manifest, DrillOptions options) => LogicalRestore.Describe(manifest).Like.Size + options.WalMarginBytes;
 
@@ -41,10 +43,10 @@ internal sealed class DatabaseDrill
     {
         var (database, like, _) = LogicalRestore.Describe(manifest);
         var started = Time.GetTimestamp();
-        var binDir = ServerBinDir(like.ServerMajor);
+        var binDir = Pg.ServerAtLeast(like.ServerMajor);
         if (binDir is null)
         {
-            _report.Add(new DrillCheck("load", DrillCheckStatus.Failed, $"no PostgreSQL server of version {like.ServerMajor} or newer is installed (/usr/lib/postgresql/N/bin): the dump of database '{database}' ({like.ServerVersion}) cannot be loaded here"));
+            _report.Add(new DrillCheck("load", DrillCheckStatus.Failed, $"no PostgreSQL server of version {like.ServerMajor} or newer is installed ({PgBinaries.DebianRoot}/N/bin): the dump of database '{database}' ({like.ServerVersion}) cannot be loaded here"));
             return null;
         }
 
@@ -60,7 +62,7 @@ internal sealed class DatabaseDrill
             return null;
         }
 
-        var server = PostgresCluster.Attach(pgdata, socketOnly: true, binDir: binDir);
+        var server = PostgresCluster.Attach(pgdata, binDir, socketOnly: true);
         _report.ScratchPort = server.Port;
         var (wrapper, priority) = LowPriority.ServerWrapper(_context.Workspace.Options.Drill.LowPriority);
         _report.Priority = priority;
@@ -88,7 +90,7 @@ internal sealed class DatabaseDrill
         {
             // Roles the objects belong to and are granted to; a role that exists already (postgres) is an error psql skips.
             _progress?.Report("creating the roles of globals.sql");
-            var g = await ProcessRunner.RunAsync(PgTools.ClientTool("psql"), ["-X", "-q", "-d", "postgres", "-f", globals], null, PgTools.Environment(connection, "postgres"), _plan.Timeout, cancellationToken);
+            var g = await ProcessRunner.RunAsync(Pg.Client("psql"), ["-X", "-q", "-d", "postgres", "-f", globals], null, PgTools.Environment(connection, "postgres"), _plan.Timeout, cancellationToken);
             var errors = g.Error.Split('\n').Count(l => l.Contains("ERROR:", StringComparison.Ordinal));
             roles = errors == 0 ? "; roles created from globals.sql" : $"; roles created from globals.sql ({errors} statement(s) failed, such as creating a role the new cluster already has)";
         }
@@ -98,9 +100,9 @@ internal sealed class DatabaseDrill
         DatabaseRestoreResult loaded;
         try
         {
-            var listing = await PgTools.RunAsync("pg_restore", ["-l", "-v", dumpDir], new Dictionary<string, string>(), cancellationToken);
+            var listing = await PgTools.RunAsync(Pg.Client("pg_restore"), ["-l", "-v", dumpDir], new Dictionary<string, string>(), cancellationToken);
             var toc = DumpToc.Parse(listing.Output);
-            loaded = await DatabaseRestorer.RestoreAsync(dumpDir, toc, like,
+            loaded = await DatabaseRestorer.RestoreAsync(Pg, dumpDir, toc, like,
                 new DatabaseRestoreOptions { Connection = connection, Into = database, Jobs = _source.Jobs, NoOwner = !File.Exists(globals) },
                 $"backup {manifest.Id} of database '{database}'", scratch.Root, cancellationToken);
         }
@@ -121,24 +123,5 @@ internal sealed class DatabaseDrill
         checks += await DrillChecks.SmokeQueriesAsync(server, _source.Drill.SmokeQueries, database, _report, Time, cancellationToken);
         _report.ChecksTime = (_report.ChecksTime ?? TimeSpan.Zero) + checks;
         return server;
-    }
-
-    /// <summary>The server programs of <paramref name="major"/>, else of the newest installed newer version (a dump loads into a newer server).</summary>
-    private static string? ServerBinDir(int major)
-    {
-        if (PostgresCluster.BinDirFor(major) is { } exact)
-        {
-            return exact;
-        }
-
-        for (var newer = 18; newer > major; newer--)
-        {
-            if (PostgresCluster.BinDirFor(newer) is { } dir)
-            {
-                return dir;
-            }
-        }
-
-        return null;
     }
 }

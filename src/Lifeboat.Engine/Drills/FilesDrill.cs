@@ -64,7 +64,7 @@ internal sealed class FilesDrill
         }
 
         _report.Add(new DrillCheck("free space", DrillCheckStatus.Passed, $"{ByteSize.Format(free)} free in {baseDirectory}, {ByteSize.Format(needed)} needed", Data: data));
-        foreach (var stale in await ScratchSpace.SweepStaleAsync(baseDirectory, Time))
+        foreach (var stale in await ScratchSpace.SweepStaleAsync(baseDirectory, _context.Workspace.PgBinaries, Time))
         {
             _report.Note("removed the scratch copy of an interrupted drill: " + stale);
             _progress?.Report("removed the scratch copy of an interrupted drill: " + stale);

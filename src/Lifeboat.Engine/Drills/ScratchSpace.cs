@@ -51,7 +51,7 @@ public sealed class ScratchSpace
     /// Removes the scratch copies of drills that no longer run (their lock is free), stopping a server still running in
     /// one. Returns what it removed.
     /// </summary>
-    public static async Task<List<string>> SweepStaleAsync(string baseDirectory, TimeProvider time)
+    public static async Task<List<string>> SweepStaleAsync(string baseDirectory, PgBinaries pg, TimeProvider time)
     {
         var removed = new List<string>();
         if (!Directory.Exists(baseDirectory))
@@ -73,7 +73,7 @@ public sealed class ScratchSpace
 
             var stale = new ScratchSpace(dir, held);
             var pgdata = stale.Combine("pgdata");
-            var server = File.Exists(Path.Combine(pgdata, "postmaster.pid")) ? PostgresCluster.Attach(pgdata, port: 0) : null;
+            var server = File.Exists(Path.Combine(pgdata, "postmaster.pid")) ? PostgresCluster.Attach(pgdata, pg.NewestServer, port: 0) : null;
             var (_, detail) = await stale.CleanUpAsync(server, time);
             removed.Add(detail);
         }

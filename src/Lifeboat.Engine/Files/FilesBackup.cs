@@ -1,9 +1,7 @@
-using System.Buffers;
 using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Operations;
 using Lifeboat.Platform;
-using Lifeboat.Repository.Chunking;
 using Lifeboat.Repository.Format;
 using Lifeboat.Repository.Reading;
 using Lifeboat.Repository.Trees;
@@ -118,7 +116,7 @@ public sealed class FilesBackup
         var problems = new List<string>();
         long bytesRead = 0;
         long unchanged = 0;
-        var buffer = new byte[_repo.DataChunker.Max * 2];
+        var buffer = new byte[session.Writer.StreamBufferSize];
         var lastReport = _repo.Time.GetTimestamp();
 
         using var parentReader = parent is null ? null : new ChunkReader(_repo, session.Index);
@@ -248,21 +246,10 @@ public sealed class FilesBackup
         await using (stream)
         {
             var list = writer.BeginList();
-            var chunker = new StreamChunker(_repo.DataChunker, stream, buffer);
+            long read;
             try
             {
-                while (true)
-                {
-                    var chunk = await chunker.NextAsync(cancellationToken);
-                    if (chunk.IsEmpty)
-                    {
-                        break;
-                    }
-
-                    var copy = ArrayPool<byte>.Shared.Rent(chunk.Length);
-                    chunk.Span.CopyTo(copy);
-                    await writer.SubmitAsync(list, copy, chunk.Length, 0, pooled: true, cancellationToken);
-                }
+                read = await writer.SubmitStreamAsync(list, stream, buffer, cancellationToken);
             }
             catch (IOException ex)
             {
@@ -271,7 +258,7 @@ public sealed class FilesBackup
                 return (null, 0, "read failed: " + ex.Message);
             }
 
-            return (list.CompleteAsync(), chunker.BytesRead, null);
+            return (list.CompleteAsync(), read, null);
         }
     }
 }

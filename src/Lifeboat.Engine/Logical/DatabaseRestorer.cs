@@ -1,5 +1,6 @@
 using System.Globalization;
 using Lifeboat.Core;
+using Lifeboat.Postgres.Tools;
 using Npgsql;
 
 namespace Lifeboat.Engine.Logical;
@@ -61,7 +62,8 @@ public static class DatabaseRestorer
         return exists;
     }
 
-    public static async Task<DatabaseRestoreResult> RestoreAsync(string dumpDir, DumpToc toc, DatabaseInfo? like, DatabaseRestoreOptions options, string what, string workDirectory, CancellationToken cancellationToken)
+    /// <summary>Loads a dump directory into a new (or, with «clean» «force», the existing) database with pg_restore from <paramref name="pg"/>.</summary>
+    public static async Task<DatabaseRestoreResult> RestoreAsync(PgBinaries pg, string dumpDir, DumpToc toc, DatabaseInfo? like, DatabaseRestoreOptions options, string what, string workDirectory, CancellationToken cancellationToken)
     {
         var relations = options.Tables.Select(t => toc.FindRelation(t, what)).ToList();
         var exists = await CheckTargetAsync(options, cancellationToken);
@@ -111,7 +113,7 @@ public static class DatabaseRestorer
         args.Add(dumpDir);
         try
         {
-            await PgTools.RunAsync("pg_restore", args, PgTools.Environment(options.Connection, options.Into), cancellationToken);
+            await PgTools.RunAsync(pg.Client("pg_restore"), args, PgTools.Environment(options.Connection, options.Into), cancellationToken);
         }
         catch (Exception) when (!exists)
         {

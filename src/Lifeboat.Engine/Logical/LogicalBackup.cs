@@ -7,7 +7,6 @@ using Lifeboat.Engine.Files;
 using Lifeboat.Engine.Operations;
 using Lifeboat.Platform;
 using Lifeboat.Postgres.Tools;
-using Lifeboat.Repository.Chunking;
 using Lifeboat.Repository.Format;
 using Lifeboat.Repository.Trees;
 using Lifeboat.Repository.Writing;
@@ -31,11 +30,13 @@ public sealed class LogicalBackup
     private readonly Repo _repo;
     private readonly string _sourceName;
     private readonly DatabaseSourceOptions _source;
+    private readonly PgBinaries _pg;
     private readonly ILogger _logger;
 
-    public LogicalBackup(Repo repository, string sourceName, DatabaseSourceOptions source, ILogger logger)
+    public LogicalBackup(Repo repository, string sourceName, DatabaseSourceOptions source, PgBinaries pg, ILogger logger)
     {
         _repo = repository;
+        _pg = pg;
         _sourceName = sourceName;
         _source = source;
         _logger = logger;
@@ -45,7 +46,7 @@ public sealed class LogicalBackup
     /// Checks before anything is written: the database exists and can be read, and pg_dump is at least as new as the
     /// server. Returns what the database is and pg_dump's version.
     /// </summary>
-    public static async Task<(DatabaseInfo Database, string PgDumpVersion)> CheckSourceAsync(string sourceName, DatabaseSourceOptions source, CancellationToken cancellationToken)
+    public static async Task<(DatabaseInfo Database, string PgDumpVersion)> CheckSourceAsync(string sourceName, DatabaseSourceOptions source, PgBinaries pg, CancellationToken cancellationToken)
     {
         DatabaseInfo info;
         await using (var connection = await DatabaseServer.OpenAsync(source.Connection!, source.Database, $"source '{sourceName}'", cancellationToken))
@@ -53,13 +54,14 @@ public sealed class LogicalBackup
             info = await DatabaseServer.InfoAsync(connection, cancellationToken);
         }
 
-        var (major, text) = await PgTools.VersionAsync("pg_dump", cancellationToken);
+        var pgDump = pg.Client("pg_dump");
+        var (major, text) = await PgTools.VersionAsync(pgDump, cancellationToken);
         if (major < info.ServerMajor)
         {
             throw new LifeboatException(
                 ErrorCode.Config,
-                $"{PgTools.ClientTool("pg_dump")} is version {major}, older than the server of source '{sourceName}' (PostgreSQL {info.ServerVersion}); an older pg_dump cannot dump a newer server",
-                $"install pg_dump {info.ServerMajor} or newer (Debian: apt-get install postgresql-client-{info.ServerMajor}) or point LIFEBOAT_PG_BINDIR at its bin directory");
+                $"{pgDump} is version {major}, older than the server of source '{sourceName}' (PostgreSQL {info.ServerVersion}); an older pg_dump cannot dump a newer server",
+                $"install pg_dump {info.ServerMajor} or newer (Debian: apt-get install postgresql-client-{info.ServerMajor}) or point {PgBinaries.Variable} at its bin directory");
         }
 
         return (info, text);
@@ -72,7 +74,7 @@ public sealed class LogicalBackup
             throw new LifeboatException(ErrorCode.Usage, $"«type» '{request.Type}' is not a backup type", "a logical backup is always a complete dump (stored deduplicated); omit «type»");
         }
 
-        var (database, pgDumpVersion) = await CheckSourceAsync(_sourceName, _source, cancellationToken);
+        var (database, pgDumpVersion) = await CheckSourceAsync(_sourceName, _source, _pg, cancellationToken);
         var work = Directory.CreateTempSubdirectory("lifeboat-dump-").FullName;
         try
         {
@@ -83,7 +85,7 @@ public sealed class LogicalBackup
             var files = await DumpAsync(session, dumpDir, environment, progress, cancellationToken);
 
             // What the dump holds, from its table of contents (toc.dat is kept until here).
-            var listing = await PgTools.RunAsync("pg_restore", ["-l", "-v", dumpDir], environment, cancellationToken, TimeSpan.FromMinutes(10));
+            var listing = await PgTools.RunAsync(_pg.Client("pg_restore"), ["-l", "-v", dumpDir], environment, cancellationToken, TimeSpan.FromMinutes(10));
             var toc = DumpToc.Parse(listing.Output);
             CheckComplete(toc, files);
 
@@ -196,7 +198,7 @@ public sealed class LogicalBackup
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // Every file pg_dump writes at once is read at once (-j files plus toc.dat and large objects), so pg_dump never waits.
         using var slots = new SemaphoreSlim(_source.Jobs + 2);
-        var dump = PgTools.RunAsync("pg_dump", args, environment, stop.Token);
+        var dump = PgTools.RunAsync(_pg.Client("pg_dump"), args, environment, stop.Token);
         var lastReport = _repo.Time.GetTimestamp();
         try
         {
@@ -311,25 +313,11 @@ public sealed class LogicalBackup
     private async Task ReadAsync(DumpFile file, string path, SemaphoreSlim slots, RepositoryWriter writer, CancellationToken cancellationToken)
     {
         await slots.WaitAsync(cancellationToken);
-        var buffer = ArrayPool<byte>.Shared.Rent(_repo.DataChunker.Max * 2);
+        var buffer = ArrayPool<byte>.Shared.Rent(writer.StreamBufferSize);
         try
         {
             var list = writer.BeginList();
-            var chunker = new StreamChunker(_repo.DataChunker, file.Stream, buffer);
-            while (true)
-            {
-                var chunk = await chunker.NextAsync(cancellationToken);
-                if (chunk.IsEmpty)
-                {
-                    break;
-                }
-
-                var copy = ArrayPool<byte>.Shared.Rent(chunk.Length);
-                chunk.Span.CopyTo(copy);
-                await writer.SubmitAsync(list, copy, chunk.Length, 0, pooled: true, cancellationToken);
-            }
-
-            file.Size = chunker.BytesRead;
+            file.Size = await writer.SubmitStreamAsync(list, file.Stream, buffer, cancellationToken);
             file.Chunks = list.CompleteAsync();
             if (file.Name != "toc.dat")
             {
@@ -365,7 +353,7 @@ public sealed class LogicalBackup
     private async Task<(byte[]? Globals, string Mode)> DumpGlobalsAsync(Dictionary<string, string> environment, List<string> problems, CancellationToken cancellationToken)
     {
         var baseArgs = new List<string> { "--globals-only", "-l", _source.Database! };
-        var result = await ProcessRunner.RunAsync(PgTools.ClientTool("pg_dumpall"), baseArgs, null, environment, TimeSpan.FromHours(1), cancellationToken);
+        var result = await ProcessRunner.RunAsync(_pg.Client("pg_dumpall"), baseArgs, null, environment, TimeSpan.FromHours(1), cancellationToken);
         if (result.Success)
         {
             return (Encoding.UTF8.GetBytes(result.Output), "complete");
@@ -373,7 +361,7 @@ public sealed class LogicalBackup
 
         if (result.Error.Contains("permission denied", StringComparison.Ordinal))
         {
-            result = await ProcessRunner.RunAsync(PgTools.ClientTool("pg_dumpall"), baseArgs.Append("--no-role-passwords"), null, environment, TimeSpan.FromHours(1), cancellationToken);
+            result = await ProcessRunner.RunAsync(_pg.Client("pg_dumpall"), baseArgs.Append("--no-role-passwords"), null, environment, TimeSpan.FromHours(1), cancellationToken);
             if (result.Success)
             {
                 _logger.LogWarning("source {Source}: roles dumped without their passwords (the connection's user is not a superuser)", _sourceName);
@@ -388,22 +376,10 @@ public sealed class LogicalBackup
     private async Task<ChunkId[]> StoreBytesAsync(RepositoryWriter writer, byte[] content, CancellationToken cancellationToken)
     {
         var list = writer.BeginList();
-        var buffer = ArrayPool<byte>.Shared.Rent(_repo.DataChunker.Max * 2);
+        var buffer = ArrayPool<byte>.Shared.Rent(writer.StreamBufferSize);
         try
         {
-            var chunker = new StreamChunker(_repo.DataChunker, new MemoryStream(content, writable: false), buffer);
-            while (true)
-            {
-                var chunk = await chunker.NextAsync(cancellationToken);
-                if (chunk.IsEmpty)
-                {
-                    break;
-                }
-
-                var copy = ArrayPool<byte>.Shared.Rent(chunk.Length);
-                chunk.Span.CopyTo(copy);
-                await writer.SubmitAsync(list, copy, chunk.Length, 0, pooled: true, cancellationToken);
-            }
+            await writer.SubmitStreamAsync(list, new MemoryStream(content, writable: false), buffer, cancellationToken);
         }
         finally
         {

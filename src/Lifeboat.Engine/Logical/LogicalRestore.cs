@@ -1,5 +1,6 @@
 using Lifeboat.Core;
 using Lifeboat.Engine.Files;
+using Lifeboat.Postgres.Tools;
 using Lifeboat.Repository.Format;
 using Lifeboat.Repository.Index;
 using Microsoft.Extensions.Logging;
@@ -15,11 +16,13 @@ public sealed class LogicalRestore
 {
     private readonly Repo _repo;
     private readonly ChunkIndex _index;
+    private readonly PgBinaries _pg;
     private readonly ILogger _logger;
 
-    public LogicalRestore(Repo repository, ChunkIndex index, ILogger logger)
+    public LogicalRestore(Repo repository, ChunkIndex index, PgBinaries pg, ILogger logger)
     {
         _repo = repository;
+        _pg = pg;
         _index = index;
         _logger = logger;
     }
@@ -66,7 +69,7 @@ public sealed class LogicalRestore
             var files = new FilesRestore(_repo, _index);
             // The table of contents first: it says which data files the restore needs.
             await files.RunAsync(manifest, new FilesRestoreRequest { Destination = work, Paths = [new GlobPattern(LogicalBackup.DumpDirectory + "/toc.dat")], Overwrite = true }, progress, cancellationToken);
-            var listing = await PgTools.RunAsync("pg_restore", ["-l", "-v", dumpDir], new Dictionary<string, string>(), cancellationToken);
+            var listing = await PgTools.RunAsync(_pg.Client("pg_restore"), ["-l", "-v", dumpDir], new Dictionary<string, string>(), cancellationToken);
             var toc = DumpToc.Parse(listing.Output);
             var what = $"backup {manifest.Id} of database '{database}'";
             var relations = options.Tables.Select(t => toc.FindRelation(t, what)).ToList();
@@ -79,7 +82,7 @@ public sealed class LogicalRestore
                 await files.RunAsync(manifest, new FilesRestoreRequest { Destination = work, Paths = dataFiles, Overwrite = true }, progress, cancellationToken);
             }
 
-            return await DatabaseRestorer.RestoreAsync(dumpDir, toc, like, options, what, work, cancellationToken);
+            return await DatabaseRestorer.RestoreAsync(_pg, dumpDir, toc, like, options, what, work, cancellationToken);
         }
         finally
         {

@@ -7,33 +7,12 @@ using Npgsql;
 
 namespace Lifeboat.Engine.Logical;
 
-/// <summary>Runs pg_dump, pg_dumpall and pg_restore against a server given by an Npgsql connection string.</summary>
+/// <summary>
+/// Runs pg_dump, pg_dumpall and pg_restore against a server given by an Npgsql connection string. The programs are
+/// paths a call's <see cref="PgBinaries"/> resolved (<see cref="PgBinaries.Client(string)"/>).
+/// </summary>
 public static partial class PgTools
 {
-    /// <summary>
-    /// The path of a client program: from LIFEBOAT_PG_BINDIR when set, otherwise from the newest installed PostgreSQL
-    /// (a newer pg_dump reads older servers; an older one refuses newer servers), otherwise from PATH.
-    /// </summary>
-    public static string ClientTool(string name)
-    {
-        var fromEnv = System.Environment.GetEnvironmentVariable("LIFEBOAT_PG_BINDIR");
-        if (!string.IsNullOrEmpty(fromEnv))
-        {
-            return Path.Combine(fromEnv, name);
-        }
-
-        foreach (var version in new[] { "18", "17", "16", "15", "14", "13" })
-        {
-            var path = $"/usr/lib/postgresql/{version}/bin/{name}";
-            if (File.Exists(path))
-            {
-                return path;
-            }
-        }
-
-        return name;
-    }
-
     /// <summary>libpq environment for a connection string: the password goes in PGPASSWORD, never on a command line.</summary>
     public static Dictionary<string, string> Environment(string connectionString, string? database = null)
     {
@@ -93,23 +72,23 @@ public static partial class PgTools
     public static string Ident(string identifier) => Quote(identifier);
 
     /// <summary>The major version of one of PostgreSQL's programs ("pg_dump (PostgreSQL) 15.18" → 15).</summary>
-    public static async Task<(int Major, string Text)> VersionAsync(string tool, CancellationToken cancellationToken)
+    public static async Task<(int Major, string Text)> VersionAsync(string path, CancellationToken cancellationToken)
     {
-        var path = ClientTool(tool);
         var result = await ProcessRunner.RunAsync(path, ["--version"], null, null, TimeSpan.FromSeconds(30), cancellationToken);
         var m = Version().Match(result.Output);
         if (!result.Success || !m.Success)
         {
-            throw new LifeboatException(ErrorCode.Config, $"cannot run {path} --version: {result.Error.Trim()}", "install PostgreSQL's client programs (Debian: postgresql-client-NN for the server's version NN) or set LIFEBOAT_PG_BINDIR");
+            throw new LifeboatException(ErrorCode.Config, $"cannot run {path} --version: {result.Error.Trim()}", $"install PostgreSQL's client programs (Debian: postgresql-client-NN for the server's version NN) or set {PgBinaries.Variable}");
         }
 
         return (int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), result.Output.Trim());
     }
 
-    /// <summary>Runs a client program as the current user with the connection's environment; throws with its error output on failure.</summary>
-    public static async Task<ProcessResult> RunAsync(string tool, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken, TimeSpan? timeout = null)
+    /// <summary>Runs a client program (its path) as the current user with the connection's environment; throws with its error output on failure.</summary>
+    public static async Task<ProcessResult> RunAsync(string program, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
-        var result = await ProcessRunner.RunAsync(ClientTool(tool), arguments, null, environment, timeout ?? TimeSpan.FromDays(2), cancellationToken);
+        var tool = Path.GetFileName(program);
+        var result = await ProcessRunner.RunAsync(program, arguments, null, environment, timeout ?? TimeSpan.FromDays(2), cancellationToken);
         if (!result.Success)
         {
             throw new LifeboatException(ErrorCode.PostgresFailed, $"{tool} failed (exit code {result.ExitCode}): {Tail(result.Error, 30)}", Hint(result.Error));
@@ -140,7 +119,7 @@ public static partial class PgTools
 
         if (error.Contains("server version mismatch", StringComparison.Ordinal) || error.Contains("aborting because of server version mismatch", StringComparison.Ordinal))
         {
-            return "install a pg_dump at least as new as the server (Debian: postgresql-client-NN) or set LIFEBOAT_PG_BINDIR";
+            return "install a pg_dump at least as new as the server (Debian: postgresql-client-NN) or set " + PgBinaries.Variable;
         }
 
         return null;

@@ -142,7 +142,7 @@ public sealed class ClusterHandler : SourceHandler<ClusterSourceOptions>
 
         var self = LifeboatCommand.Self(Workspace.Environment);
         await using var repository = await _trees.Opener.OpenAsync(cancellationToken);
-        var result = await new ObjectRestore(repository, _loggers.CreateLogger<ObjectRestore>()).RunAsync(
+        var result = await new ObjectRestore(repository, Workspace.PgBinaries, _loggers.CreateLogger<ObjectRestore>()).RunAsync(
             new ObjectRestoreRequest
             {
                 SourceName = name,

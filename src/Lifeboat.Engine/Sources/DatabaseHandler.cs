@@ -34,10 +34,10 @@ public sealed class DatabaseHandler : SourceHandler<DatabaseSourceOptions>
         => new(name, Kind, null, null, options.Database, [], [], $"database {options.Database}" + (options.SchemaOnly ? " (schema only)" : ""));
 
     protected override async Task CheckBeforeBackupAsync(string name, DatabaseSourceOptions options, CancellationToken cancellationToken)
-        => await LogicalBackup.CheckSourceAsync(name, options, cancellationToken);
+        => await LogicalBackup.CheckSourceAsync(name, options, _trees.Workspace.PgBinaries, cancellationToken);
 
     protected override Task<BackupOutcome> BackupAsync(string name, DatabaseSourceOptions options, Repo repository, BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
-        => new LogicalBackup(repository, name, options, _loggers.CreateLogger<LogicalBackup>()).RunAsync(request, progress, cancellationToken);
+        => new LogicalBackup(repository, name, options, _trees.Workspace.PgBinaries, _loggers.CreateLogger<LogicalBackup>()).RunAsync(request, progress, cancellationToken);
 
     protected override async Task<(long Bytes, string Basis)> FirstBackupSizeAsync(string name, DatabaseSourceOptions options, CancellationToken cancellationToken)
     {
@@ -47,7 +47,7 @@ public sealed class DatabaseHandler : SourceHandler<DatabaseSourceOptions>
     }
 
     protected override async Task CheckAsync(string name, DatabaseSourceOptions options, Repo? repository, List<CheckResult> results, CancellationToken cancellationToken)
-        => results.Add(await LogicalChecks.CheckAsync(repository, name, options, this, cancellationToken));
+        => results.Add(await LogicalChecks.CheckAsync(repository, name, options, _trees.Workspace.PgBinaries, this, cancellationToken));
 
     /// <summary>With «into»: into a database (created, or replaced with «clean» «force»); without: the dump's files into «to».</summary>
     protected override Task<RestoreSourceResult> RestoreAsync(string name, DatabaseSourceOptions options, RestoreSourceRequest request, CancellationToken cancellationToken)
@@ -93,7 +93,7 @@ public sealed class DatabaseHandler : SourceHandler<DatabaseSourceOptions>
         }
 
         var index = await repository.LoadIndexAsync(cancellationToken);
-        var result = await new LogicalRestore(repository, index, _loggers.CreateLogger<LogicalRestore>()).RunAsync(
+        var result = await new LogicalRestore(repository, index, _trees.Workspace.PgBinaries, _loggers.CreateLogger<LogicalRestore>()).RunAsync(
             manifest,
             into,
             request.Scratch is null ? null : _trees.Workspace.ResolvePath(request.Scratch),

@@ -17,11 +17,9 @@ public sealed class PostgresCluster : IAsyncDisposable
 {
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromMinutes(5);
 
-    private readonly string? _binDir;
-
-    private PostgresCluster(string dataDirectory, int port, string? osUser, bool socketOnly = false, string? binDir = null)
+    private PostgresCluster(string dataDirectory, string? binDir, int port, string? osUser, bool socketOnly = false)
     {
-        _binDir = binDir;
+        BinDir = binDir;
         DataDirectory = dataDirectory;
         Port = port;
         OsUser = osUser;
@@ -46,33 +44,8 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     public bool Running { get; private set; }
 
-    /// <summary>Where PostgreSQL's programs are: $LIFEBOAT_PG_BINDIR, else Debian's /usr/lib/postgresql/15/bin, else PATH.</summary>
-    public static string BinDir
-    {
-        get
-        {
-            var fromEnv = Environment.GetEnvironmentVariable("LIFEBOAT_PG_BINDIR");
-            if (!string.IsNullOrEmpty(fromEnv))
-            {
-                return fromEnv;
-            }
-
-            foreach (var version in new[] { "17", "16", "15", "14", "13" })
-            {
-                var dir = $"/usr/lib/postgresql/{version}/bin";
-                if (File.Exists(Path.Combine(dir, "initdb")))
-                {
-                    return dir;
-                }
-            }
-
-            return "";
-        }
-    }
-
-    public static bool Available => File.Exists(Tool("initdb")) && File.Exists(Tool("pg_ctl"));
-
-    public static string Tool(string name) => BinDir.Length == 0 ? name : Path.Combine(BinDir, name);
+    /// <summary>The directory of the server programs this cluster runs with (null: found in PATH); see <see cref="PgBinaries"/>.</summary>
+    public string? BinDir { get; }
 
     /// <summary>The OS user to run PostgreSQL as: "postgres" when Lifeboat runs as root, else the current user.</summary>
     public static string? DefaultOsUser => Unix.IsRoot ? "postgres" : null;
@@ -84,8 +57,11 @@ public sealed class PostgresCluster : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Creates a new cluster with initdb (data checksums on, trust authentication on loopback only).</summary>
-    public static async Task<PostgresCluster> InitAsync(string dataDirectory, CancellationToken cancellationToken, bool dataChecksums = true)
+    /// <summary>
+    /// Creates a new cluster with initdb (data checksums on, trust authentication on loopback only) with the server
+    /// programs in <paramref name="binDir"/> (null: PATH), typically <see cref="PgBinaries.NewestServer"/>.
+    /// </summary>
+    public static async Task<PostgresCluster> InitAsync(string dataDirectory, string? binDir, CancellationToken cancellationToken, bool dataChecksums = true)
     {
         var user = DefaultOsUser;
         Directory.CreateDirectory(dataDirectory);
@@ -97,36 +73,23 @@ public sealed class PostgresCluster : IAsyncDisposable
             args.Add("--data-checksums");
         }
 
-        var result = await ProcessRunner.RunAsync(Tool("initdb"), args, user, null, ToolTimeout, cancellationToken);
+        var result = await ProcessRunner.RunAsync(PgBinaries.In(binDir, "initdb"), args, user, null, ToolTimeout, cancellationToken);
         if (!result.Success)
         {
             throw new LifeboatException(ErrorCode.PostgresFailed, $"initdb failed for {dataDirectory}: {result.Error.Trim()}");
         }
 
-        return new PostgresCluster(dataDirectory, FreePort(), user);
+        return new PostgresCluster(dataDirectory, binDir, FreePort(), user);
     }
-
-    /// <summary>A cluster in an existing data directory (a restored one), on a new free port.</summary>
-    public static PostgresCluster Attach(string dataDirectory, int? port = null, bool socketOnly = false, string? binDir = null) => new(dataDirectory, port ?? FreePort(), DefaultOsUser, socketOnly, binDir);
 
     /// <summary>
-    /// The programs of one major version: $LIFEBOAT_PG_BINDIR if set, else Debian's /usr/lib/postgresql/MAJOR/bin, else
-    /// null (not installed). A data directory can only be started by the server of its own major version.
+    /// A cluster in an existing data directory (a restored one), on a new free port, run with the server programs in
+    /// <paramref name="binDir"/> (null: PATH): those of its own major (<see cref="PgBinaries.Server(int)"/>).
     /// </summary>
-    public static string? BinDirFor(int major)
-    {
-        var fromEnv = Environment.GetEnvironmentVariable("LIFEBOAT_PG_BINDIR");
-        if (!string.IsNullOrEmpty(fromEnv))
-        {
-            return fromEnv;
-        }
+    public static PostgresCluster Attach(string dataDirectory, string? binDir, int? port = null, bool socketOnly = false) => new(dataDirectory, binDir, port ?? FreePort(), DefaultOsUser, socketOnly);
 
-        var dir = $"/usr/lib/postgresql/{major}/bin";
-        return File.Exists(Path.Combine(dir, "pg_ctl")) ? dir : null;
-    }
-
-    /// <summary>One of this cluster's programs (its own bin directory when it was attached with one).</summary>
-    public string ToolPath(string name) => _binDir is null ? Tool(name) : Path.Combine(_binDir, name);
+    /// <summary>One of this cluster's programs (from <see cref="BinDir"/>).</summary>
+    public string ToolPath(string name) => PgBinaries.In(BinDir, name);
 
     /// <summary>Gives the PostgreSQL OS user a path (recursively) when Lifeboat runs as root.</summary>
     public static void ChownForServer(string path, string? user)

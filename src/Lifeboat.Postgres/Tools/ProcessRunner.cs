@@ -56,7 +56,7 @@ public static class ProcessRunner
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            throw new LifeboatException(ErrorCode.PostgresFailed, $"cannot run {program}: {ex.Message}", "install PostgreSQL's client and server programs (Debian: postgresql-15), or set LIFEBOAT_PG_BINDIR");
+            throw new LifeboatException(ErrorCode.PostgresFailed, $"cannot run {program}: {ex.Message}", $"install PostgreSQL's client and server programs (Debian: postgresql-15), or set {PgBinaries.Variable}");
         }
 
         using (process)

@@ -43,7 +43,7 @@ public sealed record WriterResult(long Chunks, long NewChunks, long NewBytes, lo
 /// <see cref="AddTreeChunk"/> from one thread at a time. The first failure of any worker or upload fails the writer:
 /// every later call and every open <see cref="ChunkList"/> throws it.
 /// </remarks>
-public sealed class RepositoryWriter : IAsyncDisposable
+public sealed partial class RepositoryWriter : IAsyncDisposable
 {
     private readonly Repository _repo;
     private readonly ChunkIndex _index;

@@ -13,7 +13,7 @@ public sealed class ClusterBackupRestoreTests
         var amcheck = await restored.RunToolAsync("pg_amcheck", ["--all", "--heapallindexed", "--install-missing"], Ct);
         Assert.True(amcheck.Success, $"pg_amcheck found problems:\n{amcheck.Output}\n{amcheck.Error}");
         await restored.StopAsync(Ct);
-        var checksums = await ProcessRunner.RunAsync(PostgresCluster.Tool("pg_checksums"), ["--check", "-D", restored.DataDirectory], restored.OsUser, null, TimeSpan.FromMinutes(2), Ct);
+        var checksums = await ProcessRunner.RunAsync(restored.ToolPath("pg_checksums"), ["--check", "-D", restored.DataDirectory], restored.OsUser, null, TimeSpan.FromMinutes(2), Ct);
         Assert.True(checksums.Success, $"pg_checksums --check failed:\n{checksums.Output}\n{checksums.Error}");
     }
 

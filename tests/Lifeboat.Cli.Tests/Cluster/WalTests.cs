@@ -46,7 +46,7 @@ public sealed class WalTests
         Assert.NotEqual(TestData.Sha256(bytes), TestData.Sha256(File.ReadAllBytes(fetched)));
 
         // WAL of another cluster (another system identifier): refused.
-        await using var other = await PostgresCluster.InitAsync(f.Dir.Combine("other"), Ct);
+        await using var other = await PostgresCluster.InitAsync(f.Dir.Combine("other"), f.Cluster.BinDir, Ct);
         var foreign = Directory.EnumerateFiles(Path.Combine(other.DataDirectory, "pg_wal")).First(p => Path.GetFileName(p).Length == 24);
         var stranger = await f.RunAsync("wal-push", foreign);
         Assert.NotEqual(0, stranger.ExitCode);

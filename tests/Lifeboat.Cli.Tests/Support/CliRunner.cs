@@ -1,4 +1,5 @@
 using Lifeboat.Cli;
+using Lifeboat.Postgres.Tools;
 
 namespace Lifeboat.Testing;
 
@@ -12,7 +13,9 @@ public sealed record CliResult(int ExitCode, string Out, string Error)
 
 /// <summary>
 /// Runs `lifeboat` in-process with its own working directory and environment (nothing leaks from the test process),
-/// so command-line tests are fast and see exactly what a user sees.
+/// so command-line tests are fast and see exactly what a user sees. One exception: the test machine's
+/// LIFEBOAT_PG_BINDIR (which PostgreSQL the tests' clusters use, <see cref="PgBinaries.Process"/>) is passed on
+/// unless the test's environment sets it, so the commands run the same PostgreSQL programs as the fixtures.
 /// </summary>
 public sealed class CliRunner
 {
@@ -20,6 +23,10 @@ public sealed class CliRunner
     {
         WorkingDirectory = workingDirectory;
         Environment = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>(), StringComparer.Ordinal);
+        if (PgBinaries.Process.Override is { } binDir)
+        {
+            Environment.TryAdd(PgBinaries.Variable, binDir);
+        }
     }
 
     public string WorkingDirectory { get; }

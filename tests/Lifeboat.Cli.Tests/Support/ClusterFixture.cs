@@ -33,7 +33,7 @@ public sealed class ClusterFixture : IAsyncDisposable
 
     public string PgData => Cluster.DataDirectory;
 
-    public static bool Available => PostgresCluster.Available;
+    public static bool Available => PgBinaries.Process.HasServer;
 
     public static async Task<ClusterFixture> StartAsync(bool archiving = true, bool dataChecksums = true)
     {
@@ -41,7 +41,7 @@ public sealed class ClusterFixture : IAsyncDisposable
         var ct = TestContext.Current.CancellationToken;
         var dir = new TempDir("lifeboat-pg-");
         File.SetUnixFileMode(dir.Path, (UnixFileMode)0b111_101_101);
-        var cluster = await PostgresCluster.InitAsync(dir.Combine("pgdata"), ct, dataChecksums);
+        var cluster = await PostgresCluster.InitAsync(dir.Combine("pgdata"), PgBinaries.Process.NewestServer, ct, dataChecksums);
         var fixture = new ClusterFixture(dir, cluster);
         await fixture.Cli.OkAsync("repo", "init", "--repo", "file://" + fixture.RepoPath, "--key-file", dir.Combine("repo.key"), "--pack-size", "8MiB");
         var user = PostgresCluster.DefaultOsUser;
@@ -108,7 +108,7 @@ public sealed class ClusterFixture : IAsyncDisposable
     public async Task<PostgresCluster> StartRestoredAsync(string dataDirectory, bool waitForPromotion = true)
     {
         var ct = TestContext.Current.CancellationToken;
-        var restored = PostgresCluster.Attach(dataDirectory);
+        var restored = PostgresCluster.Attach(dataDirectory, Cluster.BinDir);
         _clusters.Add(restored);
         await restored.StartAsync(ct);
         if (waitForPromotion)

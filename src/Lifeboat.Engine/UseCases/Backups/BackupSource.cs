@@ -85,5 +85,5 @@ public sealed class BackupSource : IUseCase<BackupSourceRequest, BackupSourceRes
     }
 
     private IProgress<BackupProgress>? Progress()
-        => _call.Progress is null ? null : new Progress<BackupProgress>(p => _call.Report(new ProgressUpdate("backup", $"{p.Files} files, {ByteSize.Format(p.NewBytes)} new", p.BytesRead, Files: p.Files)));
+        => _call.Relay<BackupProgress>(p => new ProgressUpdate("backup", $"{p.Files} files, {ByteSize.Format(p.NewBytes)} new", p.BytesRead, Files: p.Files));
 }

@@ -11,7 +11,9 @@ namespace Lifeboat.Engine.UseCases.Restores;
 
 /// <summary>
 /// What to restore, for every kind of source (each kind takes its own subset and names the fields that do not apply).
-/// Field names are the command line's flags and the API's JSON fields.
+/// Field names are the command line's flags and the API's JSON fields. Properties with a default are settable, not
+/// init-only: System.Text.Json's source generator sets every init-only property in its object initializer, so a
+/// default there would be lost when the field is absent from a request body.
 /// </summary>
 public sealed record RestoreSourceRequest
 {
@@ -27,7 +29,7 @@ public sealed record RestoreSourceRequest
     public string? To { get; init; }
 
     /// <summary>Files and config sets: only paths matching these globs.</summary>
-    public IReadOnlyList<string> Path { get; init; } = [];
+    public IReadOnlyList<string> Path { get; set; } = [];
 
     public bool Overwrite { get; init; }
 
@@ -51,24 +53,24 @@ public sealed record RestoreSourceRequest
     public bool Force { get; init; }
 
     /// <summary>OID=DIR: restore that tablespace into DIR instead of its original location.</summary>
-    public IReadOnlyList<string> TablespaceMap { get; init; } = [];
+    public IReadOnlyList<string> TablespaceMap { get; set; } = [];
 
     /// <summary>Tablespaces not in <see cref="TablespaceMap"/> go to ROOT/OID instead of their original location (drills).</summary>
     [JsonIgnore]
     public string? TablespaceRoot { get; init; }
 
     /// <summary>promote, pause or shutdown.</summary>
-    public string TargetAction { get; init; } = "promote";
+    public string TargetAction { get; set; } = "promote";
 
     /// <summary>preserve, or off: the restored copy does not archive into the source's archive.</summary>
-    public string ArchiveMode { get; init; } = "preserve";
+    public string ArchiveMode { get; set; } = "preserve";
 
     // Restores into a database (database sources, and object-level restores from a cluster's physical backup).
     public string? Database { get; init; }
 
     public string? Into { get; init; }
 
-    public IReadOnlyList<string> Table { get; init; } = [];
+    public IReadOnlyList<string> Table { get; set; } = [];
 
     public bool SchemaOnly { get; init; }
 

@@ -31,7 +31,7 @@ public sealed class AddDatabaseSource : Application.IUseCase<AddDatabaseSourceRe
             Jobs = request.Jobs,
         };
         options.Validate(request.Name, _sources.Workspace.Config.Path);
-        var (info, pgDump) = await LogicalBackup.CheckSourceAsync(request.Name, options, cancellationToken);
+        var (info, pgDump) = await LogicalBackup.CheckSourceAsync(request.Name, options, _sources.Workspace.PgBinaries, cancellationToken);
         await _sources.AddAsync(request.Name, options, cancellationToken);
         return new AddSourceResult(request.Name, options.Kind, _sources.Workspace.Config.Path, $"database '{info.Name}', {ByteSize.Format(info.Size)}, PostgreSQL {info.ServerVersion}; {pgDump}", null, [], []);
     }

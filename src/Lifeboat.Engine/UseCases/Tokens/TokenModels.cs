@@ -1,3 +1,5 @@
+using Lifeboat.Catalog;
+
 namespace Lifeboat.Engine.UseCases.Tokens;
 
 /// <param name="Expires">How long the token lives: 90d, 12h, 2w (Duration syntax); null: until revoked.</param>
@@ -8,12 +10,16 @@ public sealed record CreateTokenRequest(string Name, string Role, string? Tenant
 public sealed record TokenView(string Id, string Name, string Role, string Tenant, DateTimeOffset Created, string? CreatedBy, DateTimeOffset? Expires, DateTimeOffset? LastUsed, DateTimeOffset? Revoked)
 {
     public bool Active(DateTimeOffset now) => Revoked is null && (Expires is not { } e || e > now);
+
+    public static TokenView From(TokenRecord t) => new(t.Id, t.Name, t.Role, t.Tenant, t.Created, t.CreatedBy, t.Expires, t.LastUsed, t.Revoked);
 }
 
 /// <summary>A new token: <see cref="Token"/> (<c>lbt_…</c>) is shown this once and never stored.</summary>
 public sealed record CreatedToken(string Id, string Name, string Role, string Tenant, DateTimeOffset Created, DateTimeOffset? Expires, string Token);
 
-public sealed record ListTokensRequest(bool IncludeRevoked = false);
+/// <param name="IncludeRevoked">Revoked tokens too (expired ones are always listed).</param>
+/// <param name="Tenant">The tenant whose tokens to list; null: the workspace's own (another needs the superadmin role).</param>
+public sealed record ListTokensRequest(bool IncludeRevoked = false, string? Tenant = null);
 
 public sealed record ListTokensResult(IReadOnlyList<TokenView> Items);
 

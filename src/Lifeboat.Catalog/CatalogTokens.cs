@@ -1,0 +1,79 @@
+namespace Lifeboat.Catalog;
+
+/// <summary>API tokens: found by the hash of the secret, listed by tenant, revoked (never deleted).</summary>
+public sealed partial class LifeboatCatalog
+{
+    private const string TokenColumns = "id, name, role, tenant, hash, created, created_by, expires, last_used, revoked";
+
+    public async Task InsertTokenAsync(TokenRecord token, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        await ExecAsync(c, $"INSERT INTO tokens ({TokenColumns}) VALUES (@id, @name, @role, @tenant, @hash, @created, @createdBy, @expires, @lastUsed, @revoked)", cancellationToken, null,
+            ("id", token.Id), ("name", token.Name), ("role", token.Role), ("tenant", token.Tenant), ("hash", token.Hash), ("created", Iso(token.Created)),
+            ("createdBy", token.CreatedBy), ("expires", NullableIso(token.Expires)), ("lastUsed", NullableIso(token.LastUsed)), ("revoked", NullableIso(token.Revoked)));
+    }
+
+    /// <summary>The token whose secret hashes to <paramref name="hash"/>, or null.</summary>
+    public Task<TokenRecord?> TokenByHashAsync(string hash, CancellationToken cancellationToken) => OneTokenAsync("hash", hash, cancellationToken);
+
+    public Task<TokenRecord?> TokenAsync(string id, CancellationToken cancellationToken) => OneTokenAsync("id", id, cancellationToken);
+
+    /// <summary>The tokens of <paramref name="tenant"/>, oldest first; revoked ones only with <paramref name="includeRevoked"/>.</summary>
+    public async Task<List<TokenRecord>> TokensAsync(string tenant, bool includeRevoked, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        var result = new List<TokenRecord>();
+        await using var r = await ReaderAsync(c, $"SELECT {TokenColumns} FROM tokens WHERE tenant = @tenant AND (@all = 1 OR revoked IS NULL) ORDER BY created, id", cancellationToken,
+            ("tenant", tenant), ("all", includeRevoked ? 1 : 0));
+        while (await r.ReadAsync(cancellationToken))
+        {
+            result.Add(ReadToken(r));
+        }
+
+        return result;
+    }
+
+    /// <summary>Marks the token revoked at <paramref name="time"/>; a token revoked before keeps its first time. False: no such token.</summary>
+    public async Task<bool> RevokeTokenAsync(string id, DateTimeOffset time, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        await ExecAsync(c, "UPDATE tokens SET revoked = @time WHERE id = @id AND revoked IS NULL", cancellationToken, null, ("id", id), ("time", Iso(time)));
+        return await ScalarAsync(c, "SELECT 1 FROM tokens WHERE id = @id", cancellationToken, ("id", id)) is not null;
+    }
+
+    /// <summary>
+    /// Records that the token was used at <paramref name="time"/>, unless it was already recorded less than
+    /// <paramref name="resolution"/> before (one write a minute, not one a request).
+    /// </summary>
+    public async Task TouchTokenAsync(string id, DateTimeOffset time, TimeSpan resolution, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        await ExecAsync(c, "UPDATE tokens SET last_used = @time WHERE id = @id AND (last_used IS NULL OR last_used <= @before)", cancellationToken, null,
+            ("id", id), ("time", Iso(time)), ("before", Iso(time - resolution)));
+    }
+
+    private async Task<TokenRecord?> OneTokenAsync(string column, string value, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        await using var r = await ReaderAsync(c, $"SELECT {TokenColumns} FROM tokens WHERE {column} = @value", cancellationToken, ("value", value));
+        return await r.ReadAsync(cancellationToken) ? ReadToken(r) : null;
+    }
+
+    private static TokenRecord ReadToken(System.Data.Common.DbDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        Name = r.GetString(1),
+        Role = r.GetString(2),
+        Tenant = r.GetString(3),
+        Hash = r.GetString(4),
+        Created = ParseIso(r.GetString(5)),
+        CreatedBy = NullableString(r, 6),
+        Expires = NullableTime(r, 7),
+        LastUsed = NullableTime(r, 8),
+        Revoked = NullableTime(r, 9),
+    };
+
+    private static string? NullableIso(DateTimeOffset? t) => t is { } v ? Iso(v) : null;
+
+    private static DateTimeOffset? NullableTime(System.Data.Common.DbDataReader r, int i) => r.IsDBNull(i) ? null : ParseIso(r.GetString(i));
+}

@@ -1,0 +1,52 @@
+using Lifeboat.Core;
+using Lifeboat.Engine.Application;
+
+namespace Lifeboat.Engine.UseCases.Tokens;
+
+/// <summary>
+/// `token revoke`: the token stops authenticating at once. Revoking it again is harmless and keeps the first time.
+/// Audited (<c>token.revoke</c>); the first revocation is published (<c>token.revoked</c>).
+/// </summary>
+public sealed class RevokeToken : IUseCase<RevokeTokenRequest, TokenView>
+{
+    private readonly CallContext _call;
+    private readonly CatalogAccess _catalog;
+    private readonly AuditTrail _audit;
+    private readonly Events _events;
+    private readonly TimeProvider _time;
+
+    public RevokeToken(CallContext call, CatalogAccess catalog, AuditTrail audit, Events events, TimeProvider time)
+    {
+        _call = call;
+        _catalog = catalog;
+        _audit = audit;
+        _events = events;
+        _time = time;
+    }
+
+    public async Task<TokenView> ExecuteAsync(RevokeTokenRequest request, CancellationToken cancellationToken)
+    {
+        var catalog = await _catalog.OpenAsync(cancellationToken);
+        var before = string.IsNullOrWhiteSpace(request.Id) ? null : await catalog.TokenAsync(request.Id, cancellationToken);
+        // Another tenant's token is "not found", as the API answers for every object of another tenant.
+        if (before is null || !TokenRules.MayManage(_call.Actor, _call.Workspace, before.Tenant))
+        {
+            throw new LifeboatException(ErrorCode.NotFound, $"there is no token with the «id» '{request.Id}'", "`lifeboat token list --all` shows the tokens and their ids");
+        }
+
+        await catalog.RevokeTokenAsync(before.Id, _time.GetUtcNow(), cancellationToken);
+        var after = await catalog.TokenAsync(before.Id, cancellationToken) ?? before;
+        await _audit.RecordAsync(new AuditEntry(AuditActions.TokenRevoke, after.Id, new Dictionary<string, string?>
+        {
+            ["name"] = after.Name,
+            ["tenant"] = after.Tenant,
+            ["alreadyRevoked"] = before.Revoked is null ? "false" : "true",
+        }, AuditResults.Succeeded, 200), cancellationToken);
+        if (before.Revoked is null)
+        {
+            await _events.PublishAsync(new TokenRevoked(after.Id, after.Name, after.Tenant), cancellationToken);
+        }
+
+        return TokenView.From(after);
+    }
+}

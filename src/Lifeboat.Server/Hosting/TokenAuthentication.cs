@@ -1,0 +1,92 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Lifeboat.Core;
+using Lifeboat.Engine.Application;
+using Lifeboat.Engine.UseCases.Tokens;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Lifeboat.Server.Hosting;
+
+/// <summary>
+/// <c>Authorization: Bearer lbt_…</c>: the token is looked up by its SHA-256 hash (the <c>AuthenticateToken</c> use
+/// case); unknown, expired and revoked tokens fail alike. A token acts in its tenant only. No token: 401; a role
+/// that may not do it: 403 — both as problem details.
+/// </summary>
+public sealed class TokenAuthentication : AuthenticationHandler<AuthenticationSchemeOptions>
+{
+    public const string SchemeName = "Bearer";
+    public const string TokenIdClaim = "lifeboat:token";
+    public const string TenantClaim = "lifeboat:tenant";
+
+    public TokenAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+        : base(options, logger, encoder)
+    {
+    }
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (header.Length == 0)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthenticateResult.Fail("the Authorization header is not a bearer token");
+        }
+
+        var identity = await Context.RequestServices.GetRequiredService<AuthenticateToken>().ExecuteAsync(new AuthenticateTokenRequest(header["Bearer ".Length..].Trim()), Context.RequestAborted);
+        var workspace = Context.RequestServices.GetRequiredService<CallContext>().Workspace;
+        if (identity is null || (identity.Tenant != workspace.Name && identity.Role != Roles.Superadmin))
+        {
+            return AuthenticateResult.Fail("the token is unknown, expired or revoked");
+        }
+
+        var claims = new ClaimsIdentity(
+            [new Claim(ClaimTypes.Name, identity.Name), new Claim(ClaimTypes.Role, identity.Role), new Claim(TokenIdClaim, identity.Id), new Claim(TenantClaim, identity.Tenant)],
+            SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(claims), SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Bearer";
+        return WriteAsync(StatusCodes.Status401Unauthorized, "this endpoint needs an API token", "send `Authorization: Bearer lbt_…`; create a token with `lifeboat token create --name NAME --role ROLE`");
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+        => WriteAsync(StatusCodes.Status403Forbidden, $"the token's role ({Context.User.FindFirstValue(ClaimTypes.Role)}) may not do this", "docs/api.md lists what each role may do; use a token with a role that may");
+
+    private Task WriteAsync(int status, string detail, string hint)
+    {
+        Response.StatusCode = status;
+        var problem = Problems.New(status, status == 401 ? ErrorCode.Usage : ErrorCode.Refused, detail, hint, CallScope.CorrelationId(Context));
+        problem.Title = status == 401 ? "Unauthorized" : "Forbidden";
+        problem.Type = status == 401 ? "urn:lifeboat:error:unauthorized" : "urn:lifeboat:error:forbidden";
+        problem.Extensions["code"] = status == 401 ? "Unauthorized" : "Forbidden";
+        return Context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = problem }).AsTask();
+    }
+}
+
+/// <summary>One authorization policy per permission (<see cref="Permissions"/>): the token's role must hold it.</summary>
+public static class PermissionPolicies
+{
+    public static AuthorizationBuilder AddPermissionPolicies(this AuthorizationBuilder builder)
+    {
+        foreach (var permission in Permissions.All)
+        {
+            builder.AddPolicy(permission, p => p
+                .AddAuthenticationSchemes(TokenAuthentication.SchemeName)
+                .RequireAuthenticatedUser()
+                .RequireAssertion(c => c.User.FindFirstValue(ClaimTypes.Role) is { } role && Permissions.Allows(role, permission)));
+        }
+
+        return builder;
+    }
+}

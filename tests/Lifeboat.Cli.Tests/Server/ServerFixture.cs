@@ -1,0 +1,68 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Lifeboat.Engine.Application;
+using Lifeboat.Engine.Configuration;
+using Lifeboat.Server;
+using Microsoft.AspNetCore.Builder;
+
+namespace Lifeboat.Cli.Tests.Server;
+
+/// <summary>
+/// A real Kestrel server on a free loopback port over a CLI-made workspace (repository, files source "app"), with
+/// one API token per role made by `lifeboat token create`, as an operator would.
+/// </summary>
+internal sealed class ServerFixture : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ServerFixture(CliFixture cli, WebApplication app, Uri address, Dictionary<string, string> tokens)
+    {
+        Cli = cli;
+        _app = app;
+        Address = address;
+        Tokens = tokens;
+    }
+
+    public CliFixture Cli { get; }
+
+    public Uri Address { get; }
+
+    /// <summary>Role → a valid token of that role.</summary>
+    public IReadOnlyDictionary<string, string> Tokens { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<ServerFixture> StartAsync(CliFixture cli)
+    {
+        var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var role in Roles.All)
+        {
+            var created = await cli.Cli.OkAsync("token", "create", "--name", role + "-token", "--role", role, "--json");
+            tokens[role] = JsonDocument.Parse(created.Out).RootElement.GetProperty("token").GetString()!;
+        }
+
+        var config = ConfigFile.Resolve(cli.Dir.Combine("lifeboat.json"), cli.Cli.Environment, cli.Dir.Path);
+        var port = Lifeboat.Postgres.Tools.PostgresCluster.FreePort();
+        var app = LifeboatServer.Build(() => new Workspace(config, cli.Cli.Environment, cli.Dir.Path), TimeProvider.System, $"http://127.0.0.1:{port}", null, scheduler: false);
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        return new ServerFixture(cli, app, new Uri($"http://127.0.0.1:{port}"), tokens);
+    }
+
+    /// <summary>A client with the token of <paramref name="role"/>, or none.</summary>
+    public HttpClient Client(string? role)
+    {
+        var http = new HttpClient { BaseAddress = Address };
+        if (role is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Tokens[role]);
+        }
+
+        return http;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync(CancellationToken.None);
+        await _app.DisposeAsync();
+    }
+}
