@@ -63,17 +63,29 @@ public sealed partial class LifeboatCatalog
             await ExecAsync(c, "PRAGMA journal_mode=WAL", cancellationToken);
         }
 
-        await ExecAsync(c, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)", cancellationToken);
         if (_postgres)
         {
-            // Several nodes may start at once: one migrates, the others wait for it.
+            // Several nodes may start at once: one migrates, the others wait for it. The lock comes first: two
+            // concurrent CREATE TABLE IF NOT EXISTS of one table race in PostgreSQL (a unique violation in pg_type).
             await ExecAsync(c, "SELECT pg_advisory_lock(7719200001)", cancellationToken);
         }
 
         try
         {
-            var current = Convert.ToInt32(await ScalarAsync(c, "SELECT COALESCE(MAX(version), 0) FROM schema_version", cancellationToken), CultureInfo.InvariantCulture);
-            foreach (var (version, statements) in CatalogMigrations.All.Where(m => m.Version > current))
+            await ExecAsync(c, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)", cancellationToken);
+            // Every version not applied yet, in order (not only those above the highest: versions are independent, and
+            // one developed in parallel may land after a higher one).
+            var applied = new HashSet<int>();
+            await using (var query = Command(c, "SELECT version FROM schema_version", null, []))
+            await using (var r = await query.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await r.ReadAsync(cancellationToken))
+                {
+                    applied.Add(Convert.ToInt32(r.GetValue(0), CultureInfo.InvariantCulture));
+                }
+            }
+
+            foreach (var (version, statements) in CatalogMigrations.All.Where(m => !applied.Contains(m.Version)).OrderBy(m => m.Version))
             {
                 await using var tx = await c.BeginTransactionAsync(cancellationToken);
                 foreach (var sql in statements)

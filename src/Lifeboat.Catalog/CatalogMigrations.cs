@@ -155,5 +155,23 @@ internal static class CatalogMigrations
             """,
             "CREATE INDEX jobs_tenant_created ON jobs (tenant, created)",
         ]),
+        (7,
+        [
+            // Scheduled runs claimed by a server node: with several nodes on one catalog, the node whose INSERT of
+            // (schedule, due) wins runs it; a claim whose heartbeat stopped (a crashed node) is taken over.
+            """
+            CREATE TABLE schedule_runs (
+                name TEXT NOT NULL,
+                due TEXT NOT NULL,
+                node TEXT NOT NULL,
+                claimed TEXT NOT NULL,
+                heartbeat TEXT NOT NULL,
+                finished TEXT NULL,
+                status TEXT NULL,
+                takeovers BIGINT NOT NULL DEFAULT 0,
+                PRIMARY KEY (name, due))
+            """,
+            "CREATE INDEX schedule_runs_open ON schedule_runs (finished, heartbeat)",
+        ]),
     ];
 }

@@ -12,6 +12,13 @@ namespace Lifeboat.Engine.Scheduling;
 /// while the server was down runs once at start-up; runs of different sources may overlap, runs of one source never
 /// do (<see cref="OperationLock"/>). Each run is a call of <see cref="RunSchedule"/> in a scope of its own, in a
 /// workspace read afresh; a failed run is retried with backoff there, then recorded.
+/// <para>
+/// Several server nodes may share one catalog (PostgreSQL): every node computes the same due times from the cron
+/// expressions, and before running one it claims (schedule, due time) in the catalog — the node whose claim is
+/// inserted first runs it, the others skip it, so each due run happens once. The running node renews a heartbeat;
+/// a claim whose heartbeat stopped for longer than <see cref="SchedulerOptions.LeaseTimeout"/> (its node crashed)
+/// is taken over by another node, which runs it again.
+/// </para>
 /// </summary>
 public sealed partial class Scheduler
 {
@@ -19,16 +26,21 @@ public sealed partial class Scheduler
     private readonly IServiceScopeFactory _scopes;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly SchedulerOptions _options;
     private readonly List<Task> _running = [];
 
     /// <param name="workspace">Opens the workspace whose schedules run (called once per run: configuration changes apply).</param>
-    public Scheduler(Func<Workspace> workspace, IServiceScopeFactory scopes, TimeProvider time, ILogger<Scheduler> logger)
+    public Scheduler(Func<Workspace> workspace, IServiceScopeFactory scopes, TimeProvider time, ILogger<Scheduler> logger, SchedulerOptions? options = null)
     {
         _workspace = workspace;
         _scopes = scopes;
         _time = time;
         _logger = logger;
+        _options = options ?? new SchedulerOptions();
     }
+
+    /// <summary>This node's name in the catalog's claims.</summary>
+    public string Node => _options.Node;
 
     /// <summary>Raised after each run (for the server's events and for tests).</summary>
     public event Action<JobResult>? Completed;
@@ -51,7 +63,7 @@ public sealed partial class Scheduler
             if (states.TryGetValue(schedule.Name, out var state) && state.NextRun is { } due && due <= now)
             {
                 LogCatchUp(_logger, schedule.Name, due);
-                next[schedule.Name] = now; // missed while the server was down: run once now
+                next[schedule.Name] = due; // missed while the server was down: run once now (claimed by its due time, as on every node)
             }
             else
             {
@@ -74,16 +86,26 @@ public sealed partial class Scheduler
                 foreach (var schedule in due)
                 {
                     // Record the next run before this one starts: a crash mid-run must not run it twice at start-up.
+                    var dueAt = next[schedule.Name]!.Value;
                     next[schedule.Name] = schedule.Next(now);
                     var state = states.GetValueOrDefault(schedule.Name);
                     await catalog.SaveScheduleStateAsync(new ScheduleState(schedule.Name, state?.LastRun, state?.LastStatus, next[schedule.Name], state?.ConsecutiveFailures ?? 0), cancellationToken);
-                    _running.RemoveAll(t => t.IsCompleted);
-                    _running.Add(Task.Run(() => RunOneAsync(schedule, cancellationToken), CancellationToken.None));
+                    Start(catalog, schedule, dueAt, cancellationToken);
+                }
+
+                // Runs a crashed node claimed and stopped renewing: take them over.
+                foreach (var stale in (await catalog.StaleScheduledRunsAsync(_time.GetUtcNow() - _options.LeaseTimeout, cancellationToken)).Where(c => c.Node != _options.Node))
+                {
+                    if (schedules.FirstOrDefault(s => s.Name == stale.Name) is { } schedule)
+                    {
+                        LogTakeover(_logger, schedule.Name, stale.Due, stale.Node);
+                        Start(catalog, schedule, stale.Due, cancellationToken);
+                    }
                 }
 
                 var wake = next.Values.Where(v => v is not null).Select(v => v!.Value).DefaultIfEmpty(now.AddHours(1)).Min();
                 var delay = wake - _time.GetUtcNow();
-                await Task.Delay(delay > TimeSpan.Zero ? Min(delay, TimeSpan.FromMinutes(1)) : TimeSpan.FromMilliseconds(10), _time, cancellationToken);
+                await Task.Delay(delay > TimeSpan.Zero ? Min(delay, _options.Heartbeat) : TimeSpan.FromMilliseconds(10), _time, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -93,7 +115,68 @@ public sealed partial class Scheduler
         await Task.WhenAll(_running);
     }
 
-    private async Task RunOneAsync(Schedule schedule, CancellationToken cancellationToken)
+    private void Start(LifeboatCatalog catalog, Schedule schedule, DateTimeOffset due, CancellationToken cancellationToken)
+    {
+        _running.RemoveAll(t => t.IsCompleted);
+        _running.Add(Task.Run(() => RunClaimedAsync(catalog, schedule, due, cancellationToken), CancellationToken.None));
+    }
+
+    /// <summary>Claims the run in the catalog; runs it only when this node got it, renewing the claim while it runs.</summary>
+    private async Task RunClaimedAsync(LifeboatCatalog catalog, Schedule schedule, DateTimeOffset due, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (!await catalog.ClaimScheduledRunAsync(schedule.Name, due, _options.Node, _time.GetUtcNow() - _options.LeaseTimeout, cancellationToken))
+            {
+                LogClaimedElsewhere(_logger, schedule.Name, due);
+                return;
+            }
+
+            using var running = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var heartbeat = HeartbeatAsync(catalog, schedule.Name, due, running.Token);
+            string status;
+            try
+            {
+                status = await RunOneAsync(schedule, cancellationToken);
+            }
+            finally
+            {
+                await running.CancelAsync();
+                await heartbeat;
+            }
+
+            await catalog.FinishScheduledRunAsync(schedule.Name, due, _options.Node, status, CancellationToken.None);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is LifeboatException or System.Data.Common.DbException)
+        {
+            LogClaimFailed(_logger, schedule.Name, ex.Message);
+        }
+    }
+
+    private async Task HeartbeatAsync(LifeboatCatalog catalog, string name, DateTimeOffset due, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(_options.Heartbeat, _time, cancellationToken);
+                await catalog.HeartbeatScheduledRunAsync(name, due, _options.Node, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is LifeboatException or System.Data.Common.DbException)
+        {
+            LogClaimFailed(_logger, name, ex.Message);
+        }
+    }
+
+    /// <returns>The run's status for the claim: succeeded, failed or skipped.</returns>
+    private async Task<string> RunOneAsync(Schedule schedule, CancellationToken cancellationToken)
     {
         try
         {
@@ -119,14 +202,13 @@ public sealed partial class Scheduler
             }
 
             Completed?.Invoke(result);
+            return result.Succeeded ? RunStatus.Succeeded : RunStatus.Failed;
         }
         catch (LifeboatException ex) when (ex.Code == ErrorCode.RepositoryLocked)
         {
             LogSkipped(_logger, schedule.Name, ex.Message);
             Completed?.Invoke(new JobResult(schedule.Name, false, 0, "skipped", ex.Message));
-        }
-        catch (OperationCanceledException)
-        {
+            return "skipped";
         }
     }
 
@@ -149,4 +231,13 @@ public sealed partial class Scheduler
 
     [LoggerMessage(EventId = 5106, Level = LogLevel.Warning, Message = "Schedule {Schedule} skipped: {Reason}")]
     private static partial void LogSkipped(ILogger logger, string schedule, string reason);
+
+    [LoggerMessage(EventId = 5107, Level = LogLevel.Debug, Message = "Schedule {Schedule}: the run due at {Due} is claimed by another node")]
+    private static partial void LogClaimedElsewhere(ILogger logger, string schedule, DateTimeOffset due);
+
+    [LoggerMessage(EventId = 5108, Level = LogLevel.Warning, Message = "Schedule {Schedule}: taking over the run due at {Due} from node {Node}, whose heartbeat stopped")]
+    private static partial void LogTakeover(ILogger logger, string schedule, DateTimeOffset due, string node);
+
+    [LoggerMessage(EventId = 5109, Level = LogLevel.Error, Message = "Schedule {Schedule}: the catalog could not record the run's claim: {Error}")]
+    private static partial void LogClaimFailed(ILogger logger, string schedule, string error);
 }
