@@ -45,8 +45,12 @@ public static class LifeboatServer
     /// <summary>The server, ready to start: the application layer, authentication, the API, OpenAPI, the scheduler.</summary>
     public static WebApplication Build(Func<Workspace> workspace, TimeProvider time, string urls, ILoggerProvider? logs, bool scheduler = true)
     {
+        var settings = workspace();
+        var server = settings.OptionsOrEmpty.Server;
         var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.UseUrls(urls);
+        builder.WebHost.UseLifeboatHttps(server, settings.Config.Path);
         builder.Logging.ClearProviders();
         if (logs is not null)
         {
@@ -67,6 +71,7 @@ public static class LifeboatServer
         services.AddAuthentication(TokenAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, TokenAuthentication>(TokenAuthentication.SchemeName, null);
         services.AddAuthorizationBuilder().AddPermissionPolicies();
         services.AddLifeboatOpenApi();
+        services.AddLifeboatRateLimits(server);
         services.AddHostedService(sp => new JobQueueService(sp.GetRequiredService<JobQueue>(), workspace));
         if (scheduler)
         {
@@ -79,6 +84,7 @@ public static class LifeboatServer
         app.UseCallWorkspace(workspace);
         app.UseAuthentication();
         app.UseCallActor();
+        app.UseRateLimiter();
         app.UseAuthorization();
         app.MapLifeboatOpenApi();
         var api = app.MapGroup("/api/v1");

@@ -23,6 +23,9 @@ public sealed class LifeboatOptions
 
     public DrillOptions Drill { get; set; } = new();
 
+    /// <summary>What `lifeboat serve` needs: rate limits, HTTPS.</summary>
+    public ServerOptions Server { get; set; } = new();
+
     /// <summary>Stacks:NAME: the sources of one application, backed up and restored together.</summary>
     public Dictionary<string, StackOptions> Stacks { get; set; } = new(StringComparer.Ordinal);
 
@@ -37,6 +40,7 @@ public sealed class LifeboatOptions
         }
 
         Drill.Validate(configPath);
+        Server.Validate(configPath);
         foreach (var (name, stack) in Stacks)
         {
             SourceNames.Validate(name, $"stack name in {configPath}");

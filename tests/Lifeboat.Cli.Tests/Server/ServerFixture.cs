@@ -32,7 +32,7 @@ internal sealed class ServerFixture : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ServerFixture> StartAsync(CliFixture cli)
+    public static async Task<ServerFixture> StartAsync(CliFixture cli, string scheme = "http")
     {
         var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var role in Roles.All)
@@ -43,15 +43,21 @@ internal sealed class ServerFixture : IAsyncDisposable
 
         var config = ConfigFile.Resolve(cli.Dir.Combine("lifeboat.json"), cli.Cli.Environment, cli.Dir.Path);
         var port = Lifeboat.Postgres.Tools.PostgresCluster.FreePort();
-        var app = LifeboatServer.Build(() => new Workspace(config, cli.Cli.Environment, cli.Dir.Path), TimeProvider.System, $"http://127.0.0.1:{port}", null, scheduler: false);
+        var app = LifeboatServer.Build(() => new Workspace(config, cli.Cli.Environment, cli.Dir.Path), TimeProvider.System, $"{scheme}://127.0.0.1:{port}", null, scheduler: false);
         await app.StartAsync(TestContext.Current.CancellationToken);
-        return new ServerFixture(cli, app, new Uri($"http://127.0.0.1:{port}"), tokens);
+        return new ServerFixture(cli, app, new Uri($"{scheme}://127.0.0.1:{port}"), tokens);
     }
 
-    /// <summary>A client with the token of <paramref name="role"/>, or none.</summary>
-    public HttpClient Client(string? role)
+    /// <summary>A client with the token of <paramref name="role"/>, or none (over HTTPS: trusting <paramref name="certificate"/> only).</summary>
+    public HttpClient Client(string? role, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
-        var http = new HttpClient { BaseAddress = Address };
+        var handler = new HttpClientHandler();
+        if (certificate is not null)
+        {
+            handler.ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented?.Thumbprint == certificate.Thumbprint;
+        }
+
+        var http = new HttpClient(handler) { BaseAddress = Address };
         if (role is not null)
         {
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Tokens[role]);

@@ -1,0 +1,32 @@
+using Lifeboat.Core;
+
+namespace Lifeboat.Engine.Configuration;
+
+/// <summary>The <c>Server</c> section: what <c>lifeboat serve</c> needs beyond the workspace (docs/configuration.md).</summary>
+public sealed class ServerOptions
+{
+    /// <summary>Requests per minute one client (a token, or an address without one) may make; 0: no limit.</summary>
+    public int RequestsPerMinute { get; set; } = 600;
+
+    /// <summary>A PKCS#12 (.pfx/.p12) or PEM certificate for HTTPS, used by every <c>https://</c> address of --urls.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>With a PEM certificate: its private key file (PEM); with a PKCS#12 one: unused.</summary>
+    public string? CertificateKeyPath { get; set; }
+
+    /// <summary>A file holding the password of the PKCS#12 file or the encrypted PEM key.</summary>
+    public string? CertificatePasswordFile { get; set; }
+
+    public void Validate(string configPath)
+    {
+        if (RequestsPerMinute < 0)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"Server:RequestsPerMinute in {configPath} is {RequestsPerMinute}", "use 0 (no limit) or a positive number of requests per minute per client");
+        }
+
+        if (CertificateKeyPath is not null && CertificatePath is null)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"Server:CertificateKeyPath in {configPath} is set without Server:CertificatePath", "set Server:CertificatePath to the certificate the key belongs to");
+        }
+    }
+}
