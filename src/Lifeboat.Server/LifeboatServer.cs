@@ -54,7 +54,7 @@ public static class LifeboatServer
         builder.Logging.ClearProviders();
         if (logs is not null)
         {
-            builder.Logging.AddProvider(logs);
+            builder.Logging.AddProvider(new RedactingLoggerProvider(logs));
         }
 
         var services = builder.Services;

@@ -32,7 +32,7 @@ internal sealed class ServerFixture : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ServerFixture> StartAsync(CliFixture cli, string scheme = "http")
+    public static async Task<ServerFixture> StartAsync(CliFixture cli, string scheme = "http", Microsoft.Extensions.Logging.ILoggerProvider? logs = null)
     {
         var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var role in Roles.All)
@@ -43,7 +43,7 @@ internal sealed class ServerFixture : IAsyncDisposable
 
         var config = ConfigFile.Resolve(cli.Dir.Combine("lifeboat.json"), cli.Cli.Environment, cli.Dir.Path);
         var port = Lifeboat.Postgres.Tools.PostgresCluster.FreePort();
-        var app = LifeboatServer.Build(() => new Workspace(config, cli.Cli.Environment, cli.Dir.Path), TimeProvider.System, $"{scheme}://127.0.0.1:{port}", null, scheduler: false);
+        var app = LifeboatServer.Build(() => new Workspace(config, cli.Cli.Environment, cli.Dir.Path), TimeProvider.System, $"{scheme}://127.0.0.1:{port}", logs, scheduler: false);
         await app.StartAsync(TestContext.Current.CancellationToken);
         return new ServerFixture(cli, app, new Uri($"{scheme}://127.0.0.1:{port}"), tokens);
     }
