@@ -197,28 +197,10 @@ public sealed partial class LifeboatCatalog
     {
         await using var c = await OpenAsync(cancellationToken);
         var result = new List<BackupRecord>();
-        await using var r = await ReaderAsync(c, "SELECT id, source, kind, type, started, finished, bytes, stored_bytes, files, parent, system_identifier, timeline, start_lsn, stop_lsn, stop_time, damaged FROM backups WHERE (CAST(@source AS TEXT) IS NULL OR source = @source) ORDER BY id", cancellationToken, ("source", source));
+        await using var r = await ReaderAsync(c, $"SELECT {BackupColumns} FROM backups WHERE (CAST(@source AS TEXT) IS NULL OR source = @source) ORDER BY id", cancellationToken, ("source", source));
         while (await r.ReadAsync(cancellationToken))
         {
-            result.Add(new BackupRecord
-            {
-                Id = r.GetString(0),
-                Source = r.GetString(1),
-                Kind = r.GetString(2),
-                Type = r.GetString(3),
-                Started = ParseIso(r.GetString(4)),
-                Finished = ParseIso(r.GetString(5)),
-                Bytes = r.GetInt64(6),
-                StoredBytes = r.GetInt64(7),
-                Files = r.GetInt64(8),
-                Parent = NullableString(r, 9),
-                SystemIdentifier = NullableString(r, 10),
-                Timeline = r.IsDBNull(11) ? null : r.GetInt64(11),
-                StartLsn = NullableString(r, 12),
-                StopLsn = NullableString(r, 13),
-                StopTime = r.IsDBNull(14) ? null : ParseIso(r.GetString(14)),
-                Damaged = r.GetInt64(15) != 0,
-            });
+            result.Add(ReadBackup(r));
         }
 
         return result;
@@ -349,6 +331,28 @@ public sealed partial class LifeboatCatalog
     }
 
     // ---- plumbing
+
+    private const string BackupColumns = "id, source, kind, type, started, finished, bytes, stored_bytes, files, parent, system_identifier, timeline, start_lsn, stop_lsn, stop_time, damaged";
+
+    private static BackupRecord ReadBackup(DbDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        Source = r.GetString(1),
+        Kind = r.GetString(2),
+        Type = r.GetString(3),
+        Started = ParseIso(r.GetString(4)),
+        Finished = ParseIso(r.GetString(5)),
+        Bytes = r.GetInt64(6),
+        StoredBytes = r.GetInt64(7),
+        Files = r.GetInt64(8),
+        Parent = NullableString(r, 9),
+        SystemIdentifier = NullableString(r, 10),
+        Timeline = r.IsDBNull(11) ? null : r.GetInt64(11),
+        StartLsn = NullableString(r, 12),
+        StopLsn = NullableString(r, 13),
+        StopTime = r.IsDBNull(14) ? null : ParseIso(r.GetString(14)),
+        Damaged = r.GetInt64(15) != 0,
+    };
 
     private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {

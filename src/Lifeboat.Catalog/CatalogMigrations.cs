@@ -173,5 +173,10 @@ internal static class CatalogMigrations
             """,
             "CREATE INDEX schedule_runs_open ON schedule_runs (finished, heartbeat)",
         ]),
+        (8,
+        [
+            // The API's backup lists: newest first, a page at a time.
+            "CREATE INDEX backups_finished ON backups (finished, id)",
+        ]),
     ];
 }

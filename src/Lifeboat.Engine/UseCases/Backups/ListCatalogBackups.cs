@@ -43,14 +43,7 @@ public sealed class ListCatalogBackups : IUseCase<ListCatalogBackupsRequest, Pag
         }
 
         var catalog = await _catalog.OpenAsync(cancellationToken);
-        var selected = (await catalog.BackupsAsync(request.Source, cancellationToken))
-            .Where(b => request.Kind is null || b.Kind == request.Kind)
-            .Where(b => since is not { } s || b.Finished >= s)
-            .Where(b => until is not { } u || b.Finished < u)
-            .OrderByDescending(b => b.Finished).ThenByDescending(b => b.Id, StringComparer.Ordinal)
-            .Where(b => after is not { } a || b.Finished < a.Finished || (b.Finished == a.Finished && string.CompareOrdinal(b.Id, a.Id) < 0))
-            .Take(limit + 1)
-            .ToList();
+        var selected = await catalog.BackupsPageAsync(new BackupQuery(request.Source, request.Kind, since, until, after, limit + 1), cancellationToken);
         var page = selected.Take(limit).Select(CatalogBackupView.From).ToList();
         var next = selected.Count > limit ? Cursor.Encode(page[^1].Finished.ToString("O", CultureInfo.InvariantCulture), page[^1].Id) : null;
         return new Page<CatalogBackupView>(page, next);
