@@ -79,6 +79,7 @@ public sealed class MaintenanceTests
         var left = await f.Use<LeaveMaintenance>(time: clock).ExecuteAsync(new LeaveMaintenanceRequest(), Ct);
         Assert.NotNull(left.Ended);
         Assert.Null((await f.Use<LeaveMaintenance>(time: clock).ExecuteAsync(new LeaveMaintenanceRequest(), Ct)).Ended);
+        clock.Advance(TimeSpan.FromMinutes(1)); // backup ids are times: a second backup at the same instant would collide
         await f.Use<BackupSource>(time: clock).ExecuteAsync(new BackupSourceRequest("app"), Ct);
 
         var audit = await (await f.Use<CatalogAccess>().OpenAsync(Ct)).AuditAsync(new AuditQuery(Workspace.DefaultName), Ct);

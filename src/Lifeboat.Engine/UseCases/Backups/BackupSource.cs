@@ -66,9 +66,12 @@ public sealed class BackupSource : IUseCase<BackupSourceRequest, BackupSourceRes
     /// <summary>Refuses at once a backup of a source in maintenance or busy with another operation.</summary>
     public async Task AdmitAsync(BackupSourceRequest request, CancellationToken cancellationToken)
     {
-        _workspace.GetSource(request.Source);
+        // Bad input is not checked here: the job fails with it, as it always has.
         await _maintenance.EnsureOpenAsync(request.Source, $"backup of '{request.Source}'", cancellationToken);
-        _locks.EnsureFree(request.Source);
+        if (request.Source is not null && _workspace.Options.Sources.ContainsKey(request.Source))
+        {
+            _locks.EnsureFree(request.Source);
+        }
     }
 
     /// <summary>Backs up to the primary only (a stack replicates once, after its record), under the source's operation lock.</summary>
@@ -80,7 +83,8 @@ public sealed class BackupSource : IUseCase<BackupSourceRequest, BackupSourceRes
         }
 
         await _maintenance.EnsureOpenAsync(sourceName, $"backup of '{sourceName}'", cancellationToken);
-        using var held = _locks.Hold(sourceName, "backup");
+        // An unknown source fails inside the run record, as it always has; it has no lock to take.
+        using var held = _workspace.Options.Sources.ContainsKey(sourceName) ? _locks.Hold(sourceName, "backup") : null;
         return await _runs.RecordAsync(
             new RunInfo(RunOperations.Backup, type ?? Catalog.JobKinds.Backup, sourceName),
             async () =>

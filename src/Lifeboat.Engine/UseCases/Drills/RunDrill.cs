@@ -58,8 +58,11 @@ public sealed partial class RunDrill : IUseCase<RunDrillRequest, DrillDocument>,
     /// </summary>
     public Task AdmitAsync(RunDrillRequest request, CancellationToken cancellationToken)
     {
-        _workspace.GetSource(request.Source);
-        _locks.EnsureFree(request.Source);
+        if (request.Source is not null && _workspace.Options.Sources.ContainsKey(request.Source))
+        {
+            _locks.EnsureFree(request.Source);
+        }
+
         return Task.CompletedTask;
     }
 

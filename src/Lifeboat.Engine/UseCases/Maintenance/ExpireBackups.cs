@@ -105,9 +105,8 @@ public sealed class ExpireBackups : IUseCase<ExpireBackupsRequest, ExpireReport>
             return;
         }
 
-        if (request.Source is { } name)
+        if (request.Source is { } name && _workspace.Options.Sources.ContainsKey(name))
         {
-            _workspace.GetSource(name);
             _locks.EnsureFree(name);
         }
 

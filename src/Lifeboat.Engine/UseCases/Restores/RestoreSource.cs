@@ -29,10 +29,12 @@ public sealed class RestoreSource : IUseCase<RestoreSourceRequest, RestoreSource
     /// <summary>Refuses at once a restore of a source in maintenance or busy with another operation.</summary>
     public async Task AdmitAsync(RestoreSourceRequest request, CancellationToken cancellationToken)
     {
-        request.Validate();
-        _workspace.GetSource(request.Source);
+        // Bad input is not checked here: the job fails with it.
         await _maintenance.EnsureOpenAsync(request.Source, $"restore of '{request.Source}'", cancellationToken);
-        _locks.EnsureFree(request.Source);
+        if (request.Source is not null && _workspace.Options.Sources.ContainsKey(request.Source))
+        {
+            _locks.EnsureFree(request.Source);
+        }
     }
 
     public async Task<RestoreSourceResult> ExecuteAsync(RestoreSourceRequest request, CancellationToken cancellationToken)
