@@ -155,6 +155,21 @@ internal static class CatalogMigrations
             """,
             "CREATE INDEX jobs_tenant_created ON jobs (tenant, created)",
         ]),
+        (5,
+        [
+            // Maintenance mode: one row per tenant and scope ('*' = the whole workspace, else a source name).
+            // ends NULL: until someone leaves it; a row whose end has passed is over (no timer needed).
+            """
+            CREATE TABLE maintenance (
+                tenant TEXT NOT NULL,
+                scope TEXT NOT NULL,
+                reason TEXT NULL,
+                started TEXT NOT NULL,
+                ends TEXT NULL,
+                actor TEXT NOT NULL,
+                PRIMARY KEY (tenant, scope))
+            """,
+        ]),
         (7,
         [
             // Scheduled runs claimed by a server node: with several nodes on one catalog, the node whose INSERT of

@@ -24,6 +24,7 @@ public sealed class CliApp
         PassphraseFile = new Option<string?>("--passphrase-file") { Description = "File holding the repository passphrase", Recursive = true, HelpName = "FILE" };
         KeyFile = new Option<string?>("--key-file") { Description = "Lifeboat key file that opens the repository", Recursive = true, HelpName = "FILE" };
         Verbose = new Option<bool>("--verbose", "-v") { Description = "Log debug messages and stack traces to stderr", Recursive = true };
+        IgnoreMaintenance = new Option<bool>("--ignore-maintenance") { Description = "Write to a source in maintenance mode all the same (you are doing the maintenance)", Recursive = true };
     }
 
     public Option<string?> Config { get; }
@@ -34,6 +35,8 @@ public sealed class CliApp
 
     public Option<bool> Verbose { get; }
 
+    public Option<bool> IgnoreMaintenance { get; }
+
     public CliEnvironment Environment => _env;
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
@@ -43,6 +46,7 @@ public sealed class CliApp
         root.Options.Add(PassphraseFile);
         root.Options.Add(KeyFile);
         root.Options.Add(Verbose);
+        root.Options.Add(IgnoreMaintenance);
         foreach (var command in RepoCommands.Create(this)
                      .Concat(SourceCommands.Create(this))
                      .Concat(BackupCommands.Create(this))
@@ -56,6 +60,7 @@ public sealed class CliApp
                      .Concat(DrillCommands.Create(this))
                      .Concat([TokenCommands.Create(this)])
                      .Concat([AuditCommands.Create(this)])
+                     .Concat([MaintenanceModeCommands.Create(this)])
                      .Concat([ClusterCommands.Check(this), ClusterCommands.Archiving(this), ClusterCommands.WalPush(this), ClusterCommands.WalFetch(this)]))
         {
             root.Subcommands.Add(command);
@@ -100,6 +105,7 @@ public sealed class CliApp
                 _env.WorkingDirectory,
                 new KeyOptions { PassphraseFile = parse.GetValue(PassphraseFile), KeyFile = parse.GetValue(KeyFile), Prompt = _env.Prompt });
             context.Actor = Actor.Cli(System.Environment.UserName);
+            context.IgnoreMaintenance = parse.GetValue(IgnoreMaintenance);
             return await body(new CliCall(scope.ServiceProvider, context, output, _env));
         }
         catch (LifeboatException ex)

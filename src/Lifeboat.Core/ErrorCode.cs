@@ -19,6 +19,11 @@ public enum ErrorCode
     PostgresFailed = 104,
     /// <summary>What was asked for is not there (a backup id, an object).</summary>
     NotFound = 105,
+    /// <summary>
+    /// The source (or the whole workspace) is in maintenance mode: writes to it wait until it ends. Not the user's
+    /// fault and over by itself (a 1xx code, exit 1, HTTP 503 with Retry-After when the end is known).
+    /// </summary>
+    Maintenance = 106,
 
     /// <summary>The command line is wrong.</summary>
     Usage = 200,

@@ -95,6 +95,7 @@ public static class LifeboatServer
         api.MapJobsApi();
         api.MapTargetsApi();
         api.MapTokensApi();
+        api.MapMaintenanceApi();
         app.MapGet("/metrics", async (GetMetrics metrics, CancellationToken ct) => TypedResults.Text(Prometheus(await metrics.ExecuteAsync(new GetMetricsRequest(), ct)), "text/plain; version=0.0.4"))
             .WithName("Metrics").WithSummary("Prometheus text exposition format").WithTags("health").AllowAnonymous();
         return app;
@@ -137,6 +138,13 @@ public static class LifeboatServer
         foreach (var r in metrics.Runs)
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_runs{{kind=\"{Escape(r.Kind)}\",status=\"{Escape(r.Status)}\"}} {r.Count}");
+        }
+
+        sb.AppendLine("# HELP lifeboat_maintenance 1 while a source is in maintenance mode (an empty source: global maintenance)");
+        sb.AppendLine("# TYPE lifeboat_maintenance gauge");
+        foreach (var m in metrics.Maintenance)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_maintenance{{source=\"{Escape(m.Source)}\"}} {(m.Active ? 1 : 0)}");
         }
 
         return sb.ToString();

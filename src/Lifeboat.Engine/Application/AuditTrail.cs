@@ -19,6 +19,8 @@ public static class AuditActions
 {
     public const string TokenCreate = "token.create";
     public const string TokenRevoke = "token.revoke";
+    public const string MaintenanceEnter = "maintenance.enter";
+    public const string MaintenanceLeave = "maintenance.leave";
 }
 
 public static class AuditResults

@@ -41,6 +41,12 @@ public sealed class CallContext
     /// <summary>The approval request this call executes (the approvals issue), or null.</summary>
     public string? ApprovalId { get; set; }
 
+    /// <summary>
+    /// This call writes to a source in maintenance mode all the same (the CLI's <c>--ignore-maintenance</c>: the person
+    /// doing the maintenance); false for the server and the scheduler.
+    /// </summary>
+    public bool IgnoreMaintenance { get; set; }
+
     public void Report(ProgressUpdate update) => Progress?.Report(update);
 
     /// <summary>
@@ -72,4 +78,14 @@ public sealed record ProgressUpdate(string Phase, string? Detail = null, long By
 public interface IUseCase<in TRequest, TResult>
 {
     Task<TResult> ExecuteAsync(TRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A use case that can refuse a request cheaply before it is queued as a job (maintenance mode, another operation
+/// holding the source's lock): the job queue calls <see cref="AdmitAsync"/> at submission, in the job's own call, so
+/// the client gets the refusal instead of a job that fails. The use case checks the same again when it runs.
+/// </summary>
+public interface IAdmitsJobs<in TRequest>
+{
+    Task AdmitAsync(TRequest request, CancellationToken cancellationToken);
 }

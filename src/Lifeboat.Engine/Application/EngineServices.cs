@@ -49,6 +49,8 @@ public static class EngineServices
         services.AddScoped<Replicator>();
         services.AddScoped<TreeRestores>();
         services.AddScoped<SourceConfiguration>();
+        services.AddScoped<MaintenanceGate>();
+        services.AddScoped<OperationLocks>();
 
         // The kinds of sources.
         services.AddScoped<SourceHandlers>();
@@ -73,6 +75,7 @@ public static class EngineServices
         services.AddScoped<CreateToken>().AddScoped<ListTokens>().AddScoped<RevokeToken>().AddScoped<AuthenticateToken>();
         services.AddScoped<ListAudit>();
         services.AddScoped<ListJobs>().AddScoped<GetJob>().AddScoped<CancelJob>();
+        services.AddScoped<EnterMaintenance>().AddScoped<LeaveMaintenance>().AddScoped<GetMaintenance>();
         services.AddSingleton<ClusterDemo>().AddSingleton<FilesDemo>();
 
         // The job queue (idle until the server starts it).

@@ -29,6 +29,8 @@ public sealed record LifeboatEvent(string Id, string Type, DateTimeOffset Time, 
 [JsonDerivedType(typeof(RepositoryChanged))]
 [JsonDerivedType(typeof(TokenCreated))]
 [JsonDerivedType(typeof(TokenRevoked))]
+[JsonDerivedType(typeof(MaintenanceEntered))]
+[JsonDerivedType(typeof(MaintenanceLeft))]
 public abstract record EventData
 {
     [JsonIgnore]
@@ -117,6 +119,24 @@ public sealed record TokenRevoked(string Id, string Name, string Tenant) : Event
     public override string Type => "token.revoked";
 
     public override EventSeverity Severity => EventSeverity.Warning;
+}
+
+/// <summary>Maintenance mode started for a source (<paramref name="Source"/> null: every source): its jobs are skipped and writes to it refused until <paramref name="Ends"/> or until it is left.</summary>
+public sealed record MaintenanceEntered(string? Source, string? Reason, DateTimeOffset Started, DateTimeOffset? Ends, string By) : EventData
+{
+    public override string Type => "maintenance.entered";
+
+    public override EventSeverity Severity => EventSeverity.Warning;
+
+    public override string? About => Source;
+}
+
+/// <summary>Someone ended the maintenance of a source (null: the global one). A window that ends by itself publishes nothing.</summary>
+public sealed record MaintenanceLeft(string? Source, string By) : EventData
+{
+    public override string Type => "maintenance.left";
+
+    public override string? About => Source;
 }
 
 /// <summary>The event families of runs (the first part of their event types).</summary>

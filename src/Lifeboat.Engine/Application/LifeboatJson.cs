@@ -103,6 +103,10 @@ namespace Lifeboat.Engine.Application;
 [JsonSerializable(typeof(Actor))]
 [JsonSerializable(typeof(ErrorView))]
 [JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(MaintenanceWindow))]
+[JsonSerializable(typeof(MaintenanceList))]
+[JsonSerializable(typeof(LeaveMaintenanceResult))]
+[JsonSerializable(typeof(EnterMaintenanceRequest))]
 public sealed partial class LifeboatJson : JsonSerializerContext
 {
     /// <summary>The same, on one line: for the catalog and log fields.</summary>

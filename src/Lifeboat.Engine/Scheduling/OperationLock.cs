@@ -43,18 +43,46 @@ public sealed class OperationLock : IDisposable
             return held;
         }
 
+        throw Busy(name, ReadHolder(stateDirectory, name));
+    }
+
+    /// <summary>
+    /// Who holds the lock now ("backup by cli alice pid 12 on host since …"), or null when it is free. Cheap (one open
+    /// of the lock file, which is left unlocked): for refusing a job at submission time; the job still acquires it.
+    /// </summary>
+    public static string? Holder(string stateDirectory, string name)
+    {
         var path = Path.Combine(stateDirectory, "locks", name + ".lock");
-        string holder;
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
         try
         {
-            holder = File.ReadAllText(path + ".holder").Trim();
+            using var probe = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return null;
         }
         catch (IOException)
         {
-            holder = "another process";
+            return ReadHolder(stateDirectory, name);
         }
+    }
 
-        throw new LifeboatException(ErrorCode.RepositoryLocked, $"'{name}' is busy: {holder}", "wait for that run to finish; two runs of one source never overlap");
+    /// <summary>The error of a lock another holder has: <see cref="ErrorCode.RepositoryLocked"/>, naming the holder and since when.</summary>
+    public static LifeboatException Busy(string name, string holder)
+        => new(ErrorCode.RepositoryLocked, $"'{name}' is busy: {holder}", "wait for that run to finish; two runs of one source never overlap");
+
+    private static string ReadHolder(string stateDirectory, string name)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(stateDirectory, "locks", name + ".lock.holder")).Trim();
+        }
+        catch (IOException)
+        {
+            return "another process";
+        }
     }
 
     public void Dispose() => _file.Dispose();

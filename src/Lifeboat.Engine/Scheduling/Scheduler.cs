@@ -11,7 +11,8 @@ namespace Lifeboat.Engine.Scheduling;
 /// Runs the configured schedules (lifeboat serve). Each schedule's next run is kept in the catalog, so a run missed
 /// while the server was down runs once at start-up; runs of different sources may overlap, runs of one source never
 /// do (<see cref="OperationLock"/>). Each run is a call of <see cref="RunSchedule"/> in a scope of its own, in a
-/// workspace read afresh; a failed run is retried with backoff there, then recorded.
+/// workspace read afresh; a failed run is retried with backoff there, then recorded. A run of a source in maintenance
+/// mode is skipped (logged, reported with <see cref="JobResult.Skipped"/>); the next run is computed as usual.
 /// <para>
 /// Several server nodes may share one catalog (PostgreSQL): every node computes the same due times from the cron
 /// expressions, and before running one it claims (schedule, due time) in the catalog — the node whose claim is
@@ -192,7 +193,11 @@ public sealed partial class Scheduler
             call.Workspace = _workspace();
             call.Actor = Actor.Scheduler(schedule.Name);
             var result = await scope.ServiceProvider.GetRequiredService<RunSchedule>().ExecuteAsync(new RunScheduleRequest(schedule.Name), cancellationToken);
-            if (result.Succeeded)
+            if (result.Skipped)
+            {
+                LogSkipped(_logger, schedule.Name, result.Error ?? "");
+            }
+            else if (result.Succeeded)
             {
                 LogSucceeded(_logger, schedule.Name, result.Summary);
             }
@@ -202,12 +207,12 @@ public sealed partial class Scheduler
             }
 
             Completed?.Invoke(result);
-            return result.Succeeded ? RunStatus.Succeeded : RunStatus.Failed;
+            return result.Skipped ? "skipped" : result.Succeeded ? RunStatus.Succeeded : RunStatus.Failed;
         }
         catch (LifeboatException ex) when (ex.Code == ErrorCode.RepositoryLocked)
         {
             LogSkipped(_logger, schedule.Name, ex.Message);
-            Completed?.Invoke(new JobResult(schedule.Name, false, 0, "skipped", ex.Message));
+            Completed?.Invoke(new JobResult(schedule.Name, false, 0, "skipped", ex.Message, Skipped: true));
             return "skipped";
         }
     }

@@ -3,6 +3,7 @@ using Lifeboat.Engine.Application;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Lifeboat.Server.Hosting;
@@ -22,6 +23,7 @@ public static partial class Problems
         ErrorCode.RepositoryLocked => StatusCodes.Status409Conflict,
         ErrorCode.Refused => StatusCodes.Status422UnprocessableEntity,
         ErrorCode.Cancelled => 499,
+        ErrorCode.Maintenance => StatusCodes.Status503ServiceUnavailable,
         ErrorCode.TargetFailed or ErrorCode.RepositoryUnavailable or ErrorCode.PostgresFailed => StatusCodes.Status502BadGateway,
         _ => StatusCodes.Status500InternalServerError,
     };
@@ -34,6 +36,11 @@ public static partial class Problems
         if (view.Fields is { Count: > 0 } fields && Status(error.Code) == StatusCodes.Status400BadRequest)
         {
             problem.Extensions["errors"] = fields.ToDictionary(f => f, _ => new[] { view.Message }, StringComparer.Ordinal);
+        }
+
+        if (error is MaintenanceException { Window: var window })
+        {
+            problem.Extensions["maintenance"] = window;
         }
 
         if (view.DamagedObjects is { } damaged)
@@ -88,6 +95,13 @@ public static partial class Problems
             }
 
             http.Response.StatusCode = problem.Status!.Value;
+            if (exception is MaintenanceException { Window.Ends: { } ends })
+            {
+                // RFC 9110: delay-seconds until the window ends by itself (at least 1).
+                var seconds = (long)Math.Ceiling((ends - http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow()).TotalSeconds);
+                http.Response.Headers.RetryAfter = Math.Max(1, seconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
         }
 

@@ -70,6 +70,7 @@ public sealed record JobCancellation(JobView Job, string Outcome, string Message
 /// service scope, with the job's cancellation token, returning the result as JSON.
 /// </summary>
 /// <param name="Request">The request as JSON, recorded with the job (null: not recorded).</param>
+/// <param name="Admit">Checks run at submission, in the job's call, that refuse the job before it is queued (<see cref="IAdmitsJobs{TRequest}"/>); null: none.</param>
 public sealed record JobSubmission(
     string Kind,
     string? Source,
@@ -77,7 +78,8 @@ public sealed record JobSubmission(
     Actor Actor,
     string CorrelationId,
     Func<IServiceProvider, CancellationToken, Task<JsonElement>> Run,
-    string? Request = null)
+    string? Request = null,
+    Func<IServiceProvider, CancellationToken, Task>? Admit = null)
 {
     /// <summary>A job that runs the use case <typeparamref name="TUseCase"/> on <paramref name="request"/>; its result is serialised with <paramref name="info"/> (a <see cref="LifeboatJson"/> type).</summary>
     public static JobSubmission For<TUseCase, TRequest, TResult>(
@@ -93,7 +95,9 @@ public sealed record JobSubmission(
         {
             var result = await services.GetRequiredService<TUseCase>().ExecuteAsync(request, cancellationToken);
             return JsonSerializer.SerializeToElement(result, info);
-        });
+        }, Admit: typeof(IAdmitsJobs<TRequest>).IsAssignableFrom(typeof(TUseCase))
+            ? (services, cancellationToken) => ((IAdmitsJobs<TRequest>)services.GetRequiredService<TUseCase>()).AdmitAsync(request, cancellationToken)
+            : null);
 }
 
 /// <summary>Settings of the job queue.</summary>

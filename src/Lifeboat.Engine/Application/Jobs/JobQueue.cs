@@ -110,6 +110,12 @@ public sealed partial class JobQueue : IAsyncDisposable
             call.Workspace = workspace;
             call.Actor = submission.Actor;
             call.CorrelationId = submission.CorrelationId;
+            if (submission.Admit is { } admit)
+            {
+                // Refused now (maintenance, a held lock): the client gets the error, no job is recorded.
+                await admit(scope.ServiceProvider, cancellationToken);
+            }
+
             var catalog = await scope.ServiceProvider.GetRequiredService<CatalogAccess>().OpenAsync(cancellationToken);
             var now = _time.GetUtcNow();
             var view = new JobView(JobIds.New(now), submission.Kind, submission.Source, JobStates.Queued, submission.Actor, submission.CorrelationId, now, null, null, JobProgress.None, null, null);

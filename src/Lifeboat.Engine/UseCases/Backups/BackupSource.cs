@@ -31,7 +31,7 @@ public sealed record BackupSourceResult(
 /// checked on a local repository), records the run, keeps the catalog's cache, then replicates to every secondary
 /// with ReplicateAfterBackup. A secondary that fails never fails the backup, which is committed on the primary.
 /// </summary>
-public sealed class BackupSource : IUseCase<BackupSourceRequest, BackupSourceResult>
+public sealed class BackupSource : IUseCase<BackupSourceRequest, BackupSourceResult>, IAdmitsJobs<BackupSourceRequest>
 {
     private readonly Workspace _workspace;
     private readonly SourceHandlers _handlers;
@@ -40,9 +40,13 @@ public sealed class BackupSource : IUseCase<BackupSourceRequest, BackupSourceRes
     private readonly CatalogCache _cache;
     private readonly Replicator _replicator;
     private readonly CallContext _call;
+    private readonly MaintenanceGate _maintenance;
+    private readonly OperationLocks _locks;
 
-    public BackupSource(Workspace workspace, SourceHandlers handlers, RepositoryOpener opener, Runs runs, CatalogCache cache, Replicator replicator, CallContext call)
+    public BackupSource(Workspace workspace, SourceHandlers handlers, RepositoryOpener opener, Runs runs, CatalogCache cache, Replicator replicator, CallContext call, MaintenanceGate maintenance, OperationLocks locks)
     {
+        _maintenance = maintenance;
+        _locks = locks;
         _workspace = workspace;
         _handlers = handlers;
         _opener = opener;
@@ -59,15 +63,29 @@ public sealed class BackupSource : IUseCase<BackupSourceRequest, BackupSourceRes
         return new BackupSourceResult(BackupView.From(outcome.Manifest), outcome.Problems, report, error);
     }
 
-    /// <summary>Backs up to the primary only (a stack replicates once, after its record).</summary>
-    internal Task<BackupOutcome> RunOnPrimaryAsync(string sourceName, string? type, IReadOnlyDictionary<string, string>? tags, CancellationToken cancellationToken)
+    /// <summary>Refuses at once a backup of a source in maintenance or busy with another operation.</summary>
+    public async Task AdmitAsync(BackupSourceRequest request, CancellationToken cancellationToken)
+    {
+        // Bad input is not checked here: the job fails with it, as it always has.
+        await _maintenance.EnsureOpenAsync(request.Source, $"backup of '{request.Source}'", cancellationToken);
+        if (request.Source is not null && _workspace.Options.Sources.ContainsKey(request.Source))
+        {
+            _locks.EnsureFree(request.Source);
+        }
+    }
+
+    /// <summary>Backs up to the primary only (a stack replicates once, after its record), under the source's operation lock.</summary>
+    internal async Task<BackupOutcome> RunOnPrimaryAsync(string sourceName, string? type, IReadOnlyDictionary<string, string>? tags, CancellationToken cancellationToken)
     {
         if (type is not (null or "full" or "incr"))
         {
             throw new LifeboatException(ErrorCode.Usage, $"«type» '{type}' is not a backup type", "use full or incr (or leave it out: incr when there is a backup to build on)");
         }
 
-        return _runs.RecordAsync(
+        await _maintenance.EnsureOpenAsync(sourceName, $"backup of '{sourceName}'", cancellationToken);
+        // An unknown source fails inside the run record, as it always has; it has no lock to take.
+        using var held = _workspace.Options.Sources.ContainsKey(sourceName) ? _locks.Hold(sourceName, "backup") : null;
+        return await _runs.RecordAsync(
             new RunInfo(RunOperations.Backup, type ?? Catalog.JobKinds.Backup, sourceName),
             async () =>
             {

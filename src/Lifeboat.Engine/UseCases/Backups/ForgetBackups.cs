@@ -25,9 +25,11 @@ public sealed class ForgetBackups : IUseCase<ForgetBackupsRequest, ForgetBackups
     private readonly IApprovalGate _gate;
     private readonly CatalogCache _cache;
     private readonly PruneRepository _prune;
+    private readonly MaintenanceGate _maintenance;
 
-    public ForgetBackups(RepositoryOpener opener, Runs runs, IApprovalGate gate, CatalogCache cache, PruneRepository prune)
+    public ForgetBackups(RepositoryOpener opener, Runs runs, IApprovalGate gate, CatalogCache cache, PruneRepository prune, MaintenanceGate maintenance)
     {
+        _maintenance = maintenance;
         _opener = opener;
         _runs = runs;
         _gate = gate;
@@ -48,7 +50,9 @@ public sealed class ForgetBackups : IUseCase<ForgetBackupsRequest, ForgetBackups
         string? source = null;
         foreach (var id in request.Backup)
         {
-            source ??= (await repository.LoadManifestAsync(id, cancellationToken)).Source; // exists and is a backup id
+            var of = (await repository.LoadManifestAsync(id, cancellationToken)).Source; // exists and is a backup id
+            source ??= of;
+            await _maintenance.EnsureOpenAsync(of, $"forget of backup {id} of '{of}'", cancellationToken);
             if (pinned.Contains(id))
             {
                 throw new LifeboatException(ErrorCode.Refused, $"backup {id} is pinned", $"unpin it first with `lifeboat unpin {id}` if it really must go");

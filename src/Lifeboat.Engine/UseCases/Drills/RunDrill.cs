@@ -24,7 +24,7 @@ public sealed record RunDrillRequest(string Source, string? Backup = null, strin
 /// that fails a check returns a failed report (it is a result, not an error); bad input throws (exit 2); an
 /// interruption cleans up, records the drill as cancelled and rethrows.
 /// </summary>
-public sealed partial class RunDrill : IUseCase<RunDrillRequest, DrillDocument>
+public sealed partial class RunDrill : IUseCase<RunDrillRequest, DrillDocument>, IAdmitsJobs<RunDrillRequest>
 {
     private readonly Workspace _workspace;
     private readonly RepositoryOpener _opener;
@@ -35,9 +35,11 @@ public sealed partial class RunDrill : IUseCase<RunDrillRequest, DrillDocument>
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly CallContext _call;
+    private readonly OperationLocks _locks;
 
-    public RunDrill(Workspace workspace, RepositoryOpener opener, SourceHandlers handlers, CatalogAccess catalog, Runs runs, TimeProvider time, ILoggerFactory loggers, CallContext call)
+    public RunDrill(Workspace workspace, RepositoryOpener opener, SourceHandlers handlers, CatalogAccess catalog, Runs runs, TimeProvider time, ILoggerFactory loggers, CallContext call, OperationLocks locks)
     {
+        _locks = locks;
         _workspace = workspace;
         _opener = opener;
         _handlers = handlers;
@@ -47,6 +49,21 @@ public sealed partial class RunDrill : IUseCase<RunDrillRequest, DrillDocument>
         _loggers = loggers;
         _logger = loggers.CreateLogger<RunDrill>();
         _call = call;
+    }
+
+    /// <summary>
+    /// Refuses at once a drill of a source another operation holds. A drill reads the repository into a scratch copy
+    /// and never writes the source: maintenance mode does not refuse it (the scheduler skips scheduled drills of a
+    /// source in maintenance all the same).
+    /// </summary>
+    public Task AdmitAsync(RunDrillRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Source is not null && _workspace.Options.Sources.ContainsKey(request.Source))
+        {
+            _locks.EnsureFree(request.Source);
+        }
+
+        return Task.CompletedTask;
     }
 
     public async Task<DrillDocument> ExecuteAsync(RunDrillRequest request, CancellationToken cancellationToken)
@@ -66,6 +83,7 @@ public sealed partial class RunDrill : IUseCase<RunDrillRequest, DrillDocument>
             throw new LifeboatException(ErrorCode.Usage, $"«timeout» {request.Timeout} is not a positive duration", "for example «timeout» 00:30:00");
         }
 
+        using var held = _locks.Hold(request.Source, "drill");
         var started = _time.GetUtcNow();
         var report = new DrillReport(NewId(started), request.Source, source.Kind, started)
         {

@@ -87,9 +87,11 @@ public sealed class GetStatus : IUseCase<GetStatusRequest, HealthReport>
     private readonly RepositoryOpener _opener;
     private readonly CatalogAccess _catalog;
     private readonly TimeProvider _time;
+    private readonly MaintenanceGate _maintenance;
 
-    public GetStatus(Workspace workspace, RepositoryOpener opener, CatalogAccess catalog, TimeProvider time)
+    public GetStatus(Workspace workspace, RepositoryOpener opener, CatalogAccess catalog, TimeProvider time, MaintenanceGate maintenance)
     {
+        _maintenance = maintenance;
         _workspace = workspace;
         _opener = opener;
         _catalog = catalog;
@@ -120,6 +122,15 @@ public sealed class GetStatus : IUseCase<GetStatusRequest, HealthReport>
         }
 
         CheckSpace(repository.Target, options, checks);
+        if (catalog is not null)
+        {
+            // Maintenance is a warning: intended, but nothing is being protected meanwhile.
+            foreach (var window in (await _maintenance.ActiveAsync(cancellationToken)).Where(w => w.Source is null || onlySource is null || w.Source == onlySource))
+            {
+                checks.Add(new HealthCheck(window.Source ?? "", "maintenance", HealthState.Warning, window.Describe() + (window.StartedBy.Length > 0 ? $", entered by {window.StartedBy}" : "")));
+            }
+        }
+
         var drills = new List<DrillStatus>();
         var schedules = Schedule.All(_workspace.Options);
         foreach (var (name, source) in _workspace.Options.Sources.Where(s => onlySource is null || s.Key == onlySource).OrderBy(s => s.Key, StringComparer.Ordinal))

@@ -72,7 +72,7 @@ public sealed record ExpireReport(IReadOnlyList<ExpireSourcePlan> Sources, [prop
 /// its own index (repository format, section 20), so a secondary may keep backups the primary expired long ago. A target
 /// that fails is reported; the others still expire. Deleting a backup never breaks another.
 /// </summary>
-public sealed class ExpireBackups : IUseCase<ExpireBackupsRequest, ExpireReport>
+public sealed class ExpireBackups : IUseCase<ExpireBackupsRequest, ExpireReport>, IAdmitsJobs<ExpireBackupsRequest>
 {
     private readonly Workspace _workspace;
     private readonly RepositoryOpener _opener;
@@ -81,9 +81,13 @@ public sealed class ExpireBackups : IUseCase<ExpireBackupsRequest, ExpireReport>
     private readonly IApprovalGate _gate;
     private readonly TimeProvider _time;
     private readonly CallContext _call;
+    private readonly MaintenanceGate _maintenance;
+    private readonly OperationLocks _locks;
 
-    public ExpireBackups(Workspace workspace, RepositoryOpener opener, Runs runs, CatalogCache cache, IApprovalGate gate, TimeProvider time, CallContext call)
+    public ExpireBackups(Workspace workspace, RepositoryOpener opener, Runs runs, CatalogCache cache, IApprovalGate gate, TimeProvider time, CallContext call, MaintenanceGate maintenance, OperationLocks locks)
     {
+        _maintenance = maintenance;
+        _locks = locks;
         _workspace = workspace;
         _opener = opener;
         _runs = runs;
@@ -93,11 +97,47 @@ public sealed class ExpireBackups : IUseCase<ExpireBackupsRequest, ExpireReport>
         _call = call;
     }
 
+    /// <summary>Refuses at once an expire (not a dry run) of a source in maintenance or busy, or of every source in global maintenance.</summary>
+    public async Task AdmitAsync(ExpireBackupsRequest request, CancellationToken cancellationToken)
+    {
+        if (request.DryRun)
+        {
+            return;
+        }
+
+        if (request.Source is { } name && _workspace.Options.Sources.ContainsKey(name))
+        {
+            _locks.EnsureFree(name);
+        }
+
+        await _maintenance.EnsureOpenAsync(request.Source, request.Source is null ? "expire" : $"expire of '{request.Source}'", cancellationToken);
+    }
+
+    /// <remarks>
+    /// Not a dry run: refused while its source (or, for every source, the workspace) is in maintenance, and under the
+    /// source's operation lock; an expire of every source leaves out the sources in maintenance.
+    /// </remarks>
     public async Task<ExpireReport> ExecuteAsync(ExpireBackupsRequest request, CancellationToken cancellationToken)
     {
         var sources = request.Source is null
             ? _workspace.Options.Sources.OrderBy(s => s.Key, StringComparer.Ordinal).ToList()
             : [KeyValuePair.Create(request.Source, _workspace.GetSource(request.Source))];
+        IDisposable? held = null;
+        if (!request.DryRun)
+        {
+            await _maintenance.EnsureOpenAsync(request.Source, request.Source is null ? "expire" : $"expire of '{request.Source}'", cancellationToken);
+            if (request.Source is { } name)
+            {
+                held = _locks.Hold(name, "expire");
+            }
+            else if (!_call.IgnoreMaintenance)
+            {
+                var paused = (await _maintenance.ActiveAsync(cancellationToken)).Select(w => w.Source).ToHashSet(StringComparer.Ordinal);
+                sources = sources.Where(s => !paused.Contains(s.Key)).ToList();
+            }
+        }
+
+        using var release = held;
         var targets = request.Target is null ? _workspace.All() : [_workspace.Target(request.Target)];
         var reports = new List<ExpireTargetReport>();
         foreach (var target in targets)

@@ -17,12 +17,15 @@ namespace Lifeboat.Engine.UseCases.Schedules;
 public sealed record RunScheduleRequest(string Name, TimeSpan? FirstRetryDelay = null);
 
 /// <summary>The result of one scheduled run.</summary>
-public sealed record JobResult(string Schedule, bool Succeeded, int Attempts, string Summary, string? Error);
+/// <param name="Skipped">The job did not run: its source is in maintenance mode or another operation held its lock (<paramref name="Error"/> says which).</param>
+public sealed record JobResult(string Schedule, bool Succeeded, int Attempts, string Summary, string? Error, bool Skipped = false);
 
 /// <summary>
 /// `schedule run` and the scheduler: runs a schedule's job now, under the source's operation lock (never two runs of one
 /// source at once), through the same use case a person would call, retried with exponential backoff on failure (not
-/// for bad input or a failed drill), and records the schedule's state in the catalog.
+/// for bad input or a failed drill), and records the schedule's state in the catalog. A job of a source in maintenance
+/// mode (or, for a job of no source, of the workspace in global maintenance) is skipped, not failed: its state is left
+/// as it was, and the next run is the schedule's next time as usual.
 /// </summary>
 public sealed class RunSchedule : IUseCase<RunScheduleRequest, JobResult>
 {
@@ -35,9 +38,15 @@ public sealed class RunSchedule : IUseCase<RunScheduleRequest, JobResult>
     private readonly RunDrill _drill;
     private readonly ExpireBackups _expire;
     private readonly Replicate _replicate;
+    private readonly MaintenanceGate _maintenance;
+    private readonly OperationLocks _locks;
+    private readonly CallContext _call;
 
-    public RunSchedule(Workspace workspace, CatalogAccess catalog, TimeProvider time, BackupSource backup, BackupStack stack, VerifyRepository verify, RunDrill drill, ExpireBackups expire, Replicate replicate)
+    public RunSchedule(Workspace workspace, CatalogAccess catalog, TimeProvider time, BackupSource backup, BackupStack stack, VerifyRepository verify, RunDrill drill, ExpireBackups expire, Replicate replicate, MaintenanceGate maintenance, OperationLocks locks, CallContext call)
     {
+        _maintenance = maintenance;
+        _locks = locks;
+        _call = call;
         _workspace = workspace;
         _catalog = catalog;
         _time = time;
@@ -57,8 +66,13 @@ public sealed class RunSchedule : IUseCase<RunScheduleRequest, JobResult>
         }
 
         var schedule = new Schedule(request.Name, options);
+        if (!_call.IgnoreMaintenance && await InMaintenanceAsync(schedule, cancellationToken) is { } window)
+        {
+            return new JobResult(schedule.Name, false, 0, "skipped", window.Describe(), Skipped: true);
+        }
+
         var lockName = schedule.Source ?? schedule.Options.Stack ?? "repository";
-        using var operationLock = OperationLock.Acquire(_workspace.StateDirectory, lockName, $"schedule {schedule.Name} ({schedule.Kind})", _time);
+        using var operationLock = _locks.Hold(lockName, $"schedule {schedule.Name} ({schedule.Kind})");
         var attempts = 0;
         var builder = new ResiliencePipelineBuilder { TimeProvider = _time };
         if (schedule.Options.MaxAttempts > 1)
@@ -67,7 +81,7 @@ public sealed class RunSchedule : IUseCase<RunScheduleRequest, JobResult>
             builder.AddRetry(new RetryStrategyOptions
             {
                 // A failed drill is a finding, not a transient failure: it is not retried; nor is bad input.
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not (OperationCanceledException or DrillFailedException) && !(ex is LifeboatException l && l.ExitCode == 2)),
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not (OperationCanceledException or DrillFailedException or MaintenanceException) && !(ex is LifeboatException l && l.ExitCode == 2)),
                 MaxRetryAttempts = schedule.Options.MaxAttempts - 1,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -157,6 +171,16 @@ public sealed class RunSchedule : IUseCase<RunScheduleRequest, JobResult>
             default:
                 throw new LifeboatException(ErrorCode.Config, $"schedule '{schedule.Name}' runs '{schedule.Kind}' jobs, which this build cannot run yet", "remove the schedule or upgrade Lifeboat");
         }
+    }
+
+    /// <summary>The maintenance window that pauses the schedule: its source's, a stack member's, or the global one.</summary>
+    private async Task<MaintenanceWindow?> InMaintenanceAsync(Schedule schedule, CancellationToken cancellationToken)
+    {
+        var sources = schedule.Source is { } source ? [source]
+            : schedule.Options.Stack is { } stack && _workspace.Options.Stacks.TryGetValue(stack, out var members) ? members.Sources.ToList()
+            : new List<string>();
+        var active = await _maintenance.ActiveAsync(cancellationToken);
+        return active.FirstOrDefault(w => w.Source is not null && sources.Contains(w.Source, StringComparer.Ordinal)) ?? active.FirstOrDefault(w => w.Source is null);
     }
 
     private async Task SaveStateAsync(Schedule schedule, DateTimeOffset started, bool succeeded, CancellationToken cancellationToken)

@@ -17,9 +17,13 @@ public sealed class RemoveSource : IUseCase<RemoveSourceRequest, RemoveSourceRes
     private readonly Workspace _workspace;
     private readonly IApprovalGate _gate;
     private readonly Events _events;
+    private readonly MaintenanceGate _maintenance;
+    private readonly OperationLocks _locks;
 
-    public RemoveSource(Workspace workspace, IApprovalGate gate, Events events)
+    public RemoveSource(Workspace workspace, IApprovalGate gate, Events events, MaintenanceGate maintenance, OperationLocks locks)
     {
+        _maintenance = maintenance;
+        _locks = locks;
         _workspace = workspace;
         _gate = gate;
         _events = events;
@@ -35,6 +39,8 @@ public sealed class RemoveSource : IUseCase<RemoveSourceRequest, RemoveSourceRes
             throw new LifeboatException(ErrorCode.Refused, $"source '{request.Name}' is used by " + string.Join(" and ", new[] { stacks.Count > 0 ? "the stack(s) " + string.Join(", ", stacks) : null, schedules.Count > 0 ? "the schedule(s) " + string.Join(", ", schedules) : null }.Where(x => x is not null)), "remove it from those first (`lifeboat stack remove`, or edit the configuration)");
         }
 
+        await _maintenance.EnsureOpenAsync(request.Name, $"removal of source '{request.Name}'", cancellationToken);
+        using var held = _locks.Hold(request.Name, "source removal");
         await _gate.AuthorizeAsync(new DestructiveOperation(DestructiveOperations.RemoveSource, request.Name, $"remove the {source.Kind} source '{request.Name}' from the configuration (its backups stay)", new Dictionary<string, string?> { ["name"] = request.Name, ["kind"] = source.Kind }), cancellationToken);
         _workspace.EditConfig(root => ConfigFile.Section(root, "Sources").Remove(request.Name));
         await _events.PublishAsync(new ConfigurationChanged("source", "removed", request.Name, source.Kind), cancellationToken);

@@ -47,9 +47,11 @@ public sealed class BackupStack : IUseCase<BackupStackRequest, BackupStackResult
     private readonly Runs _runs;
     private readonly TimeProvider _time;
     private readonly CallContext _call;
+    private readonly MaintenanceGate _maintenance;
 
-    public BackupStack(Workspace workspace, SourceHandlers handlers, RepositoryOpener opener, BackupSource backup, Replicator replicator, Runs runs, TimeProvider time, CallContext call)
+    public BackupStack(Workspace workspace, SourceHandlers handlers, RepositoryOpener opener, BackupSource backup, Replicator replicator, Runs runs, TimeProvider time, CallContext call, MaintenanceGate maintenance)
     {
+        _maintenance = maintenance;
         _workspace = workspace;
         _handlers = handlers;
         _opener = opener;
@@ -83,6 +85,7 @@ public sealed class BackupStack : IUseCase<BackupStackRequest, BackupStackResult
         // Every member is checked before anything is written: one bad source stops the stack before its first backup.
         foreach (var (name, source) in members)
         {
+            await _maintenance.EnsureOpenAsync(name, $"backup of stack '{request.Stack}'", cancellationToken);
             await _handlers.For(source).CheckBeforeBackupAsync(name, source, cancellationToken);
             if (source is ClusterSourceOptions cluster)
             {

@@ -37,9 +37,11 @@ public sealed class RestoreStack : IUseCase<RestoreStackRequest, RestoreStackRes
     private readonly RestoreSource _restore;
     private readonly SourceHandlers _handlers;
     private readonly CallContext _call;
+    private readonly MaintenanceGate _maintenance;
 
-    public RestoreStack(Workspace workspace, RepositoryOpener opener, RestoreSource restore, SourceHandlers handlers, CallContext call)
+    public RestoreStack(Workspace workspace, RepositoryOpener opener, RestoreSource restore, SourceHandlers handlers, CallContext call, MaintenanceGate maintenance)
     {
+        _maintenance = maintenance;
         _workspace = workspace;
         _opener = opener;
         _restore = restore;
@@ -70,6 +72,11 @@ public sealed class RestoreStack : IUseCase<RestoreStackRequest, RestoreStackRes
 
         // Check every member before writing anything: a missing source configuration would leave half a stack behind.
         var members = record.Members.Select(m => (Member: m, Source: _workspace.GetSource(m.Source))).ToList();
+        foreach (var (member, _) in members)
+        {
+            await _maintenance.EnsureOpenAsync(member.Source, $"restore of stack '{record.Stack}'", cancellationToken);
+        }
+
         Directory.CreateDirectory(destination);
         var restored = new List<StackMemberRestored>();
         foreach (var (member, source) in members.OrderBy(m => _handlers.For(m.Source).StackOrder))
