@@ -26,6 +26,9 @@ public sealed class LifeboatOptions
     /// <summary>Stacks:NAME: the sources of one application, backed up and restored together.</summary>
     public Dictionary<string, StackOptions> Stacks { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Server:…: settings of `lifeboat serve`.</summary>
+    public ServerOptions Server { get; set; } = new();
+
     /// <summary>Checks every setting; throws a <see cref="LifeboatException"/> (exit 2) naming the first bad one.</summary>
     public void Validate(string configPath)
     {
@@ -95,6 +98,13 @@ public sealed class CatalogOptions
 
     /// <summary>A PostgreSQL connection string: use a shared catalog instead of SQLite (several server nodes).</summary>
     public string? ConnectionString { get; set; }
+}
+
+/// <summary>Settings of `lifeboat serve` (docs/configuration.md, "Server").</summary>
+public sealed class ServerOptions
+{
+    /// <summary>The largest request body `POST /api/v1/backups/uploads` accepts (413 beyond it); other routes keep Kestrel's 30 MB.</summary>
+    public long MaxUploadBytes { get; set; } = 64L << 30;
 }
 
 /// <summary>Health thresholds for `lifeboat status` (backup age thresholds are derived from a backup schedule when there is one).</summary>
