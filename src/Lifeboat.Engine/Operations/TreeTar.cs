@@ -40,14 +40,14 @@ public sealed class TreeTar
         await using var tar = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
         await foreach (var entry in TreeReader.ReadAsync(treeReader, manifest, cancellationToken))
         {
-            if (entry.Path.Length == 0 || include?.Invoke(entry) == false)
+            if (include?.Invoke(entry) == false)
             {
-                continue; // the root is the archive itself
+                continue;
             }
 
             var tarEntry = entry.Type switch
             {
-                EntryType.Directory => New(TarEntryType.Directory, entry.Path + "/", entry),
+                EntryType.Directory => New(TarEntryType.Directory, entry.Path.Length == 0 ? "./" : entry.Path + "/", entry), // the root as "./": its mode and time
                 EntryType.Symlink => New(TarEntryType.SymbolicLink, entry.Path, entry, entry.Target ?? ""),
                 _ when entry.HardlinkOf is { } first => New(TarEntryType.HardLink, entry.Path, entry, first),
                 _ => New(TarEntryType.RegularFile, entry.Path, entry),
