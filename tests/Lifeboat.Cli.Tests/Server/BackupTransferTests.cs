@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Lifeboat.Engine.Logical;
+using Lifeboat.Platform;
 using Lifeboat.Engine.Demo;
 using Lifeboat.Postgres.Tools;
 
@@ -48,7 +49,8 @@ public sealed class BackupTransferTests
             await response.Content.CopyToAsync(file, Ct);
         }
 
-        var extracted = f.NewDirectory("extracted");
+        var extracted = f.Dir.Combine("extracted");
+        Directory.CreateDirectory(extracted);
         await RunOkAsync("tar", ["-xf", f.Dir.Combine("download.tar"), "-C", extracted], new Dictionary<string, string>());
         await f.ExecAsync("create database shop_dl");
         await RunOkAsync(pg.Client("pg_restore"), ["-d", "shop_dl", "--exit-on-error", Path.Combine(extracted, "dump")], PgTools.Environment(db.ConnectionString("shop_dl"), "shop_dl"));
@@ -120,7 +122,13 @@ public sealed class BackupTransferTests
         using var cli = new CliFixture();
         await cli.InitAsync();
         Directory.CreateDirectory(Path.Combine(cli.Source, "empty"));
-        File.CreateSymbolicLink(Path.Combine(cli.Source, "link"), "no/such/target");
+        File.CreateSymbolicLink(Path.Combine(cli.Source, "dangling"), "no/such/target");
+
+        // A downloaded tar keeps modification times to 100 ns (System.Formats.Tar's precision), so the tree's are so.
+        foreach (var path in Directory.EnumerateFileSystemEntries(cli.Source, "*", SearchOption.AllDirectories).OrderByDescending(p => p.Length))
+        {
+            Unix.SetTimes(path, Unix.Lstat(path)!.Value.MTimeNs / 100 * 100);
+        }
         var backup = JsonDocument.Parse((await cli.Cli.OkAsync("backup", "--source", "app", "--json")).Out).RootElement.GetProperty("id").GetString()!;
         await using var server = await ServerFixture.StartAsync(cli);
         using var http = server.Client("operator");
@@ -160,7 +168,7 @@ public sealed class BackupTransferTests
         Assert.Equal(manifests, Directory.EnumerateFiles(Path.Combine(cli.RepoPath, "backups")).Count());
 
         // Damage every pack in the middle: the download never completes as a valid transfer.
-        foreach (var pack in Directory.EnumerateFiles(Path.Combine(cli.RepoPath, "packs"), "*", SearchOption.AllDirectories))
+        foreach (var pack in Directory.EnumerateFiles(Path.Combine(cli.RepoPath, "data"), "*", SearchOption.AllDirectories))
         {
             await using var stream = new FileStream(pack, FileMode.Open, FileAccess.ReadWrite);
             stream.Position = stream.Length / 2;
