@@ -55,7 +55,7 @@ public static class BackupTransferApi
             })
             .WithName("UploadBackup")
             .WithSummary("Upload an external backup as a new backup of `source`: a pg_dump (`format=custom` or `directory-tar`) for a database source, a tar (`format=tar`) for a files source; checked before it is committed, tagged uploaded=true")
-            .Accepts<Stream>("application/octet-stream", DownloadBackup.TarType, DownloadBackup.DumpType)
+            .WithDescription("The request body is the file itself, sent as it is (any Content-Type, e.g. application/octet-stream; not a form). Declared nowhere as an `Accepts` on purpose: that would answer 415 before authentication.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .RequireAuthorization(Permissions.Operate);

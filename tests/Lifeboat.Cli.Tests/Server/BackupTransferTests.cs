@@ -167,6 +167,18 @@ public sealed class BackupTransferTests
 
         Assert.Equal(manifests, Directory.EnumerateFiles(Path.Combine(cli.RepoPath, "backups")).Count());
 
+        // Over Server:MaxUploadBytes: 413, and still no new backup.
+        var configPath = cli.Dir.Combine("lifeboat.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(configPath, Ct))!.AsObject();
+        config["Server"] = new System.Text.Json.Nodes.JsonObject { ["MaxUploadBytes"] = 1000 };
+        await File.WriteAllTextAsync(configPath, config.ToJsonString(), Ct);
+        using (var tooLarge = await PostFileAsync(http, "/api/v1/backups/uploads?source=app&format=tar", upload))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        }
+
+        Assert.Equal(manifests, Directory.EnumerateFiles(Path.Combine(cli.RepoPath, "backups")).Count());
+
         // Damage every pack in the middle: the download never completes as a valid transfer.
         foreach (var pack in Directory.EnumerateFiles(Path.Combine(cli.RepoPath, "data"), "*", SearchOption.AllDirectories))
         {
