@@ -92,6 +92,7 @@ public static class LifeboatServer
         app.MapStatusApi(api);
         api.MapSourcesApi();
         api.MapBackupsApi();
+        api.MapBackupTransferApi();
         api.MapJobsApi();
         api.MapTargetsApi();
         api.MapTokensApi();

@@ -64,6 +64,7 @@ public static class EngineServices
         services.AddScoped<AddFilesSource>().AddScoped<AddClusterSource>().AddScoped<AddDatabaseSource>().AddScoped<AddConfigSource>().AddScoped<ListSources>().AddScoped<RemoveSource>();
         services.AddScoped<AddStack>().AddScoped<ListStacks>().AddScoped<RemoveStack>().AddScoped<BackupStack>().AddScoped<RestoreStack>();
         services.AddScoped<BackupSource>().AddScoped<ListBackups>().AddScoped<ShowBackup>().AddScoped<ForgetBackups>().AddScoped<PinBackup>();
+        services.AddScoped<DownloadBackup>().AddScoped<UploadBackup>();
         services.AddScoped<RestoreSource>();
         services.AddScoped<VerifyRepository>().AddScoped<PruneRepository>().AddScoped<ExpireBackups>().AddScoped<RebuildCatalog>();
         services.AddScoped<AddTarget>().AddScoped<ListTargets>().AddScoped<RemoveTarget>().AddScoped<VerifyTarget>().AddScoped<Replicate>();

@@ -29,6 +29,7 @@ public sealed class LifeboatOptions
     /// <summary>Stacks:NAME: the sources of one application, backed up and restored together.</summary>
     public Dictionary<string, StackOptions> Stacks { get; set; } = new(StringComparer.Ordinal);
 
+
     /// <summary>Checks every setting; throws a <see cref="LifeboatException"/> (exit 2) naming the first bad one.</summary>
     public void Validate(string configPath)
     {

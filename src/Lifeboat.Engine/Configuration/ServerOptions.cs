@@ -8,6 +8,9 @@ public sealed class ServerOptions
     /// <summary>Requests per minute one client (a token, or an address without one) may make; 0: no limit.</summary>
     public int RequestsPerMinute { get; set; } = 600;
 
+    /// <summary>The largest request body <c>POST /api/v1/backups/uploads</c> accepts (413 beyond it); other routes keep Kestrel's 30 MB.</summary>
+    public long MaxUploadBytes { get; set; } = 64L << 30;
+
     /// <summary>A PKCS#12 (.pfx/.p12) or PEM certificate for HTTPS, used by every <c>https://</c> address of --urls.</summary>
     public string? CertificatePath { get; set; }
 
@@ -22,6 +25,11 @@ public sealed class ServerOptions
         if (RequestsPerMinute < 0)
         {
             throw new LifeboatException(ErrorCode.Config, $"Server:RequestsPerMinute in {configPath} is {RequestsPerMinute}", "use 0 (no limit) or a positive number of requests per minute per client");
+        }
+
+        if (MaxUploadBytes <= 0)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"Server:MaxUploadBytes in {configPath} is {MaxUploadBytes}", "use a positive number of bytes, for example 68719476736 (64 GiB)");
         }
 
         if (CertificateKeyPath is not null && CertificatePath is null)

@@ -13,6 +13,7 @@ public sealed record DumpContents(IReadOnlyList<string> Tables, IReadOnlyList<st
 /// and what the dump contains.
 /// </summary>
 /// <param name="Globals">How roles were dumped: with passwords, without passwords, or not at all.</param>
+/// <param name="Format">How the dump is stored: null (or "directory") a directory-format dump under <c>dump/</c>; "custom" an uploaded custom-format file <c>dump.custom</c>.</param>
 public sealed record DumpDetails(
     string Database,
     string ServerVersion,
@@ -28,7 +29,8 @@ public sealed record DumpDetails(
     IReadOnlyList<string> ExcludeTableData,
     int Jobs,
     string Globals,
-    DumpContents? Contents)
+    DumpContents? Contents,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Format = null)
 {
     public JsonObject ToDetails() => JsonSerializer.SerializeToNode(this, DumpDetailsJson.Default.DumpDetails)!.AsObject();
 
@@ -43,8 +45,15 @@ public sealed record DumpDetails(
         return details.Deserialize(DumpDetailsJson.Default.DumpDetails);
     }
 
-    /// <summary>The database as it was, to create the restored one like it.</summary>
+    /// <summary>The database as it was, to create the restored one like it (an uploaded dump leaves encoding and locale empty).</summary>
     public DatabaseInfo Like() => new(Database, ServerVersionNum, ServerVersion, Encoding, Collate, Ctype, Owner, DatabaseSize);
+}
+
+/// <summary>How a logical backup's dump is stored (<see cref="DumpDetails.Format"/>).</summary>
+public static class DumpFormats
+{
+    public const string Directory = "directory";
+    public const string Custom = "custom";
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

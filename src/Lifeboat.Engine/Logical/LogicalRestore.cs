@@ -61,12 +61,22 @@ public sealed class LogicalRestore
     {
         CheckTables(manifest, options.Tables);
         await DatabaseRestorer.CheckTargetAsync(options, cancellationToken);
-        var (database, like, _) = Describe(manifest);
+        var (database, described, _) = Describe(manifest);
+        var like = described.Encoding.Length == 0 ? null : described; // an uploaded dump: the server's defaults
         var work = scratch is null ? Directory.CreateTempSubdirectory("lifeboat-restore-").FullName : CreatePrivate(scratch);
         try
         {
-            var dumpDir = Path.Combine(work, LogicalBackup.DumpDirectory);
             var files = new FilesRestore(_repo, _index);
+            if (DumpDetails.FromDetails(manifest.Details)?.Format == DumpFormats.Custom)
+            {
+                // An uploaded custom-format dump: one file, which pg_restore reads (and selects tables from) as it is.
+                await files.RunAsync(manifest, new FilesRestoreRequest { Destination = work, Paths = [new GlobPattern(LogicalUpload.CustomDumpFile)], Overwrite = true }, progress, cancellationToken);
+                var dumpFile = Path.Combine(work, LogicalUpload.CustomDumpFile);
+                var fileListing = await PgTools.RunAsync(_pg.Client("pg_restore"), ["-l", "-v", dumpFile], new Dictionary<string, string>(), cancellationToken);
+                return await DatabaseRestorer.RestoreAsync(_pg, dumpFile, DumpToc.Parse(fileListing.Output), like, options, $"backup {manifest.Id} of database '{database}'", work, cancellationToken);
+            }
+
+            var dumpDir = Path.Combine(work, LogicalBackup.DumpDirectory);
             // The table of contents first: it says which data files the restore needs.
             await files.RunAsync(manifest, new FilesRestoreRequest { Destination = work, Paths = [new GlobPattern(LogicalBackup.DumpDirectory + "/toc.dat")], Overwrite = true }, progress, cancellationToken);
             var listing = await PgTools.RunAsync(_pg.Client("pg_restore"), ["-l", "-v", dumpDir], new Dictionary<string, string>(), cancellationToken);
@@ -76,7 +86,7 @@ public sealed class LogicalRestore
             var needed = relations.Count == 0 ? null : toc.Select(relations);
             var dataFiles = needed is null
                 ? [new GlobPattern(LogicalBackup.DumpDirectory + "/**")]
-                : needed.Where(e => e.Desc == "TABLE DATA").Select(e => new GlobPattern($"{LogicalBackup.DumpDirectory}/{e.DumpId}.dat")).ToList();
+                : needed.Where(e => e.Desc == "TABLE DATA").Select(e => new GlobPattern($"{LogicalBackup.DumpDirectory}/{e.DumpId}.dat*")).ToList();
             if (!options.SchemaOnly && dataFiles.Count > 0)
             {
                 await files.RunAsync(manifest, new FilesRestoreRequest { Destination = work, Paths = dataFiles, Overwrite = true }, progress, cancellationToken);

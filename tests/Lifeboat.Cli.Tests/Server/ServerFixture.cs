@@ -14,16 +14,17 @@ namespace Lifeboat.Cli.Tests.Server;
 internal sealed class ServerFixture : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly CliFixture? _cli;
 
-    private ServerFixture(CliFixture cli, WebApplication app, Uri address, Dictionary<string, string> tokens)
+    private ServerFixture(CliFixture? cli, WebApplication app, Uri address, Dictionary<string, string> tokens)
     {
-        Cli = cli;
+        _cli = cli;
         _app = app;
         Address = address;
         Tokens = tokens;
     }
 
-    public CliFixture Cli { get; }
+    public CliFixture Cli => _cli ?? throw new InvalidOperationException("this server runs over another fixture's workspace");
 
     public Uri Address { get; }
 
@@ -32,18 +33,24 @@ internal sealed class ServerFixture : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ServerFixture> StartAsync(CliFixture cli, string scheme = "http", Microsoft.Extensions.Logging.ILoggerProvider? logs = null)
+    public static Task<ServerFixture> StartAsync(CliFixture cli, string scheme = "http", Microsoft.Extensions.Logging.ILoggerProvider? logs = null) => StartAsync(cli, cli.Dir, cli.Cli, scheme, logs);
+
+    /// <summary>A server over the workspace of <paramref name="dir"/>'s lifeboat.json (a cluster fixture's, for example).</summary>
+    public static Task<ServerFixture> StartAsync(TempDir dir, CliRunner runner) => StartAsync(null, dir, runner, "http", null);
+
+    private static async Task<ServerFixture> StartAsync(CliFixture? cli, TempDir dir, CliRunner runner, string scheme, Microsoft.Extensions.Logging.ILoggerProvider? logs)
     {
         var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
+        var configPath = dir.Combine("lifeboat.json");
         foreach (var role in Roles.All)
         {
-            var created = await cli.Cli.OkAsync("token", "create", "--name", role + "-token", "--role", role, "--json");
+            var created = await runner.OkAsync("--config", configPath, "token", "create", "--name", role + "-token", "--role", role, "--json");
             tokens[role] = JsonDocument.Parse(created.Out).RootElement.GetProperty("token").GetString()!;
         }
 
-        var config = ConfigFile.Resolve(cli.Dir.Combine("lifeboat.json"), cli.Cli.Environment, cli.Dir.Path);
+        var config = ConfigFile.Resolve(configPath, runner.Environment, dir.Path);
         var port = Lifeboat.Postgres.Tools.PostgresCluster.FreePort();
-        var app = LifeboatServer.Build(() => new Workspace(config, cli.Cli.Environment, cli.Dir.Path), TimeProvider.System, $"{scheme}://127.0.0.1:{port}", logs, scheduler: false);
+        var app = LifeboatServer.Build(() => new Workspace(config, runner.Environment, dir.Path), TimeProvider.System, $"{scheme}://127.0.0.1:{port}", logs, scheduler: false);
         await app.StartAsync(TestContext.Current.CancellationToken);
         return new ServerFixture(cli, app, new Uri($"{scheme}://127.0.0.1:{port}"), tokens);
     }

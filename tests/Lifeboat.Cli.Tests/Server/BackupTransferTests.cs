@@ -1,0 +1,239 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Lifeboat.Engine.Logical;
+using Lifeboat.Platform;
+using Lifeboat.Engine.Demo;
+using Lifeboat.Postgres.Tools;
+
+namespace Lifeboat.Cli.Tests.Server;
+
+/// <summary>
+/// Downloading a backup as a stream and uploading an external one, through HTTP on a real server, checked with
+/// PostgreSQL's own pg_dump and pg_restore and GNU tar.
+/// </summary>
+public sealed class BackupTransferTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static readonly string[] Tables = ["customers", "orders"];
+
+    [Fact]
+    public async Task A_database_backup_downloads_as_a_dump_pg_restore_loads_and_a_pg_dump_file_uploads_as_a_restorable_backup()
+    {
+        await using var f = await ClusterFixture.StartAsync(archiving: false);
+        var db = f.Cluster;
+        await f.ExecAsync("create database shop");
+        await db.ExecuteAsync(
+            """
+            create table customers (id int primary key, name text not null);
+            create table orders (id bigserial primary key, customer_id int not null references customers, amount numeric(12,2));
+            insert into customers select g, 'customer ' || g from generate_series(1, 1500) g;
+            insert into orders (customer_id, amount) select 1 + g % 1500, (g * 7919 % 100000) / 100.0 from generate_series(1, 20000) g;
+            """,
+            Ct,
+            "shop");
+        await f.OkAsync("source", "add-database", "shop", "--conn", db.ConnectionString("shop"), "--database", "shop");
+        var backup = JsonDocument.Parse((await f.OkAsync("backup", "--source", "shop", "--json")).Out).RootElement.GetProperty("id").GetString()!;
+        await using var server = await ServerFixture.StartAsync(f.Dir, f.Cli);
+        using var http = server.Client("operator");
+        var pg = PgBinaries.Process;
+
+        // Download: a tar of the directory-format dump, which PostgreSQL's own pg_restore loads into a new database.
+        using (var response = await http.GetAsync(new Uri($"/api/v1/backups/{backup}/download", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("application/x-tar", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal($"{backup}-shop.dump.tar", response.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
+            await using var file = File.Create(f.Dir.Combine("download.tar"));
+            await response.Content.CopyToAsync(file, Ct);
+        }
+
+        var extracted = f.Dir.Combine("extracted");
+        Directory.CreateDirectory(extracted);
+        await RunOkAsync("tar", ["-xf", f.Dir.Combine("download.tar"), "-C", extracted], new Dictionary<string, string>());
+        await f.ExecAsync("create database shop_dl");
+        await RunOkAsync(pg.Client("pg_restore"), ["-d", "shop_dl", "--exit-on-error", Path.Combine(extracted, "dump")], PgTools.Environment(db.ConnectionString("shop_dl"), "shop_dl"));
+        await AssertSameRowsAsync(db, "shop", "shop_dl");
+
+        // Upload: a pg_dump -Fc file made by pg_dump itself becomes a backup of the source, restorable like any other.
+        var dumpFile = f.Dir.Combine("shop.dump");
+        await RunOkAsync(pg.Client("pg_dump"), ["-Fc", "-f", dumpFile, "shop"], PgTools.Environment(db.ConnectionString("shop"), "shop"));
+        var uploaded = await UploadAsync(http, "shop", "custom", dumpFile);
+        Assert.Equal("true", uploaded.GetProperty("tags").GetProperty("uploaded").GetString());
+        Assert.Equal("database", uploaded.GetProperty("kind").GetString());
+        var uploadedId = uploaded.GetProperty("id").GetString()!;
+        await f.OkAsync("restore", "--source", "shop", "--backup", uploadedId, "--into", "shop_up");
+        await AssertSameRowsAsync(db, "shop", "shop_up");
+        Assert.Contains(uploadedId, (await f.OkAsync("list", "--source", "shop")).Out, StringComparison.Ordinal);
+
+        // The uploaded dump downloads as the very file it was, with its length known.
+        using (var response = await http.GetAsync(new Uri($"/api/v1/backups/{uploadedId}/download", UriKind.Relative), Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(new FileInfo(dumpFile).Length, response.Content.Headers.ContentLength);
+            Assert.Equal(await File.ReadAllBytesAsync(dumpFile, Ct), await response.Content.ReadAsByteArrayAsync(Ct));
+        }
+
+        // A downloaded logical backup uploads again as a directory-format dump in a tar.
+        var again = await UploadAsync(http, "shop", "directory-tar", f.Dir.Combine("download.tar"));
+        await f.OkAsync("restore", "--source", "shop", "--backup", again.GetProperty("id").GetString()!, "--into", "shop_again");
+        await AssertSameRowsAsync(db, "shop", "shop_again");
+
+        // Not a dump: 400 naming the body, and no new backup.
+        var manifests = Directory.EnumerateFiles(Path.Combine(f.RepoPath, "backups")).Count();
+        await File.WriteAllTextAsync(f.Dir.Combine("junk.dump"), "this is not a dump\n", Ct);
+        foreach (var format in new[] { "custom", "directory-tar" })
+        {
+            using var bad = await PostFileAsync(http, $"/api/v1/backups/uploads?source=shop&format={format}", f.Dir.Combine("junk.dump"));
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            var problem = JsonDocument.Parse(await bad.Content.ReadAsStringAsync(Ct)).RootElement;
+            Assert.True(problem.GetProperty("errors").TryGetProperty("body", out _), problem.ToString());
+        }
+
+        using (var wrongFormat = await PostFileAsync(http, "/api/v1/backups/uploads?source=shop&format=tar", dumpFile))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, wrongFormat.StatusCode);
+            Assert.Contains("format", await wrongFormat.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(manifests, Directory.EnumerateFiles(Path.Combine(f.RepoPath, "backups")).Count());
+
+        // Unknown ids: a well-formed one is 404, a malformed one 400, both problem documents.
+        using (var missing = await http.GetAsync(new Uri("/api/v1/backups/20200101-000000-abcd/download", UriKind.Relative), Ct))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+            Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+        }
+
+        using (var malformed = await http.GetAsync(new Uri("/api/v1/backups/nope/download", UriKind.Relative), Ct))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        }
+
+        // Downloading data is `operate`: a viewer may not.
+        using var viewer = server.Client("viewer");
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.GetAsync(new Uri($"/api/v1/backups/{backup}/download", UriKind.Relative), Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_files_backup_downloads_as_a_tar_of_the_same_tree_a_tar_uploads_as_a_backup_and_a_damaged_chunk_truncates_the_download()
+    {
+        using var cli = new CliFixture();
+        await cli.InitAsync();
+        Directory.CreateDirectory(Path.Combine(cli.Source, "empty"));
+        File.CreateSymbolicLink(Path.Combine(cli.Source, "dangling"), "no/such/target");
+
+        // A downloaded tar keeps modification times to 100 ns (System.Formats.Tar's precision), so the tree's are so.
+        foreach (var path in Directory.EnumerateFileSystemEntries(cli.Source, "*", SearchOption.AllDirectories).OrderByDescending(p => p.Length))
+        {
+            Unix.SetTimes(path, Unix.Lstat(path)!.Value.MTimeNs / 100 * 100);
+        }
+        var backup = JsonDocument.Parse((await cli.Cli.OkAsync("backup", "--source", "app", "--json")).Out).RootElement.GetProperty("id").GetString()!;
+        await using var server = await ServerFixture.StartAsync(cli);
+        using var http = server.Client("operator");
+
+        var tar = cli.Dir.Combine("app.tar");
+        using (var response = await http.GetAsync(new Uri($"/api/v1/backups/{backup}/download", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal($"{backup}-app.tar", response.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
+            Assert.Null(response.Content.Headers.ContentLength);
+            await using var file = File.Create(tar);
+            await response.Content.CopyToAsync(file, Ct);
+        }
+
+        var extracted = cli.Dir.Combine("extracted");
+        Directory.CreateDirectory(extracted);
+        await RunOkAsync("tar", ["-xpf", tar, "-C", extracted], new Dictionary<string, string>());
+        Assert.Empty(TreeComparer.Compare(cli.Source, extracted));
+
+        // A tar made by GNU tar uploads as a backup of the files source; restore brings the same tree back.
+        var upload = cli.Dir.Combine("upload.tar");
+        await RunOkAsync("tar", ["-cf", upload, "--format=pax", "-C", cli.Source, "."], new Dictionary<string, string>());
+        var uploaded = await UploadAsync(http, "app", "tar", upload);
+        Assert.Equal("true", uploaded.GetProperty("tags").GetProperty("uploaded").GetString());
+        var restored = cli.Dir.Combine("restored");
+        await cli.Cli.OkAsync("restore", "--source", "app", "--backup", uploaded.GetProperty("id").GetString()!, "--to", restored);
+        Assert.Empty(TreeComparer.Compare(cli.Source, restored));
+
+        var manifests = Directory.EnumerateFiles(Path.Combine(cli.RepoPath, "backups")).Count();
+        await File.WriteAllBytesAsync(cli.Dir.Combine("junk.tar"), TestData.Random(5000, 7), Ct);
+        using (var bad = await PostFileAsync(http, "/api/v1/backups/uploads?source=app&format=tar", cli.Dir.Combine("junk.tar")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Contains("body", await bad.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(manifests, Directory.EnumerateFiles(Path.Combine(cli.RepoPath, "backups")).Count());
+
+        // Over Server:MaxUploadBytes: 413, and still no new backup.
+        var configPath = cli.Dir.Combine("lifeboat.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(configPath, Ct))!.AsObject();
+        config["Server"] = new System.Text.Json.Nodes.JsonObject { ["MaxUploadBytes"] = 1000 };
+        await File.WriteAllTextAsync(configPath, config.ToJsonString(), Ct);
+        using (var tooLarge = await PostFileAsync(http, "/api/v1/backups/uploads?source=app&format=tar", upload))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        }
+
+        Assert.Equal(manifests, Directory.EnumerateFiles(Path.Combine(cli.RepoPath, "backups")).Count());
+
+        // Damage every pack in the middle: the download never completes as a valid transfer.
+        foreach (var pack in Directory.EnumerateFiles(Path.Combine(cli.RepoPath, "data"), "*", SearchOption.AllDirectories))
+        {
+            await using var stream = new FileStream(pack, FileMode.Open, FileAccess.ReadWrite);
+            stream.Position = stream.Length / 2;
+            var b = stream.ReadByte();
+            stream.Position = stream.Length / 2;
+            stream.WriteByte((byte)(b ^ 0xFF));
+        }
+
+        using var damaged = await http.GetAsync(new Uri($"/api/v1/backups/{backup}/download", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, Ct);
+        if (damaged.StatusCode == HttpStatusCode.OK)
+        {
+            await Assert.ThrowsAnyAsync<IOException>(async () =>
+            {
+                await using var body = await damaged.Content.ReadAsStreamAsync(Ct);
+                await body.CopyToAsync(Stream.Null, Ct);
+            });
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, damaged.StatusCode);
+        }
+    }
+
+    private static async Task<JsonElement> UploadAsync(HttpClient http, string source, string format, string path)
+    {
+        using var response = await PostFileAsync(http, $"/api/v1/backups/uploads?source={source}&format={format}", path);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"upload of {path} as {format}: {response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    private static async Task<HttpResponseMessage> PostFileAsync(HttpClient http, string url, string path)
+    {
+        await using var file = File.OpenRead(path);
+        using var content = new StreamContent(file);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        return await http.PostAsync(new Uri(url, UriKind.Relative), content, Ct);
+    }
+
+    private static async Task RunOkAsync(string program, string[] args, Dictionary<string, string> environment)
+    {
+        var result = await ProcessRunner.RunAsync(program, args, null, environment, TimeSpan.FromMinutes(5), Ct);
+        Assert.True(result.Success, $"{program} {string.Join(' ', args)} failed ({result.ExitCode}): {result.Error}");
+    }
+
+    private static async Task AssertSameRowsAsync(PostgresCluster db, string expected, string actual)
+    {
+        foreach (var table in Tables)
+        {
+            Assert.Equal(await db.QueryAsync<long>($"select count(*) from {table}", Ct, expected), await db.QueryAsync<long>($"select count(*) from {table}", Ct, actual));
+            Assert.Equal(
+                await db.QueryAsync<string>($"select md5(string_agg(t::text, '|' order by id)) from {table} t", Ct, expected),
+                await db.QueryAsync<string>($"select md5(string_agg(t::text, '|' order by id)) from {table} t", Ct, actual));
+        }
+    }
+}
