@@ -24,7 +24,7 @@ public sealed class ObjectivesTests
         await cli.InitAsync();
         await cli.Cli.OkAsync("backup", "--source", "app");
         var catalog = await LifeboatCatalog.OpenSqliteAsync(cli.Dir.Combine("lifeboat.db"), TimeProvider.System, Ct);
-        var now = DateTimeOffset.UtcNow;
+        var now = TimeProvider.System.GetUtcNow();
         await catalog.RecordDrillAsync(Drill("d1", now.AddHours(-3), 20_000, true), Ct);
         await catalog.RecordDrillAsync(Drill("d2", now.AddHours(-2), 4_000, false), Ct);
         await catalog.RecordDrillAsync(Drill("d3", now.AddHours(-1), 30_000, true), Ct);
@@ -40,7 +40,8 @@ public sealed class ObjectivesTests
         Assert.Equal(["d3", "d1"], app.GetProperty("recentViolations").EnumerateArray().Select(v => v.GetProperty("drill").GetString()!).ToArray());
         var rpo = app.GetProperty("rpoSeconds").GetDouble();
         Assert.InRange(rpo, 0, 600); // the backup was taken moments ago
-        Assert.False(app.TryGetProperty("rpoObjectiveSeconds", out _)); // a files source without Rpo has no objective
+        Assert.Equal(JsonValueKind.Null, app.GetProperty("rpoObjectiveSeconds").ValueKind); // a files source without Rpo has no objective
+        Assert.False(app.GetProperty("rpoViolated").GetBoolean());
 
         var first = JsonDocument.Parse(await viewer.GetStringAsync(new Uri("/api/v1/drills?limit=2", UriKind.Relative), Ct)).RootElement;
         Assert.Equal(["d3", "d2"], first.GetProperty("items").EnumerateArray().Select(d => d.GetProperty("id").GetString()!).ToArray());

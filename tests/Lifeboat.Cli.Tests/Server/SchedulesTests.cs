@@ -48,10 +48,11 @@ public sealed class SchedulesTests
         Assert.Equal(0, detail.GetProperty("missed").GetProperty("count").GetInt32());
 
         // The scheduler owed the run of three hours ago and never started it: every hour since is missed.
-        var owed = new DateTimeOffset(DateTimeOffset.UtcNow.Year, DateTimeOffset.UtcNow.Month, DateTimeOffset.UtcNow.Day, DateTimeOffset.UtcNow.Hour, 0, 0, TimeSpan.Zero).AddHours(-3);
+        var clock = TimeProvider.System.GetUtcNow();
+        var owed = new DateTimeOffset(clock.Year, clock.Month, clock.Day, clock.Hour, 0, 0, TimeSpan.Zero).AddHours(-3);
         var catalog = await LifeboatCatalog.OpenSqliteAsync(cli.Dir.Combine("lifeboat.db"), TimeProvider.System, Ct);
         await catalog.SaveScheduleStateAsync(new ScheduleState("hourly", null, null, owed, 0), Ct);
-        var expected = Enumerable.Range(0, 5).Select(h => owed.AddHours(h)).Where(t => t <= DateTimeOffset.UtcNow.AddMinutes(-1)).ToList();
+        var expected = Enumerable.Range(0, 5).Select(h => owed.AddHours(h)).Where(t => t <= TimeProvider.System.GetUtcNow().AddMinutes(-1)).ToList();
         var missed = JsonDocument.Parse(await viewer.GetStringAsync(new Uri("/api/v1/schedules/hourly", UriKind.Relative), Ct)).RootElement.GetProperty("missed");
         Assert.Equal(expected.Count, missed.GetProperty("count").GetInt32());
         Assert.Equal(expected, missed.GetProperty("occurrences").EnumerateArray().Select(e => e.GetDateTimeOffset()).ToList());
