@@ -299,35 +299,47 @@ public sealed partial class LifeboatCatalog
         await using var r = await ReaderAsync(c, sql, cancellationToken, ("source", source), ("restorable", restorableOnly ? 1 : 0), ("limit", limit));
         while (await r.ReadAsync(cancellationToken))
         {
-            result.Add(new DrillRecord
-            {
-                Id = r.GetString(0),
-                Source = r.GetString(1),
-                Kind = r.GetString(2),
-                BackupId = NullableString(r, 3),
-                Started = ParseIso(r.GetString(4)),
-                Finished = ParseIso(r.GetString(5)),
-                Result = r.GetString(6),
-                Restorable = r.GetInt64(7) != 0,
-                Target = NullableString(r, 8),
-                PointReached = r.IsDBNull(9) ? null : ParseIso(r.GetString(9)),
-                PointLsn = NullableString(r, 10),
-                RtoMs = NullableLong(r, 11),
-                RtoObjectiveMs = NullableLong(r, 12),
-                RtoViolated = r.GetInt64(13) != 0,
-                RpoMs = NullableLong(r, 14),
-                RpoObjectiveMs = NullableLong(r, 15),
-                RpoViolated = r.GetInt64(16) != 0,
-                ChecksPassed = (int)r.GetInt64(17),
-                ChecksFailed = (int)r.GetInt64(18),
-                Summary = r.GetString(19),
-                ReportJson = r.GetString(20),
-                ReportJsonPath = NullableString(r, 21),
-                ReportHtmlPath = NullableString(r, 22),
-            });
+            result.Add(ReadDrill(r));
         }
 
         return result;
+    }
+
+    private const string DrillColumns = """
+        id, source, kind, backup_id, started, finished, result, restorable, target, point_reached, point_lsn,
+            rto_ms, rto_objective_ms, rto_violated, rpo_ms, rpo_objective_ms, rpo_violated, checks_passed, checks_failed,
+            summary, report_json, report_json_path, report_html_path
+        """;
+
+    /// <summary>A row of <see cref="DrillColumns"/>.</summary>
+    private static DrillRecord ReadDrill(System.Data.Common.DbDataReader r)
+    {
+        return new DrillRecord
+        {
+            Id = r.GetString(0),
+            Source = r.GetString(1),
+            Kind = r.GetString(2),
+            BackupId = NullableString(r, 3),
+            Started = ParseIso(r.GetString(4)),
+            Finished = ParseIso(r.GetString(5)),
+            Result = r.GetString(6),
+            Restorable = r.GetInt64(7) != 0,
+            Target = NullableString(r, 8),
+            PointReached = r.IsDBNull(9) ? null : ParseIso(r.GetString(9)),
+            PointLsn = NullableString(r, 10),
+            RtoMs = NullableLong(r, 11),
+            RtoObjectiveMs = NullableLong(r, 12),
+            RtoViolated = r.GetInt64(13) != 0,
+            RpoMs = NullableLong(r, 14),
+            RpoObjectiveMs = NullableLong(r, 15),
+            RpoViolated = r.GetInt64(16) != 0,
+            ChecksPassed = (int)r.GetInt64(17),
+            ChecksFailed = (int)r.GetInt64(18),
+            Summary = r.GetString(19),
+            ReportJson = r.GetString(20),
+            ReportJsonPath = NullableString(r, 21),
+            ReportHtmlPath = NullableString(r, 22),
+        };
     }
 
     // ---- plumbing

@@ -1,9 +1,6 @@
-using System.Globalization;
-using System.Text;
 using Lifeboat.Engine.Application;
 using Lifeboat.Engine.Application.Jobs;
 using Lifeboat.Engine.Scheduling;
-using Lifeboat.Engine.UseCases.Health;
 using Lifeboat.Server.Apis;
 using Lifeboat.Server.Hosting;
 using Microsoft.AspNetCore.Authentication;
@@ -13,6 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 
 namespace Lifeboat.Server;
 
@@ -72,6 +70,7 @@ public static class LifeboatServer
         services.AddAuthorizationBuilder().AddPermissionPolicies();
         services.AddLifeboatOpenApi();
         services.AddLifeboatRateLimits(server);
+        services.AddSingleton<LifeboatMetrics>();
         services.AddHostedService(sp => new JobQueueService(sp.GetRequiredService<JobQueue>(), workspace));
         if (scheduler)
         {
@@ -81,6 +80,8 @@ public static class LifeboatServer
 
         var app = builder.Build();
         app.UseExceptionHandler();
+        app.UseRouting();
+        app.UseHttpMetrics(o => o.SetMetricFactory(app.Services.GetRequiredService<LifeboatMetrics>().Factory));
         app.UseCallWorkspace(workspace);
         app.UseAuthentication();
         app.UseCallActor();
@@ -97,61 +98,12 @@ public static class LifeboatServer
         api.MapTargetsApi();
         api.MapTokensApi();
         api.MapMaintenanceApi();
-        app.MapGet("/metrics", async (GetMetrics metrics, CancellationToken ct) => TypedResults.Text(Prometheus(await metrics.ExecuteAsync(new GetMetricsRequest(), ct)), "text/plain; version=0.0.4"))
-            .WithName("Metrics").WithSummary("Prometheus text exposition format").WithTags("health").AllowAnonymous();
+        api.MapSchedulesApi();
+        api.MapRetentionApi();
+        api.MapObjectivesApi();
+        app.MapMetricsApi();
         return app;
     }
-
-    /// <summary>Prometheus text format: health per check, drills, last backup per source, runs by kind and status.</summary>
-    internal static string Prometheus(MetricsSnapshot metrics)
-    {
-        var sb = new StringBuilder();
-        sb.AppendLine("# HELP lifeboat_health_state 0 healthy, 1 warning, 2 critical");
-        sb.AppendLine("# TYPE lifeboat_health_state gauge");
-        foreach (var c in metrics.Health.Checks)
-        {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_health_state{{source=\"{Escape(c.Source)}\",check=\"{Escape(c.Name)}\"}} {(int)c.State}");
-        }
-
-        sb.AppendLine("# HELP lifeboat_drill_rto_seconds The RTO measured by the latest drill of a source");
-        sb.AppendLine("# TYPE lifeboat_drill_rto_seconds gauge");
-        foreach (var d in metrics.Health.Drills.Where(d => d.LatestMeasured?.RtoMs is not null))
-        {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_drill_rto_seconds{{source=\"{Escape(d.Source)}\"}} {d.LatestMeasured!.RtoMs!.Value / 1000.0}");
-        }
-
-        sb.AppendLine("# HELP lifeboat_drill_proven_point_seconds Unix time of the last point a drill proved restorable");
-        sb.AppendLine("# TYPE lifeboat_drill_proven_point_seconds gauge");
-        foreach (var d in metrics.Health.Drills.Where(d => d.LastProven?.PointReached is not null))
-        {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_drill_proven_point_seconds{{source=\"{Escape(d.Source)}\"}} {d.LastProven!.PointReached!.Value.ToUnixTimeSeconds()}");
-        }
-
-        sb.AppendLine("# HELP lifeboat_backup_last_finished_seconds Unix time of the newest backup of a source");
-        sb.AppendLine("# TYPE lifeboat_backup_last_finished_seconds gauge");
-        foreach (var b in metrics.LastBackups)
-        {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_backup_last_finished_seconds{{source=\"{Escape(b.Source)}\"}} {b.Finished.ToUnixTimeSeconds()}");
-        }
-
-        sb.AppendLine("# HELP lifeboat_runs Runs in the recent history by kind and status");
-        sb.AppendLine("# TYPE lifeboat_runs gauge");
-        foreach (var r in metrics.Runs)
-        {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_runs{{kind=\"{Escape(r.Kind)}\",status=\"{Escape(r.Status)}\"}} {r.Count}");
-        }
-
-        sb.AppendLine("# HELP lifeboat_maintenance 1 while a source is in maintenance mode (an empty source: global maintenance)");
-        sb.AppendLine("# TYPE lifeboat_maintenance gauge");
-        foreach (var m in metrics.Maintenance)
-        {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"lifeboat_maintenance{{source=\"{Escape(m.Source)}\"}} {(m.Active ? 1 : 0)}");
-        }
-
-        return sb.ToString();
-    }
-
-    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
 
     /// <summary>Marks jobs an earlier process left queued or running as failed, then runs the queue until the server stops.</summary>
     private sealed class JobQueueService(JobQueue jobs, Func<Workspace> workspace) : IHostedService

@@ -102,8 +102,8 @@ public sealed class OperationsCliTests
         var status = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/v1/status?source=app", UriKind.Relative), Ct)).RootElement;
         Assert.Equal("healthy", status.GetProperty("state").GetString());
         var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct);
-        Assert.Contains("lifeboat_backup_last_finished_seconds{source=\"app\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("lifeboat_health_state{source=\"app\",check=\"last backup\"} 0", metrics, StringComparison.Ordinal);
+        Assert.Contains("lifeboat_backup_last_success_timestamp_seconds{tenant=\"default\",source=\"app\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("lifeboat_health_state{tenant=\"default\",source=\"app\",check=\"last backup\"} 0", metrics, StringComparison.Ordinal);
         await stop.CancelAsync();
         await server;
     }
@@ -128,6 +128,6 @@ public sealed class OperationsCliTests
         var invalid = await f.Cli.RunAsync("schedule", "list");
         Assert.Equal(2, invalid.ExitCode);
         Assert.Contains("schedule 'nightly'", invalid.Error, StringComparison.Ordinal);
-        Assert.Contains("'99 2 * * *', which is not valid", invalid.Error, StringComparison.Ordinal);
+        Assert.Contains("Cron '99 2 * * *' is not a valid cron expression", invalid.Error, StringComparison.Ordinal);
     }
 }

@@ -10,6 +10,7 @@ using Lifeboat.Engine.UseCases.Jobs;
 using Lifeboat.Engine.UseCases.Maintenance;
 using Lifeboat.Engine.UseCases.Repositories;
 using Lifeboat.Engine.UseCases.Restores;
+using Lifeboat.Engine.UseCases.Retention;
 using Lifeboat.Engine.UseCases.Schedules;
 using Lifeboat.Engine.UseCases.Sources;
 using Lifeboat.Engine.UseCases.Stacks;
@@ -77,6 +78,9 @@ public static class EngineServices
         services.AddScoped<ListAudit>();
         services.AddScoped<ListJobs>().AddScoped<GetJob>().AddScoped<CancelJob>();
         services.AddScoped<EnterMaintenance>().AddScoped<LeaveMaintenance>().AddScoped<GetMaintenance>();
+        services.AddScoped<ScheduleConfiguration>().AddScoped<AddSchedule>().AddScoped<UpdateSchedule>().AddScoped<RemoveSchedule>().AddScoped<ShowSchedule>();
+        services.AddScoped<ListRetention>().AddScoped<SetRetention>();
+        services.AddScoped<GetObjectives>().AddScoped<ListDrills>().AddScoped<ShowDrill>();
         services.AddSingleton<ClusterDemo>().AddSingleton<FilesDemo>();
 
         // The job queue (idle until the server starts it).

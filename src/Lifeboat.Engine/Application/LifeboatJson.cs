@@ -107,6 +107,16 @@ namespace Lifeboat.Engine.Application;
 [JsonSerializable(typeof(MaintenanceList))]
 [JsonSerializable(typeof(LeaveMaintenanceResult))]
 [JsonSerializable(typeof(EnterMaintenanceRequest))]
+[JsonSerializable(typeof(Lifeboat.Engine.UseCases.Schedules.AddScheduleRequest))]
+[JsonSerializable(typeof(Lifeboat.Engine.UseCases.Schedules.ScheduleSettings))]
+[JsonSerializable(typeof(Lifeboat.Engine.UseCases.Schedules.SaveScheduleResult))]
+[JsonSerializable(typeof(Lifeboat.Engine.UseCases.Schedules.RemoveScheduleResult))]
+[JsonSerializable(typeof(Lifeboat.Engine.UseCases.Schedules.ScheduleDetail))]
+[JsonSerializable(typeof(Lifeboat.Engine.UseCases.Retention.RetentionSettings))]
+[JsonSerializable(typeof(Page<Lifeboat.Engine.UseCases.Retention.SourceRetention>))]
+[JsonSerializable(typeof(Lifeboat.Engine.UseCases.Retention.SetRetentionResult))]
+[JsonSerializable(typeof(Lifeboat.Engine.UseCases.Health.ObjectivesReport))]
+[JsonSerializable(typeof(Page<Lifeboat.Engine.UseCases.Drills.DrillView>))]
 public sealed partial class LifeboatJson : JsonSerializerContext
 {
     /// <summary>The same, on one line: for the catalog and log fields.</summary>

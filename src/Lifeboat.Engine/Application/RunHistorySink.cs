@@ -32,7 +32,7 @@ public sealed partial class RunHistorySink : IEventSink
             },
             WalPushFailed w => new RunRecord
             {
-                Id = CallContext.NewId(), Kind = JobKinds.WalPush, Target = w.Target, Status = RunStatus.Failed, Started = e.Time, Finished = e.Time,
+                Id = CallContext.NewId(), Kind = JobKinds.WalPush, Source = w.Source, Target = w.Target, Status = RunStatus.Failed, Started = e.Time, Finished = e.Time,
                 Error = $"WAL file {w.File} of '{w.Source}': {w.Error}",
             },
             _ => null,

@@ -33,6 +33,10 @@ public static class ConfigJson
 
     public static JsonObject Section(StackOptions stack) => Section(stack, new StackOptions(), ConfigJsonContext.Default.StackOptions);
 
+    public static JsonObject Section(ScheduleOptions schedule) => Section(schedule, new ScheduleOptions(), ConfigJsonContext.Default.ScheduleOptions);
+
+    public static JsonObject Section(RetentionOptions retention) => Section(retention, new RetentionOptions(), ConfigJsonContext.Default.RetentionOptions);
+
     /// <summary>The kind comes first and is always written (it says which options type the section is).</summary>
     private static JsonObject Keep(JsonObject section, string kind)
     {
@@ -77,4 +81,6 @@ public static class ConfigJson
 [JsonSerializable(typeof(ConfigSourceOptions))]
 [JsonSerializable(typeof(TargetOptions))]
 [JsonSerializable(typeof(StackOptions))]
+[JsonSerializable(typeof(ScheduleOptions))]
+[JsonSerializable(typeof(RetentionOptions))]
 internal sealed partial class ConfigJsonContext : JsonSerializerContext;

@@ -26,24 +26,35 @@ public sealed class ScheduleOptions
     public int MaxAttempts { get; set; } = 3;
 
     internal void Validate(string name, string configPath, LifeboatOptions options)
+        => Check(options, (key, problem, hint) => new LifeboatException(ErrorCode.Config, $"schedule '{name}' in {configPath}: {key} {problem}", hint.Replace("KEY", $"Schedules:{name}:{key}", StringComparison.Ordinal)));
+
+    /// <summary>
+    /// The configuration loader's rules for a schedule given in a request (the API, `schedule add`): the same checks,
+    /// exit 2 / 400 naming the request field («kind», «source», «stack», «cron», «timeZone», «jitter», «maxAttempts»).
+    /// </summary>
+    public void ValidateRequest(LifeboatOptions options)
+        => Check(options, (key, problem, hint) => new LifeboatException(ErrorCode.InvalidInput, $"{FieldText.Ref(char.ToLowerInvariant(key[0]) + key[1..])} {problem}", hint.Replace("KEY", FieldText.Ref(char.ToLowerInvariant(key[0]) + key[1..]), StringComparison.Ordinal)));
+
+    /// <param name="fail">The error for a setting (its configuration key), what is wrong with it, and a hint (KEY: where to name the setting).</param>
+    private void Check(LifeboatOptions options, Func<string, string, string, LifeboatException> fail)
     {
         if (Kind is null || !Catalog.JobKinds.Schedulable.Contains(Kind))
         {
-            throw new LifeboatException(ErrorCode.Config, $"schedule '{name}' in {configPath} has the kind '{Kind}'", $"use one of {string.Join(", ", Catalog.JobKinds.Schedulable)}");
+            throw fail("Kind", $"'{Kind}' is not a job kind a schedule can run", $"use one of {string.Join(", ", Catalog.JobKinds.Schedulable)}");
         }
 
         if (Kind == Catalog.JobKinds.Stack)
         {
             if (Stack is null || !options.Stacks.ContainsKey(Stack))
             {
-                throw new LifeboatException(ErrorCode.Config, $"schedule '{name}' in {configPath} names the stack '{Stack}', which is not configured", "set Schedules:" + name + ":Stack to a configured stack");
+                throw fail("Stack", $"'{Stack}' is not a configured stack", "set KEY to a configured stack");
             }
         }
 
         var needsSource = Kind is not (Catalog.JobKinds.Verify or Catalog.JobKinds.Replicate or Catalog.JobKinds.Stack);
         if (needsSource && (Source is null || !options.Sources.ContainsKey(Source)))
         {
-            throw new LifeboatException(ErrorCode.Config, $"schedule '{name}' in {configPath} names the source '{Source}', which is not configured", "set Schedules:" + name + ":Source to a configured source");
+            throw fail("Source", $"'{Source}' is not a configured source", "set KEY to a configured source");
         }
 
         try
@@ -52,13 +63,26 @@ public sealed class ScheduleOptions
         }
         catch (Cronos.CronFormatException ex)
         {
-            throw new LifeboatException(ErrorCode.Config, $"schedule '{name}' in {configPath} has the cron expression '{Cron}', which is not valid: {ex.Message}", "use five fields: minute hour day-of-month month day-of-week, for example '0 2 * * *'");
+            throw fail("Cron", $"'{Cron}' is not a valid cron expression: {ex.Message}", "use five fields: minute hour day-of-month month day-of-week, for example '0 2 * * *'");
         }
 
-        _ = new Core.Retention.RetentionPolicy { TimeZone = TimeZone }.Zone();
-        if (Jitter < TimeSpan.Zero || MaxAttempts < 1)
+        try
         {
-            throw new LifeboatException(ErrorCode.Config, $"schedule '{name}' in {configPath}: Jitter must not be negative and MaxAttempts must be at least 1", "fix the values");
+            _ = new Core.Retention.RetentionPolicy { TimeZone = TimeZone }.Zone();
+        }
+        catch (LifeboatException ex)
+        {
+            throw fail("TimeZone", $"'{TimeZone}' is not a known time zone", ex.Hint ?? "use an IANA name such as Europe/Berlin or UTC");
+        }
+
+        if (Jitter < TimeSpan.Zero)
+        {
+            throw fail("Jitter", $"{Jitter} is negative", "use a duration of zero or more, such as 00:05:00");
+        }
+
+        if (MaxAttempts < 1)
+        {
+            throw fail("MaxAttempts", $"{MaxAttempts} is less than 1", "use 1 (no retry) or more");
         }
     }
 }

@@ -4,9 +4,7 @@ using Lifeboat.Core;
 using Lifeboat.Engine.Application;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Scheduling;
-using Lifeboat.Postgres;
 using Lifeboat.Postgres.Server;
-using Lifeboat.Postgres.Wal;
 using Lifeboat.Repository.Format;
 using Lifeboat.Targets;
 using Lifeboat.Targets.Local;
@@ -74,6 +72,10 @@ public sealed record DrillStatus(string Source, [property: JsonIgnore] DrillReco
     public string? LatestResult => Latest?.Result;
 
     public string? LatestReport => Latest?.ReportHtmlPath;
+
+    /// <summary>The recent drills these were taken from, newest first (cancelled ones left out).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<DrillRecord> Recent { get; init; } = [];
 }
 
 /// <summary>
@@ -159,10 +161,8 @@ public sealed class GetStatus : IUseCase<GetStatusRequest, HealthReport>
     /// </summary>
     private static async Task<DrillStatus> CheckDrillsAsync(string name, LifeboatCatalog catalog, DateTimeOffset now, List<HealthCheck> checks, CancellationToken cancellationToken)
     {
-        var recent = (await catalog.DrillsAsync(name, 20, cancellationToken)).Where(d => d.Result != DrillResults.Cancelled).ToList();
-        var proven = recent.FirstOrDefault(d => d.Restorable) ?? (await catalog.DrillsAsync(name, 1, cancellationToken, restorableOnly: true)).FirstOrDefault();
-        var measured = recent.FirstOrDefault(d => d.RtoMs is not null);
-        var latest = recent.FirstOrDefault();
+        var status = await RecoveryFacts.DrillStatusAsync(catalog, name, cancellationToken);
+        var (proven, measured, latest) = (status.LastProven, status.LatestMeasured, status.Latest);
         var provenText = proven is null
             ? "no point has been proven restorable by a drill yet"
             : $"proven restorable to {Time(proven.PointReached)} (backup {proven.BackupId}) by drill {proven.Id}, {Hours(now - proven.Finished)} ago";
@@ -186,7 +186,7 @@ public sealed class GetStatus : IUseCase<GetStatusRequest, HealthReport>
                 $"{Seconds(measured.RtoMs!.Value)} by drill {measured.Id}, {Hours(now - measured.Finished)} ago ({objective}{(measured.RtoViolated ? ": VIOLATED" : "")})"));
         }
 
-        return new DrillStatus(name, proven, measured, latest);
+        return status;
     }
 
     private static string Seconds(long ms) => ms < 120_000 ? $"{ms / 1000.0:0.0} s" : $"{ms / 60_000.0:0.0} min";
@@ -252,9 +252,8 @@ public sealed class GetStatus : IUseCase<GetStatusRequest, HealthReport>
 
     private static async Task CheckArchivingAsync(Lifeboat.Repository.Repository repository, string name, ClusterSourceOptions source, List<Manifest> own, DateTimeOffset now, List<HealthCheck> checks, CancellationToken cancellationToken)
     {
-        var archive = new WalArchive(repository, name, source.SystemIdValue(), own.Select(m => ClusterBackupInfo.FromDetails(m.Details)?.WalSegmentSize).LastOrDefault(s => s is not null) ?? WalFileName.DefaultSegmentSize);
-        var wal = await archive.ListAsync(cancellationToken);
-        var lastArchived = wal.Where(w => w.Wal.IsSegmentLike).Select(w => w.Archived).Where(t => t is not null).DefaultIfEmpty(null).Max();
+        var archive = RecoveryFacts.Archive(repository, name, source, own);
+        var lastArchived = await RecoveryFacts.NewestArchivedWalAsync(archive, cancellationToken);
         try
         {
             await using var server = await PgServer.ConnectAsync(source.Connection!, cancellationToken);
@@ -277,7 +276,7 @@ public sealed class GetStatus : IUseCase<GetStatusRequest, HealthReport>
         if (lastArchived is { } at)
         {
             var rpo = now - at;
-            var objective = source.Rpo ?? TimeSpan.FromMinutes(5);
+            var objective = source.Rpo ?? RecoveryFacts.DefaultClusterRpo;
             var state = rpo > objective * 2 ? HealthState.Critical : rpo > objective ? HealthState.Warning : HealthState.Healthy;
             checks.Add(new HealthCheck(name, "RPO", state, $"the newest archived WAL is {Hours(rpo)} old (objective {(source.Rpo is null ? "5 min (default)" : Hours(objective))})"));
         }

@@ -14,6 +14,13 @@ public sealed record ScheduleView(string Name, string Kind, string? Source, stri
     /// <summary>Whether the configuration names the time zone (otherwise <see cref="TimeZone"/> is the default, UTC).</summary>
     [JsonIgnore]
     public bool TimeZoneConfigured { get; init; }
+
+    /// <summary>The view of <paramref name="schedule"/> with its catalog state (null: never ran, or no catalog).</summary>
+    public static ScheduleView From(Schedule schedule, ScheduleState? state, DateTimeOffset now)
+        => new(schedule.Name, schedule.Kind, schedule.Source, schedule.Options.Stack, schedule.Options.Cron!, schedule.Options.TimeZone ?? "UTC", schedule.Next(now), state?.LastRun, state?.LastStatus, state?.ConsecutiveFailures ?? 0)
+        {
+            TimeZoneConfigured = schedule.Options.TimeZone is not null,
+        };
 }
 
 /// <param name="Warnings">The catalog could not be read (last runs unknown).</param>
@@ -49,14 +56,7 @@ public sealed class ListSchedules : IUseCase<ListSchedulesRequest, ListSchedules
 
         var now = _time.GetUtcNow();
         return new ListSchedulesResult(
-            schedules.Select(s =>
-            {
-                var state = states.GetValueOrDefault(s.Name);
-                return new ScheduleView(s.Name, s.Kind, s.Source, s.Options.Stack, s.Options.Cron!, s.Options.TimeZone ?? "UTC", s.Next(now), state?.LastRun, state?.LastStatus, state?.ConsecutiveFailures ?? 0)
-                {
-                    TimeZoneConfigured = s.Options.TimeZone is not null,
-                };
-            }).ToList(),
+            schedules.Select(s => ScheduleView.From(s, states.GetValueOrDefault(s.Name), now)).ToList(),
             warnings);
     }
 }
