@@ -48,7 +48,7 @@ public static class LifeboatServer
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.UseUrls(urls);
-        builder.WebHost.UseLifeboatHttps(server, settings.Config.Path);
+        builder.WebHost.UseLifeboatHttps(server, settings.ConfigPath);
         builder.Logging.ClearProviders();
         if (logs is not null)
         {

@@ -40,6 +40,7 @@ public sealed class ErrorCodeTests
             [ErrorCode.RepositoryLocked] = 103,
             [ErrorCode.PostgresFailed] = 104,
             [ErrorCode.NotFound] = 105,
+            [ErrorCode.Maintenance] = 106,
             [ErrorCode.Usage] = 200,
             [ErrorCode.Config] = 201,
             [ErrorCode.RepositoryUnavailable] = 202,

@@ -31,6 +31,9 @@ public sealed class Workspace
 
     public ConfigFile Config { get; }
 
+    /// <summary>Where the configuration file is (for messages).</summary>
+    public string ConfigPath => Config.Path;
+
     public IReadOnlyDictionary<string, string?> Environment { get; }
 
     /// <summary>Relative paths in requests are resolved against this directory.</summary>

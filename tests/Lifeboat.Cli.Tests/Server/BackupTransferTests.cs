@@ -217,7 +217,11 @@ public sealed class BackupTransferTests
         await using var file = File.OpenRead(path);
         using var content = new StreamContent(file);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        return await http.PostAsync(new Uri(url, UriKind.Relative), content, Ct);
+        // Expect: 100-continue, as curl sends for large bodies: a refused upload (413) is answered before the body is
+        // sent, instead of the server closing the connection under a client still writing it.
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(url, UriKind.Relative)) { Content = content };
+        request.Headers.ExpectContinue = true;
+        return await http.SendAsync(request, Ct);
     }
 
     private static async Task RunOkAsync(string program, string[] args, Dictionary<string, string> environment)

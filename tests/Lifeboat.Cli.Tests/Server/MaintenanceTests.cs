@@ -49,13 +49,13 @@ public sealed class MaintenanceTests
         Assert.Equal("warning", check.GetProperty("state").GetString());
         using var anonymous = server.Client(null);
         var metrics = await anonymous.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct);
-        Assert.Contains("lifeboat_maintenance{source=\"app\"} 1\n", metrics, StringComparison.Ordinal);
-        Assert.Contains("lifeboat_maintenance{source=\"\"} 0\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("lifeboat_maintenance{tenant=\"default\",source=\"app\"} 1\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("lifeboat_maintenance{tenant=\"default\",source=\"\"} 0\n", metrics, StringComparison.Ordinal);
 
         Assert.Equal(HttpStatusCode.Forbidden, (await operatorClient.DeleteAsync(new Uri("/api/v1/maintenance?source=app", UriKind.Relative), Ct)).StatusCode);
         var left = JsonDocument.Parse(await (await admin.DeleteAsync(new Uri("/api/v1/maintenance?source=app", UriKind.Relative), Ct)).Content.ReadAsStringAsync(Ct)).RootElement;
         Assert.Equal("database upgrade", left.GetProperty("ended").GetProperty("reason").GetString());
-        Assert.Contains("lifeboat_maintenance{source=\"app\"} 0\n", await anonymous.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct), StringComparison.Ordinal);
+        Assert.Contains("lifeboat_maintenance{tenant=\"default\",source=\"app\"} 0\n", await anonymous.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct), StringComparison.Ordinal);
 
         var accepted = await operatorClient.PostAsJsonAsync(new Uri("/api/v1/backups", UriKind.Relative), new { source = "app" }, Ct);
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
