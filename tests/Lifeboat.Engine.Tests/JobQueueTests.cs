@@ -217,7 +217,7 @@ public sealed class JobQueueTests
         var views = await WatchToEndAsync(queue, f, job.Id);
         Assert.Equal(JobStates.Succeeded, views[^1].State);
         var stored = await queue.GetAsync(f.Workspace(), job.Id, Ct);
-        Assert.Equal(views[^1].Progress, stored!.Progress);
+        Assert.Equal(views[^1].Progress with { Detail = null }, stored!.Progress with { Detail = null }); // the detail line is live only: the catalog keeps the counters
         Assert.Equal(views[^1].Finished, stored.Finished);
         Assert.Equal(views[^1].Result!.Value.GetProperty("id").GetString(), stored.Result!.Value.GetProperty("id").GetString());
 
