@@ -81,6 +81,12 @@ public sealed partial class Repository : IAsyncDisposable
     /// <summary>The key slot that opened the repository (null when unencrypted).</summary>
     public string? OpenedSlotId { get; }
 
+    /// <summary>
+    /// Objects under <c>keys/</c> that did not decode when the repository was opened: skipped (another slot opened it)
+    /// and logged as a warning; <c>verify</c> reports them as damage.
+    /// </summary>
+    public IReadOnlyList<DamagedKeySlot> DamagedKeySlots { get; private init; } = [];
+
     internal byte[] IdKey { get; }
 
     private byte[] ChunkerKey { get; }
@@ -195,25 +201,51 @@ public sealed partial class Repository : IAsyncDisposable
             throw new LifeboatException(ErrorCode.Config, $"the repository at {target.DisplayName} is encrypted and no passphrase or key file was given", "set Repository:PassphraseFile or Repository:KeyFile in the configuration file, pass «passphraseFile», or set LIFEBOAT_PASSPHRASE");
         }
 
-        var (master, slotId) = await UnwrapAsync(target, material, cancellationToken);
+        var (master, slotId, damagedSlots) = await UnwrapAsync(target, material, logger, cancellationToken);
         if (!config.MacIsValid(master.MacKey))
         {
             throw new DamageException($"the config object of {target.DisplayName} was modified (its MAC does not verify)", [ObjectNames.Config], [], "restore the config object from a replica of the repository");
         }
 
-        return new Repository(target, config, master, master.IdKey, master.ChunkerKey, slotId, time, logger);
+        return new Repository(target, config, master, master.IdKey, master.ChunkerKey, slotId, time, logger) { DamagedKeySlots = damagedSlots };
     }
 
-    private static async Task<(MasterKey Master, string SlotId)> UnwrapAsync(ITarget target, KeyMaterial key, CancellationToken cancellationToken)
+    private static async Task<(MasterKey Master, string SlotId, List<DamagedKeySlot> Damaged)> UnwrapAsync(ITarget target, KeyMaterial key, ILogger logger, CancellationToken cancellationToken)
     {
-        var slots = await LoadSlotsAsync(target, cancellationToken);
+        var (slots, damaged) = await LoadSlotsAsync(target, cancellationToken);
         foreach (var slot in slots)
         {
-            var master = slot.TryUnwrap(key);
+            MasterKey? master;
+            try
+            {
+                master = slot.TryUnwrap(key);
+            }
+            catch (LifeboatException ex) when (ex.Code == ErrorCode.Damage)
+            {
+                // An unknown key derivation or a weakened slot: refused, and the other slots still tried.
+                damaged.Add(new DamagedKeySlot(slot.Id, ObjectNames.Key(slot.Id), ex.Message));
+                continue;
+            }
+
             if (master is not null)
             {
-                return (master, slot.Id);
+                foreach (var d in damaged)
+                {
+                    LogDamagedKeySlot(logger, d.Object, d.Problem);
+                }
+
+                return (master, slot.Id, damaged);
             }
+        }
+
+        if (damaged.Count > 0)
+        {
+            throw DamagedSlotsException(target, damaged);
+        }
+
+        if (slots.Count == 0)
+        {
+            throw new DamageException($"the repository at {target.DisplayName} has no key slots (nothing under {ObjectNames.KeysPrefix}); no passphrase or key file can open it", [ObjectNames.KeysPrefix], [], "restore the key slots from a replica of the repository (`lifeboat replicate` copies them)");
         }
 
         var message = key.IsKeyFile
@@ -222,20 +254,64 @@ public sealed partial class Repository : IAsyncDisposable
         throw new LifeboatException(ErrorCode.WrongPassphrase, message, "check the passphrase or key file; `lifeboat repo key list` shows the key slots of a repository you can open");
     }
 
-    private static async Task<List<KeySlot>> LoadSlotsAsync(ITarget target, CancellationToken cancellationToken)
+    private static DamageException DamagedSlotsException(ITarget target, List<DamagedKeySlot> damaged)
+    {
+        var what = damaged.Count == 1
+            ? $"key slot {damaged[0].SlotId} is damaged ({damaged[0].Problem})"
+            : $"key slots {string.Join(", ", damaged.Select(d => d.SlotId))} are damaged ({string.Join("; ", damaged.Select(d => $"{d.SlotId}: {d.Problem}"))})";
+        return new DamageException(
+            $"{what}; no other slot of {target.DisplayName} opens with the passphrase or key file given",
+            damaged.Select(d => d.Object).ToList(),
+            [],
+            "restore the damaged key slot objects from a replica of the repository (`lifeboat replicate` copies them), or open the repository with the passphrase or key file of another slot");
+    }
+
+    /// <summary>The key slots that decode, oldest first, and the objects under <c>keys/</c> that do not (skipped, never fatal).</summary>
+    private static async Task<(List<KeySlot> Slots, List<DamagedKeySlot> Damaged)> LoadSlotsAsync(ITarget target, CancellationToken cancellationToken)
     {
         var slots = new List<KeySlot>();
+        var damaged = new List<DamagedKeySlot>();
         foreach (var item in await target.ListAllAsync(ObjectNames.KeysPrefix, cancellationToken))
         {
-            var bytes = await target.ReadAllAsync(item.Name, cancellationToken);
-            slots.Add(KeySlot.Parse(bytes, item.Name));
+            var slotId = item.Name[ObjectNames.KeysPrefix.Length..];
+            byte[] bytes;
+            try
+            {
+                bytes = await target.ReadAllAsync(item.Name, cancellationToken);
+            }
+            catch (TargetException ex) when (ex.Kind == TargetErrorKind.NotFound)
+            {
+                continue; // removed since the listing
+            }
+            catch (TargetException ex) when (ex.Kind is not (TargetErrorKind.AccessDenied or TargetErrorKind.AuthenticationFailed))
+            {
+                damaged.Add(new DamagedKeySlot(slotId, item.Name, $"cannot be read: {ex.Message}"));
+                continue;
+            }
+
+            var problem = KeySlot.TryParse(bytes, out var slot);
+            if (slot is null)
+            {
+                damaged.Add(new DamagedKeySlot(slotId, item.Name, problem ?? "not a key slot"));
+                continue;
+            }
+
+            slots.Add(slot);
         }
 
         slots.Sort((a, b) => a.Created.CompareTo(b.Created));
-        return slots;
+        damaged.Sort((a, b) => string.CompareOrdinal(a.Object, b.Object));
+        return (slots, damaged);
     }
 
-    public Task<List<KeySlot>> ListKeysAsync(CancellationToken cancellationToken) => LoadSlotsAsync(Target, cancellationToken);
+    /// <summary>The key slots that decode, oldest first (the damaged ones are in <see cref="DamagedKeySlots"/> after open, or <see cref="ListDamagedKeysAsync"/>).</summary>
+    public async Task<List<KeySlot>> ListKeysAsync(CancellationToken cancellationToken) => (await LoadSlotsAsync(Target, cancellationToken)).Slots;
+
+    /// <summary>Every key slot as it is now: the ones that decode and the damaged ones.</summary>
+    public Task<(List<KeySlot> Slots, List<DamagedKeySlot> Damaged)> ListKeysWithDamageAsync(CancellationToken cancellationToken) => LoadSlotsAsync(Target, cancellationToken);
+
+    /// <summary>The objects under <c>keys/</c> that do not decode as key slots, read now.</summary>
+    public async Task<List<DamagedKeySlot>> ListDamagedKeysAsync(CancellationToken cancellationToken) => (await LoadSlotsAsync(Target, cancellationToken)).Damaged;
 
     /// <summary>Adds a key slot for another passphrase or key file. Data is not re-encrypted.</summary>
     public async Task<KeySlot> AddKeyAsync(KeyMaterial key, string? label, CancellationToken cancellationToken)
@@ -249,16 +325,24 @@ public sealed partial class Repository : IAsyncDisposable
     /// <summary>Removes a key slot; never the last one, nor the one this session was opened with.</summary>
     public async Task RemoveKeyAsync(string slotId, CancellationToken cancellationToken)
     {
-        var slots = await ListKeysAsync(cancellationToken);
+        var (slots, damaged) = await LoadSlotsAsync(Target, cancellationToken);
         var matches = slots.Where(s => s.Id.StartsWith(slotId, StringComparison.Ordinal)).ToList();
-        if (matches.Count == 0)
+        var damagedMatches = damaged.Where(d => d.SlotId.StartsWith(slotId, StringComparison.Ordinal)).ToList();
+        if (matches.Count + damagedMatches.Count == 0)
         {
             throw new LifeboatException(ErrorCode.NotFound, $"no key slot '{slotId}' in {DisplayName}", "`lifeboat repo key list` shows the slots");
         }
 
-        if (matches.Count > 1)
+        if (matches.Count + damagedMatches.Count > 1)
         {
-            throw new LifeboatException(ErrorCode.InvalidInput, $"'{slotId}' matches {matches.Count} key slots", "give more digits of the slot id");
+            throw new LifeboatException(ErrorCode.InvalidInput, $"'{slotId}' matches {matches.Count + damagedMatches.Count} key slots", "give more digits of the slot id");
+        }
+
+        if (damagedMatches.Count == 1)
+        {
+            // A damaged slot opens nothing; this session opened through an intact one, which stays.
+            await Target.DeleteAsync(damagedMatches[0].Object, cancellationToken);
+            return;
         }
 
         var slot = matches[0];
@@ -548,9 +632,18 @@ public sealed partial class Repository : IAsyncDisposable
         }
     }
 
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Key slot {Object} is damaged and was skipped: {Problem}")]
+    private static partial void LogDamagedKeySlot(ILogger logger, string @object, string problem);
+
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Index object {Object} is damaged and was skipped: {Error}")]
     private static partial void LogDamagedIndex(ILogger logger, string @object, string error);
 }
+
+/// <summary>An object under <c>keys/</c> that does not decode as a key slot.</summary>
+/// <param name="SlotId">The slot id, from the object name.</param>
+/// <param name="Object">The object name (<c>keys/&lt;slot-id&gt;</c>).</param>
+/// <param name="Problem">What is wrong with it.</param>
+public sealed record DamagedKeySlot(string SlotId, string Object, string Problem);
 
 /// <summary>An index object as read: its id, stored size and the packs it lists.</summary>
 public sealed record IndexObject(ChunkId Id, long Size, List<PackDescription> Packs);

@@ -66,7 +66,7 @@ internal static class RepoCommands
 
             call.Output.Table(
                 [" ", "ID", "KIND", "CREATED", "HOST", "USER", "LABEL"],
-                result.Slots.Select(s => new[] { s.Current ? "*" : "", s.Id[..8], s.Kind, CliOutput.Time(s.Created), s.Host ?? "", s.User ?? "", s.Label ?? "" }));
+                result.Slots.Select(s => new[] { s.Current ? "*" : "", s.Id.Length > 8 ? s.Id[..8] : s.Id, s.Kind, s.Created is { } created ? CliOutput.Time(created) : "", s.Host ?? "", s.User ?? "", s.Damage is { } damage ? "DAMAGED: " + damage : s.Label ?? "" }));
             return 0;
         }));
 

@@ -84,14 +84,40 @@ public sealed class KeySlot
 
     public static KeySlot Parse(ReadOnlySpan<byte> json, string objectName)
     {
+        var problem = TryParse(json, out var slot);
+        return slot ?? throw new DamageException($"key slot {objectName} is damaged: {problem}", [objectName], []);
+    }
+
+    /// <summary>Decodes a key slot object; on failure <paramref name="slot"/> is null and the result says why.</summary>
+    public static string? TryParse(ReadOnlySpan<byte> json, out KeySlot? slot)
+    {
+        slot = null;
+        KeySlot? parsed;
         try
         {
-            return JsonSerializer.Deserialize(json, KeySlotJson.Default.KeySlot) ?? throw new JsonException("empty");
+            parsed = JsonSerializer.Deserialize(json, KeySlotJson.Default.KeySlot);
         }
         catch (JsonException ex)
         {
-            throw new DamageException($"key slot {objectName} is not valid JSON: {ex.Message}", [objectName], []);
+            return json.IsEmpty ? "it is empty" : $"it is not a valid key slot document: {ex.Message}";
         }
+
+        // Members the format requires, checked because JSON null passes the deserializer.
+        var problem = parsed switch
+        {
+            null => "it is empty",
+            { Id: null or "" } => "it has no id",
+            { Kind: not (PassphraseKind or KeyFileKind) } => $"it has the unknown kind '{parsed.Kind}'",
+            { Kdf: null } or { Kdf.Algorithm: null } or { Kdf.Salt: null } => "it has no key derivation parameters",
+            { Wrapped: null or { Length: 0 } } => "it holds no wrapped key",
+            _ => null,
+        };
+        if (problem is null)
+        {
+            slot = parsed;
+        }
+
+        return problem;
     }
 
     private static byte[] DeriveKek(KeyMaterial material, KdfParameters kdf)

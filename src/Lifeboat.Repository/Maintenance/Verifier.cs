@@ -58,6 +58,12 @@ public sealed class Verifier
         var damage = new List<DamageItem>();
         var notes = new List<string>();
 
+        progress?.Report("reading the key slots");
+        foreach (var slot in await _repo.ListDamagedKeysAsync(cancellationToken))
+        {
+            damage.Add(new DamageItem(slot.Object, $"key slot {slot.SlotId} is damaged: {slot.Problem}", []));
+        }
+
         progress?.Report("reading the index");
         var snapshot = await _repo.LoadIndexObjectsAsync(cancellationToken);
         var index = new ChunkIndex();

@@ -7,7 +7,8 @@ namespace Lifeboat.Engine.UseCases.Repositories;
 public sealed record ListKeysRequest;
 
 /// <param name="Current">The slot that opened the repository for this call.</param>
-public sealed record KeySlotView(string Id, string Kind, DateTimeOffset Created, string? Host, string? User, string? Label, bool Current);
+/// <param name="Damage">Set when the slot object does not decode (skipped when opening; then only the id is known).</param>
+public sealed record KeySlotView(string Id, string Kind, DateTimeOffset? Created, string? Host, string? User, string? Label, bool Current, string? Damage = null);
 
 public sealed record ListKeysResult(string Repository, IReadOnlyList<KeySlotView> Slots);
 
@@ -21,8 +22,11 @@ public sealed class ListKeys : IUseCase<ListKeysRequest, ListKeysResult>
     public async Task<ListKeysResult> ExecuteAsync(ListKeysRequest request, CancellationToken cancellationToken)
     {
         await using var repository = await _opener.OpenAsync(cancellationToken);
-        var slots = await repository.ListKeysAsync(cancellationToken);
-        return new ListKeysResult(repository.DisplayName, slots.Select(s => new KeySlotView(s.Id, s.Kind, s.Created, s.Host, s.User, s.Label, s.Id == repository.OpenedSlotId)).ToList());
+        var (slots, damaged) = await repository.ListKeysWithDamageAsync(cancellationToken);
+        var views = slots.Select(s => new KeySlotView(s.Id, s.Kind, s.Created, s.Host, s.User, s.Label, s.Id == repository.OpenedSlotId))
+            .Concat(damaged.Select(d => new KeySlotView(d.SlotId, "damaged", null, null, null, null, false, d.Problem)))
+            .ToList();
+        return new ListKeysResult(repository.DisplayName, views);
     }
 }
 
