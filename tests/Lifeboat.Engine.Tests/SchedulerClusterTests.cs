@@ -37,21 +37,6 @@ public sealed class SchedulerClusterTests
         return scheduler;
     }
 
-    /// <summary>The claims, once <paramref name="count"/> of them are finished (the node records it just after the run's event).</summary>
-    private static async Task<List<ScheduledRunClaim>> FinishedClaimsAsync(LifeboatCatalog catalog, int count)
-    {
-        for (var i = 0; ; i++)
-        {
-            var claims = await catalog.ScheduledRunsAsync("every5", Ct);
-            if (claims.Count(c => c.Finished is not null) >= count || i == 100)
-            {
-                return claims;
-            }
-
-            await Task.Delay(50, Ct);
-        }
-    }
-
     [Fact]
     public async Task Two_nodes_on_one_catalog_run_each_due_run_once()
     {
@@ -60,27 +45,32 @@ public sealed class SchedulerClusterTests
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-20T02:01:00Z", CultureInfo.InvariantCulture));
         var results = System.Threading.Channels.Channel.CreateUnbounded<(string Node, JobResult Result)>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var a = Node(f, clock, "node-a", results).RunAsync(stop.Token);
-        var b = Node(f, clock, "node-b", results).RunAsync(stop.Token);
-        await Task.Delay(500, Ct); // both loops are waiting for 02:05
+        var nodeA = Node(f, clock, "node-a", results);
+        var nodeB = Node(f, clock, "node-b", results);
+        var a = nodeA.RunAsync(stop.Token);
+        var b = nodeB.RunAsync(stop.Token);
+        await Task.WhenAll(nodeA.Ready, nodeB.Ready).WaitAsync(TimeSpan.FromSeconds(60), Ct); // both wait for 02:05
 
         for (var round = 1; round <= 2; round++)
         {
             clock.Advance(TimeSpan.FromMinutes(5));
             var (node, result) = await results.Reader.ReadAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(60), Ct);
             Assert.True(result.Succeeded, result.Error);
-            await Task.Delay(1000, Ct); // time for the other node to have tried (and skipped) the same run
-            Assert.False(results.Reader.TryRead(out var extra), $"round {round}: {node} ran it, and so did {extra.Node}");
-            await using var repo = await f.Use<RepositoryOpener>().OpenAsync(Ct);
-            Assert.Equal(round, (await repo.ListBackupIdsAsync(Ct)).Count);
+        }
+
+        // Stopping waits for every run each node started (the losing claims included): then nothing ran twice.
+        await stop.CancelAsync();
+        await Task.WhenAll(a, b);
+        Assert.False(results.Reader.TryRead(out var extra), $"a due run ran twice, the second time on {extra.Node}");
+        await using (var repo = await f.Use<RepositoryOpener>().OpenAsync(Ct))
+        {
+            Assert.Equal(2, (await repo.ListBackupIdsAsync(Ct)).Count);
         }
 
         var catalog = await f.Use<CatalogAccess>().OpenAsync(Ct);
-        var claims = await FinishedClaimsAsync(catalog, 2);
+        var claims = await catalog.ScheduledRunsAsync("every5", Ct);
         Assert.Equal(2, claims.Count);
         Assert.All(claims, c => Assert.Equal(RunStatus.Succeeded, c.Status));
-        await stop.CancelAsync();
-        await Task.WhenAll(a, b);
     }
 
     [Fact]
@@ -97,18 +87,19 @@ public sealed class SchedulerClusterTests
 
         var results = System.Threading.Channels.Channel.CreateUnbounded<(string Node, JobResult Result)>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var b = Node(f, clock, "node-b", results).RunAsync(stop.Token);
-        await Task.Delay(500, Ct);
+        var nodeB = Node(f, clock, "node-b", results);
+        var b = nodeB.RunAsync(stop.Token);
+        await nodeB.Ready.WaitAsync(TimeSpan.FromSeconds(60), Ct); // its first pass found the claim fresh
         Assert.False(results.Reader.TryRead(out _)); // within the lease: nobody takes it
         clock.Advance(TimeSpan.FromMinutes(3)); // the dead node's heartbeat is now 3 minutes old (lease: 2); 02:05 is not due yet
         var (node, result) = await results.Reader.ReadAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(60), Ct);
         Assert.Equal("node-b", node);
         Assert.True(result.Succeeded, result.Error);
-        var claim = (await FinishedClaimsAsync(catalog, 1)).Single(c => c.Due == due);
+        await stop.CancelAsync();
+        await b; // the run's claim is recorded finished before the scheduler stops
+        var claim = (await catalog.ScheduledRunsAsync("every5", Ct)).Single(c => c.Due == due);
         Assert.Equal("node-b", claim.Node);
         Assert.Equal(1, claim.Takeovers);
         Assert.Equal(RunStatus.Succeeded, claim.Status);
-        await stop.CancelAsync();
-        await b;
     }
 }

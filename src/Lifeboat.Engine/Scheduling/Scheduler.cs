@@ -29,6 +29,7 @@ public sealed partial class Scheduler
     private readonly ILogger _logger;
     private readonly SchedulerOptions _options;
     private readonly List<Task> _running = [];
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="workspace">Opens the workspace whose schedules run (called once per run: configuration changes apply).</param>
     public Scheduler(Func<Workspace> workspace, IServiceScopeFactory scopes, TimeProvider time, ILogger<Scheduler> logger, SchedulerOptions? options = null)
@@ -45,6 +46,12 @@ public sealed partial class Scheduler
 
     /// <summary>Raised after each run (for the server's events and for tests).</summary>
     public event Action<JobResult>? Completed;
+
+    /// <summary>
+    /// Completes once the scheduler has read the schedules' state, made its first pass over due runs and abandoned
+    /// claims, and waits for the clock (tests advance a fake clock only then; a host can report readiness).
+    /// </summary>
+    public Task Ready => _ready.Task;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -106,13 +113,16 @@ public sealed partial class Scheduler
 
                 var wake = next.Values.Where(v => v is not null).Select(v => v!.Value).DefaultIfEmpty(now.AddHours(1)).Min();
                 var delay = wake - _time.GetUtcNow();
-                await Task.Delay(delay > TimeSpan.Zero ? Min(delay, _options.Heartbeat) : TimeSpan.FromMilliseconds(10), _time, cancellationToken);
+                var sleep = Task.Delay(delay > TimeSpan.Zero ? Min(delay, _options.Heartbeat) : TimeSpan.FromMilliseconds(10), _time, cancellationToken);
+                _ready.TrySetResult();
+                await sleep;
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
 
+        _ready.TrySetResult();
         await Task.WhenAll(_running);
     }
 

@@ -172,13 +172,13 @@ public sealed class ApiTests
         var restore = await operatorClient.PostAsJsonAsync(new Uri("/api/v1/restores", UriKind.Relative), new { source = "app", backup = backupId, to }, Ct);
         Assert.Equal(HttpStatusCode.Accepted, restore.StatusCode);
         var restoreJob = JsonDocument.Parse(await restore.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetString()!;
-        var done = await WaitAsync(viewer, restoreJob);
+        var done = await ServerFixture.FinishedJobAsync(viewer, restoreJob);
         Assert.True(done.GetProperty("state").GetString() == "succeeded", done.GetRawText());
         Assert.Empty(Lifeboat.Engine.Demo.TreeComparer.Compare(cli.Source, to));
 
         // A restore into a directory that is not empty is refused: the job fails with the problem's code.
         var again = await operatorClient.PostAsJsonAsync(new Uri("/api/v1/restores", UriKind.Relative), new { source = "app", to }, Ct);
-        var refused = await WaitAsync(viewer, JsonDocument.Parse(await again.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetString()!);
+        var refused = await ServerFixture.FinishedJobAsync(viewer, JsonDocument.Parse(await again.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetString()!);
         Assert.Equal("failed", refused.GetProperty("state").GetString());
         Assert.Equal("Refused", refused.GetProperty("error").GetProperty("code").GetString());
         Assert.Contains("`overwrite`", refused.GetProperty("error").GetProperty("hint").GetString(), StringComparison.Ordinal);
@@ -197,21 +197,6 @@ public sealed class ApiTests
         Assert.DoesNotContain(server.Tokens[Roles.Operator], audit.GetRawText(), StringComparison.Ordinal);
     }
 
-    private static async Task<JsonElement> WaitAsync(HttpClient client, string jobId)
-    {
-        for (var i = 0; i < 600; i++)
-        {
-            var job = JsonDocument.Parse(await client.GetStringAsync(new Uri($"/api/v1/jobs/{jobId}", UriKind.Relative), Ct)).RootElement;
-            if (job.GetProperty("state").GetString() is "succeeded" or "failed" or "cancelled")
-            {
-                return job.Clone();
-            }
-
-            await Task.Delay(100, Ct);
-        }
-
-        throw new TimeoutException($"job {jobId} did not finish");
-    }
 
     [Fact]
     public async Task Health_and_readiness_need_no_token_and_readiness_fails_when_the_repository_is_gone()

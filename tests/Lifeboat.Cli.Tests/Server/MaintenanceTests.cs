@@ -59,7 +59,7 @@ public sealed class MaintenanceTests
 
         var accepted = await operatorClient.PostAsJsonAsync(new Uri("/api/v1/backups", UriKind.Relative), new { source = "app" }, Ct);
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
-        var job = await WaitAsync(viewer, JsonDocument.Parse(await accepted.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetString()!);
+        var job = await ServerFixture.FinishedJobAsync(viewer, JsonDocument.Parse(await accepted.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetString()!);
         Assert.True(job.GetProperty("state").GetString() == "succeeded", job.GetRawText());
 
         using var auditor = server.Client(Roles.Auditor);
@@ -96,7 +96,7 @@ public sealed class MaintenanceTests
         var accepted = await operatorClient.PostAsJsonAsync(new Uri("/api/v1/restores", UriKind.Relative), new { source = "app", to = cli.Dir.Combine("r1") }, Ct);
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         using var viewer = server.Client(Roles.Viewer);
-        var job = await WaitAsync(viewer, JsonDocument.Parse(await accepted.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetString()!);
+        var job = await ServerFixture.FinishedJobAsync(viewer, JsonDocument.Parse(await accepted.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetString()!);
         Assert.True(job.GetProperty("state").GetString() == "succeeded", job.GetRawText());
     }
 
@@ -124,19 +124,4 @@ public sealed class MaintenanceTests
         await cli.Cli.OkAsync("backup", "--source", "app");
     }
 
-    private static async Task<JsonElement> WaitAsync(HttpClient client, string jobId)
-    {
-        for (var i = 0; i < 600; i++)
-        {
-            var job = JsonDocument.Parse(await client.GetStringAsync(new Uri($"/api/v1/jobs/{jobId}", UriKind.Relative), Ct)).RootElement;
-            if (job.GetProperty("state").GetString() is "succeeded" or "failed" or "cancelled")
-            {
-                return job.Clone();
-            }
-
-            await Task.Delay(100, Ct);
-        }
-
-        throw new TimeoutException($"job {jobId} did not finish");
-    }
 }

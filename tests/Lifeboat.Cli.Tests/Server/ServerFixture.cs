@@ -73,6 +73,23 @@ internal sealed class ServerFixture : IAsyncDisposable
         return http;
     }
 
+    /// <summary>The job's final state, read from its Server-Sent Events stream (which ends when the job does).</summary>
+    public static async Task<JsonElement> FinishedJobAsync(HttpClient client, string jobId)
+    {
+        JsonElement last = default;
+        await using var stream = await client.GetStreamAsync(new Uri($"/api/v1/jobs/{jobId}/events", UriKind.Relative), TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(stream);
+        while (await reader.ReadLineAsync(TestContext.Current.CancellationToken) is { } line)
+        {
+            if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                last = JsonDocument.Parse(line["data: ".Length..]).RootElement.Clone();
+            }
+        }
+
+        return last.ValueKind == JsonValueKind.Undefined ? throw new InvalidOperationException($"job {jobId}: the event stream ended without an event") : last;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync(CancellationToken.None);
