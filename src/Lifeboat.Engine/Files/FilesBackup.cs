@@ -176,24 +176,7 @@ public sealed class FilesBackup
         }
 
         problems.AddRange(walkProblems);
-        var manifest = await session.CommitAsync(
-            (tree, stats) => new Manifest
-            {
-                Id = session.BackupId,
-                Source = _sourceName,
-                Kind = kind,
-                Type = parent is null ? "full" : "incr",
-                Parent = parent?.Id,
-                Started = session.Started,
-                Finished = _repo.Time.GetUtcNow(),
-                Host = Environment.MachineName,
-                Tree = tree,
-                Stats = stats with { BytesRead = bytesRead, UnchangedFiles = unchanged },
-                Paths = paths.ToList(),
-                Details = details,
-                Tags = request.TagsWith(problems.Count > 0 ? new Dictionary<string, string> { ["incomplete"] = $"{problems.Count} path(s) could not be read" } : null),
-            },
-            cancellationToken);
+        var manifest = await session.CommitAsync(new ManifestDraft(_sourceName, kind, parent?.Id, bytesRead, paths.ToList(), details, request.TagsWith(problems.Count > 0 ? new Dictionary<string, string> { ["incomplete"] = $"{problems.Count} path(s) could not be read" } : null), unchanged), cancellationToken);
         progress?.Report(new BackupProgress(manifest.Stats.Files, manifest.Stats.Bytes, bytesRead, manifest.Stats.NewBytes, manifest.Stats.StoredBytes));
         return new BackupOutcome(manifest, problems);
     }

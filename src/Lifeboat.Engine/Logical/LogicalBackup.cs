@@ -7,7 +7,6 @@ using Lifeboat.Engine.Files;
 using Lifeboat.Engine.Operations;
 using Lifeboat.Platform;
 using Lifeboat.Postgres.Tools;
-using Lifeboat.Repository.Format;
 using Lifeboat.Repository.Trees;
 using Lifeboat.Repository.Writing;
 using Microsoft.Extensions.Logging;
@@ -140,23 +139,7 @@ public sealed class LogicalBackup
                 globalsMode,
                 toc.Summary()).ToDetails();
             var bytesRead = files.Values.Sum(f => f.Size) + (globals?.Length ?? 0);
-            var manifest = await session.CommitAsync(
-                (tree, stats) => new Manifest
-                {
-                    Id = session.BackupId,
-                    Source = _sourceName,
-                    Kind = SourceKinds.Database,
-                    Type = "full",
-                    Started = session.Started,
-                    Finished = _repo.Time.GetUtcNow(),
-                    Host = System.Environment.MachineName,
-                    Tree = tree,
-                    Stats = stats with { BytesRead = bytesRead },
-                    Paths = [database.Name],
-                    Details = details,
-                    Tags = request.TagsWith(problems.Count > 0 ? new Dictionary<string, string> { ["incomplete"] = "globals not dumped" } : null),
-                },
-                cancellationToken);
+            var manifest = await session.CommitAsync(new ManifestDraft(_sourceName, SourceKinds.Database, null, bytesRead, [database.Name], details, request.TagsWith(problems.Count > 0 ? new Dictionary<string, string> { ["incomplete"] = "globals not dumped" } : null)), cancellationToken);
             progress?.Report(new BackupProgress(manifest.Stats.Files, manifest.Stats.Bytes, bytesRead, manifest.Stats.NewBytes, manifest.Stats.StoredBytes));
             return new BackupOutcome(manifest, problems);
         }

@@ -179,23 +179,7 @@ public sealed partial class LogicalUpload
             Globals: "not included (uploaded dump)",
             toc.Summary(),
             format).ToDetails();
-        var manifest = await session.CommitAsync(
-            (tree, stats) => new Manifest
-            {
-                Id = session.BackupId,
-                Source = _sourceName,
-                Kind = SourceKinds.Database,
-                Type = "full",
-                Started = session.Started,
-                Finished = _repo.Time.GetUtcNow(),
-                Host = System.Environment.MachineName,
-                Tree = tree,
-                Stats = stats with { BytesRead = bytesRead },
-                Paths = [header.Database],
-                Details = details,
-                Tags = request.TagsWith(new Dictionary<string, string> { ["uploaded"] = "true" }),
-            },
-            cancellationToken);
+        var manifest = await session.CommitAsync(new ManifestDraft(_sourceName, SourceKinds.Database, null, bytesRead, [header.Database], details, request.TagsWith(new Dictionary<string, string> { ["uploaded"] = "true" })), cancellationToken);
         return new BackupOutcome(manifest, []);
     }
 

@@ -9,9 +9,14 @@ using Repo = Lifeboat.Repository.Repository;
 
 namespace Lifeboat.Engine.Operations;
 
+/// <summary>What a kind of backup says about the backup it commits (<see cref="BackupSession.CommitAsync(ManifestDraft, CancellationToken)"/>).</summary>
+/// <param name="Parent">The backup this one is incremental to; null for a full backup.</param>
+/// <param name="UnchangedFiles">Files taken from the parent unread; null: the session's count.</param>
+public sealed record ManifestDraft(string Source, string Kind, string? Parent, long BytesRead, IReadOnlyList<string>? Paths, System.Text.Json.Nodes.JsonObject? Details, Dictionary<string, string>? Tags, long? UnchangedFiles = null);
+
 /// <summary>
 /// What every kind of backup shares: a shared lock, the index, a writer, and a tree whose entries are added in order
-/// as their chunk lists complete; <see cref="CommitAsync"/> writes the manifest last.
+/// as their chunk lists complete; <c>CommitAsync</c> writes the manifest last.
 /// </summary>
 public sealed class BackupSession : IAsyncDisposable
 {
@@ -87,6 +92,29 @@ public sealed class BackupSession : IAsyncDisposable
     }
 
     /// <summary>Stores the rest, then writes the manifest (the commit point) and returns it.</summary>
+    /// <summary>
+    /// Commits the manifest <paramref name="draft"/> describes; the session fills in what every kind shares: the id,
+    /// the start and finish times, the host, the tree and the statistics (full without a parent, else incremental).
+    /// </summary>
+    public Task<Manifest> CommitAsync(ManifestDraft draft, CancellationToken cancellationToken) => CommitAsync(
+        (tree, stats) => new Manifest
+        {
+            Id = BackupId,
+            Source = draft.Source,
+            Kind = draft.Kind,
+            Type = draft.Parent is null ? "full" : "incr",
+            Parent = draft.Parent,
+            Started = Started,
+            Finished = Repository.Time.GetUtcNow(),
+            Host = Environment.MachineName,
+            Tree = tree,
+            Stats = stats with { BytesRead = draft.BytesRead, UnchangedFiles = draft.UnchangedFiles ?? stats.UnchangedFiles },
+            Paths = draft.Paths?.ToList(),
+            Details = draft.Details,
+            Tags = draft.Tags,
+        },
+        cancellationToken);
+
     public async Task<Manifest> CommitAsync(Func<List<string>, BackupStats, Manifest> createManifest, CancellationToken cancellationToken)
     {
         _entries.Writer.TryComplete();

@@ -5,7 +5,6 @@ using Lifeboat.Engine.Files;
 using Lifeboat.Engine.Logical;
 using Lifeboat.Engine.Operations;
 using Lifeboat.Engine.Replication;
-using Lifeboat.Repository.Format;
 using Microsoft.Extensions.Logging;
 using Repo = Lifeboat.Repository.Repository;
 
@@ -123,22 +122,7 @@ public sealed class UploadBackup : IUseCase<UploadBackupRequest, BackupSourceRes
         }
 
         var bytesRead = entries.Sum(e => e.Entry.Type == Repository.Trees.EntryType.File && e.Entry.HardlinkOf is null ? e.Entry.Size : 0);
-        var manifest = await session.CommitAsync(
-            (tree, stats) => new Manifest
-            {
-                Id = session.BackupId,
-                Source = name,
-                Kind = SourceKinds.Files,
-                Type = "full",
-                Started = session.Started,
-                Finished = repository.Time.GetUtcNow(),
-                Host = Environment.MachineName,
-                Tree = tree,
-                Stats = stats with { BytesRead = bytesRead },
-                Paths = root is null ? null : [root],
-                Tags = backup.TagsWith(new Dictionary<string, string> { ["uploaded"] = "true" }),
-            },
-            cancellationToken);
+        var manifest = await session.CommitAsync(new ManifestDraft(name, SourceKinds.Files, null, bytesRead, root is null ? null : [root], null, backup.TagsWith(new Dictionary<string, string> { ["uploaded"] = "true" })), cancellationToken);
         return new BackupOutcome(manifest, []);
     }
 }
