@@ -1,5 +1,6 @@
 // Over 400 lines: the catalog's one API over both SQLite and PostgreSQL (runs, backups, WAL, schedules, drills);
 // its schema and migrations live beside it. Split by table when a table gains logic beyond plain SQL.
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
 using Lifeboat.Core;
@@ -30,13 +31,21 @@ public sealed partial class LifeboatCatalog
     /// <summary>Where the catalog is (a path, or host/database for PostgreSQL), for messages.</summary>
     public string Display { get; }
 
+    /// <summary>
+    /// Whether SQLite connections are pooled — set by a long-lived process (the server), which opens a connection per
+    /// query: opening the file and reading its schema costs more than most queries. Off for a command, which opens a
+    /// few and exits: unpooled connections close, so SQLite checkpoints its WAL into the file at the end of each one.
+    /// When a catalog file is deleted, its pooled connections are cleared before it is created anew.
+    /// </summary>
+    public static bool PoolSqliteConnections { get; set; }
+
     /// <summary>Opens (creating when missing) a SQLite catalog and migrates it.</summary>
     public static async Task<LifeboatCatalog> OpenSqliteAsync(string path, TimeProvider time, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Cache = SqliteCacheMode.Shared, Pooling = false }.ToString();
+        var connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = PoolSqliteConnections }.ToString();
         var catalog = new LifeboatCatalog(() => new SqliteConnection(connectionString), false, path, time);
-        await catalog.MigrateAsync(cancellationToken);
+        await catalog.MigrateOnceAsync(connectionString, () => File.Exists(path), cancellationToken);
         return catalog;
     }
 
@@ -45,7 +54,7 @@ public sealed partial class LifeboatCatalog
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "lifeboat-catalog" };
         var catalog = new LifeboatCatalog(() => new NpgsqlConnection(builder.ConnectionString), true, $"postgresql://{builder.Host}:{builder.Port}/{builder.Database}", time);
-        await catalog.MigrateAsync(cancellationToken);
+        await catalog.MigrateOnceAsync(builder.ConnectionString, () => true, cancellationToken);
         return catalog;
     }
 
@@ -53,6 +62,39 @@ public sealed partial class LifeboatCatalog
     {
         await using var c = await OpenAsync(cancellationToken);
         return Convert.ToInt32(await ScalarAsync(c, "SELECT COALESCE(MAX(version), 0) FROM schema_version", cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Catalogs this process has migrated: a server opens the catalog for every request, and checking the schema each
+    /// time cost more than the request's own query. Keyed by connection string; a SQLite file that is gone (deleted
+    /// and about to be created anew) is migrated again.
+    /// </summary>
+    private static readonly ConcurrentDictionary<string, Task> Migrated = new(StringComparer.Ordinal);
+
+    private async Task MigrateOnceAsync(string key, Func<bool> stillThere, CancellationToken cancellationToken)
+    {
+        if (Migrated.TryGetValue(key, out var done) && done.IsCompletedSuccessfully && stillThere())
+        {
+            return;
+        }
+
+        if (!_postgres && !stillThere())
+        {
+            // Pooled connections of the deleted file would still see its tables.
+            SqliteConnection.ClearAllPools();
+        }
+
+        var migration = MigrateAsync(cancellationToken);
+        Migrated[key] = migration;
+        try
+        {
+            await migration;
+        }
+        catch
+        {
+            Migrated.TryRemove(new KeyValuePair<string, Task>(key, migration));
+            throw;
+        }
     }
 
     private async Task MigrateAsync(CancellationToken cancellationToken)

@@ -45,6 +45,7 @@ public static class LifeboatServer
     {
         var settings = workspace();
         var server = settings.OptionsOrEmpty.Server;
+        CatalogAccess.PoolConnections();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.UseUrls(urls);

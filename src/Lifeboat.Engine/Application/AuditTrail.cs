@@ -45,9 +45,11 @@ public sealed class AuditTrail
     private readonly CallContext _call;
     private readonly CatalogAccess _catalog;
     private readonly TimeProvider _time;
+    private readonly UseCases.Health.StatusCache _status;
 
-    public AuditTrail(CallContext call, CatalogAccess catalog, TimeProvider time)
+    public AuditTrail(CallContext call, CatalogAccess catalog, TimeProvider time, UseCases.Health.StatusCache status)
     {
+        _status = status;
         _call = call;
         _catalog = catalog;
         _time = time;
@@ -83,6 +85,8 @@ public sealed class AuditTrail
         var catalog = await _catalog.OpenAsync(cancellationToken);
         await catalog.AppendAuditAsync(record, cancellationToken);
         HasRecorded = true;
+        _status.Invalidate(); // a change was made: a status computed before it is no longer the status
+
     }
 
     /// <summary>

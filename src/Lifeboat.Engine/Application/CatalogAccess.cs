@@ -18,6 +18,9 @@ public sealed class CatalogAccess
         _time = time;
     }
 
+    /// <summary>For a long-lived process (the server), which opens the catalog for every request: pool its SQLite connections.</summary>
+    public static void PoolConnections() => LifeboatCatalog.PoolSqliteConnections = true;
+
     public Task<LifeboatCatalog> OpenAsync(CancellationToken cancellationToken)
     {
         // A failed open is not cached: the next caller tries again (the catalog is a convenience, it may come back).

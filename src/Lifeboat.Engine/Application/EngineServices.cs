@@ -35,6 +35,8 @@ public static class EngineServices
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(new TargetSettings());
         services.TryAddSingleton<IApprovalGate, AllowAllGate>();
+        services.TryAddSingleton<UseCases.Health.StatusCache>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IEventSink, UseCases.Health.StatusCache>(sp => sp.GetRequiredService<UseCases.Health.StatusCache>()));
         services.AddLogging();
 
         // One call.

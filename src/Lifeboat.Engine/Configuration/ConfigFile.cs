@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lifeboat.Core;
@@ -50,6 +51,14 @@ public sealed class ConfigFile
         return new ConfigFile(SystemPath, false);
     }
 
+    /// <summary>
+    /// Configurations this process has read, by file: a server reads the configuration for every request, and parsing
+    /// and binding it cost more than most requests. An entry is used only while the file is the same one (inode, size,
+    /// modification and change times — an edit replaces the file, so a new inode) and the overrides are the same;
+    /// options are never changed after they are read, so calls can share them.
+    /// </summary>
+    private static readonly ConcurrentDictionary<string, (FileStat File, string Overrides, LifeboatOptions Options)> Loaded = new(StringComparer.Ordinal);
+
     /// <summary>Reads and validates the configuration, with <c>LIFEBOAT__Section__Key</c> environment overrides.</summary>
     public LifeboatOptions Load(IReadOnlyDictionary<string, string?> environment)
     {
@@ -58,6 +67,27 @@ public sealed class ConfigFile
             throw new LifeboatException(ErrorCode.Config, $"the configuration file {Path} does not exist", "check the --config path or $LIFEBOAT_CONFIG, or create it with `lifeboat repo init --repo URL`");
         }
 
+        var overrides = string.Join('\n', environment
+            .Where(kv => kv.Key.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
+            .OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => kv.Key + "=" + kv.Value));
+        var file = Unix.Lstat(Path);
+        if (file is { Kind: FileKind.Regular } stat && Loaded.TryGetValue(Path, out var cached) && cached.File == stat && cached.Overrides == overrides)
+        {
+            return cached.Options;
+        }
+
+        var options = Read(environment);
+        if (file is { Kind: FileKind.Regular } read && Unix.Lstat(Path) == read)
+        {
+            Loaded[Path] = (read, overrides, options);
+        }
+
+        return options;
+    }
+
+    private LifeboatOptions Read(IReadOnlyDictionary<string, string?> environment)
+    {
         var builder = new ConfigurationBuilder();
         if (Exists)
         {
@@ -162,6 +192,7 @@ public sealed class ConfigFile
         }
 
         File.Move(temp, Path, overwrite: true);
+        Loaded.TryRemove(Path, out _);
     }
 
     /// <summary>The object at <paramref name="key"/>, created when missing.</summary>

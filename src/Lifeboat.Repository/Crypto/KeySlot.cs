@@ -69,7 +69,7 @@ public sealed class KeySlot
             return null;
         }
 
-        var kek = DeriveKek(material, Kdf);
+        var kek = DerivedKeks.GetOrDerive(material, Kdf);
         using var sealer = Sealer.Encrypted(kek);
         if (Wrapped.Length < sealer.Overhead)
         {
@@ -120,7 +120,7 @@ public sealed class KeySlot
         return problem;
     }
 
-    private static byte[] DeriveKek(KeyMaterial material, KdfParameters kdf)
+    internal static byte[] DeriveKek(KeyMaterial material, KdfParameters kdf)
     {
         switch (kdf.Algorithm)
         {
@@ -153,6 +153,48 @@ public sealed class KdfParameters
 }
 
 /// <summary>What opens a key slot: a passphrase, or the 32 secret bytes of a key file.</summary>
+/// <summary>
+/// The key-encryption keys this process derived from a passphrase, so that opening the repository again (a server opens
+/// it for every request) does not spend 600,000 PBKDF2 iterations each time — about 150 ms of a core, which capped the
+/// server at a few status requests a second. Every open still unwraps (and so authenticates) the slot with AES-GCM.
+/// Keyed by an HMAC under a random per-process key of the passphrase, salt and iteration count, so no fast hash of the
+/// passphrase is kept; the process holds the passphrase itself anyway. Bounded; key files (HKDF) are not cached.
+/// </summary>
+internal static class DerivedKeks
+{
+    private const int Capacity = 64;
+    private static readonly byte[] CacheKey = RandomNumberGenerator.GetBytes(32);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> Keks = new(StringComparer.Ordinal);
+
+    public static byte[] GetOrDerive(KeyMaterial material, KdfParameters kdf)
+    {
+        if (kdf.Algorithm != "pbkdf2-sha256")
+        {
+            return KeySlot.DeriveKek(material, kdf);
+        }
+
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, CacheKey);
+        hmac.AppendData(BitConverter.GetBytes(material.Bytes.Length));
+        hmac.AppendData(material.Bytes);
+        hmac.AppendData(kdf.Salt);
+        hmac.AppendData(BitConverter.GetBytes(kdf.Iterations));
+        var id = Convert.ToHexString(hmac.GetHashAndReset());
+        if (Keks.TryGetValue(id, out var known))
+        {
+            return (byte[])known.Clone();
+        }
+
+        var kek = KeySlot.DeriveKek(material, kdf);
+        if (Keks.Count >= Capacity)
+        {
+            Keks.Clear();
+        }
+
+        Keks[id] = (byte[])kek.Clone();
+        return kek;
+    }
+}
+
 public sealed class KeyMaterial
 {
     private const string KeyFilePrefix = "lifeboat-key-v1:";

@@ -22,8 +22,9 @@ public static class StatusApi
             .WithName("Readiness").WithSummary("The catalog and the repository can be reached (503 when not)").WithTags("health").AllowAnonymous();
 
         var status = api.MapGroup("").WithTags("status").RequireAuthorization(Permissions.Read);
-        status.MapGet("/status", async (string? source, GetStatus use, CancellationToken ct) => TypedResults.Ok(await use.ExecuteAsync(new GetStatusRequest(source), ct)))
-            .WithName("GetStatus").WithSummary("The health of every source (or one): backup age, failures, WAL archiving, RPO, drills");
+        status.MapGet("/status", async (string? source, GetStatus use, CallContext call, CancellationToken ct)
+                => TypedResults.Ok(await use.ExecuteAsync(new GetStatusRequest(source, TimeSpan.FromSeconds(call.Workspace.Options.Server.StatusCacheSeconds)), ct)))
+            .WithName("GetStatus").WithSummary("The health of every source (or one): backup age, failures, WAL archiving, RPO, drills (computed at most Server:StatusCacheSeconds ago; its time is `at`)");
         status.MapGet("/runs", async (string? source, string? kind, int? limit, ListRuns use, CancellationToken ct)
                 => TypedResults.Ok(new Page<RunView>((await use.ExecuteAsync(new ListRunsRequest(source, kind, limit ?? 50), ct)).Runs)))
             .WithName("ListRuns").WithSummary("The run history, newest first: backups, restores, verifies, drills, expires, replications");

@@ -30,7 +30,8 @@ public sealed record HealthCheck([property: JsonIgnore] string Source, [property
 }
 
 /// <param name="Source">Only this source.</param>
-public sealed record GetStatusRequest(string? Source = null);
+/// <param name="MaxAge">A status computed at most this long ago will do (the server's Server:StatusCacheSeconds); zero: compute it now.</param>
+public sealed record GetStatusRequest(string? Source = null, TimeSpan MaxAge = default);
 
 /// <summary>The health of every source (`status`, the server's /api/v1/status and the dashboard's colours).</summary>
 public sealed record HealthReport([property: JsonPropertyOrder(2)] IReadOnlyList<HealthCheck> Checks, [property: JsonPropertyOrder(1)] DateTimeOffset At)
@@ -90,9 +91,11 @@ public sealed class GetStatus : IUseCase<GetStatusRequest, HealthReport>
     private readonly CatalogAccess _catalog;
     private readonly TimeProvider _time;
     private readonly MaintenanceGate _maintenance;
+    private readonly StatusCache _cache;
 
-    public GetStatus(Workspace workspace, RepositoryOpener opener, CatalogAccess catalog, TimeProvider time, MaintenanceGate maintenance)
+    public GetStatus(Workspace workspace, RepositoryOpener opener, CatalogAccess catalog, TimeProvider time, MaintenanceGate maintenance, StatusCache cache)
     {
+        _cache = cache;
         _maintenance = maintenance;
         _workspace = workspace;
         _opener = opener;
@@ -100,7 +103,14 @@ public sealed class GetStatus : IUseCase<GetStatusRequest, HealthReport>
         _time = time;
     }
 
-    public async Task<HealthReport> ExecuteAsync(GetStatusRequest request, CancellationToken cancellationToken)
+    public Task<HealthReport> ExecuteAsync(GetStatusRequest request, CancellationToken cancellationToken)
+    {
+        return request.MaxAge <= TimeSpan.Zero
+            ? ComputeAsync(request, cancellationToken)
+            : _cache.GetAsync(_workspace, request, request.MaxAge, cancellationToken);
+    }
+
+    private async Task<HealthReport> ComputeAsync(GetStatusRequest request, CancellationToken cancellationToken)
     {
         var onlySource = request.Source;
         if (onlySource is not null)
