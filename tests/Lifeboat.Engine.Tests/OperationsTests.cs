@@ -195,6 +195,57 @@ public sealed class OperationsTests
         }
     }
 
+    [Fact]
+    public async Task A_schedule_added_or_retimed_while_the_scheduler_runs_applies_without_a_restart()
+    {
+        using var f = new EngineFixture();
+        var clock = Clock();
+        var catalog = await f.Use<CatalogAccess>(time: clock).OpenAsync(Ct);
+        var scheduler = new Scheduler(() => f.Workspace(), f.Services(time: clock).GetRequiredService<IServiceScopeFactory>(), clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<Scheduler>.Instance);
+        var results = System.Threading.Channels.Channel.CreateUnbounded<JobResult>();
+        scheduler.Completed += r => results.Writer.TryWrite(r);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var running = scheduler.RunAsync(stop.Token);
+        await scheduler.Ready.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        async Task<DateTimeOffset> NextRunAsync(string name, DateTimeOffset after)
+        {
+            // The scheduler re-reads the schedules each time it wakes (at least every heartbeat, 30 s).
+            for (var i = 0; i < 600; i++)
+            {
+                if ((await catalog.ScheduleStatesAsync(Ct)).GetValueOrDefault(name)?.NextRun is { } next && next > after)
+                {
+                    return next;
+                }
+
+                clock.Advance(TimeSpan.FromSeconds(30));
+                await Task.Delay(50, Ct);
+            }
+
+            throw new TimeoutException($"schedule {name} was never picked up");
+        }
+
+        // Added as SaveSchedule (the API's and the CLI's `schedule add`) does: in the configuration file.
+        f.Config.Edit(root => root["Schedules"] = new JsonObject { ["every5"] = new JsonObject { ["Source"] = "app", ["Kind"] = "backup", ["Cron"] = "*/5 * * * *" } });
+        var due = await NextRunAsync("every5", DateTimeOffset.MinValue);
+        clock.Advance(due - clock.GetUtcNow());
+        var ran = await results.Reader.ReadAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        Assert.True(ran.Succeeded, ran.Error);
+        Assert.Single(await RepoBackupsAsync(f));
+
+        // Retimed to once a year: the next run moves, and the old cron no longer runs it.
+        f.Config.Edit(root => root["Schedules"]!["every5"]!["Cron"] = "0 3 1 1 *");
+        var yearly = await NextRunAsync("every5", clock.GetUtcNow().AddDays(1));
+        Assert.Equal(new DateTimeOffset(2027, 1, 1, 3, 0, 0, TimeSpan.Zero), yearly);
+        clock.Advance(TimeSpan.FromMinutes(20));
+        await Task.Delay(200, Ct);
+        Assert.False(results.Reader.TryRead(out var extra), extra?.Error);
+
+        await stop.CancelAsync();
+        await running;
+        Assert.Single(await RepoBackupsAsync(f));
+    }
+
     private static async Task<List<string>> RepoBackupsAsync(EngineFixture f)
     {
         await using var repo = await f.Use<RepositoryOpener>().OpenAsync(Ct);

@@ -85,6 +85,7 @@ public sealed partial class Scheduler
             while (!cancellationToken.IsCancellationRequested)
             {
                 now = _time.GetUtcNow();
+                schedules = await ReloadAsync(schedules, next, catalog, now, cancellationToken);
                 var due = schedules.Where(s => next[s.Name] is { } at && at <= now).ToList();
                 if (due.Count > 0)
                 {
@@ -125,6 +126,43 @@ public sealed partial class Scheduler
         _ready.TrySetResult();
         await Task.WhenAll(_running);
     }
+
+    /// <summary>
+    /// The schedules as the configuration says now (an API or CLI edit, or a file edited by hand): a new schedule, or
+    /// one whose cron or time zone changed, gets its next run from now; a removed one is forgotten. A configuration
+    /// that does not load keeps the schedules as they were (and says so).
+    /// </summary>
+    private async Task<List<Schedule>> ReloadAsync(List<Schedule> schedules, Dictionary<string, DateTimeOffset?> next, LifeboatCatalog catalog, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        List<Schedule> current;
+        try
+        {
+            current = Schedule.All(_workspace().Options);
+        }
+        catch (LifeboatException ex)
+        {
+            LogReloadFailed(_logger, ex.Message);
+            return schedules;
+        }
+
+        var before = schedules.ToDictionary(s => s.Name, Timing, StringComparer.Ordinal);
+        foreach (var schedule in current.Where(s => !before.TryGetValue(s.Name, out var timing) || timing != Timing(s)))
+        {
+            var state = (await catalog.ScheduleStatesAsync(cancellationToken)).GetValueOrDefault(schedule.Name);
+            next[schedule.Name] = schedule.Next(now);
+            await catalog.SaveScheduleStateAsync(new ScheduleState(schedule.Name, state?.LastRun, state?.LastStatus, next[schedule.Name], state?.ConsecutiveFailures ?? 0), cancellationToken);
+            LogScheduleChanged(_logger, schedule.Name, next[schedule.Name]);
+        }
+
+        foreach (var gone in before.Keys.Where(n => current.All(s => s.Name != n)))
+        {
+            next.Remove(gone);
+        }
+
+        return current;
+    }
+
+    private static string Timing(Schedule schedule) => $"{schedule.Options.Cron}|{schedule.Options.TimeZone}";
 
     private void Start(LifeboatCatalog catalog, Schedule schedule, DateTimeOffset due, CancellationToken cancellationToken)
     {
@@ -255,4 +293,10 @@ public sealed partial class Scheduler
 
     [LoggerMessage(EventId = 5109, Level = LogLevel.Error, Message = "Schedule {Schedule}: the catalog could not record the run's claim: {Error}")]
     private static partial void LogClaimFailed(ILogger logger, string schedule, string error);
+
+    [LoggerMessage(EventId = 5110, Level = LogLevel.Information, Message = "Schedule {Schedule} is new or its timing changed: next run {Next}")]
+    private static partial void LogScheduleChanged(ILogger logger, string schedule, DateTimeOffset? next);
+
+    [LoggerMessage(EventId = 5111, Level = LogLevel.Error, Message = "The schedules were not reloaded (the ones read before keep running): {Error}")]
+    private static partial void LogReloadFailed(ILogger logger, string error);
 }
