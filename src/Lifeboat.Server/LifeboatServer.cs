@@ -45,7 +45,6 @@ public static class LifeboatServer
     {
         var settings = workspace();
         var server = settings.OptionsOrEmpty.Server;
-        CatalogAccess.PoolConnections();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.UseUrls(urls);
@@ -58,7 +57,7 @@ public static class LifeboatServer
 
         var services = builder.Services;
         services.AddSingleton(time);
-        services.AddLifeboatEngine();
+        services.AddLifeboatServerEngine();
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, LifeboatJson.Default);

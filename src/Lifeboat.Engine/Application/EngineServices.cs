@@ -29,6 +29,16 @@ namespace Lifeboat.Engine.Application;
 /// </summary>
 public static class EngineServices
 {
+    /// <summary>
+    /// The application layer for a long-lived process (the server): as <see cref="AddLifeboatEngine"/>, with the
+    /// catalog's SQLite connections pooled (a server opens the catalog for every request).
+    /// </summary>
+    public static IServiceCollection AddLifeboatServerEngine(this IServiceCollection services)
+    {
+        CatalogAccess.PoolConnections();
+        return services.AddLifeboatEngine();
+    }
+
     public static IServiceCollection AddLifeboatEngine(this IServiceCollection services)
     {
         // Process-wide, replaceable by the host (tests, the server).

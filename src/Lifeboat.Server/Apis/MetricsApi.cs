@@ -48,6 +48,11 @@ public sealed class LifeboatMetrics
     private readonly Gauge _jobs;
     private readonly Gauge _runs;
     private readonly Gauge _maintenance;
+    private readonly Gauge _targetUp;
+    private readonly Gauge _targetLatency;
+    private readonly Gauge _targetBehind;
+    private readonly Gauge _targetLag;
+    private readonly Gauge _targetLastReplication;
 
     public LifeboatMetrics()
     {
@@ -72,6 +77,11 @@ public sealed class LifeboatMetrics
         _jobs = G("lifeboat_jobs", "Jobs of the server by state (the newest 1000)", "state");
         _runs = G("lifeboat_runs", "Runs in the recent history (the newest 1000) by kind and status", "kind", "status");
         _maintenance = G("lifeboat_maintenance", "1 while a source is in maintenance mode (an empty source: global maintenance)", "source");
+        _targetUp = G("lifeboat_target_up", "1 when the target listed its backups within 5 s at this scrape, 0 when not", "target");
+        _targetLatency = G("lifeboat_target_list_duration_seconds", "How long listing the target's backups took at this scrape", "target");
+        _targetBehind = G("lifeboat_target_replication_behind_backups", "Backups of the primary newer than the newest one on this secondary", "target");
+        _targetLag = G("lifeboat_target_replication_lag_seconds", "Age of the oldest primary backup newer than the secondary's newest (0: caught up)", "target");
+        _targetLastReplication = G("lifeboat_target_last_replication_timestamp_seconds", "Unix time of the newest replication run to the target, by its status", "target", "status");
     }
 
     public CollectorRegistry Registry { get; }
@@ -95,7 +105,7 @@ public sealed class LifeboatMetrics
 
     private void Set(MetricsSnapshot s)
     {
-        foreach (var gauge in new[] { _health, _lastSuccess, _backupAge, _backupDuration, _backupBytesRead, _backupBytesStored, _walFailures, _rpo, _rpoObjective, _rpoViolated, _rto, _rtoObjective, _rtoViolated, _drillPassed, _drillProven, _jobs, _runs, _maintenance })
+        foreach (var gauge in new[] { _health, _lastSuccess, _backupAge, _backupDuration, _backupBytesRead, _backupBytesStored, _walFailures, _rpo, _rpoObjective, _rpoViolated, _rto, _rtoObjective, _rtoViolated, _drillPassed, _drillProven, _jobs, _runs, _maintenance, _targetUp, _targetLatency, _targetBehind, _targetLag, _targetLastReplication })
         {
             foreach (var labels in gauge.GetAllLabelValues().ToList())
             {
@@ -179,6 +189,22 @@ public sealed class LifeboatMetrics
         foreach (var m in s.Maintenance)
         {
             _maintenance.WithLabels(t, m.Source).Set(m.Active ? 1 : 0);
+        }
+
+        foreach (var target in s.Targets)
+        {
+            _targetUp.WithLabels(t, target.Target).Set(target.Up ? 1 : 0);
+            _targetLatency.WithLabels(t, target.Target).Set(target.LatencySeconds);
+            if (target.BehindBackups is { } behind)
+            {
+                _targetBehind.WithLabels(t, target.Target).Set(behind);
+                _targetLag.WithLabels(t, target.Target).Set(target.LagSeconds ?? 0);
+            }
+
+            if (target.LastReplication is { } last)
+            {
+                _targetLastReplication.WithLabels(t, target.Target, target.LastReplicationStatus ?? "unknown").Set(last.ToUnixTimeMilliseconds() / 1000.0);
+            }
         }
     }
 }

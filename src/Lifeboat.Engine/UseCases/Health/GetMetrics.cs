@@ -1,5 +1,7 @@
 using Lifeboat.Catalog;
 using Lifeboat.Engine.Application;
+using Lifeboat.Engine.Replication;
+using Lifeboat.Targets;
 
 namespace Lifeboat.Engine.UseCases.Health;
 
@@ -20,6 +22,13 @@ public sealed record BackupRunFigures(string Source, string Kind, DateTimeOffset
 /// <summary>Failed WAL pushes of a source to a target (null: the primary) in the recent runs.</summary>
 public sealed record WalFailureCount(string Source, string? Target, int Count);
 
+/// <summary>
+/// A target as the last scrape found it: whether it answered a listing of its backups (within
+/// <see cref="GetMetrics.ProbeTimeout"/>), how long that took, and for a secondary how far it is behind the primary:
+/// the backups of the primary newer than the secondary's newest one, and the age of the oldest of them (0: caught up).
+/// </summary>
+public sealed record TargetFigures(string Target, bool Primary, bool Up, double LatencySeconds, int? BehindBackups, double? LagSeconds, DateTimeOffset? LastReplication, string? LastReplicationStatus);
+
 /// <summary>Jobs of the workspace (tenant) in a state.</summary>
 public sealed record JobStateCount(string State, int Count);
 
@@ -35,6 +44,8 @@ public sealed record MetricsSnapshot(HealthReport Health, IReadOnlyList<SourceLa
 
     public IReadOnlyList<JobStateCount> Jobs { get; init; } = [];
 
+    public IReadOnlyList<TargetFigures> Targets { get; init; } = [];
+
     /// <summary>RPO and RTO, objective against measured (<see cref="GetObjectives"/>).</summary>
     public ObjectivesReport? Objectives { get; init; }
 
@@ -48,14 +59,21 @@ public sealed record MetricsSnapshot(HealthReport Health, IReadOnlyList<SourceLa
 /// </summary>
 public sealed class GetMetrics : IUseCase<GetMetricsRequest, MetricsSnapshot>
 {
+    /// <summary>How long a target may take to list its backups before the scrape reports it down.</summary>
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
+
     private readonly GetStatus _status;
+    private readonly RepositoryOpener _opener;
+    private readonly TimeProvider _time;
     private readonly GetObjectives _objectives;
     private readonly CatalogAccess _catalog;
     private readonly MaintenanceGate _maintenance;
     private readonly Workspace _workspace;
 
-    public GetMetrics(GetStatus status, GetObjectives objectives, CatalogAccess catalog, MaintenanceGate maintenance, Workspace workspace)
+    public GetMetrics(GetStatus status, GetObjectives objectives, CatalogAccess catalog, MaintenanceGate maintenance, Workspace workspace, RepositoryOpener opener, TimeProvider time)
     {
+        _opener = opener;
+        _time = time;
         _maintenance = maintenance;
         _status = status;
         _objectives = objectives;
@@ -84,6 +102,7 @@ public sealed class GetMetrics : IUseCase<GetMetricsRequest, MetricsSnapshot>
         var jobs = (await catalog.JobsAsync(_workspace.Name, null, 1000, null, cancellationToken))
             .GroupBy(j => j.State).Select(g => new JobStateCount(g.Key, g.Count())).OrderBy(j => j.State, StringComparer.Ordinal).ToList();
         var objectives = await _objectives.ExecuteAsync(new GetObjectivesRequest(), cancellationToken);
+        var targets = await TargetsAsync(backups, runs, cancellationToken);
         return new MetricsSnapshot(
             health,
             backups.GroupBy(b => b.Source).Select(g => new SourceLastBackup(g.Key, g.Max(b => b.Finished))).OrderBy(b => b.Source, StringComparer.Ordinal).ToList(),
@@ -95,7 +114,55 @@ public sealed class GetMetrics : IUseCase<GetMetricsRequest, MetricsSnapshot>
             WalFailures = walFailures,
             Jobs = jobs,
             Objectives = objectives,
+            Targets = targets,
         };
+    }
+
+    /// <summary>Every target listed at once (one LIST of <c>backups/</c> each, one attempt, bounded by <see cref="ProbeTimeout"/>).</summary>
+    private async Task<List<TargetFigures>> TargetsAsync(IReadOnlyList<BackupRecord> primaryBackups, IReadOnlyList<RunRecord> runs, CancellationToken cancellationToken)
+    {
+        var configured = _workspace.All().ToList();
+        var listings = await Task.WhenAll(configured.Select(t => ListAsync(t.Url, cancellationToken)));
+        var finished = primaryBackups.ToDictionary(b => b.Id, b => b.Finished, StringComparer.Ordinal);
+        var primaryIds = listings.Zip(configured).FirstOrDefault(l => l.Second.IsPrimary).First.Ids;
+        var now = _time.GetUtcNow();
+        var result = new List<TargetFigures>();
+        foreach (var (listing, target) in listings.Zip(configured))
+        {
+            int? behind = null;
+            double? lag = null;
+            if (!target.IsPrimary && listing.Ids is { } theirs && primaryIds is { } ours)
+            {
+                // Backup ids sort by time; a secondary's own retention may drop old ones, so only those newer than its newest count.
+                var newestThere = theirs.Count == 0 ? null : theirs.Max(StringComparer.Ordinal);
+                var missing = ours.Where(id => newestThere is null || string.CompareOrdinal(id, newestThere) > 0).ToList();
+                behind = missing.Count;
+                lag = missing.Count == 0 ? 0 : missing.Select(id => finished.TryGetValue(id, out var f) ? (now - f).TotalSeconds : 0).Max();
+            }
+
+            var last = runs.Where(r => r.Kind == JobKinds.Replicate && r.Target == target.Name).MaxBy(r => r.Started);
+            result.Add(new TargetFigures(target.Name, target.IsPrimary, listing.Ids is not null, listing.Seconds, behind, lag, last?.Finished ?? last?.Started, last?.Status.ToLowerInvariant()));
+        }
+
+        return result;
+    }
+
+    private async Task<(List<string>? Ids, double Seconds)> ListAsync(string url, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(ProbeTimeout);
+            await using var target = _opener.OpenTarget(url, new RetryOptions { MaxAttempts = 1 }, null);
+            var items = await target.ListAllAsync(Lifeboat.Repository.Format.ObjectNames.BackupsPrefix, timeout.Token);
+            var ids = items.Select(i => i.Name[Lifeboat.Repository.Format.ObjectNames.BackupsPrefix.Length..]).Where(Lifeboat.Core.BackupId.IsValid).ToList();
+            return (ids, _time.GetElapsedTime(started).TotalSeconds);
+        }
+        catch (Exception ex) when (ex is Lifeboat.Core.LifeboatException or TargetException or OperationCanceledException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            return (null, _time.GetElapsedTime(started).TotalSeconds);
+        }
     }
 }
 
