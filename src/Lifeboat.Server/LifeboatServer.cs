@@ -68,6 +68,7 @@ public static class LifeboatServer
         services.AddExceptionHandler<Problems.Handler>();
         services.AddAuthentication(TokenAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, TokenAuthentication>(TokenAuthentication.SchemeName, null);
         services.AddAuthorizationBuilder().AddPermissionPolicies();
+        services.AddSingleton<JwtValidator>();
         services.AddLifeboatOpenApi();
         services.AddLifeboatRateLimits(server);
         services.AddSingleton<LifeboatMetrics>();

@@ -43,7 +43,7 @@ public static class CallScope
         var remote = http.Connection.RemoteIpAddress?.ToString();
         var user = http.User;
         call.Actor = user.Identity?.IsAuthenticated == true
-            ? new Actor("token", user.Identity.Name ?? "?", user.FindFirstValue(ClaimTypes.Role), user.FindFirstValue(TokenAuthentication.TokenIdClaim), remote)
+            ? new Actor(user.FindFirstValue(TokenAuthentication.KindClaim) ?? "token", user.Identity.Name ?? "?", user.FindFirstValue(ClaimTypes.Role), user.FindFirstValue(TokenAuthentication.TokenIdClaim), remote)
             : new Actor("anonymous", "anonymous", RemoteAddress: remote);
         await next(http);
     });

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Lifeboat.Core;
 using Lifeboat.Engine.Application;
+using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.UseCases.Tokens;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -23,6 +24,9 @@ public sealed class TokenAuthentication : AuthenticationHandler<AuthenticationSc
     public const string TokenIdClaim = "lifeboat:token";
     public const string TenantClaim = "lifeboat:tenant";
 
+    /// <summary>How the caller authenticated: <c>token</c> (a Lifeboat API token) or <c>oidc</c> (an identity provider's JWT).</summary>
+    public const string KindClaim = "lifeboat:kind";
+
     public TokenAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
         : base(options, logger, encoder)
     {
@@ -41,15 +45,44 @@ public sealed class TokenAuthentication : AuthenticationHandler<AuthenticationSc
             return AuthenticateResult.Fail("the Authorization header is not a bearer token");
         }
 
-        var identity = await Context.RequestServices.GetRequiredService<AuthenticateToken>().ExecuteAsync(new AuthenticateTokenRequest(header["Bearer ".Length..].Trim()), Context.RequestAborted);
+        var bearer = header["Bearer ".Length..].Trim();
         var workspace = Context.RequestServices.GetRequiredService<CallContext>().Workspace;
+        if (!bearer.StartsWith("lbt_", StringComparison.Ordinal) && workspace.Options.Server.Jwt is { } jwt)
+        {
+            return await AuthenticateJwtAsync(jwt, bearer, workspace);
+        }
+
+        var identity = await Context.RequestServices.GetRequiredService<AuthenticateToken>().ExecuteAsync(new AuthenticateTokenRequest(bearer), Context.RequestAborted);
         if (identity is null || (identity.Tenant != workspace.Name && identity.Role != Roles.Superadmin))
         {
             return AuthenticateResult.Fail("the token is unknown, expired or revoked");
         }
 
         var claims = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, identity.Name), new Claim(ClaimTypes.Role, identity.Role), new Claim(TokenIdClaim, identity.Id), new Claim(TenantClaim, identity.Tenant)],
+            [new Claim(ClaimTypes.Name, identity.Name), new Claim(ClaimTypes.Role, identity.Role), new Claim(TokenIdClaim, identity.Id), new Claim(TenantClaim, identity.Tenant), new Claim(KindClaim, "token")],
+            SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(claims), SchemeName));
+    }
+
+    /// <summary>An identity provider's JWT (Server:Jwt): its role claim must be a Lifeboat role, its tenant this workspace's.</summary>
+    private async Task<AuthenticateResult> AuthenticateJwtAsync(JwtOptions jwt, string token, Workspace workspace)
+    {
+        var (identity, refusal) = await Context.RequestServices.GetRequiredService<JwtValidator>().ValidateAsync(jwt, token, Path.GetDirectoryName(workspace.ConfigPath)!, Context.RequestAborted);
+        if (identity is null)
+        {
+            Logger.LogInformation("A JWT was refused: {Reason}", refusal);
+            return AuthenticateResult.Fail("the token is not valid");
+        }
+
+        var tenant = identity.Tenant ?? Workspace.DefaultName;
+        if (!Roles.All.Contains(identity.Role) || (tenant != workspace.Name && identity.Role != Roles.Superadmin))
+        {
+            Logger.LogInformation("A JWT of {Name} was refused: role '{Role}' in tenant '{Tenant}'", identity.Name, identity.Role, tenant);
+            return AuthenticateResult.Fail("the token's role or tenant is not one of this server's");
+        }
+
+        var claims = new ClaimsIdentity(
+            [new Claim(ClaimTypes.Name, identity.Name), new Claim(ClaimTypes.Role, identity.Role), new Claim(TokenIdClaim, identity.TokenId), new Claim(TenantClaim, tenant), new Claim(KindClaim, "oidc")],
             SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(claims), SchemeName));
     }
