@@ -84,8 +84,7 @@ public sealed class ConfigFile
             var rest = new ConfigurationBuilder()
                 .AddInMemoryCollection(configuration.AsEnumerable().Where(kv => !IsSourceKey(kv.Key)))
                 .Build();
-            options = new LifeboatOptions();
-            rest.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+            options = BindSections(rest);
             foreach (var source in configuration.GetSection("Sources").GetChildren())
             {
                 options.Sources[source.Key] = SourceOptions.Bind(source, Path);
@@ -109,6 +108,36 @@ public sealed class ConfigFile
         }
 
         options.Validate(Path);
+        return options;
+    }
+
+    private static readonly string[] Sections = ["Repository", "Catalog", "Schedules", "Health", "Targets", "Drill", "Server", "Stacks"];
+
+    /// <summary>
+    /// Every section but Sources, each bound on its own: the configuration binding generator (Native AOT) cannot bind
+    /// LifeboatOptions whole, whose Sources hold the abstract SourceOptions (SYSLIB1100). An unknown section is an
+    /// error, as an unknown setting is inside a section.
+    /// </summary>
+    private static LifeboatOptions BindSections(IConfiguration rest)
+    {
+        foreach (var section in rest.GetChildren())
+        {
+            if (!Sections.Contains(section.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"there is no section '{section.Key}' (the sections are Sources, {string.Join(", ", Sections)})");
+            }
+        }
+
+        static void Strict(BinderOptions o) => o.ErrorOnUnknownConfiguration = true;
+        var options = new LifeboatOptions();
+        rest.GetSection("Repository").Bind(options.Repository, Strict);
+        rest.GetSection("Catalog").Bind(options.Catalog, Strict);
+        rest.GetSection("Schedules").Bind(options.Schedules, Strict);
+        rest.GetSection("Health").Bind(options.Health, Strict);
+        rest.GetSection("Targets").Bind(options.Targets, Strict);
+        rest.GetSection("Drill").Bind(options.Drill, Strict);
+        rest.GetSection("Server").Bind(options.Server, Strict);
+        rest.GetSection("Stacks").Bind(options.Stacks, Strict);
         return options;
     }
 
