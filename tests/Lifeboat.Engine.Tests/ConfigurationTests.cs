@@ -53,6 +53,10 @@ public sealed partial class ConfigurationTests
     [InlineData("{\"Sources\":{\"web\":{\"Kind\":\"files\",\"Path\":\"relative\"}}}", "source 'web' in")]
     [InlineData("{\"Sources\":{\"web\":{\"Kind\":\"tape\",\"Path\":\"/x\"}}}", "has the unknown kind 'tape'")]
     [InlineData("{\"Sources\":{\"web\":{\"Kind\":\"files\",\"Path\":\"/x\",\"Exclude\":[\"[abc\"]}}}", "has an unclosed '['")]
+    [InlineData("{\"Sources\":{\"db\":{\"Kind\":\"cluster\",\"PgData\":\"/x\",\"SystemIdentifier\":\"1\",\"Connection\":\"host=/tmp port=x\"}}}", "Sources:db:Connection in ")]
+    [InlineData("{\"Sources\":{\"db\":{\"Kind\":\"database\",\"Database\":\"app\",\"Connection\":\"postgresql://h/app?sslmod=require\"}}}", "is not a valid PostgreSQL connection string: unknown URI parameter \"sslmod\"")]
+    [InlineData("{\"Catalog\":{\"ConnectionString\":\"hots=db\"}}", "Catalog:ConnectionString in ")]
+    [InlineData("{\"Repositroy\":{\"Url\":\"file:///a\"}}", "there is no section 'Repositroy'")]
     public void Bad_configuration_is_reported_with_exit_code_2_naming_the_setting(string json, string expected)
     {
         using var dir = new TempDir();

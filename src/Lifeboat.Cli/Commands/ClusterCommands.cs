@@ -17,7 +17,7 @@ internal static class ClusterCommands
     {
         var name = new Argument<string>("NAME") { Description = "Source name: lower-case letters, digits, '.', '_', '-'" };
         var pgdata = new Option<string>("--pgdata") { Description = "The cluster's data directory", Required = true, HelpName = "DIR" };
-        var conn = new Option<string>("--conn") { Description = "Npgsql connection string, e.g. Host=/var/run/postgresql;Username=postgres", Required = true, HelpName = "CONNSTRING" };
+        var conn = new Option<string>("--conn") { Description = "How to connect: libpq keyword/value (\"host=/var/run/postgresql user=postgres\"), a postgresql:// URI or Npgsql's form; PG* variables, pg_service.conf and ~/.pgpass apply as in libpq", Required = true, HelpName = "CONNSTRING" };
         var command = new Command("add-cluster", "Add a PostgreSQL cluster (physical backups and continuous WAL archiving) as a source") { name, pgdata, conn };
         command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async call =>
         {

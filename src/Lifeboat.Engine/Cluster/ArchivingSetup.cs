@@ -21,7 +21,7 @@ public static class ArchivingSetup
 {
     public static async Task<ArchivingPlan> RunAsync(ClusterSourceOptions source, string archiveCommand, TimeSpan archiveTimeout, bool apply, CancellationToken cancellationToken)
     {
-        await using var server = await PgServer.ConnectAsync(source.Connection!, cancellationToken);
+        await using var server = await PgServer.ConnectAsync(source.Postgres(), cancellationToken);
         var info = await server.GetInfoAsync(cancellationToken);
         var pendingRestart = await PendingRestartAsync(server, cancellationToken);
         var settings = new List<SettingChange>

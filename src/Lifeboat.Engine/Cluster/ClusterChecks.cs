@@ -69,7 +69,7 @@ public static partial class ClusterChecks
         PgServer? server = null;
         try
         {
-            server = await PgServer.ConnectAsync(source.Connection!, cancellationToken);
+            server = await PgServer.ConnectAsync(source.Postgres(), cancellationToken);
             info = await server.GetInfoAsync(cancellationToken);
             Add("connection", CheckStatus.Ok, $"connected to {server.Display}: PostgreSQL {info.Version}");
         }

@@ -88,6 +88,7 @@ public sealed class ConfigFile
             foreach (var source in configuration.GetSection("Sources").GetChildren())
             {
                 options.Sources[source.Key] = SourceOptions.Bind(source, Path);
+                options.Sources[source.Key].UseEnvironment(environment);
             }
         }
         catch (InvalidDataException ex)

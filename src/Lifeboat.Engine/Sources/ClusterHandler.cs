@@ -134,7 +134,7 @@ public sealed class ClusterHandler : SourceHandler<ClusterSourceOptions>
         }
 
         var started = _trees.Time.GetTimestamp();
-        var into = DatabaseHandler.Into(request, options.Connection!, 2);
+        var into = DatabaseHandler.Into(request, options.Postgres(), Workspace.Environment, 2);
         if (request.Clean)
         {
             await DatabaseHandler.AuthorizeReplaceAsync(_gate, name, request.Backup ?? "latest", into, cancellationToken);

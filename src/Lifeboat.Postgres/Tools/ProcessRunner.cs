@@ -44,9 +44,17 @@ public static class ProcessRunner
         }
 
         info.Environment["LC_ALL"] = "C";
+        // An empty value removes the variable: the child must not see an inherited one (PgConnection.LibpqEnvironment).
         foreach (var (k, v) in environment ?? new Dictionary<string, string>())
         {
-            info.Environment[k] = v;
+            if (v.Length == 0)
+            {
+                info.Environment.Remove(k);
+            }
+            else
+            {
+                info.Environment[k] = v;
+            }
         }
 
         Process process;
