@@ -79,6 +79,29 @@ public sealed partial class ConfigurationTests
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file.Path));
     }
 
+    [Fact]
+    public void A_new_file_in_a_directory_another_user_owns_gets_that_owner_when_root_writes_it()
+    {
+        Assert.SkipUnless(Peers.IsRoot, "only root can give a file to another user");
+        var postgres = File.ReadAllLines("/etc/passwd").Select(l => l.Split(':')).FirstOrDefault(f => f[0] == "postgres");
+        Peers.Require(postgres is not null, "the postgres OS user");
+        using var dir = new TempDir();
+        var etc = dir.Dir("etc-lifeboat");
+        Platform.Unix.Lchown(etc, long.Parse(postgres![2], System.Globalization.CultureInfo.InvariantCulture), long.Parse(postgres[3], System.Globalization.CultureInfo.InvariantCulture));
+        var file = ConfigFile.Resolve(Path.Combine(etc, "lifeboat.json"), NoEnvironment, dir.Path);
+        file.Edit(root => ConfigFile.Section(root, "Repository")["Workers"] = 3);
+        Assert.Equal(postgres[2], Platform.Unix.Lstat(file.Path)!.Value.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        var key = Repository.Crypto.KeyMaterial.CreateKeyFile(Path.Combine(etc, "repo.key"));
+        Assert.Equal(postgres[2], Platform.Unix.Lstat(Path.Combine(etc, "repo.key"))!.Value.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.NotNull(key);
+
+        // In a root-owned directory the file stays root's.
+        var mine = ConfigFile.Resolve(dir.Combine("lifeboat.json"), NoEnvironment, dir.Path);
+        mine.Edit(root => ConfigFile.Section(root, "Repository")["Workers"] = 3);
+        Assert.Equal(0, Platform.Unix.Lstat(mine.Path)!.Value.Uid);
+    }
+
     /// <summary>docs/configuration.md documents every setting of the options classes (STYLE.md rule 14).</summary>
     [Fact]
     public void Every_setting_is_documented_in_docs_configuration_md()

@@ -185,14 +185,19 @@ public sealed class ConfigFile
             stream.Flush(flushToDisk: true);
         }
 
-        // Keep the owner of an existing file (root editing /etc/lifeboat/lifeboat.json for the postgres user).
-        if (Unix.IsRoot && Unix.Lstat(Path) is { } previous)
+        // Keep the owner of an existing file (root editing /etc/lifeboat/lifeboat.json for the postgres user); a new file
+        // in a directory another user owns (/etc/lifeboat, made by scripts/install.sh for postgres) gets that owner, so
+        // that archive_command, run as that user, can read what root wrote.
+        if (Unix.IsRoot && (Unix.Lstat(Path) ?? OwnedByAnother(directory)) is { } owner)
         {
-            Unix.Lchown(temp, previous.Uid, previous.Gid);
+            Unix.Lchown(temp, owner.Uid, owner.Gid);
         }
 
         File.Move(temp, Path, overwrite: true);
     }
+
+    /// <summary>The directory's owner when it is not root.</summary>
+    internal static FileStat? OwnedByAnother(string directory) => Unix.Lstat(directory) is { Uid: not 0 } owner ? owner : null;
 
     /// <summary>The object at <paramref name="key"/>, created when missing.</summary>
     public static JsonObject Section(JsonObject parent, string key)

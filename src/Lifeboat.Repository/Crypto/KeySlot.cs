@@ -239,7 +239,7 @@ public sealed class KeyMaterial
         return new KeyMaterial(key, true, "key file " + path);
     }
 
-    /// <summary>Creates a new key file with a random key, readable only by its owner.</summary>
+    /// <summary>Creates a new key file with a random key, readable only by its owner (the directory's owner when root creates it in a directory another user owns).</summary>
     public static KeyMaterial CreateKeyFile(string path)
     {
         var key = RandomNumberGenerator.GetBytes(32);
@@ -261,6 +261,12 @@ public sealed class KeyMaterial
             writer.Write(KeyFilePrefix + Convert.ToBase64String(key) + "\n");
             writer.Flush();
             stream.Flush(flushToDisk: true);
+        }
+
+        // Root making a key file in a directory another user owns (/etc/lifeboat for postgres): that user must read it.
+        if (Lifeboat.Platform.Unix.IsRoot && directory is not null && Lifeboat.Platform.Unix.Lstat(directory) is { Uid: not 0 } owner)
+        {
+            Lifeboat.Platform.Unix.Lchown(path, owner.Uid, owner.Gid);
         }
 
         return new KeyMaterial(key, true, "key file " + path);
