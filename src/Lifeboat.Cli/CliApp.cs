@@ -113,6 +113,12 @@ public sealed class CliApp
             Report(output, ErrorView.From(ex, Field), verbose ? ex : null);
             return ex.ExitCode;
         }
+        catch (UnauthorizedAccessException ex)
+        {
+            var error = LifeboatException.PermissionDenied(ex);
+            Report(output, ErrorView.From(error, Field), verbose ? ex : null);
+            return error.ExitCode;
+        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             Report(output, ErrorView.Of(ErrorCode.Cancelled, "interrupted", "nothing was committed by the interrupted operation; the repository is consistent and the next run starts over"), null);

@@ -63,6 +63,7 @@ namespace Lifeboat.Engine.Application;
 [JsonSerializable(typeof(DrillDocument))]
 [JsonSerializable(typeof(JobResult))]
 [JsonSerializable(typeof(ArchivingPlan))]
+[JsonSerializable(typeof(ArchivingProbeResult))]
 [JsonSerializable(typeof(ShowBackupResult))]
 [JsonSerializable(typeof(UnlockRepositoryResult))]
 [JsonSerializable(typeof(VerifyRepositoryResult))]

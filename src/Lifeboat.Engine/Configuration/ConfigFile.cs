@@ -67,7 +67,7 @@ public sealed class ConfigFile
             }
             catch (UnauthorizedAccessException ex)
             {
-                throw new LifeboatException(ErrorCode.Config, $"cannot read the configuration file {Path}: permission denied", "run lifeboat as a user that can read it", ex);
+                throw LifeboatException.PermissionDenied(Path, "read", "the configuration file ", ex);
             }
         }
 

@@ -50,7 +50,7 @@ public sealed class ClusterHandler : SourceHandler<ClusterSourceOptions>
     }
 
     protected override Task CheckAsync(string name, ClusterSourceOptions options, Repo? repository, List<CheckResult> results, CancellationToken cancellationToken)
-        => ClusterChecks.CheckClusterAsync(Workspace.Config.Path, repository, name, options, results, cancellationToken);
+        => ClusterChecks.CheckClusterAsync(Workspace.Config.Path, repository, name, options, Workspace.Environment, results, cancellationToken);
 
     protected override Task<RestoreSourceResult> RestoreAsync(string name, ClusterSourceOptions options, RestoreSourceRequest request, CancellationToken cancellationToken)
     {

@@ -137,6 +137,47 @@ public sealed class PgServer : IAsyncDisposable
         };
     }
 
+    /// <summary>
+    /// Settings among <paramref name="names"/> that the configuration files (ALTER SYSTEM's postgresql.auto.conf
+    /// included) set to a value not in effect yet — waiting for a reload, or for a restart (pg_settings.pending_restart;
+    /// after a reload pg_file_settings says "setting could not be applied") — with that value. pg_file_settings needs a superuser or pg_read_all_settings; without it only pending_restart
+    /// is known (the value is then empty).
+    /// </summary>
+    public async Task<Dictionary<string, string>> PendingSettingsAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
+    {
+        var pending = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            await using var files = new NpgsqlCommand(
+                """
+                select name, setting from (
+                  select distinct on (name) name, setting, applied from pg_file_settings
+                  where (error is null or error = 'setting could not be applied') and name = any($1) order by name, seqno desc) latest
+                where not applied
+                """,
+                _connection) { Parameters = { new() { Value = names.ToArray() } } };
+            await using var r = await files.ExecuteReaderAsync(cancellationToken);
+            while (await r.ReadAsync(cancellationToken))
+            {
+                pending[r.GetString(0)] = r.GetString(1);
+            }
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+        }
+
+        await using var settings = new NpgsqlCommand("select name from pg_settings where pending_restart and name = any($1)", _connection) { Parameters = { new() { Value = names.ToArray() } } };
+        await using (var r = await settings.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await r.ReadAsync(cancellationToken))
+            {
+                pending.TryAdd(r.GetString(0), "");
+            }
+        }
+
+        return pending;
+    }
+
     public async Task<ArchiverStats> GetArchiverStatsAsync(CancellationToken cancellationToken)
     {
         await using var cmd = new NpgsqlCommand("select archived_count, last_archived_wal, last_archived_time, failed_count, last_failed_wal, last_failed_time from pg_stat_archiver", _connection);

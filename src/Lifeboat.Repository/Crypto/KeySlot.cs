@@ -189,7 +189,11 @@ public sealed class KeyMaterial
         {
             text = File.ReadAllText(path);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException ex)
+        {
+            throw LifeboatException.PermissionDenied(path, "read", "the passphrase file ", ex);
+        }
+        catch (IOException ex)
         {
             throw new LifeboatException(ErrorCode.InvalidInput, $"cannot read the passphrase file {path}: {ex.Message}", "check the path and that the user running lifeboat can read it");
         }
@@ -214,7 +218,11 @@ public sealed class KeyMaterial
         {
             text = File.ReadAllText(path).Trim();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException ex)
+        {
+            throw LifeboatException.PermissionDenied(path, "read", "the key file ", ex);
+        }
+        catch (IOException ex)
         {
             throw new LifeboatException(ErrorCode.InvalidInput, $"cannot read the key file {path}: {ex.Message}", "check the path and that the user running lifeboat can read it");
         }
