@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Publishes the `lifeboat` program as one Native AOT executable (no .NET runtime needed where it runs).
 #
-#   scripts/publish.sh [OUTPUT_DIR]        # default: dist/ (git-ignored); about 8 CPU-minutes (see below)
+#   scripts/publish.sh [OUTPUT_DIR]        # default: dist/ (git-ignored); about 5–6 minutes on 2 idle cores
 #
 # Why: PostgreSQL runs archive_command once per 16 MiB WAL segment and restore_command once per segment replayed.
 # Started as `dotnet lifeboat.dll`, each run pays .NET start-up and JIT compilation (about 0.1–0.2 s of CPU); the
@@ -18,7 +18,7 @@
 #
 # Time: the Native AOT compiler (ILC) compiles everything the program can reach — ASP.NET Core (the server), the AWS,
 # Azure and SSH.NET SDKs, Npgsql — into one executable; that is most of the time, and it does not get much faster
-# with options (docs/performance.md, "Publishing"). The managed build before it is a full Release build with the AOT
+# with options (docs/operations/install.md, "Publishing time"). The managed build before it is a full Release build with the AOT
 # analysers, separate from `dotnet build`'s.
 # Trimming and AOT warnings are shown one by one (TrimmerSingleWarn=false) and fail the publish, as warnings do in
 # every build of this repository.
