@@ -69,12 +69,21 @@ public sealed class CliApp
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
+            var name = parse.CommandResult.Command == root ? "" : " " + string.Join(' ', CommandPath(parse.CommandResult.Command));
+            if (UsageError(parse, name) is { } one)
+            {
+                // One clean error for a mistyped word, instead of System.CommandLine's "Required command was not
+                // provided" and an "Unrecognized command or argument" line per token.
+                _env.Error.WriteLine("lifeboat: " + one.Message);
+                _env.Error.WriteLine("hint: " + one.Hint);
+                return ErrorCode.Usage.ToExitCode();
+            }
+
             foreach (var error in parse.Errors)
             {
                 _env.Error.WriteLine("lifeboat: " + error.Message);
             }
 
-            var name = parse.CommandResult.Command == root ? "" : " " + string.Join(' ', CommandPath(parse.CommandResult.Command));
             _env.Error.WriteLine($"hint: see `lifeboat{name} --help`");
             return ErrorCode.Usage.ToExitCode();
         }
@@ -112,6 +121,12 @@ public sealed class CliApp
         {
             Report(output, ErrorView.From(ex, Field), verbose ? ex : null);
             return ex.ExitCode;
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            var error = LifeboatException.PermissionDenied(ex);
+            Report(output, ErrorView.From(error, Field), verbose ? ex : null);
+            return error.ExitCode;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -152,6 +167,45 @@ public sealed class CliApp
         {
             output.WriteJson(new ErrorDocument(error), LifeboatJson.Default.ErrorDocument);
         }
+    }
+
+    /// <summary>
+    /// The first word the parser could not place, as one error with the nearest command or option ("did you mean
+    /// 'backup'?"); a command that needs a subcommand and got none lists them. Null when the errors are of another kind
+    /// (a missing required option, a bad value): those messages are clear as they are.
+    /// </summary>
+    private static (string Message, string Hint)? UsageError(ParseResult parse, string name)
+    {
+        var command = parse.CommandResult.Command;
+        var subcommands = command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList();
+        var token = parse.UnmatchedTokens.FirstOrDefault();
+        if (token is null)
+        {
+            return subcommands.Count > 0 && command.Action is null
+                ? ($"`lifeboat{name}` needs a command{(subcommands.Count <= 12 ? ": " + string.Join(", ", subcommands) : "")}", $"`lifeboat{name} --help` describes {(name.Length == 0 ? "the commands" : "them")}")
+                : null;
+        }
+
+        if (token.StartsWith('-'))
+        {
+            var options = new List<string>();
+            for (Symbol? s = command; s is Command c; s = c.Parents.FirstOrDefault())
+            {
+                options.AddRange(c.Options.Where(o => !o.Hidden && (s == command || o.Recursive)).SelectMany(o => o.Aliases.Prepend(o.Name)));
+            }
+
+            var option = Nearest.Match(token, options.Where(o => o.StartsWith("--", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).ToList());
+            return ($"unknown option '{token}'{(option is null ? "" : $" (did you mean '{option}'?)")}", $"see `lifeboat{name} --help`");
+        }
+
+        if (subcommands.Count > 0)
+        {
+            var near = Nearest.Match(token, subcommands);
+            var hint = name.Length == 0 ? "`lifeboat --help` lists the commands" : $"`lifeboat{name} --help` lists its commands";
+            return ($"unknown command '{(name + " " + token).TrimStart()}'{(near is null ? "" : $" (did you mean '{(name + " " + near).TrimStart()}'?)")}", hint);
+        }
+
+        return ($"unexpected argument '{token}'", $"see `lifeboat{name} --help`");
     }
 
     private static IEnumerable<string> CommandPath(Command command)

@@ -37,6 +37,8 @@ public enum ErrorCode
     InvalidInput = 204,
     /// <summary>The operation would destroy something and needs an explicit flag.</summary>
     Refused = 205,
+    /// <summary>This OS user may not read or write a file or directory the operation needs (the message names both).</summary>
+    PermissionDenied = 206,
 
     /// <summary>Verification or a read found damaged or missing data.</summary>
     Damage = 300,

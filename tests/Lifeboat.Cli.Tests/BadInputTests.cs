@@ -39,10 +39,93 @@ public sealed class BadInputTests
     public async Task No_configured_repository_exits_2_and_says_how_to_create_one()
     {
         using var f = new CliFixture();
+        File.WriteAllText(f.Dir.Combine("lifeboat.json"), "{}");
         var result = await f.Cli.RunAsync("list");
         Assert.Equal(2, result.ExitCode);
         Assert.Contains($"no repository is configured in {f.Dir.Combine("lifeboat.json")}", result.Error, StringComparison.Ordinal);
         Assert.Contains("lifeboat repo init --repo URL", result.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Issue 18, item 5: with no configuration in the working directory the hint says how to name one.</summary>
+    [Fact]
+    public async Task Without_a_configuration_file_the_hint_names_config_and_LIFEBOAT_CONFIG()
+    {
+        Assert.SkipWhen(File.Exists("/etc/lifeboat/lifeboat.json"), "this machine has /etc/lifeboat/lifeboat.json, which lifeboat would use");
+        using var f = new CliFixture();
+        foreach (var args in new[] { new[] { "list" }, ["backup", "--source", "app"] })
+        {
+            var result = await f.Cli.RunAsync(args);
+            Assert.Equal(2, result.ExitCode);
+            Assert.Equal(
+                $"lifeboat: no configuration file: {f.Dir.Combine("lifeboat.json")} does not exist, nor /etc/lifeboat/lifeboat.json\n"
+                + "hint: name the configuration with `lifeboat --config FILE …` or the LIFEBOAT_CONFIG variable (`export LIFEBOAT_CONFIG=/etc/lifeboat/lifeboat.json`), or create one here with `lifeboat repo init --repo URL`\n",
+                result.Error);
+        }
+    }
+
+    /// <summary>Issue 18, item 5: a restore into a directory this OS user cannot write is exit 2 naming the path and the user.</summary>
+    [Fact]
+    public async Task A_restore_into_a_directory_the_user_cannot_write_exits_2_naming_the_path_and_the_user()
+    {
+        Assert.SkipUnless(Peers.IsRoot && File.Exists("/usr/sbin/runuser"), "needs root and runuser to run lifeboat as nobody");
+        using var f = new CliFixture();
+        await f.InitAsync();
+        await f.Cli.OkAsync("backup", "--source", "app");
+        // A working directory nobody may write (the catalog goes next to the configuration), a restore parent it may not.
+        var work = f.Dir.Dir("nobody");
+        File.Copy(f.Dir.Combine("lifeboat.json"), Path.Combine(work, "lifeboat.json"));
+        File.SetUnixFileMode(Path.Combine(work, "lifeboat.json"), (UnixFileMode)0b110_100_100);
+        File.SetUnixFileMode(work, (UnixFileMode)0b111_111_111);
+        File.SetUnixFileMode(f.Dir.Path, (UnixFileMode)0b111_101_101);
+        using (var chmod = System.Diagnostics.Process.Start("chmod", ["-R", "a+rX", f.RepoPath, f.Source])!)
+        {
+            await chmod.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+
+        // A restore takes a shared lock: nobody writes its lock object.
+        Directory.CreateDirectory(Path.Combine(f.RepoPath, "locks"));
+        File.SetUnixFileMode(Path.Combine(f.RepoPath, "locks"), (UnixFileMode)0b111_111_111);
+
+        var locked = f.Dir.Dir("locked");
+        File.SetUnixFileMode(locked, (UnixFileMode)0b111_101_101);
+        var to = Path.Combine(locked, "restored");
+
+        var info = new System.Diagnostics.ProcessStartInfo("runuser") { WorkingDirectory = work, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "-u", "nobody", "--", "dotnet", LifeboatProcess.Dll, "--config", Path.Combine(work, "lifeboat.json"), "restore", "--source", "app", "--to", to })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment["DOTNET_CLI_HOME"] = work;
+        info.Environment["HOME"] = work;
+        info.Environment["LIFEBOAT_PASSPHRASE"] = CliFixture.Passphrase;
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.True(process.ExitCode == 2, $"exit {process.ExitCode}: {await stdout}{stderr}");
+        Assert.Equal(
+            $"lifeboat: permission denied: OS user 'nobody' cannot create the restore directory {to}\n"
+            + $"hint: let 'nobody' create {to} (chown or chmod it, or the directory above it), or run lifeboat as a user that may (the PostgreSQL OS user, or root)\n",
+            stderr);
+        Assert.False(Directory.Exists(to));
+    }
+
+    /// <summary>Issue 18, item 5: a mistyped command or option is one error with the nearest word, not System.CommandLine's list.</summary>
+    [Theory]
+    [InlineData("bakup", "unknown command 'bakup' (did you mean 'backup'?)", "`lifeboat --help` lists the commands")]
+    [InlineData("--config x.json bakup --source app", "unknown command 'bakup' (did you mean 'backup'?)", "`lifeboat --help` lists the commands")]
+    [InlineData("repo inti --repo /tmp/x", "unknown command 'repo inti' (did you mean 'repo init'?)", "`lifeboat repo --help` lists its commands")]
+    [InlineData("frobnicate", "unknown command 'frobnicate'", "`lifeboat --help` lists the commands")]
+    [InlineData("backup --sorce app", "unknown option '--sorce' (did you mean '--source'?)", "see `lifeboat backup --help`")]
+    [InlineData("list --confg x.json", "unknown option '--confg' (did you mean '--config'?)", "see `lifeboat list --help`")]
+    [InlineData("repo", "`lifeboat repo` needs a command: init, key, unlock, rebuild-index, target", "`lifeboat repo --help` describes them")]
+    public async Task A_mistyped_command_is_one_error_with_the_nearest_word(string line, string message, string hint)
+    {
+        using var f = new CliFixture();
+        var result = await f.Cli.RunAsync(line.Split(' '));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"lifeboat: {message}\nhint: {hint}\n", result.Error);
     }
 
     [Fact]

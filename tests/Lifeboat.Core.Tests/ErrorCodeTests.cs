@@ -15,6 +15,7 @@ public sealed class ErrorCodeTests
     [InlineData(ErrorCode.WrongPassphrase, 2)]
     [InlineData(ErrorCode.InvalidInput, 2)]
     [InlineData(ErrorCode.Refused, 2)]
+    [InlineData(ErrorCode.PermissionDenied, 2)]
     [InlineData(ErrorCode.Damage, 3)]
     public void Each_error_code_maps_to_the_exit_code_of_the_command_line_contract(ErrorCode code, int exitCode)
     {
@@ -47,12 +48,37 @@ public sealed class ErrorCodeTests
             [ErrorCode.WrongPassphrase] = 203,
             [ErrorCode.InvalidInput] = 204,
             [ErrorCode.Refused] = 205,
+            [ErrorCode.PermissionDenied] = 206,
             [ErrorCode.Damage] = 300,
         };
 
         Assert.Equal(expected.Keys.Order(), Enum.GetValues<ErrorCode>().Order());
         Assert.All(expected, pair => Assert.Equal(pair.Value, (int)pair.Key));
     }
+
+    [Fact]
+    public void Access_denied_becomes_a_permission_error_naming_the_path_and_the_user()
+    {
+        var error = LifeboatException.PermissionDenied(new UnauthorizedAccessException("Access to the path '/srv/it's here/x' is denied."));
+        Assert.Equal(ErrorCode.PermissionDenied, error.Code);
+        Assert.Equal(2, error.ExitCode);
+        Assert.Equal($"permission denied: OS user '{Environment.UserName}' cannot use /srv/it's here/x", error.Message);
+        Assert.StartsWith($"let '{Environment.UserName}' use /srv/it's here/x (chown or chmod it", error.Hint, StringComparison.Ordinal);
+
+        var named = LifeboatException.PermissionDenied("/etc/lifeboat/lifeboat.json", "read", "the configuration file ");
+        Assert.Equal($"permission denied: OS user '{Environment.UserName}' cannot read the configuration file /etc/lifeboat/lifeboat.json", named.Message);
+    }
+
+    [Theory]
+    [InlineData("bakup", "backup")]
+    [InlineData("resotre", "restore")]
+    [InlineData("chek", "check")]
+    [InlineData("list", "list")]
+    [InlineData("frobnicate", null)]
+    [InlineData("x", null)]
+    [InlineData("ver", "verify")]
+    public void Nearest_suggests_the_closest_known_word_or_nothing(string typed, string? expected)
+        => Assert.Equal(expected, Nearest.Match(typed, ["backup", "restore", "check", "list", "verify", "prune"]));
 
     [Fact]
     public void A_lifeboat_exception_keeps_its_message_hint_and_cause()

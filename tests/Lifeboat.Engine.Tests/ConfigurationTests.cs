@@ -53,6 +53,10 @@ public sealed partial class ConfigurationTests
     [InlineData("{\"Sources\":{\"web\":{\"Kind\":\"files\",\"Path\":\"relative\"}}}", "source 'web' in")]
     [InlineData("{\"Sources\":{\"web\":{\"Kind\":\"tape\",\"Path\":\"/x\"}}}", "has the unknown kind 'tape'")]
     [InlineData("{\"Sources\":{\"web\":{\"Kind\":\"files\",\"Path\":\"/x\",\"Exclude\":[\"[abc\"]}}}", "has an unclosed '['")]
+    [InlineData("{\"Sources\":{\"db\":{\"Kind\":\"cluster\",\"PgData\":\"/x\",\"SystemIdentifier\":\"1\",\"Connection\":\"host=/tmp port=x\"}}}", "Sources:db:Connection in ")]
+    [InlineData("{\"Sources\":{\"db\":{\"Kind\":\"database\",\"Database\":\"app\",\"Connection\":\"postgresql://h/app?sslmod=require\"}}}", "is not a valid PostgreSQL connection string: unknown URI parameter \"sslmod\"")]
+    [InlineData("{\"Catalog\":{\"ConnectionString\":\"hots=db\"}}", "Catalog:ConnectionString in ")]
+    [InlineData("{\"Repositroy\":{\"Url\":\"file:///a\"}}", "there is no section 'Repositroy'")]
     public void Bad_configuration_is_reported_with_exit_code_2_naming_the_setting(string json, string expected)
     {
         using var dir = new TempDir();
@@ -73,6 +77,29 @@ public sealed partial class ConfigurationTests
         Assert.Contains("\"Keep\": 1", text, StringComparison.Ordinal);
         Assert.Contains("\"Workers\": 3", text, StringComparison.Ordinal);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file.Path));
+    }
+
+    [Fact]
+    public void A_new_file_in_a_directory_another_user_owns_gets_that_owner_when_root_writes_it()
+    {
+        Assert.SkipUnless(Peers.IsRoot, "only root can give a file to another user");
+        var postgres = File.ReadAllLines("/etc/passwd").Select(l => l.Split(':')).FirstOrDefault(f => f[0] == "postgres");
+        Peers.Require(postgres is not null, "the postgres OS user");
+        using var dir = new TempDir();
+        var etc = dir.Dir("etc-lifeboat");
+        Platform.Unix.Lchown(etc, long.Parse(postgres![2], System.Globalization.CultureInfo.InvariantCulture), long.Parse(postgres[3], System.Globalization.CultureInfo.InvariantCulture));
+        var file = ConfigFile.Resolve(Path.Combine(etc, "lifeboat.json"), NoEnvironment, dir.Path);
+        file.Edit(root => ConfigFile.Section(root, "Repository")["Workers"] = 3);
+        Assert.Equal(postgres[2], Platform.Unix.Lstat(file.Path)!.Value.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        var key = Repository.Crypto.KeyMaterial.CreateKeyFile(Path.Combine(etc, "repo.key"));
+        Assert.Equal(postgres[2], Platform.Unix.Lstat(Path.Combine(etc, "repo.key"))!.Value.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.NotNull(key);
+
+        // In a root-owned directory the file stays root's.
+        var mine = ConfigFile.Resolve(dir.Combine("lifeboat.json"), NoEnvironment, dir.Path);
+        mine.Edit(root => ConfigFile.Section(root, "Repository")["Workers"] = 3);
+        Assert.Equal(0, Platform.Unix.Lstat(mine.Path)!.Value.Uid);
     }
 
     /// <summary>docs/configuration.md documents every setting of the options classes (STYLE.md rule 14).</summary>

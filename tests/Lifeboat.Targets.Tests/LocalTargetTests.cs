@@ -7,7 +7,7 @@ namespace Lifeboat.Targets.Tests;
 public sealed class LocalTargetTests : IDisposable
 {
     private const string NoSpaceHint = "free space on the target or move the repository, then run the command again; the repository is consistent";
-    private const string AccessDeniedHint = "check the permissions of the user running lifeboat on the target";
+    private static string AccessDeniedHint(string operation) => $"let '{Environment.UserName}' {operation} it (chown or chmod the repository's directories: archive_command writes the WAL as the PostgreSQL OS user), or run lifeboat as a user that may";
 
     private readonly TempDir _dir = new("lifeboat-local-target-");
 
@@ -258,14 +258,14 @@ public sealed class LocalTargetTests : IDisposable
 
         Assert.Equal(TargetErrorKind.AccessDenied, save.Kind);
         Assert.False(save.IsTransient);
-        Assert.Equal($"cannot write file://{target.Root}/data/ab/ab02: permission denied", save.Message);
-        Assert.Equal(AccessDeniedHint, save.Hint);
+        Assert.Equal($"permission denied: OS user '{Environment.UserName}' cannot write {target.Root}/data/ab/ab02", save.Message);
+        Assert.Equal(AccessDeniedHint("write"), save.Hint);
         Assert.Equal(ErrorCode.Config, save.Code);
         Assert.Equal(2, save.ExitCode);
 
         var delete = await Assert.ThrowsAsync<TargetException>(() => target.DeleteAsync("data/ab/ab01", Ct));
         Assert.Equal(TargetErrorKind.AccessDenied, delete.Kind);
-        Assert.Equal($"cannot delete file://{target.Root}/data/ab/ab01: permission denied", delete.Message);
+        Assert.Equal($"permission denied: OS user '{Environment.UserName}' cannot delete {target.Root}/data/ab/ab01", delete.Message);
 
         Assert.Empty(TempFilesBelow(target.Root));
     }
@@ -285,7 +285,7 @@ public sealed class LocalTargetTests : IDisposable
         var error = await Assert.ThrowsAsync<TargetException>(() => target.ReadAllAsync("config", Ct));
 
         Assert.Equal(TargetErrorKind.AccessDenied, error.Kind);
-        Assert.Equal($"cannot read file://{target.Root}/config: permission denied", error.Message);
+        Assert.Equal($"permission denied: OS user '{Environment.UserName}' cannot read {target.Root}/config", error.Message);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ internal static class ClusterCommands
     {
         var name = new Argument<string>("NAME") { Description = "Source name: lower-case letters, digits, '.', '_', '-'" };
         var pgdata = new Option<string>("--pgdata") { Description = "The cluster's data directory", Required = true, HelpName = "DIR" };
-        var conn = new Option<string>("--conn") { Description = "Npgsql connection string, e.g. Host=/var/run/postgresql;Username=postgres", Required = true, HelpName = "CONNSTRING" };
+        var conn = new Option<string>("--conn") { Description = "How to connect: libpq keyword/value (\"host=/var/run/postgresql user=postgres\"), a postgresql:// URI or Npgsql's form; PG* variables, pg_service.conf and ~/.pgpass apply as in libpq", Required = true, HelpName = "CONNSTRING" };
         var command = new Command("add-cluster", "Add a PostgreSQL cluster (physical backups and continuous WAL archiving) as a source") { name, pgdata, conn };
         command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async call =>
         {
@@ -109,8 +109,26 @@ internal static class ClusterCommands
             output.Line("applied with ALTER SYSTEM and reloaded" + (plan.RestartNeeded ? "; RESTART PostgreSQL now so that wal_level and archive_mode take effect" : "; no restart needed"));
             return 0;
         }));
+        var probeSource = new Option<string?>("--source") { Description = "The cluster source (needed when the configuration has several)", HelpName = "NAME" };
+        var probeJson = RepoCommands.JsonOption();
+        var probe = new Command("probe", "What wal-push does before it stores a segment, as this OS user: read the configuration and the key, open the repository, write and delete an object where the WAL goes (`check` runs it as the server's user)") { probeSource, probeJson };
+        probe.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(probeJson), ct, async call =>
+        {
+            var result = await call.Get<ProbeArchiving>().ExecuteAsync(new ProbeArchivingRequest(parse.GetValue(probeSource)), ct);
+            if (call.Output.Json)
+            {
+                call.Output.WriteJson(result, LifeboatJson.Default.ArchivingProbeResult);
+            }
+            else
+            {
+                call.Output.Line($"as OS user '{result.User}': read {result.ConfigFile}, opened {result.Repository} ({result.Key}), wrote and deleted {result.Wrote}");
+            }
+
+            return 0;
+        }));
         var archiving = new Command("archiving", "Continuous WAL archiving");
         archiving.Subcommands.Add(setup);
+        archiving.Subcommands.Add(probe);
         return archiving;
     }
 

@@ -48,7 +48,7 @@ internal static class OperationsCommands
                 {
                     if (several)
                     {
-                        output.Line($"target {t.Target}:{(t.Failure is null ? "" : " FAILED")}");
+                        output.Line($"target {t.Target}:{(t.FailureDetails() is null ? "" : " FAILED")}");
                     }
 
                     PrintExpire(output, t, report.DryRun, several ? "  " : "");
@@ -58,13 +58,13 @@ internal static class OperationsCommands
             var failures = report.Failures.ToList();
             foreach (var f in failures)
             {
-                output.Note($"lifeboat: expire failed on target {f.Target}: {f.Failure!.Message}");
+                output.Note($"lifeboat: expire failed on target {f.Target}: {f.FailureDetails()!.Message}");
             }
 
             if (failures.Count > 0)
             {
                 output.Note($"lifeboat: {failures.Count} of {report.AllTargets.Count} target(s) failed; expire went on with the others");
-                return failures.Max(f => f.Failure!.ExitCode);
+                return failures.Max(f => f.FailureDetails()!.ExitCode);
             }
 
             return 0;

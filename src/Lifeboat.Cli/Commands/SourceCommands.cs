@@ -43,7 +43,7 @@ internal static class SourceCommands
     private static Command AddDatabase(CliApp app)
     {
         var name = new Argument<string>("NAME") { Description = "Source name: lower-case letters, digits, '.', '_', '-'" };
-        var conn = new Option<string>("--conn") { Description = "Npgsql connection string to the server (keep passwords in ~/.pgpass)", Required = true, HelpName = "CONNSTRING" };
+        var conn = new Option<string>("--conn") { Description = "How to connect to the server: libpq keyword/value, a postgresql:// URI or Npgsql's form (keep passwords in ~/.pgpass)", Required = true, HelpName = "CONNSTRING" };
         var database = new Option<string>("--database") { Description = "The database to dump", Required = true, HelpName = "DB" };
         var schemaOnly = new Option<bool>("--schema-only") { Description = "Dump the schema only, no rows" };
         var excludeTable = new Option<string[]>("--exclude-table") { Description = "Leave tables matching this pg_dump pattern out entirely (repeatable)", HelpName = "PATTERN", AllowMultipleArgumentsPerToken = false };

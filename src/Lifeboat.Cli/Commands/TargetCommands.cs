@@ -172,8 +172,8 @@ internal static class TargetCommands
         var failures = report.Failures;
         foreach (var f in failures)
         {
-            output.Note($"lifeboat: replication to target {f.Display} failed: {FieldText.Render(f.Failure!.Message, FieldText.AsFlag)}");
-            if (f.Failure.Hint is { } hint)
+            output.Note($"lifeboat: replication to target {f.Display} failed: {FieldText.Render(f.FailureDetails()!.Message, FieldText.AsFlag)}");
+            if (f.FailureDetails()!.Hint is { } hint)
             {
                 output.Note("hint: " + FieldText.Render(hint, FieldText.AsFlag));
             }
@@ -185,6 +185,6 @@ internal static class TargetCommands
         }
 
         output.Note($"lifeboat: {failures.Count} of {report.Targets.Count} target(s) failed; the others were replicated; `lifeboat replicate` catches up the failed ones once they are back");
-        return failures.Max(f => f.Failure!.ExitCode);
+        return failures.Max(f => f.FailureDetails()!.ExitCode);
     }
 }

@@ -1,4 +1,5 @@
 using Lifeboat.Catalog;
+using Lifeboat.Postgres.Connections;
 
 namespace Lifeboat.Engine.Application;
 
@@ -31,7 +32,7 @@ public sealed class CatalogAccess
 
         var options = _workspace.Options.Catalog;
         _opened = options.ConnectionString is { } cs
-            ? LifeboatCatalog.OpenPostgresAsync(cs, _time, cancellationToken)
+            ? LifeboatCatalog.OpenPostgresAsync(PgConnection.Resolve(cs, _workspace.Environment, "Catalog:ConnectionString").ToNpgsql().ConnectionString, _time, cancellationToken)
             : LifeboatCatalog.OpenSqliteAsync(_workspace.CatalogPath, _time, cancellationToken);
         return _opened;
     }

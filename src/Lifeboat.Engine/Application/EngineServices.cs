@@ -84,7 +84,7 @@ public static class EngineServices
         services.AddScoped<ListSchedules>().AddScoped<RunSchedule>().AddScoped<ExportSchedules>();
         services.AddScoped<GetStatus>().AddScoped<RunChecks>().AddScoped<GetMetrics>();
         services.AddScoped<ListRuns>().AddScoped<ListCatalogBackups>().AddScoped<CheckReadiness>();
-        services.AddScoped<SetupArchiving>().AddScoped<PushWal>().AddScoped<FetchWal>();
+        services.AddScoped<SetupArchiving>().AddScoped<ProbeArchiving>().AddScoped<PushWal>().AddScoped<FetchWal>();
         services.AddScoped<RunDrill>();
         services.AddScoped<CreateToken>().AddScoped<ListTokens>().AddScoped<RevokeToken>().AddScoped<AuthenticateToken>();
         services.AddScoped<ListAudit>();

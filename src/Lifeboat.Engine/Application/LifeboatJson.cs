@@ -63,6 +63,7 @@ namespace Lifeboat.Engine.Application;
 [JsonSerializable(typeof(DrillDocument))]
 [JsonSerializable(typeof(JobResult))]
 [JsonSerializable(typeof(ArchivingPlan))]
+[JsonSerializable(typeof(ArchivingProbeResult))]
 [JsonSerializable(typeof(ShowBackupResult))]
 [JsonSerializable(typeof(UnlockRepositoryResult))]
 [JsonSerializable(typeof(VerifyRepositoryResult))]
@@ -119,10 +120,9 @@ namespace Lifeboat.Engine.Application;
 [JsonSerializable(typeof(Page<Lifeboat.Engine.UseCases.Drills.DrillView>))]
 public sealed partial class LifeboatJson : JsonSerializerContext
 {
-    /// <summary>The same, on one line: for the catalog and log fields.</summary>
+    /// <summary>The same, on one line: for the catalog and log fields (enums are strings: UseStringEnumConverter is compiled into the metadata).</summary>
     public static LifeboatJson Compact { get; } = new(new JsonSerializerOptions(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter() },
     });
 }

@@ -66,7 +66,19 @@ public sealed class Workspace
     }
 
     public string RepositoryUrl => Options.Repository.Url
-        ?? throw new LifeboatException(ErrorCode.Config, $"no repository is configured in {Config.Path}", "create one with `lifeboat repo init --repo URL`, or set Repository:Url");
+        ?? throw (Config.Exists
+            ? new LifeboatException(ErrorCode.Config, $"no repository is configured in {Config.Path}", "create one with `lifeboat repo init --repo URL`, or set Repository:Url")
+            : NoConfigurationFile());
+
+    /// <summary>
+    /// There is no configuration file where it was looked for: say where, and how to name one (the command line's
+    /// `--config`, the LIFEBOAT_CONFIG variable) or create one.
+    /// </summary>
+    public LifeboatException NoConfigurationFile()
+        => new(
+            ErrorCode.Config,
+            $"no configuration file: {Config.Path} does not exist{(Config.ExplicitlyChosen || Config.Path == ConfigFile.SystemPath ? "" : $", nor {ConfigFile.SystemPath}")}",
+            $"name the configuration with `lifeboat --config FILE …` or the {ConfigFile.ConfigVariable} variable (`export {ConfigFile.ConfigVariable}={ConfigFile.SystemPath}`), or create one here with `lifeboat repo init --repo URL`");
 
     public string ResolvePath(string path) => Path.GetFullPath(path, WorkingDirectory);
 
@@ -88,6 +100,11 @@ public sealed class Workspace
     {
         if (!Options.Sources.TryGetValue(name, out var source))
         {
+            if (!Config.Exists)
+            {
+                throw NoConfigurationFile();
+            }
+
             var known = Options.Sources.Count == 0 ? "none is configured" : "configured: " + string.Join(", ", Options.Sources.Keys.Order(StringComparer.Ordinal));
             throw new LifeboatException(ErrorCode.InvalidInput, $"there is no source '{name}' in {Config.Path} ({known})", "`lifeboat source list` shows the sources; add one with `lifeboat source add-files`, `add-cluster`, `add-database` or `add-config`");
         }
@@ -107,6 +124,11 @@ public sealed class Workspace
     {
         if (!Options.Stacks.TryGetValue(name, out var stack))
         {
+            if (!Config.Exists)
+            {
+                throw NoConfigurationFile();
+            }
+
             var known = Options.Stacks.Count == 0 ? "none is configured" : "configured: " + string.Join(", ", Options.Stacks.Keys.Order(StringComparer.Ordinal));
             throw new LifeboatException(ErrorCode.InvalidInput, $"there is no stack '{name}' in {Config.Path} ({known})", "`lifeboat stack list` shows the stacks; add one with `lifeboat stack add NAME --sources A,B,C`");
         }

@@ -21,9 +21,9 @@ public static class ArchivingSetup
 {
     public static async Task<ArchivingPlan> RunAsync(ClusterSourceOptions source, string archiveCommand, TimeSpan archiveTimeout, bool apply, CancellationToken cancellationToken)
     {
-        await using var server = await PgServer.ConnectAsync(source.Connection!, cancellationToken);
+        await using var server = await PgServer.ConnectAsync(source.Postgres(), cancellationToken);
         var info = await server.GetInfoAsync(cancellationToken);
-        var pendingRestart = await PendingRestartAsync(server, cancellationToken);
+        var pendingRestart = await server.PendingSettingsAsync(["wal_level", "archive_mode"], cancellationToken);
         var settings = new List<SettingChange>
         {
             new("wal_level", info.WalLevel, info.WalLevel == "logical" ? "logical" : "replica", true),
@@ -47,18 +47,5 @@ public static class ArchivingSetup
 
         await server.ExecuteAsync("SELECT pg_reload_conf()", cancellationToken);
         return new ArchivingPlan(settings, true, restartNeeded, true);
-    }
-
-    private static async Task<Dictionary<string, string>> PendingRestartAsync(PgServer server, CancellationToken cancellationToken)
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        await using var cmd = new Npgsql.NpgsqlCommand("select name, setting from pg_file_settings where applied = false and error is null and name in ('wal_level','archive_mode') order by seqno", server.Connection);
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await r.ReadAsync(cancellationToken))
-        {
-            result[r.GetString(0)] = r.GetString(1);
-        }
-
-        return result;
     }
 }

@@ -64,7 +64,7 @@ public sealed partial class ClusterBackup
         }
 
         var control = CheckSource(_sourceName, _source);
-        await using var server = await PgServer.ConnectAsync(_source.Connection!, cancellationToken);
+        await using var server = await PgServer.ConnectAsync(_source.Postgres(), cancellationToken);
         var info = await server.GetInfoAsync(cancellationToken);
         CheckServer(info, control);
         var archive = new WalArchive(_repo, _sourceName, info.SystemIdentifier, info.WalSegmentSize);
@@ -233,8 +233,7 @@ public sealed partial class ClusterBackup
 
         try
         {
-            var builder = new Npgsql.NpgsqlConnectionStringBuilder(_source.Connection) { Database = database };
-            await using var other = await PgServer.ConnectAsync(builder.ConnectionString, cancellationToken);
+            await using var other = await PgServer.ConnectAsync(_source.Postgres().WithDatabase(database), cancellationToken);
             return await RowCounter.SnapshotAsync(other.Connection, drill.RowCountTables, _repo.Time, cancellationToken);
         }
         catch (LifeboatException ex)

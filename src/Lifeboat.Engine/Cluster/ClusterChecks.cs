@@ -39,8 +39,8 @@ public static partial class ClusterChecks
     /// <summary>Extra WAL space to keep free beyond the estimated backup size, as a share of it.</summary>
     public const double WalMargin = 0.25;
 
-    /// <summary>`lifeboat check` for a cluster source: data directory, connection, archiving settings, archiver, checksums, space.</summary>
-    public static async Task CheckClusterAsync(string configPath, Lifeboat.Repository.Repository? repository, string name, ClusterSourceOptions source, List<CheckResult> results, CancellationToken cancellationToken)
+    /// <summary>`lifeboat check` for a cluster source: data directory, connection, archiving settings (and a restart they wait for), the archive path as the server's OS user (<see cref="ServerSideCheck"/>), archiver, checksums, space.</summary>
+    public static async Task CheckClusterAsync(string configPath, Lifeboat.Repository.Repository? repository, string name, ClusterSourceOptions source, IReadOnlyDictionary<string, string?> environment, List<CheckResult> results, CancellationToken cancellationToken)
     {
         void Add(string check, CheckStatus status, string detail, string? fix = null) => results.Add(new CheckResult(name, check, status, detail, fix));
 
@@ -69,7 +69,7 @@ public static partial class ClusterChecks
         PgServer? server = null;
         try
         {
-            server = await PgServer.ConnectAsync(source.Connection!, cancellationToken);
+            server = await PgServer.ConnectAsync(source.Postgres(), cancellationToken);
             info = await server.GetInfoAsync(cancellationToken);
             Add("connection", CheckStatus.Ok, $"connected to {server.Display}: PostgreSQL {info.Version}");
         }
@@ -101,9 +101,11 @@ public static partial class ClusterChecks
                     Add("primary", CheckStatus.Failed, "the server is a standby (in recovery)", "point the source at the primary");
                 }
 
-                Add("wal_level", info.WalLevel == "minimal" ? CheckStatus.Failed : CheckStatus.Ok, $"wal_level = {info.WalLevel}", info.WalLevel == "minimal" ? $"run `lifeboat archiving setup --source {name} --apply`, then restart PostgreSQL" : null);
-                Add("archive_mode", info.ArchiveMode == "off" ? CheckStatus.Failed : CheckStatus.Ok, $"archive_mode = {info.ArchiveMode}", info.ArchiveMode == "off" ? $"run `lifeboat archiving setup --source {name} --apply`, then restart PostgreSQL" : null);
+                var pending = await server.PendingSettingsAsync(["wal_level", "archive_mode"], cancellationToken);
+                CheckRestartSetting("wal_level", info.WalLevel, "minimal", pending, name, info.Major, Add);
+                CheckRestartSetting("archive_mode", info.ArchiveMode, "off", pending, name, info.Major, Add);
                 CheckArchiveCommand(configPath, name, info.ArchiveCommand, Add);
+                await ServerSideCheck.RunAsync(name, source, info.ArchiveCommand, environment, Add, cancellationToken);
                 if (info.ArchiveTimeoutSeconds == 0 || info.ArchiveTimeoutSeconds > 300)
                 {
                     Add("archive_timeout", CheckStatus.Warning, $"archive_timeout = {info.ArchiveTimeoutSeconds}s: an idle server may not archive its last changes for {(info.ArchiveTimeoutSeconds == 0 ? "an unbounded time" : info.ArchiveTimeoutSeconds + " s")} (the RPO)", $"`lifeboat archiving setup --source {name} --apply` sets 60s");
@@ -134,6 +136,26 @@ public static partial class ClusterChecks
                     await CheckSpaceAsync(repository, server, name, Add, cancellationToken);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// wal_level or archive_mode: fine, or wrong — and then either set already (ALTER SYSTEM, `archiving setup --apply`)
+    /// and waiting for the restart, or not set at all.
+    /// </summary>
+    private static void CheckRestartSetting(string setting, string current, string bad, Dictionary<string, string> pending, string name, int major, Action<string, CheckStatus, string, string?> add)
+    {
+        if (current != bad)
+        {
+            add(setting, CheckStatus.Ok, $"{setting} = {current}", null);
+        }
+        else if (pending.TryGetValue(setting, out var waiting) && waiting != bad)
+        {
+            add(setting, CheckStatus.Failed, $"{setting} = {current}; {(waiting.Length > 0 ? "'" + waiting + "'" : "a new value")} is set and waits for a restart of PostgreSQL", $"restart PostgreSQL to apply (Debian: systemctl restart postgresql@{major}-main)");
+        }
+        else
+        {
+            add(setting, CheckStatus.Failed, $"{setting} = {current}", $"run `lifeboat archiving setup --source {name} --apply`, then restart PostgreSQL");
         }
     }
 

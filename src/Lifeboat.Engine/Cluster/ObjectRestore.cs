@@ -3,6 +3,7 @@ using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Files;
 using Lifeboat.Engine.Logical;
+using Lifeboat.Postgres.Connections;
 using Lifeboat.Postgres.Recovery;
 using Lifeboat.Postgres.Tools;
 using Lifeboat.Repository.Format;
@@ -122,7 +123,7 @@ public sealed partial class ObjectRestore
 
             args.Add(PgTools.DbnameArgument(request.Database));
             status?.Report($"copying database '{request.Database}' out of the scratch cluster");
-            await PgTools.RunAsync(_pg.Client("pg_dump"), args, PgTools.Environment(scratchConnection, request.Database), cancellationToken);
+            await PgTools.RunAsync(_pg.Client("pg_dump"), args, PgConnection.Own(scratchConnection).LibpqEnvironment(request.Database), cancellationToken);
             var listing = await PgTools.RunAsync(_pg.Client("pg_restore"), ["-l", "-v", dumpDir], new Dictionary<string, string>(), cancellationToken);
             var toc = DumpToc.Parse(listing.Output);
             status?.Report($"restoring into '{request.Into.Into}'");

@@ -97,7 +97,7 @@ public sealed class ConfigFile
             }
             catch (UnauthorizedAccessException ex)
             {
-                throw new LifeboatException(ErrorCode.Config, $"cannot read the configuration file {Path}: permission denied", "run lifeboat as a user that can read it", ex);
+                throw LifeboatException.PermissionDenied(Path, "read", "the configuration file ", ex);
             }
         }
 
@@ -114,11 +114,11 @@ public sealed class ConfigFile
             var rest = new ConfigurationBuilder()
                 .AddInMemoryCollection(configuration.AsEnumerable().Where(kv => !IsSourceKey(kv.Key)))
                 .Build();
-            options = new LifeboatOptions();
-            rest.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+            options = BindSections(rest);
             foreach (var source in configuration.GetSection("Sources").GetChildren())
             {
                 options.Sources[source.Key] = SourceOptions.Bind(source, Path);
+                options.Sources[source.Key].UseEnvironment(environment);
             }
         }
         catch (InvalidDataException ex)
@@ -139,6 +139,36 @@ public sealed class ConfigFile
         }
 
         options.Validate(Path);
+        return options;
+    }
+
+    private static readonly string[] Sections = ["Repository", "Catalog", "Schedules", "Health", "Targets", "Drill", "Server", "Stacks"];
+
+    /// <summary>
+    /// Every section but Sources, each bound on its own: the configuration binding generator (Native AOT) cannot bind
+    /// LifeboatOptions whole, whose Sources hold the abstract SourceOptions (SYSLIB1100). An unknown section is an
+    /// error, as an unknown setting is inside a section.
+    /// </summary>
+    private static LifeboatOptions BindSections(IConfiguration rest)
+    {
+        foreach (var section in rest.GetChildren())
+        {
+            if (!Sections.Contains(section.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"there is no section '{section.Key}' (the sections are Sources, {string.Join(", ", Sections)})");
+            }
+        }
+
+        static void Strict(BinderOptions o) => o.ErrorOnUnknownConfiguration = true;
+        var options = new LifeboatOptions();
+        rest.GetSection("Repository").Bind(options.Repository, Strict);
+        rest.GetSection("Catalog").Bind(options.Catalog, Strict);
+        rest.GetSection("Schedules").Bind(options.Schedules, Strict);
+        rest.GetSection("Health").Bind(options.Health, Strict);
+        rest.GetSection("Targets").Bind(options.Targets, Strict);
+        rest.GetSection("Drill").Bind(options.Drill, Strict);
+        rest.GetSection("Server").Bind(options.Server, Strict);
+        rest.GetSection("Stacks").Bind(options.Stacks, Strict);
         return options;
     }
 
@@ -185,15 +215,20 @@ public sealed class ConfigFile
             stream.Flush(flushToDisk: true);
         }
 
-        // Keep the owner of an existing file (root editing /etc/lifeboat/lifeboat.json for the postgres user).
-        if (Unix.IsRoot && Unix.Lstat(Path) is { } previous)
+        // Keep the owner of an existing file (root editing /etc/lifeboat/lifeboat.json for the postgres user); a new file
+        // in a directory another user owns (/etc/lifeboat, made by scripts/install.sh for postgres) gets that owner, so
+        // that archive_command, run as that user, can read what root wrote.
+        if (Unix.IsRoot && (Unix.Lstat(Path) ?? OwnedByAnother(directory)) is { } owner)
         {
-            Unix.Lchown(temp, previous.Uid, previous.Gid);
+            Unix.Lchown(temp, owner.Uid, owner.Gid);
         }
 
         File.Move(temp, Path, overwrite: true);
         Loaded.TryRemove(Path, out _);
     }
+
+    /// <summary>The directory's owner when it is not root.</summary>
+    internal static FileStat? OwnedByAnother(string directory) => Unix.Lstat(directory) is { Uid: not 0 } owner ? owner : null;
 
     /// <summary>The object at <paramref name="key"/>, created when missing.</summary>
     public static JsonObject Section(JsonObject parent, string key)

@@ -40,6 +40,11 @@ public sealed class LifeboatOptions
             source.Validate(name, configPath);
         }
 
+        if (Catalog.ConnectionString is { } catalog)
+        {
+            Postgres.Connections.PgConnectionString.Parse(catalog, $"Catalog:ConnectionString in {configPath}", ErrorCode.Config);
+        }
+
         Drill.Validate(configPath);
         Server.Validate(configPath);
         foreach (var (name, stack) in Stacks)
@@ -98,7 +103,7 @@ public sealed class CatalogOptions
     /// <summary>The SQLite file (default: lifeboat.db next to the configuration file).</summary>
     public string? Path { get; set; }
 
-    /// <summary>A PostgreSQL connection string: use a shared catalog instead of SQLite (several server nodes).</summary>
+    /// <summary>A PostgreSQL connection string (libpq keyword/value, URI or Npgsql's form): use a shared catalog instead of SQLite (several server nodes).</summary>
     public string? ConnectionString { get; set; }
 }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Lifeboat.Core;
+using Lifeboat.Postgres.Connections;
 using Microsoft.Extensions.Configuration;
 
 namespace Lifeboat.Engine.Configuration;
@@ -35,8 +36,24 @@ public abstract class SourceOptions
     /// <summary>Recovery time objective: the longest restore accepted (drills report a violation past it).</summary>
     public TimeSpan? Rto { get; set; }
 
+    private IReadOnlyDictionary<string, string?>? _environment;
+
     /// <summary>Checks every setting; throws a <see cref="LifeboatException"/> (exit 2) naming the first bad one.</summary>
     public virtual void Validate(string name, string configPath) => Retention.ToPolicy().Validate($"Sources:{name}:Retention");
+
+    /// <summary>
+    /// The environment of the call (the workspace's) that a connection string is resolved in: PG* variables, HOME for
+    /// ~/.pgpass. Set when the configuration is loaded; options made in code use this process's environment.
+    /// </summary>
+    public void UseEnvironment(IReadOnlyDictionary<string, string?> environment) => _environment = environment;
+
+    /// <summary>A connection string of this source, resolved as libpq would (<see cref="PgConnection"/>).</summary>
+    protected PgConnection Resolve(string? connection)
+        => PgConnection.Resolve(connection ?? "", _environment ?? PgConnection.ProcessVariables(), "the source's Connection");
+
+    /// <summary>Checks the syntax of a connection string setting (exit 2 naming the setting and the bad part).</summary>
+    protected static void ValidateConnection(string connection, string name, string configPath)
+        => PgConnectionString.Parse(connection, $"Sources:{name}:Connection in {configPath}", ErrorCode.Config);
 
     /// <summary>Reads Sources:NAME into the options type of its kind (default files); unknown settings are errors.</summary>
     internal static SourceOptions Bind(IConfigurationSection section, string configPath)
@@ -103,8 +120,11 @@ public sealed class ClusterSourceOptions() : SourceOptions(SourceKinds.Cluster)
     /// <summary>The data directory (PGDATA).</summary>
     public string? PgData { get; set; }
 
-    /// <summary>How to connect (Npgsql connection string); a password belongs in ~/.pgpass, not here.</summary>
+    /// <summary>How to connect: libpq keyword/value, a postgresql:// URI or Npgsql's form; a password belongs in ~/.pgpass, not here.</summary>
     public string? Connection { get; set; }
+
+    /// <summary>The server, as libpq would reach it with the call's environment (PG* variables, service file, ~/.pgpass).</summary>
+    public PgConnection Postgres() => Resolve(Connection);
 
     /// <summary>The system identifier recorded by add-cluster; WAL from any other cluster is refused.</summary>
     public string? SystemIdentifier { get; set; }
@@ -126,8 +146,10 @@ public sealed class ClusterSourceOptions() : SourceOptions(SourceKinds.Cluster)
 
         if (string.IsNullOrWhiteSpace(Connection))
         {
-            throw new LifeboatException(ErrorCode.Config, $"cluster source '{name}' in {configPath} has no Connection", $"set Sources:{name}:Connection, for example Host=/var/run/postgresql;Username=postgres");
+            throw new LifeboatException(ErrorCode.Config, $"cluster source '{name}' in {configPath} has no Connection", $"set Sources:{name}:Connection, for example \"host=/var/run/postgresql user=postgres\"");
         }
+
+        ValidateConnection(Connection, name, configPath);
 
         if (SystemIdentifier is null || !ulong.TryParse(SystemIdentifier, NumberStyles.None, CultureInfo.InvariantCulture, out _))
         {
@@ -146,8 +168,11 @@ public sealed class ClusterSourceOptions() : SourceOptions(SourceKinds.Cluster)
 /// <summary>One database: logical dumps with pg_dump.</summary>
 public sealed class DatabaseSourceOptions() : SourceOptions(SourceKinds.Database)
 {
-    /// <summary>How to connect to the server (Npgsql connection string); a password belongs in ~/.pgpass.</summary>
+    /// <summary>How to connect to the server: libpq keyword/value, a postgresql:// URI or Npgsql's form; a password belongs in ~/.pgpass.</summary>
     public string? Connection { get; set; }
+
+    /// <summary>The server, as libpq would reach it with the call's environment (PG* variables, service file, ~/.pgpass).</summary>
+    public PgConnection Postgres() => Resolve(Connection);
 
     /// <summary>The database the source dumps.</summary>
     public string? Database { get; set; }
@@ -174,14 +199,7 @@ public sealed class DatabaseSourceOptions() : SourceOptions(SourceKinds.Database
             throw new LifeboatException(ErrorCode.Config, $"database source '{name}' in {configPath} needs a Connection and a Database", $"add it with `lifeboat source add-database {name} --conn CONNSTRING --database DB`");
         }
 
-        try
-        {
-            _ = new Npgsql.NpgsqlConnectionStringBuilder(Connection);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new LifeboatException(ErrorCode.Config, $"the Connection of source '{name}' in {configPath} is not a valid connection string: {ex.Message}", "use the Npgsql form Host=HOST;Port=5432;Username=USER (passwords belong in ~/.pgpass)");
-        }
+        ValidateConnection(Connection, name, configPath);
 
         Drill.Validate(name, configPath);
         if (Jobs is < 1 or > 64)

@@ -522,11 +522,7 @@ internal sealed class ClusterDrill
     private async Task SmokeQueriesAsync(PostgresCluster server, CancellationToken cancellationToken)
         => _checks += await DrillChecks.SmokeQueriesAsync(server, _source.Drill.SmokeQueries, _source.Drill.RowCountDatabase ?? ConnectionDatabase(), _report, Time, cancellationToken);
 
-    private string ConnectionDatabase()
-    {
-        var builder = new NpgsqlConnectionStringBuilder(_source.Connection);
-        return builder.Database ?? builder.Username ?? "postgres";
-    }
+    private string ConnectionDatabase() => _source.Postgres().Database;
 
     private static Task<T> ScalarAsync<T>(PostgresCluster server, string database, string sql, CancellationToken cancellationToken)
         => DrillChecks.ScalarAsync<T>(server, database, sql, cancellationToken);

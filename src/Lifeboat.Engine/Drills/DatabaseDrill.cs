@@ -2,6 +2,7 @@ using System.Globalization;
 using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Logical;
+using Lifeboat.Postgres.Connections;
 using Lifeboat.Postgres.Tools;
 using Lifeboat.Repository.Format;
 
@@ -83,14 +84,14 @@ internal sealed class DatabaseDrill
             return server;
         }
 
-        var connection = server.ConnectionString("postgres");
+        var connection = PgConnection.Own(server.ConnectionString("postgres"));
         var globals = Path.Combine(restoredTree, LogicalBackup.GlobalsFile);
         var roles = "";
         if (File.Exists(globals))
         {
             // Roles the objects belong to and are granted to; a role that exists already (postgres) is an error psql skips.
             _progress?.Report("creating the roles of globals.sql");
-            var g = await ProcessRunner.RunAsync(Pg.Client("psql"), ["-X", "-q", "-d", "postgres", "-f", globals], null, PgTools.Environment(connection, "postgres"), _plan.Timeout, cancellationToken);
+            var g = await ProcessRunner.RunAsync(Pg.Client("psql"), ["-X", "-q", "-d", "postgres", "-f", globals], null, connection.LibpqEnvironment("postgres"), _plan.Timeout, cancellationToken);
             var errors = g.Error.Split('\n').Count(l => l.Contains("ERROR:", StringComparison.Ordinal));
             roles = errors == 0 ? "; roles created from globals.sql" : $"; roles created from globals.sql ({errors} statement(s) failed, such as creating a role the new cluster already has)";
         }

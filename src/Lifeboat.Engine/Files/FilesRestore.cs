@@ -46,7 +46,15 @@ public sealed class FilesRestore
         var stat = Unix.Lstat(destination);
         if (stat is null)
         {
-            Directory.CreateDirectory(destination);
+            try
+            {
+                Directory.CreateDirectory(destination);
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                throw LifeboatException.PermissionDenied(destination, "create", "the restore directory ", ex);
+            }
+
             return;
         }
 

@@ -1,14 +1,14 @@
 using System.Globalization;
 using Lifeboat.Core;
+using Lifeboat.Postgres.Connections;
 using Lifeboat.Postgres.Tools;
-using Npgsql;
 
 namespace Lifeboat.Engine.Logical;
 
 public sealed record DatabaseRestoreOptions
 {
-    /// <summary>The server to restore into (an Npgsql connection string).</summary>
-    public required string Connection { get; init; }
+    /// <summary>The server to restore into.</summary>
+    public required PgConnection Connection { get; init; }
 
     /// <summary>The database to create (or, with <see cref="Clean"/> and <see cref="Force"/>, to restore over).</summary>
     public required string Into { get; init; }
@@ -113,7 +113,7 @@ public static class DatabaseRestorer
         args.Add(dumpDir);
         try
         {
-            await PgTools.RunAsync(pg.Client("pg_restore"), args, PgTools.Environment(options.Connection, options.Into), cancellationToken);
+            await PgTools.RunAsync(pg.Client("pg_restore"), args, options.Connection.LibpqEnvironment(options.Into), cancellationToken);
         }
         catch (Exception) when (!exists)
         {
@@ -127,8 +127,8 @@ public static class DatabaseRestorer
     }
 
     /// <summary>The database to connect to for CREATE/DROP DATABASE: the connection string's, or postgres.</summary>
-    public static string MaintenanceDatabase(string connectionString)
-        => new NpgsqlConnectionStringBuilder(connectionString).Database is { Length: > 0 } db ? db : "postgres";
+    public static string MaintenanceDatabase(PgConnection connection)
+        => connection.DatabaseGiven ? connection.Database : "postgres";
 
     private static void ValidateName(string name)
     {

@@ -1,4 +1,5 @@
 using Lifeboat.Core;
+using Lifeboat.Postgres.Connections;
 using Npgsql;
 
 namespace Lifeboat.Engine.Logical;
@@ -13,16 +14,17 @@ public sealed record DatabaseInfo(string Name, int ServerVersionNum, string Serv
 public static class DatabaseServer
 {
     /// <summary>Opens a connection to <paramref name="database"/> (default: the connection string's).</summary>
-    public static async Task<NpgsqlConnection> OpenAsync(string connectionString, string? database, string what, CancellationToken cancellationToken)
+    public static async Task<NpgsqlConnection> OpenAsync(PgConnection target, string? database, string what, CancellationToken cancellationToken)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, ApplicationName = "lifeboat" };
         if (database is not null)
         {
-            builder.Database = database;
+            target = target.WithDatabase(database);
         }
 
+        var builder = target.ToNpgsql();
+        builder.Pooling = false;
         var connection = new NpgsqlConnection(builder.ConnectionString);
-        var server = $"{builder.Host ?? "localhost"}:{builder.Port}";
+        var server = string.Join(',', target.Hosts);
         try
         {
             await connection.OpenAsync(cancellationToken);
@@ -36,12 +38,17 @@ public static class DatabaseServer
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification)
         {
             await connection.DisposeAsync();
-            throw new LifeboatException(ErrorCode.InvalidInput, $"{server} refused user '{builder.Username}' ({what}): {ex.MessageText}", "check the user in the connection string and its password (~/.pgpass or PGPASSFILE) and pg_hba.conf");
+            throw new LifeboatException(ErrorCode.InvalidInput, $"{server} refused user '{builder.Username}' ({what}): {ex.MessageText}", "check the user in the connection string and its password (PGPASSWORD, ~/.pgpass or PGPASSFILE) and pg_hba.conf");
+        }
+        catch (NpgsqlException ex) when (ex is not PostgresException && ex.Message.Contains("No password has been provided", StringComparison.Ordinal))
+        {
+            await connection.DisposeAsync();
+            throw new LifeboatException(ErrorCode.InvalidInput, $"{server} asks for a password for user '{builder.Username}' and none was found ({what})", "put it in ~/.pgpass (mode 0600) or the file PGPASSFILE names, or set PGPASSWORD");
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
         {
             await connection.DisposeAsync();
-            throw new LifeboatException(ErrorCode.PostgresFailed, $"cannot connect to {server} ({what}): {Redact.ConnectionString(ex.Message)}", "is the server running and reachable? check Host and Port in the connection string");
+            throw new LifeboatException(ErrorCode.PostgresFailed, $"cannot connect to {server} ({what}): {Redact.ConnectionString(ex.Message)}", "is the server running and reachable? check the host and port in the connection string (and PGHOST, PGPORT)");
         }
     }
 

@@ -48,7 +48,7 @@ public sealed class LogicalBackup
     public static async Task<(DatabaseInfo Database, string PgDumpVersion)> CheckSourceAsync(string sourceName, DatabaseSourceOptions source, PgBinaries pg, CancellationToken cancellationToken)
     {
         DatabaseInfo info;
-        await using (var connection = await DatabaseServer.OpenAsync(source.Connection!, source.Database, $"source '{sourceName}'", cancellationToken))
+        await using (var connection = await DatabaseServer.OpenAsync(source.Postgres(), source.Database, $"source '{sourceName}'", cancellationToken))
         {
             info = await DatabaseServer.InfoAsync(connection, cancellationToken);
         }
@@ -80,7 +80,7 @@ public sealed class LogicalBackup
             await using var session = await BackupSession.StartAsync(_repo, request.Writer, cancellationToken);
             var dumpDir = Path.Combine(work, DumpDirectory);
             Directory.CreateDirectory(dumpDir);
-            var environment = PgTools.Environment(_source.Connection!, _source.Database);
+            var environment = _source.Postgres().LibpqEnvironment(_source.Database);
             var files = await DumpAsync(session, dumpDir, environment, progress, cancellationToken);
 
             // What the dump holds, from its table of contents (toc.dat is kept until here).

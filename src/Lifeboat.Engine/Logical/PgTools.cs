@@ -3,61 +3,15 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Lifeboat.Core;
 using Lifeboat.Postgres.Tools;
-using Npgsql;
 
 namespace Lifeboat.Engine.Logical;
 
 /// <summary>
-/// Runs pg_dump, pg_dumpall and pg_restore against a server given by an Npgsql connection string. The programs are
+/// Runs pg_dump, pg_dumpall and pg_restore against a server given by a <see cref="Postgres.Connections.PgConnection"/> (its <see cref="Postgres.Connections.PgConnection.LibpqEnvironment"/>). The programs are
 /// paths a call's <see cref="PgBinaries"/> resolved (<see cref="PgBinaries.Client(string)"/>).
 /// </summary>
 public static partial class PgTools
 {
-    /// <summary>libpq environment for a connection string: the password goes in PGPASSWORD, never on a command line.</summary>
-    public static Dictionary<string, string> Environment(string connectionString, string? database = null)
-    {
-        var b = new NpgsqlConnectionStringBuilder(connectionString);
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (!string.IsNullOrEmpty(b.Host))
-        {
-            env["PGHOST"] = b.Host;
-        }
-
-        env["PGPORT"] = b.Port.ToString(CultureInfo.InvariantCulture);
-        if (!string.IsNullOrEmpty(b.Username))
-        {
-            env["PGUSER"] = b.Username;
-        }
-
-        if (!string.IsNullOrEmpty(b.Password))
-        {
-            env["PGPASSWORD"] = b.Password;
-        }
-
-        if ((database ?? b.Database) is { Length: > 0 } db)
-        {
-            env["PGDATABASE"] = db;
-        }
-
-        if (!string.IsNullOrEmpty(b.Passfile))
-        {
-            env["PGPASSFILE"] = b.Passfile;
-        }
-
-        env["PGSSLMODE"] = b.SslMode switch
-        {
-            SslMode.Disable => "disable",
-            SslMode.Allow => "allow",
-            SslMode.Require => "require",
-            SslMode.VerifyCA => "verify-ca",
-            SslMode.VerifyFull => "verify-full",
-            _ => "prefer",
-        };
-        env["PGAPPNAME"] = "lifeboat";
-        env["PGCONNECT_TIMEOUT"] = "15";
-        return env;
-    }
-
     /// <summary>A libpq connection string naming only a database (for -d, which would read "a=b" as key/value pairs).</summary>
     public static string DbnameArgument(string database)
         => "dbname='" + database.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";

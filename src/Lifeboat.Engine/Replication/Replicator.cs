@@ -52,8 +52,14 @@ public sealed record ReplicaReport([property: System.Text.Json.Serialization.Jso
     [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
     public bool Ok => Failure is null;
 
-    [System.Text.Json.Serialization.JsonIgnore]
-    public LifeboatException? Failure { get; init; }
+    /// <summary>
+    /// Internal, so that the JSON source generator does not describe the exception (Exception.TargetSite is not
+    /// trim-safe: it broke the Native AOT publish); adapters read it with <see cref="FailureDetails"/>.
+    /// </summary>
+    internal LifeboatException? Failure { get; init; }
+
+    /// <summary>Why replication to this target failed (code, message, hint), or null.</summary>
+    public LifeboatException? FailureDetails() => Failure;
 }
 
 /// <summary>What <c>lifeboat replicate</c> (or the replication after a backup) did on every secondary target.</summary>

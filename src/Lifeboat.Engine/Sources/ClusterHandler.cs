@@ -50,7 +50,7 @@ public sealed class ClusterHandler : SourceHandler<ClusterSourceOptions>
     }
 
     protected override Task CheckAsync(string name, ClusterSourceOptions options, Repo? repository, List<CheckResult> results, CancellationToken cancellationToken)
-        => ClusterChecks.CheckClusterAsync(Workspace.Config.Path, repository, name, options, results, cancellationToken);
+        => ClusterChecks.CheckClusterAsync(Workspace.Config.Path, repository, name, options, Workspace.Environment, results, cancellationToken);
 
     protected override Task<RestoreSourceResult> RestoreAsync(string name, ClusterSourceOptions options, RestoreSourceRequest request, CancellationToken cancellationToken)
     {
@@ -134,7 +134,7 @@ public sealed class ClusterHandler : SourceHandler<ClusterSourceOptions>
         }
 
         var started = _trees.Time.GetTimestamp();
-        var into = DatabaseHandler.Into(request, options.Connection!, 2);
+        var into = DatabaseHandler.Into(request, options.Postgres(), Workspace.Environment, 2);
         if (request.Clean)
         {
             await DatabaseHandler.AuthorizeReplaceAsync(_gate, name, request.Backup ?? "latest", into, cancellationToken);

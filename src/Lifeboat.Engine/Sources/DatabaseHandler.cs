@@ -6,6 +6,7 @@ using Lifeboat.Engine.Files;
 using Lifeboat.Engine.Logical;
 using Lifeboat.Engine.Operations;
 using Lifeboat.Engine.UseCases.Restores;
+using Lifeboat.Postgres.Connections;
 using Lifeboat.Postgres.Recovery;
 using Microsoft.Extensions.Logging;
 using Repo = Lifeboat.Repository.Repository;
@@ -41,7 +42,7 @@ public sealed class DatabaseHandler : SourceHandler<DatabaseSourceOptions>
 
     protected override async Task<(long Bytes, string Basis)> FirstBackupSizeAsync(string name, DatabaseSourceOptions options, CancellationToken cancellationToken)
     {
-        await using var connection = await DatabaseServer.OpenAsync(options.Connection!, options.Database, $"source '{name}'", cancellationToken);
+        await using var connection = await DatabaseServer.OpenAsync(options.Postgres(), options.Database, $"source '{name}'", cancellationToken);
         var info = await DatabaseServer.InfoAsync(connection, cancellationToken);
         return (info.Size, $"the database's {ByteSize.Format(info.Size)}");
     }
@@ -86,7 +87,7 @@ public sealed class DatabaseHandler : SourceHandler<DatabaseSourceOptions>
             throw new LifeboatException(ErrorCode.InvalidInput, $"source '{name}' dumps database '{database}', not '{request.Database}'", $"use «database» {database}, or leave «database» out");
         }
 
-        var into = Into(request, options.Connection!, options.Jobs);
+        var into = Into(request, options.Postgres(), _trees.Workspace.Environment, options.Jobs);
         if (request.Clean)
         {
             await AuthorizeReplaceAsync(_gate, name, manifest.Id, into, cancellationToken);
@@ -103,9 +104,9 @@ public sealed class DatabaseHandler : SourceHandler<DatabaseSourceOptions>
     }
 
     /// <summary>Where a database restore goes: «conn» or the source's server, the new name, and what to restore.</summary>
-    internal static DatabaseRestoreOptions Into(RestoreSourceRequest request, string sourceConnection, int jobs) => new()
+    internal static DatabaseRestoreOptions Into(RestoreSourceRequest request, PgConnection sourceConnection, IReadOnlyDictionary<string, string?> environment, int jobs) => new()
     {
-        Connection = request.Conn ?? sourceConnection,
+        Connection = request.Conn is null ? sourceConnection : PgConnection.Resolve(request.Conn, environment, FieldText.Ref("conn")),
         Into = request.Into!,
         Tables = request.Table,
         SchemaOnly = request.SchemaOnly,

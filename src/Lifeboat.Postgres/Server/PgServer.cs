@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Lifeboat.Core;
+using Lifeboat.Postgres.Connections;
 using Lifeboat.Postgres.Layout;
 using Npgsql;
 
@@ -60,26 +61,14 @@ public sealed class PgServer : IAsyncDisposable
 
     public NpgsqlConnection Connection => _connection;
 
-    public static async Task<PgServer> ConnectAsync(string connectionString, CancellationToken cancellationToken)
+    /// <summary>Connects (no pooling, a 15 s connect timeout unless the connection says otherwise); exit 2 for a refused login or a missing database, 1 when the server cannot be reached.</summary>
+    public static async Task<PgServer> ConnectAsync(PgConnection target, CancellationToken cancellationToken)
     {
-        NpgsqlConnectionStringBuilder builder;
-        try
-        {
-            builder = new NpgsqlConnectionStringBuilder(connectionString)
-            {
-                ApplicationName = "lifeboat",
-                Pooling = false,
-                KeepAlive = 30,
-                Timeout = 15,
-                CommandTimeout = 0,
-            };
-        }
-        catch (ArgumentException ex)
-        {
-            throw new LifeboatException(ErrorCode.Config, $"the connection string '{Redact.ConnectionString(connectionString)}' is not valid: {ex.Message}", "write it as Host=...;Port=...;Username=...;Database=... (Npgsql syntax)");
-        }
-
-        var display = $"{builder.Username ?? Environment.UserName}@{builder.Host ?? "localhost"}:{builder.Port}";
+        var builder = target.ToNpgsql();
+        builder.Pooling = false;
+        builder.KeepAlive = 30;
+        builder.CommandTimeout = 0;
+        var display = target.Display;
         var connection = new NpgsqlConnection(builder.ConnectionString);
         try
         {
@@ -88,17 +77,22 @@ public sealed class PgServer : IAsyncDisposable
         catch (PostgresException ex) when (ex.SqlState is "28P01" or "28000")
         {
             await connection.DisposeAsync();
-            throw new LifeboatException(ErrorCode.Config, $"PostgreSQL at {display} refused the login: {ex.MessageText}", "check the user and password in the source's connection string (or ~/.pgpass) and pg_hba.conf");
+            throw new LifeboatException(ErrorCode.Config, $"PostgreSQL at {display} refused the login: {ex.MessageText}", "check the user and password in the source's connection string (or PGPASSWORD, ~/.pgpass, PGPASSFILE) and pg_hba.conf");
         }
         catch (PostgresException ex) when (ex.SqlState == "3D000")
         {
             await connection.DisposeAsync();
-            throw new LifeboatException(ErrorCode.Config, $"PostgreSQL at {display}: {ex.MessageText}", "name an existing database in the connection string (Database=postgres)");
+            throw new LifeboatException(ErrorCode.Config, $"PostgreSQL at {display}: {ex.MessageText}", "name an existing database in the connection string (dbname=postgres)");
+        }
+        catch (NpgsqlException ex) when (ex is not PostgresException && ex.Message.Contains("No password has been provided", StringComparison.Ordinal))
+        {
+            await connection.DisposeAsync();
+            throw new LifeboatException(ErrorCode.Config, $"PostgreSQL at {display} asks for a password and none was found", "put it in ~/.pgpass (mode 0600) or the file PGPASSFILE names, or set PGPASSWORD; the password file of the OS user running lifeboat is read");
         }
         catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException)
         {
             await connection.DisposeAsync();
-            throw new LifeboatException(ErrorCode.PostgresFailed, $"cannot connect to PostgreSQL at {display}: {Unwrap(ex)}", "is the server running and listening there? Check Host/Port in the source's connection string");
+            throw new LifeboatException(ErrorCode.PostgresFailed, $"cannot connect to PostgreSQL at {display}: {Unwrap(ex)}", "is the server running and listening there? Check the host and port in the source's connection string (and PGHOST, PGPORT)");
         }
 
         return new PgServer(connection, display);
@@ -141,6 +135,47 @@ public sealed class PgServer : IAsyncDisposable
             WalSegmentSize = r.GetInt32(10),
             Timeline = (uint)r.GetInt32(11),
         };
+    }
+
+    /// <summary>
+    /// Settings among <paramref name="names"/> that the configuration files (ALTER SYSTEM's postgresql.auto.conf
+    /// included) set to a value not in effect yet — waiting for a reload, or for a restart (pg_settings.pending_restart;
+    /// after a reload pg_file_settings says "setting could not be applied") — with that value. pg_file_settings needs a superuser or pg_read_all_settings; without it only pending_restart
+    /// is known (the value is then empty).
+    /// </summary>
+    public async Task<Dictionary<string, string>> PendingSettingsAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
+    {
+        var pending = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            await using var files = new NpgsqlCommand(
+                """
+                select name, setting from (
+                  select distinct on (name) name, setting, applied from pg_file_settings
+                  where (error is null or error = 'setting could not be applied') and name = any($1) order by name, seqno desc) latest
+                where not applied
+                """,
+                _connection) { Parameters = { new() { Value = names.ToArray() } } };
+            await using var r = await files.ExecuteReaderAsync(cancellationToken);
+            while (await r.ReadAsync(cancellationToken))
+            {
+                pending[r.GetString(0)] = r.GetString(1);
+            }
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+        }
+
+        await using var settings = new NpgsqlCommand("select name from pg_settings where pending_restart and name = any($1)", _connection) { Parameters = { new() { Value = names.ToArray() } } };
+        await using (var r = await settings.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await r.ReadAsync(cancellationToken))
+            {
+                pending.TryAdd(r.GetString(0), "");
+            }
+        }
+
+        return pending;
     }
 
     public async Task<ArchiverStats> GetArchiverStatsAsync(CancellationToken cancellationToken)

@@ -16,7 +16,14 @@ public sealed record ProcessResult(int ExitCode, string Output, string Error)
 /// </summary>
 public static class ProcessRunner
 {
-    public static async Task<ProcessResult> RunAsync(string program, IEnumerable<string> arguments, string? runAsUser, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, CancellationToken cancellationToken, string? workingDirectory = null)
+    public static Task<ProcessResult> RunAsync(string program, IEnumerable<string> arguments, string? runAsUser, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, CancellationToken cancellationToken, string? workingDirectory = null)
+        => RunAsync(program, arguments, runAsUser, environment, timeout, inherit: true, workingDirectory, cancellationToken);
+
+    /// <summary>Runs a program with exactly <paramref name="environment"/> (nothing inherited from this process): to see what another process would see.</summary>
+    public static Task<ProcessResult> RunInEnvironmentAsync(string program, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, TimeSpan timeout, CancellationToken cancellationToken, string? workingDirectory = null)
+        => RunAsync(program, arguments, null, environment, timeout, inherit: false, workingDirectory, cancellationToken);
+
+    private static async Task<ProcessResult> RunAsync(string program, IEnumerable<string> arguments, string? runAsUser, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, bool inherit, string? workingDirectory, CancellationToken cancellationToken)
     {
         var info = new ProcessStartInfo
         {
@@ -43,10 +50,26 @@ public static class ProcessRunner
             info.ArgumentList.Add(a);
         }
 
-        info.Environment["LC_ALL"] = "C";
+        if (!inherit)
+        {
+            info.Environment.Clear();
+        }
+        else
+        {
+            info.Environment["LC_ALL"] = "C";
+        }
+
+        // An empty value removes the variable: the child must not see an inherited one (PgConnection.LibpqEnvironment).
         foreach (var (k, v) in environment ?? new Dictionary<string, string>())
         {
-            info.Environment[k] = v;
+            if (v.Length == 0)
+            {
+                info.Environment.Remove(k);
+            }
+            else
+            {
+                info.Environment[k] = v;
+            }
         }
 
         Process process;

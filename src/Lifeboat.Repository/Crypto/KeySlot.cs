@@ -231,7 +231,11 @@ public sealed class KeyMaterial
         {
             text = File.ReadAllText(path);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException ex)
+        {
+            throw LifeboatException.PermissionDenied(path, "read", "the passphrase file ", ex);
+        }
+        catch (IOException ex)
         {
             throw new LifeboatException(ErrorCode.InvalidInput, $"cannot read the passphrase file {path}: {ex.Message}", "check the path and that the user running lifeboat can read it");
         }
@@ -256,7 +260,11 @@ public sealed class KeyMaterial
         {
             text = File.ReadAllText(path).Trim();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException ex)
+        {
+            throw LifeboatException.PermissionDenied(path, "read", "the key file ", ex);
+        }
+        catch (IOException ex)
         {
             throw new LifeboatException(ErrorCode.InvalidInput, $"cannot read the key file {path}: {ex.Message}", "check the path and that the user running lifeboat can read it");
         }
@@ -281,7 +289,7 @@ public sealed class KeyMaterial
         return new KeyMaterial(key, true, "key file " + path);
     }
 
-    /// <summary>Creates a new key file with a random key, readable only by its owner.</summary>
+    /// <summary>Creates a new key file with a random key, readable only by its owner (the directory's owner when root creates it in a directory another user owns).</summary>
     public static KeyMaterial CreateKeyFile(string path)
     {
         var key = RandomNumberGenerator.GetBytes(32);
@@ -303,6 +311,12 @@ public sealed class KeyMaterial
             writer.Write(KeyFilePrefix + Convert.ToBase64String(key) + "\n");
             writer.Flush();
             stream.Flush(flushToDisk: true);
+        }
+
+        // Root making a key file in a directory another user owns (/etc/lifeboat for postgres): that user must read it.
+        if (Lifeboat.Platform.Unix.IsRoot && directory is not null && Lifeboat.Platform.Unix.Lstat(directory) is { Uid: not 0 } owner)
+        {
+            Lifeboat.Platform.Unix.Lchown(path, owner.Uid, owner.Gid);
         }
 
         return new KeyMaterial(key, true, "key file " + path);

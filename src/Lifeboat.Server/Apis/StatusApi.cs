@@ -17,7 +17,7 @@ public static class StatusApi
         app.MapGet("/readyz", async Task<Results<Ok<ReadinessReport>, JsonHttpResult<ReadinessReport>>> (CheckReadiness readiness, CancellationToken ct) =>
             {
                 var report = await readiness.ExecuteAsync(new CheckReadinessRequest(), ct);
-                return report.Ready ? TypedResults.Ok(report) : TypedResults.Json(report, statusCode: StatusCodes.Status503ServiceUnavailable);
+                return report.Ready ? TypedResults.Ok(report) : TypedResults.Json(report, LifeboatJson.Default.ReadinessReport, statusCode: StatusCodes.Status503ServiceUnavailable);
             })
             .WithName("Readiness").WithSummary("The catalog and the repository can be reached (503 when not)").WithTags("health").AllowAnonymous();
 

@@ -22,6 +22,7 @@ public static partial class Problems
         ErrorCode.NotFound => StatusCodes.Status404NotFound,
         ErrorCode.RepositoryLocked => StatusCodes.Status409Conflict,
         ErrorCode.Refused => StatusCodes.Status422UnprocessableEntity,
+        ErrorCode.PermissionDenied => StatusCodes.Status500InternalServerError,
         ErrorCode.Cancelled => 499,
         ErrorCode.Maintenance => StatusCodes.Status503ServiceUnavailable,
         ErrorCode.TargetFailed or ErrorCode.RepositoryUnavailable or ErrorCode.PostgresFailed => StatusCodes.Status502BadGateway,
@@ -82,6 +83,9 @@ public static partial class Problems
             {
                 case LifeboatException lifeboat:
                     problem = From(lifeboat, correlationId);
+                    break;
+                case UnauthorizedAccessException denied:
+                    problem = From(LifeboatException.PermissionDenied(denied), correlationId);
                     break;
                 case BadHttpRequestException bad:
                     problem = New(bad.StatusCode, ErrorCode.Usage, bad.Message, "check the request's parameters and body against /openapi/v1.json", correlationId);

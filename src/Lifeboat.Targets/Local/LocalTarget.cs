@@ -322,7 +322,11 @@ public sealed class LocalTarget : ITarget
         {
             TargetException t => t,
             FileNotFoundException or DirectoryNotFoundException => new TargetException(TargetErrorKind.NotFound, $"{Describe(name)} does not exist", inner: ex),
-            UnauthorizedAccessException => new TargetException(TargetErrorKind.AccessDenied, $"{what}: permission denied", inner: ex),
+            UnauthorizedAccessException => new TargetException(
+                TargetErrorKind.AccessDenied,
+                $"permission denied: OS user '{Environment.UserName}' cannot {operation} {Path.Combine(_root, name)}",
+                hint: $"let '{Environment.UserName}' {operation} it (chown or chmod the repository's directories: archive_command writes the WAL as the PostgreSQL OS user), or run lifeboat as a user that may",
+                inner: ex),
             IOException io when IsNoSpace(io) => new TargetException(TargetErrorKind.NoSpace, $"{what}: no space left on the device", inner: ex),
             IOException io => new TargetException(TargetErrorKind.Other, $"{what}: {io.Message}", isTransient: false, inner: ex),
             OperationCanceledException => throw ex,

@@ -38,6 +38,30 @@ public static partial class Unix
 
     public static bool IsRoot => OperatingSystem.IsLinux() && GetEuidNative() == 0;
 
+    /// <summary>The effective user id of this process.</summary>
+    public static long EffectiveUid => GetEuidNative();
+
+    /// <summary>The name of a user id from /etc/passwd, or null (a user only a directory service knows).</summary>
+    public static string? UserName(long uid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/etc/passwd"))
+            {
+                var f = line.Split(':');
+                if (f.Length > 3 && long.TryParse(f[2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) && id == uid)
+                {
+                    return f[0];
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return null;
+    }
+
     /// <summary>lstat: the path itself, not what a symlink points to. Null when the path does not exist.</summary>
     public static unsafe FileStat? Lstat(string path)
     {

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Lifeboat.Engine.Logical;
 using Lifeboat.Platform;
 using Lifeboat.Engine.Demo;
+using Lifeboat.Postgres.Connections;
 using Lifeboat.Postgres.Tools;
 
 namespace Lifeboat.Cli.Tests.Server;
@@ -53,12 +53,12 @@ public sealed class BackupTransferTests
         Directory.CreateDirectory(extracted);
         await RunOkAsync("tar", ["-xf", f.Dir.Combine("download.tar"), "-C", extracted], new Dictionary<string, string>());
         await f.ExecAsync("create database shop_dl");
-        await RunOkAsync(pg.Client("pg_restore"), ["-d", "shop_dl", "--exit-on-error", Path.Combine(extracted, "dump")], PgTools.Environment(db.ConnectionString("shop_dl"), "shop_dl"));
+        await RunOkAsync(pg.Client("pg_restore"), ["-d", "shop_dl", "--exit-on-error", Path.Combine(extracted, "dump")], PgConnection.Own(db.ConnectionString("shop_dl")).LibpqEnvironment());
         await AssertSameRowsAsync(db, "shop", "shop_dl");
 
         // Upload: a pg_dump -Fc file made by pg_dump itself becomes a backup of the source, restorable like any other.
         var dumpFile = f.Dir.Combine("shop.dump");
-        await RunOkAsync(pg.Client("pg_dump"), ["-Fc", "-f", dumpFile, "shop"], PgTools.Environment(db.ConnectionString("shop"), "shop"));
+        await RunOkAsync(pg.Client("pg_dump"), ["-Fc", "-f", dumpFile, "shop"], PgConnection.Own(db.ConnectionString("shop")).LibpqEnvironment());
         var uploaded = await UploadAsync(http, "shop", "custom", dumpFile);
         Assert.Equal("true", uploaded.GetProperty("tags").GetProperty("uploaded").GetString());
         Assert.Equal("database", uploaded.GetProperty("kind").GetString());

@@ -334,6 +334,11 @@ public sealed partial class JobQueue : IAsyncDisposable
             state = JobStates.Failed;
             error = ErrorView.From(ex, FieldText.AsJsonField);
         }
+        catch (UnauthorizedAccessException ex)
+        {
+            state = JobStates.Failed;
+            error = ErrorView.From(LifeboatException.PermissionDenied(ex), FieldText.AsJsonField);
+        }
         catch (Exception ex)
         {
             // Not one of ours: the message only (the stack trace goes to the log, never to the API).

@@ -266,7 +266,7 @@ public sealed class GetStatus : IUseCase<GetStatusRequest, HealthReport>
         var lastArchived = await RecoveryFacts.NewestArchivedWalAsync(archive, cancellationToken);
         try
         {
-            await using var server = await PgServer.ConnectAsync(source.Connection!, cancellationToken);
+            await using var server = await PgServer.ConnectAsync(source.Postgres(), cancellationToken);
             var stats = await server.GetArchiverStatsAsync(cancellationToken);
             var failing = stats.FailedCount > 0 && (stats.LastArchivedTime is null || stats.LastFailedTime > stats.LastArchivedTime);
             var current = await server.ScalarAsync<string>("select pg_walfile_name(pg_current_wal_lsn())", cancellationToken);

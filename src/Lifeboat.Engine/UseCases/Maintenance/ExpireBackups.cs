@@ -31,7 +31,7 @@ public sealed record ExpireSourcePlan([property: JsonPropertyOrder(-2)] string S
 }
 
 /// <summary>What expire did on one target, with that target's retention; <see cref="Failure"/> when it failed there.</summary>
-public sealed record ExpireTargetReport([property: JsonPropertyOrder(1)] string Target, IReadOnlyList<ExpireSourcePlan> Sources, [property: JsonIgnore] PruneReport? Prune, [property: JsonIgnore] LifeboatException? Failure = null)
+public sealed record ExpireTargetReport([property: JsonPropertyOrder(1)] string Target, IReadOnlyList<ExpireSourcePlan> Sources, [property: JsonIgnore] PruneReport? Prune)
 {
     [JsonIgnore]
     public int Deleted => Sources.Sum(s => s.Decisions.Count(d => !d.Keep));
@@ -40,6 +40,15 @@ public sealed record ExpireTargetReport([property: JsonPropertyOrder(1)] string 
 
     [JsonPropertyOrder(1)]
     public string? Error => Failure?.Message;
+
+    /// <summary>
+    /// Internal, so that the JSON source generator does not describe the exception (Exception.TargetSite is not
+    /// trim-safe: it broke the Native AOT publish); adapters read it with <see cref="FailureDetails"/>.
+    /// </summary>
+    internal LifeboatException? Failure { get; init; }
+
+    /// <summary>Why expire failed on this target (code, message, hint), or null.</summary>
+    public LifeboatException? FailureDetails() => Failure;
 }
 
 /// <summary>What expire decided and did, per source and per target.</summary>
@@ -153,7 +162,7 @@ public sealed class ExpireBackups : IUseCase<ExpireBackupsRequest, ExpireReport>
             }
             catch (LifeboatException ex) when (targets.Count > 1)
             {
-                reports.Add(new ExpireTargetReport(target.Name, [], null, ex));
+                reports.Add(new ExpireTargetReport(target.Name, [], null) { Failure = ex });
             }
         }
 

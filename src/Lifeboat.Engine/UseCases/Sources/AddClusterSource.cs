@@ -2,13 +2,14 @@ using System.Globalization;
 using Lifeboat.Core;
 using Lifeboat.Engine.Application;
 using Lifeboat.Engine.Configuration;
+using Lifeboat.Postgres.Connections;
 using Lifeboat.Postgres.Control;
 using Lifeboat.Postgres.Server;
 
 namespace Lifeboat.Engine.UseCases.Sources;
 
 /// <param name="Pgdata">The cluster's data directory.</param>
-/// <param name="Conn">How to connect, e.g. Host=/var/run/postgresql;Username=postgres.</param>
+/// <param name="Conn">How to connect: libpq keyword/value (host=/var/run/postgresql user=postgres), a postgresql:// URI or Npgsql's form.</param>
 public sealed record AddClusterSourceRequest(string Name, string Pgdata, string Conn);
 
 /// <summary>
@@ -26,11 +27,12 @@ public sealed class AddClusterSource : IUseCase<AddClusterSourceRequest, AddSour
         _sources.CheckName(request.Name);
         var dir = _sources.Workspace.ResolvePath(request.Pgdata);
         var control = PgControl.Read(dir);
+        var target = PgConnection.Resolve(request.Conn, _sources.Workspace.Environment, FieldText.Ref("conn"));
         string? connected = null;
         var warnings = new List<string>();
         try
         {
-            await using var server = await PgServer.ConnectAsync(request.Conn, cancellationToken);
+            await using var server = await PgServer.ConnectAsync(target, cancellationToken);
             var info = await server.GetInfoAsync(cancellationToken);
             if (info.SystemIdentifier != control.SystemIdentifier)
             {
@@ -50,6 +52,7 @@ public sealed class AddClusterSource : IUseCase<AddClusterSourceRequest, AddSour
             Connection = request.Conn,
             SystemIdentifier = control.SystemIdentifier.ToString(CultureInfo.InvariantCulture),
         };
+        options.UseEnvironment(_sources.Workspace.Environment);
         await _sources.AddAsync(request.Name, options, cancellationToken);
         return new AddSourceResult(
             request.Name,

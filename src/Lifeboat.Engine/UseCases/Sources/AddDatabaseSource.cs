@@ -1,10 +1,11 @@
 using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Logical;
+using Lifeboat.Postgres.Connections;
 
 namespace Lifeboat.Engine.UseCases.Sources;
 
-/// <param name="Conn">How to reach the server (keep passwords in ~/.pgpass).</param>
+/// <param name="Conn">How to reach the server: libpq keyword/value, a postgresql:// URI or Npgsql's form (keep passwords in ~/.pgpass).</param>
 /// <param name="Database">The database to dump.</param>
 /// <param name="ExcludeTable">Tables (pg_dump patterns) left out entirely.</param>
 /// <param name="ExcludeTableData">Tables whose definition is dumped but not their rows.</param>
@@ -30,6 +31,8 @@ public sealed class AddDatabaseSource : Application.IUseCase<AddDatabaseSourceRe
             ExcludeTableData = (request.ExcludeTableData ?? []).ToList(),
             Jobs = request.Jobs,
         };
+        PgConnectionString.Parse(request.Conn, FieldText.Ref("conn"));
+        options.UseEnvironment(_sources.Workspace.Environment);
         options.Validate(request.Name, _sources.Workspace.Config.Path);
         var (info, pgDump) = await LogicalBackup.CheckSourceAsync(request.Name, options, _sources.Workspace.PgBinaries, cancellationToken);
         await _sources.AddAsync(request.Name, options, cancellationToken);

@@ -89,7 +89,7 @@ public sealed class BackupStack : IUseCase<BackupStackRequest, BackupStackResult
             await _handlers.For(source).CheckBeforeBackupAsync(name, source, cancellationToken);
             if (source is ClusterSourceOptions cluster)
             {
-                await using var server = await PgServer.ConnectAsync(cluster.Connection!, cancellationToken);
+                await using var server = await PgServer.ConnectAsync(cluster.Postgres(), cancellationToken);
                 _ = await server.GetInfoAsync(cancellationToken);
             }
         }
@@ -153,7 +153,7 @@ public sealed class BackupStack : IUseCase<BackupStackRequest, BackupStackResult
         foreach (var (name, source) in clusters)
         {
             _call.Report(new ProgressUpdate("stack backup", $"marking the stack point in '{name}'", Step: true));
-            await using var server = await PgServer.ConnectAsync(source.Connection!, cancellationToken);
+            await using var server = await PgServer.ConnectAsync(source.Postgres(), cancellationToken);
             var info = await server.GetInfoAsync(cancellationToken);
             var pointName = StackRecords.RestorePointName(id);
             var lsn = Lsn.Parse(await server.ScalarAsync<string>("select pg_create_restore_point(@name)::text", cancellationToken, ("name", pointName)));
