@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Lifeboat.Core;
 using Lifeboat.Repository.Format;
 using Lifeboat.Targets;
+using Microsoft.Extensions.Logging;
 
 namespace Lifeboat.Repository.Locks;
 
@@ -29,6 +30,18 @@ public sealed record LockInfo
     [JsonPropertyName("processStart")]
     public DateTimeOffset? ProcessStart { get; init; }
 
+    /// <summary>The boot of the machine the process ran in (Linux boot_id); with the next two, proves a local holder dead.</summary>
+    [JsonPropertyName("bootId")]
+    public string? BootId { get; init; }
+
+    /// <summary>The PID namespace of the process (the link /proc/self/ns/pid names, for example <c>pid:[4026531836]</c>).</summary>
+    [JsonPropertyName("pidNamespace")]
+    public string? PidNamespace { get; init; }
+
+    /// <summary>The process's start time in clock ticks since boot (field 22 of /proc/&lt;pid&gt;/stat).</summary>
+    [JsonPropertyName("startTicks")]
+    public long? StartTicks { get; init; }
+
     [JsonPropertyName("created")]
     public DateTimeOffset Created { get; init; }
 
@@ -39,14 +52,20 @@ public sealed record LockInfo
 }
 
 /// <summary>A lock found in the repository, with whether it is stale and why.</summary>
-public sealed record LockStatus(LockInfo Lock, bool IsStale, string? StaleReason);
+/// <param name="HolderDead">
+/// The holder provably no longer runs: the lock names this host, this boot and this PID namespace, and its process id is
+/// gone or belongs to a process started at another time. Such a lock is removed by the next lock taken.
+/// </param>
+public sealed record LockStatus(LockInfo Lock, bool IsStale, string? StaleReason, bool HolderDead = false);
 
 /// <summary>
 /// Shared and exclusive repository locks. Held locks are refreshed every <see cref="RefreshInterval"/>;
 /// a lock not refreshed for <see cref="StaleAfter"/>, or naming a dead process on this host, is stale.
-/// Stale locks still conflict (a remote process may be alive); `lifeboat repo unlock` removes them.
+/// A lock whose holder is provably dead (<see cref="LockStatus.HolderDead"/>) is removed when the next lock is taken,
+/// with a warning, as restic does; other stale locks still conflict (a remote process may be alive) and
+/// `lifeboat repo unlock` removes them.
 /// </summary>
-public sealed class RepositoryLock : IAsyncDisposable
+public sealed partial class RepositoryLock : IAsyncDisposable
 {
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(30);
@@ -67,6 +86,9 @@ public sealed class RepositoryLock : IAsyncDisposable
 
     public LockInfo Info => _info;
 
+    /// <summary>The locks of dead local processes this lock removed when it was taken (each logged as a warning).</summary>
+    public IReadOnlyList<LockStatus> RemovedStale { get; private init; } = [];
+
     /// <summary>Raised after the lock object was rewritten with a new refresh time (for tests).</summary>
     internal event Action? Refreshed;
 
@@ -76,6 +98,7 @@ public sealed class RepositoryLock : IAsyncDisposable
         var target = repository.Target;
         var time = repository.Time;
         var now = time.GetUtcNow();
+        var self = LocalProcess.Current();
         var info = new LockInfo
         {
             Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
@@ -84,15 +107,32 @@ public sealed class RepositoryLock : IAsyncDisposable
             Host = Environment.MachineName,
             Pid = Environment.ProcessId,
             ProcessStart = ProcessStartOf(Environment.ProcessId),
+            BootId = self?.BootId,
+            PidNamespace = self?.PidNamespace,
+            StartTicks = self?.StartTicks,
             Created = now,
             Refreshed = now,
         };
         await SaveAsync(target, info, SaveMode.Create, cancellationToken);
+        var removed = new List<LockStatus>();
         try
         {
             foreach (var other in await ListAsync(repository, cancellationToken))
             {
-                if (other.Lock.Id == info.Id || !(exclusive || other.Lock.Exclusive))
+                if (other.Lock.Id == info.Id)
+                {
+                    continue;
+                }
+
+                if (other.HolderDead)
+                {
+                    await target.DeleteAsync(ObjectNames.Lock(other.Lock.Id), cancellationToken);
+                    LogRemovedDeadLock(repository.Logger, other.Lock.Describe(), other.StaleReason!);
+                    removed.Add(other);
+                    continue;
+                }
+
+                if (!(exclusive || other.Lock.Exclusive))
                 {
                     continue;
                 }
@@ -110,7 +150,7 @@ public sealed class RepositoryLock : IAsyncDisposable
             throw;
         }
 
-        return new RepositoryLock(target, info, time);
+        return new RepositoryLock(target, info, time) { RemovedStale = removed };
     }
 
     /// <summary>Every lock in the repository, with its staleness.</summary>
@@ -188,13 +228,30 @@ public sealed class RepositoryLock : IAsyncDisposable
 
     internal static LockStatus Classify(LockInfo info, DateTimeOffset now)
     {
+        var local = string.Equals(info.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase);
+        // Recorded with the boot and the PID namespace of this process: the process id can be checked exactly, here and now.
+        if (local && info is { BootId: { } boot, PidNamespace: { } ns, StartTicks: { } ticks } && LocalProcess.Current() is { } self && self.BootId == boot && self.PidNamespace == ns)
+        {
+            var running = LocalProcess.StartTicksOf(info.Pid);
+            if (running is null)
+            {
+                return new LockStatus(info, true, $"process {info.Pid} no longer runs on this host", HolderDead: true);
+            }
+
+            if (running != ticks)
+            {
+                return new LockStatus(info, true, $"process {info.Pid} on this host is another process than the one that took the lock", HolderDead: true);
+            }
+        }
+
         if (now - info.Refreshed > StaleAfter)
         {
             return new LockStatus(info, true, $"not refreshed since {info.Refreshed:yyyy-MM-dd HH:mm:ssK}");
         }
 
-        if (string.Equals(info.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase))
+        if (local && info.BootId is null)
         {
+            // A lock without the exact record (written by an older version): the process start time, to the second.
             var start = ProcessStartOf(info.Pid);
             if (start is null)
             {
@@ -227,6 +284,9 @@ public sealed class RepositoryLock : IAsyncDisposable
             }
         }
     }
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Removed the {Lock}: {Reason}")]
+    private static partial void LogRemovedDeadLock(ILogger logger, string @lock, string reason);
 
     private static Task SaveAsync(ITarget target, LockInfo info, SaveMode mode, CancellationToken cancellationToken)
         => target.SaveAsync(ObjectNames.Lock(info.Id), ObjectSource.FromBytes(JsonSerializer.SerializeToUtf8Bytes(info, LockJson.Default.LockInfo)), mode, cancellationToken);
