@@ -167,3 +167,41 @@ public sealed class FtpUrlTests
         Assert.Equal("set LIFEBOAT_FTP_PASSWORD", error.Hint);
     }
 }
+
+/// <summary>Directory listings as FTP servers send them.</summary>
+public sealed class FtpListingTests
+{
+    [Fact]
+    public void A_LIST_line_gives_the_name_size_kind_and_the_time_to_the_minute_in_the_right_year()
+    {
+        var now = new DateTimeOffset(2027, 1, 10, 12, 0, 0, TimeSpan.Zero);
+        var entries = FtpListing.ParseList(
+            "drwx------    2 104      106          4096 Jan 09 17:18 data\r\n" +
+            "-rw-------    1 104      106          1135 Dec 03 17:18 config\r\n" +
+            "-rw-------    1 104      106             7 Mar 02  2025 old file\r\n" +
+            "lrwxrwxrwx    1 0        0               3 Jan 01 00:00 link -> x\r\n" +
+            "total 12\r\n",
+            now);
+
+        Assert.Equal(
+            [
+                new FtpListing.Entry("data", true, 4096, new DateTimeOffset(2027, 1, 9, 17, 18, 0, TimeSpan.Zero)),
+                new FtpListing.Entry("config", false, 1135, new DateTimeOffset(2026, 12, 3, 17, 18, 0, TimeSpan.Zero)),
+                new FtpListing.Entry("old file", false, 7, new DateTimeOffset(2025, 3, 2, 0, 0, 0, TimeSpan.Zero)),
+            ],
+            entries);
+    }
+
+    [Fact]
+    public void An_MLSD_listing_gives_exact_utc_times_and_skips_the_directory_itself()
+    {
+        var entries = FtpListing.ParseMlsd("type=cdir;modify=20261203171844; .\r\ntype=file;size=1135;modify=20261203171844.123; config\r\ntype=dir;modify=20261203171800; data\r\n");
+
+        Assert.Equal(
+            [
+                new FtpListing.Entry("config", false, 1135, new DateTimeOffset(2026, 12, 3, 17, 18, 44, TimeSpan.Zero)),
+                new FtpListing.Entry("data", true, 0, new DateTimeOffset(2026, 12, 3, 17, 18, 0, TimeSpan.Zero)),
+            ],
+            entries);
+    }
+}
