@@ -39,7 +39,8 @@ public sealed class CliApp
 
     public CliEnvironment Environment => _env;
 
-    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    /// <summary>Every command and the options every command takes (the tests parse printed command lines with it).</summary>
+    internal RootCommand CreateRoot()
     {
         var root = new RootCommand("Lifeboat: disaster recovery for PostgreSQL-backed applications.");
         root.Options.Add(Config);
@@ -66,6 +67,12 @@ public sealed class CliApp
             root.Subcommands.Add(command);
         }
 
+        return root;
+    }
+
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var root = CreateRoot();
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

@@ -102,6 +102,7 @@ public static class LifeboatServer
         api.MapSchedulesApi();
         api.MapRetentionApi();
         api.MapObjectivesApi();
+        api.MapRunbookApi();
         app.MapMetricsApi();
         return app;
     }

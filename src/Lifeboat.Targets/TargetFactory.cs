@@ -1,6 +1,7 @@
 using System.Collections;
 using Lifeboat.Core;
 using Lifeboat.Targets.Azure;
+using Lifeboat.Targets.Ftp;
 using Lifeboat.Targets.Local;
 using Lifeboat.Targets.S3;
 using Lifeboat.Targets.Sftp;
@@ -13,7 +14,7 @@ namespace Lifeboat.Targets;
 public static class TargetFactory
 {
     /// <summary>
-    /// Opens <paramref name="url"/> (CLI.md: <c>file:///abs/path</c>, <c>s3://</c>, <c>azure://</c>, <c>sftp://</c>; a plain
+    /// Opens <paramref name="url"/> (CLI.md: <c>file:///abs/path</c>, <c>s3://</c>, <c>azure://</c>, <c>sftp://</c>, <c>ftps://</c>; a plain
     /// absolute path is accepted as a local directory) wrapped for retries and a concurrency limit.
     /// </summary>
     /// <exception cref="LifeboatException">The URL is wrong (exit 2): the message says which part and how to fix it.</exception>
@@ -31,7 +32,7 @@ public static class TargetFactory
     }
 
     /// <summary>Opens the target itself, without decorators. Opening does not connect: the first operation does.</summary>
-    /// <param name="environment">Where credentials are read from (AWS_*, AZURE_STORAGE_*, LIFEBOAT_SFTP_*); null: the process environment.</param>
+    /// <param name="environment">Where credentials are read from (AWS_*, AZURE_STORAGE_*, LIFEBOAT_SFTP_*, LIFEBOAT_FTP_PASSWORD); null: the process environment.</param>
     public static ITarget OpenRaw(string url, IReadOnlyDictionary<string, string?>? environment = null)
     {
         if (string.IsNullOrWhiteSpace(url))
@@ -46,7 +47,7 @@ public static class TargetFactory
 
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
-            throw new LifeboatException(ErrorCode.Config, $"'{Redact.Url(url)}' is not a repository URL", "use file:///absolute/path, s3://bucket/prefix, azure://container/prefix or sftp://user@host/path");
+            throw new LifeboatException(ErrorCode.Config, $"'{Redact.Url(url)}' is not a repository URL", "use file:///absolute/path, s3://bucket/prefix, azure://container/prefix, sftp://user@host/path or ftps://user@host/path");
         }
 
         if (uri.Scheme == "file")
@@ -54,17 +55,17 @@ public static class TargetFactory
             return OpenFile(uri, url);
         }
 
-        if (uri.Scheme is "s3" or "azure" or "sftp" && !url.Contains("://", StringComparison.Ordinal))
+        if (uri.Scheme is "s3" or "azure" or "sftp" or "ftp" or "ftps" && !url.Contains("://", StringComparison.Ordinal))
         {
             throw new LifeboatException(ErrorCode.Config, $"'{Redact.Url(url)}' is not a repository URL", $"write {uri.Scheme}://… (two slashes after the colon)");
         }
 
-        if (uri.Scheme is not ("s3" or "azure" or "sftp"))
+        if (uri.Scheme is not ("s3" or "azure" or "sftp" or "ftp" or "ftps"))
         {
             throw new LifeboatException(
                 ErrorCode.Config,
                 $"targets of kind '{uri.Scheme}' are not supported ('{Redact.Url(url)}')",
-                "use file:///absolute/path, s3://bucket/prefix, azure://container/prefix or sftp://user@host/path");
+                "use file:///absolute/path, s3://bucket/prefix, azure://container/prefix, sftp://user@host/path or ftps://user@host/path");
         }
 
         environment ??= ProcessEnvironment();
@@ -73,6 +74,7 @@ public static class TargetFactory
         {
             "s3" => new S3Target(S3Location.Parse(parsed).WithRegionFrom(environment), S3Credentials.FromEnvironment(environment)),
             "azure" => new AzureBlobTarget(AzureLocation.Parse(parsed), environment),
+            "ftp" or "ftps" => new FtpTarget(FtpLocation.Parse(parsed), FtpSecrets.FromEnvironment(environment)),
             _ => new SftpTarget(SftpLocation.Parse(parsed, environment.GetValueOrDefault("HOME")), SftpSecrets.FromEnvironment(environment)),
         };
     }

@@ -12,7 +12,8 @@ public sealed class RequestJsonTests
         var request = JsonSerializer.Deserialize("""{"source":"app","to":"/tmp/x"}""", LifeboatJson.Default.RestoreSourceRequest)!;
         Assert.Equal("app", request.Source);
         Assert.Equal("/tmp/x", request.To);
-        Assert.Equal("preserve", request.ArchiveMode);
+        Assert.Null(request.ArchiveMode); // off for a copy, preserve in the source's own PGDATA
+        Assert.Null(request.ArchiveOff);
         Assert.Equal("promote", request.TargetAction);
         Assert.Empty(request.Path);
         request.Validate();

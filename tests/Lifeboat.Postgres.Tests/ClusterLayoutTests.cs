@@ -41,6 +41,7 @@ public sealed class RunningClusterTree : IDisposable
         Touch("tablespace_map");
         Touch("recovery.signal");
         Touch("standby.signal");
+        Touch("lifeboat_restored_copy");
         Touch("postgresql.auto.conf.tmp");
         Touch("pg_wal", "000000010000000000000002");
         Touch("pg_wal", "archive_status", "000000010000000000000001.ready");
@@ -110,7 +111,7 @@ public sealed class ClusterLayoutTests(InitdbCluster cluster, RunningClusterTree
         string[] excluded =
         [
             "pgdata/postmaster.pid", "pgdata/postmaster.opts", "pgdata/backup_label", "pgdata/tablespace_map",
-            "pgdata/recovery.signal", "pgdata/standby.signal", "pgdata/postgresql.auto.conf.tmp",
+            "pgdata/recovery.signal", "pgdata/standby.signal", "pgdata/postgresql.auto.conf.tmp", "pgdata/lifeboat_restored_copy",
             "pgdata/pg_wal/000000010000000000000001", "pgdata/pg_wal/000000010000000000000002",
             "pgdata/pg_wal/archive_status/000000010000000000000001.ready",
             "pgdata/pg_replslot/standby1", "pgdata/pg_replslot/standby1/state", "pgdata/pg_stat_tmp/global.stat", "pgdata/pg_subtrans/0000",

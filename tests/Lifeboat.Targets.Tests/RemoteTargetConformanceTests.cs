@@ -72,3 +72,23 @@ public sealed class SftpTargetConformanceTests(SshdFixture fixture) : TargetConf
         return ValueTask.CompletedTask;
     }
 }
+
+/// <summary>The conformance suite against Debian's vsftpd on loopback (FTPS, TLS required, session reuse required); each test in its own directory.</summary>
+public sealed class FtpsTargetConformanceTests(VsftpdFixture fixture) : TargetConformanceTests, IClassFixture<VsftpdFixture>
+{
+    private readonly string _directory = "conformance-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+
+    protected override ValueTask<ITarget> CreateTargetAsync(CancellationToken cancellationToken)
+    {
+        var server = fixture.Require();
+        return ValueTask.FromResult(TargetFactory.OpenRaw(server.Url(_directory), server.Environment));
+    }
+
+    protected override ValueTask AssertNoUploadLeftoversAsync()
+    {
+        // The server is this machine: a temp file left by a failed save would be in the directory.
+        var directory = Path.Combine(fixture.Require().Root, _directory);
+        Assert.Empty(Directory.Exists(directory) ? Directory.EnumerateFiles(directory, "*.tmp-*", SearchOption.AllDirectories) : []);
+        return ValueTask.CompletedTask;
+    }
+}

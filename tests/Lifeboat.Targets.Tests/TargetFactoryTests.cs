@@ -5,7 +5,7 @@ namespace Lifeboat.Targets.Tests;
 
 public sealed class TargetFactoryTests
 {
-    private const string NotAUrlHint = "use file:///absolute/path, s3://bucket/prefix, azure://container/prefix or sftp://user@host/path";
+    private const string NotAUrlHint = "use file:///absolute/path, s3://bucket/prefix, azure://container/prefix, sftp://user@host/path or ftps://user@host/path";
 
     [Theory]
     [InlineData("file:///srv/lifeboat", "/srv/lifeboat")]
@@ -62,7 +62,7 @@ public sealed class TargetFactoryTests
     }
 
     [Theory]
-    [InlineData("ftp://backup-host/srv/lifeboat", "ftp")]
+    [InlineData("smb://backup-host/srv/lifeboat", "smb")]
     [InlineData("gopher://example.com/1", "gopher")]
     [InlineData("gs://backups/prod", "gs")]
     public void A_kind_of_target_Lifeboat_does_not_know_is_a_configuration_error_naming_the_URL(string url, string scheme)
@@ -79,7 +79,9 @@ public sealed class TargetFactoryTests
     [InlineData("sftp://backup:hunter2@db1.example.com/srv/lifeboat", "'sftp://backup:***@db1.example.com/srv/lifeboat' holds a password; a secret never goes in a URL")]
     [InlineData("s3://AKIAIOSFODNN7EXAMPLE:hunter2@backups/prod", "'s3://AKIAIOSFODNN7EXAMPLE:***@backups/prod' holds credentials; a secret never goes in a URL")]
     [InlineData("azure://backups/prod?sv=2022-11-02&sig=hunter2", "'azure://backups/prod?sv=2022-11-02&sig=***' has the unknown parameter 'sv'")]
-    [InlineData("ftp://backup:hunter2@backup-host/srv/lifeboat", "targets of kind 'ftp' are not supported ('ftp://backup:***@backup-host/srv/lifeboat')")]
+    [InlineData("ftps://backup:hunter2@backup-host/srv/lifeboat", "'ftps://backup:***@backup-host/srv/lifeboat' holds a password; a secret never goes in a URL")]
+    [InlineData("ftp://backup:hunter2@backup-host/srv/lifeboat", "'ftp://backup:***@backup-host/srv/lifeboat' is plain FTP: the password and every backup would cross the network unencrypted")]
+    [InlineData("smb://backup:hunter2@backup-host/srv/lifeboat", "targets of kind 'smb' are not supported ('smb://backup:***@backup-host/srv/lifeboat')")]
     [InlineData("file://backup:hunter2@backup-host/srv/lifeboat", "'file://backup:***@backup-host/srv/lifeboat' is not a repository URL")]
     [InlineData("sftp://backup:hunter2/x@db1/srv", "'sftp://backup:***@db1/srv' is not a repository URL")]
     public void An_error_about_a_URL_never_shows_its_password(string url, string message)

@@ -9,7 +9,7 @@ using Lifeboat.Engine.UseCases.Schedules;
 
 namespace Lifeboat.Cli.Commands;
 
-/// <summary><c>lifeboat expire | pin | unpin | catalog rebuild | schedule list|run|export | status</c>.</summary>
+/// <summary><c>lifeboat expire | pin | unpin | catalog rebuild | schedule list|run|export | status | runbook</c>.</summary>
 internal static class OperationsCommands
 {
     public static IEnumerable<Command> Create(CliApp app)
@@ -20,6 +20,7 @@ internal static class OperationsCommands
         yield return CatalogCommand(app);
         yield return ScheduleCommand(app);
         yield return Status(app);
+        yield return RunbookCommands.Create(app);
     }
 
     private static Command Expire(CliApp app)

@@ -31,7 +31,7 @@ internal static class RestoreCommands
         var tablespaceMap = new Option<string[]>("--tablespace-map") { Description = "Cluster: restore tablespace OID to DIR instead of its original location (repeatable)", HelpName = "OID=DIR", AllowMultipleArgumentsPerToken = false };
         var action = new Option<string>("--target-action") { Description = "Cluster: what the server does at the target", DefaultValueFactory = _ => "promote", HelpName = "promote|pause|shutdown" };
         action.AcceptOnlyFromAmong("promote", "pause", "shutdown");
-        var archiveMode = new Option<string>("--archive-mode") { Description = "Cluster: 'off' keeps a restored copy from archiving into the source's WAL archive", DefaultValueFactory = _ => "preserve", HelpName = "preserve|off" };
+        var archiveMode = new Option<string?>("--archive-mode") { Description = "Cluster: 'off' (the default for a copy: any directory but the source's own PGDATA) keeps the restored cluster from archiving into the source's WAL archive; 'preserve' keeps the source's archive settings (the default in the source's own PGDATA)", HelpName = "off|preserve" };
         archiveMode.AcceptOnlyFromAmong("preserve", "off");
         var database = new Option<string?>("--database") { Description = "Database restore: the database to restore (a database source's own, or one of a cluster's)", HelpName = "DB" };
         var into = new Option<string?>("--into") { Description = "Database restore: the new database to create and restore into", HelpName = "NEW_DB" };
@@ -68,7 +68,7 @@ internal static class RestoreCommands
                 };
                 if (onlyForSources.FirstOrDefault(o => o.Given) is { Name: not null } extra)
                 {
-                    throw new LifeboatException(ErrorCode.Usage, $"{extra.Name} does not apply to a stack restore", "a stack restore takes --to DIR, and optionally --backup STACK_BACKUP_ID, --target-time TIME and --archive-mode off; restore one source with --source for the rest");
+                    throw new LifeboatException(ErrorCode.Usage, $"{extra.Name} does not apply to a stack restore", "a stack restore takes --to DIR, and optionally --backup STACK_BACKUP_ID, --target-time TIME and --archive-mode off|preserve; restore one source with --source for the rest");
                 }
 
                 if (parse.GetValue(to) is not { } stackDestination)
@@ -76,7 +76,7 @@ internal static class RestoreCommands
                     throw new LifeboatException(ErrorCode.Usage, "a stack restore needs --to DIR", "every source is restored under DIR/<source>");
                 }
 
-                return await StackCommands.RestoreAsync(call, new RestoreStackRequest(stackName, stackDestination, parse.GetValue(backup), parse.GetValue(targetTime), parse.GetValue(archiveMode)!), ct);
+                return await StackCommands.RestoreAsync(call, new RestoreStackRequest(stackName, stackDestination, parse.GetValue(backup), parse.GetValue(targetTime), parse.GetValue(archiveMode)), ct);
             }
 
             var request = new RestoreSourceRequest
@@ -97,7 +97,7 @@ internal static class RestoreCommands
                 Force = parse.GetValue(force),
                 TablespaceMap = parse.GetValue(tablespaceMap) ?? [],
                 TargetAction = parse.GetValue(action)!,
-                ArchiveMode = parse.GetValue(archiveMode)!,
+                ArchiveMode = parse.GetValue(archiveMode),
                 Database = parse.GetValue(database),
                 Into = parse.GetValue(into),
                 Table = parse.GetValue(table) ?? [],
@@ -170,6 +170,11 @@ internal static class RestoreCommands
         }
 
         output.Line($"  recovery to {c.Target} (the backup is consistent from {c.BackupStopTime.ToUniversalTime():yyyy-MM-dd HH:mm:ss'Z'}, LSN {c.BackupStopLsn})");
+        output.Line(c.ArchiveMode == "off"
+            ? $"  archiving is off in {(c.RestoredCopy ? "this copy" : "the restored cluster")} (archive_mode = off): it does not archive into the WAL archive of '{c.Source}'"
+            : c.RestoredCopy
+                ? $"  archiving as in '{c.Source}' (--archive-mode preserve): once promoted, its new timeline is archived into the WAL archive of '{c.Source}'"
+                : $"  archiving as before: the source's own PGDATA continues the WAL archive of '{c.Source}' on a new timeline");
         output.Line("next: start the server as the PostgreSQL OS user: pg_ctl -D " + c.Destination + " start");
         output.Line("      it fetches WAL with lifeboat wal-fetch, recovers, and " + (c.TargetKind == RecoveryTargetKind.Latest ? "opens at the end of the archive" : "promotes at the target"));
     }

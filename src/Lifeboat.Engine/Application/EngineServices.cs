@@ -11,6 +11,7 @@ using Lifeboat.Engine.UseCases.Maintenance;
 using Lifeboat.Engine.UseCases.Repositories;
 using Lifeboat.Engine.UseCases.Restores;
 using Lifeboat.Engine.UseCases.Retention;
+using Lifeboat.Engine.UseCases.Runbooks;
 using Lifeboat.Engine.UseCases.Schedules;
 using Lifeboat.Engine.UseCases.Sources;
 using Lifeboat.Engine.UseCases.Stacks;
@@ -84,6 +85,7 @@ public static class EngineServices
         services.AddScoped<ListSchedules>().AddScoped<RunSchedule>().AddScoped<ExportSchedules>();
         services.AddScoped<GetStatus>().AddScoped<RunChecks>().AddScoped<GetMetrics>();
         services.AddScoped<ListRuns>().AddScoped<ListCatalogBackups>().AddScoped<CheckReadiness>();
+        services.AddScoped<GetRunbook>();
         services.AddScoped<SetupArchiving>().AddScoped<ProbeArchiving>().AddScoped<PushWal>().AddScoped<FetchWal>();
         services.AddScoped<RunDrill>();
         services.AddScoped<CreateToken>().AddScoped<ListTokens>().AddScoped<RevokeToken>().AddScoped<AuthenticateToken>();

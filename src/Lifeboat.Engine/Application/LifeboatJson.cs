@@ -11,6 +11,7 @@ using Lifeboat.Engine.UseCases.Health;
 using Lifeboat.Engine.UseCases.Maintenance;
 using Lifeboat.Engine.UseCases.Repositories;
 using Lifeboat.Engine.UseCases.Restores;
+using Lifeboat.Engine.UseCases.Runbooks;
 using Lifeboat.Engine.UseCases.Schedules;
 using Lifeboat.Engine.UseCases.Sources;
 using Lifeboat.Engine.UseCases.Stacks;
@@ -40,6 +41,7 @@ namespace Lifeboat.Engine.Application;
 [JsonSerializable(typeof(WalFetchResult))]
 [JsonSerializable(typeof(ForgetBackupsResult))]
 [JsonSerializable(typeof(HealthReport))]
+[JsonSerializable(typeof(Runbook))]
 [JsonSerializable(typeof(InitRepositoryResult))]
 [JsonSerializable(typeof(ListBackupsResult))]
 [JsonSerializable(typeof(ListKeysResult))]

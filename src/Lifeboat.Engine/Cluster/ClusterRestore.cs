@@ -39,8 +39,11 @@ public sealed record ClusterRestoreRequest
     /// <summary>promote (default), pause or shutdown when the target is reached.</summary>
     public string TargetAction { get; init; } = "promote";
 
-    /// <summary>Turn archiving off in the restored cluster (a copy that must not archive into the source's WAL).</summary>
-    public bool ArchiveOff { get; init; }
+    /// <summary>
+    /// Turn archiving off in the restored cluster (a copy that must not archive into the source's WAL). Null: off unless
+    /// the destination is the source's own PGDATA (<see cref="ClusterRestore.IsSourceDataDirectory"/>).
+    /// </summary>
+    public bool? ArchiveOff { get; init; }
 
     /// <summary>The restore_command to write (lifeboat wal-fetch for this source).</summary>
     public required string RestoreCommand { get; init; }
@@ -48,12 +51,17 @@ public sealed record ClusterRestoreRequest
     public int Workers { get; init; } = Environment.ProcessorCount;
 }
 
-public sealed record ClusterRestoreResult(Manifest Backup, ClusterBackupInfo Info, string Destination, TreeRestoreResult Files, RecoveryTarget Target, IReadOnlyList<TimelineWindow> Window, IReadOnlyDictionary<uint, string> Tablespaces);
+/// <param name="ArchiveOff">Archiving was turned off in the restored cluster.</param>
+/// <param name="Copy">The destination is not the source's own PGDATA: it holds the mark of a restored copy (<see cref="RestoredCopy"/>).</param>
+public sealed record ClusterRestoreResult(Manifest Backup, ClusterBackupInfo Info, string Destination, TreeRestoreResult Files, RecoveryTarget Target, IReadOnlyList<TimelineWindow> Window, IReadOnlyDictionary<uint, string> Tablespaces, bool ArchiveOff, bool Copy);
 
 /// <summary>
 /// Restores a physical backup into a data directory and configures point-in-time recovery: picks the base backup for the
 /// target, refuses targets outside the recoverable window (printing it), never touches a directory with a running
-/// server, writes backup_label, tablespace_map, recovery.signal and the recovery settings.
+/// server, writes backup_label, tablespace_map, recovery.signal and the recovery settings. A destination other than the
+/// source's own PGDATA is a restored copy: it gets <c>archive_mode = off</c> unless preserve was asked, and the mark
+/// <see cref="RestoredCopy"/> that wal-push checks (so a copy whose archiving is turned back on still cannot write its
+/// new timeline into the source's archive). Drills and object-level restores go through here with their scratch copies.
 /// </summary>
 public sealed class ClusterRestore
 {
@@ -155,9 +163,24 @@ public sealed class ClusterRestore
             }
         }
 
-        WriteRecoveryFiles(destination, chosen, tablespaces, request);
-        return new ClusterRestoreResult(chosen.Manifest, chosen.Info, destination, files, request.Target, window, tablespaces);
+        var copy = !IsSourceDataDirectory(destination, _source);
+        var archiveOff = request.ArchiveOff ?? copy;
+        WriteRecoveryFiles(destination, chosen, tablespaces, request, archiveOff);
+        if (copy)
+        {
+            new RestoredCopy(_sourceName, systemId, chosen.Manifest.Id, _repo.Time.GetUtcNow(), destination, archiveOff ? "off" : "preserve").Write(destination);
+        }
+        else
+        {
+            RestoredCopy.Remove(destination);
+        }
+
+        return new ClusterRestoreResult(chosen.Manifest, chosen.Info, destination, files, request.Target, window, tablespaces, archiveOff, copy);
     }
+
+    /// <summary>Whether <paramref name="destination"/> is the source's own data directory (Sources:NAME:PgData).</summary>
+    public static bool IsSourceDataDirectory(string destination, ClusterSourceOptions source)
+        => source.PgData is { } pgdata && RestoredCopy.SameDirectory(destination, pgdata);
 
     /// <summary>A directory with a running server is always refused; a non-empty one needs --delta or --force.</summary>
     private static void CheckDestination(string path, ClusterRestoreRequest request, string what)
@@ -331,7 +354,7 @@ public sealed class ClusterRestore
         }
     }
 
-    private void WriteRecoveryFiles(string pgdata, PhysicalBackup backup, Dictionary<uint, string> tablespaces, ClusterRestoreRequest request)
+    private void WriteRecoveryFiles(string pgdata, PhysicalBackup backup, Dictionary<uint, string> tablespaces, ClusterRestoreRequest request, bool archiveOff)
     {
         File.WriteAllText(Path.Combine(pgdata, "backup_label"), backup.Info.BackupLabel);
         if (tablespaces.Count > 0)
@@ -345,7 +368,7 @@ public sealed class ClusterRestore
             File.WriteAllText(Path.Combine(pgdata, "tablespace_map"), map.ToString());
         }
 
-        RecoveryConfig.Write(pgdata, request.RestoreCommand, request.Target, request.TargetTimeline, request.TargetAction, request.ArchiveOff, _repo.Time.GetUtcNow());
+        RecoveryConfig.Write(pgdata, request.RestoreCommand, request.Target, request.TargetTimeline, request.TargetAction, archiveOff, _repo.Time.GetUtcNow());
         if (Unix.IsRoot && Unix.Lstat(pgdata) is { } owner)
         {
             foreach (var name in new[] { "backup_label", "tablespace_map", "recovery.signal", RecoveryConfig.AutoConf })

@@ -33,7 +33,8 @@ public sealed record ClusterEntry(string TreePath, string FullPath, ClusterEntry
 /// directory and the tablespaces except what PostgreSQL rebuilds or must not find after a restore — WAL (pg_wal is
 /// kept empty), temporary files and relations, unlogged relations (only their init fork is kept), the contents of
 /// pg_replslot, pg_stat_tmp, pg_dynshmem, pg_notify, pg_serial, pg_snapshots and pg_subtrans, pg_internal.init,
-/// postmaster.pid/opts, backup_label, tablespace_map, recovery.signal and standby.signal.
+/// postmaster.pid/opts, backup_label, tablespace_map, recovery.signal and standby.signal, and the mark of a restored
+/// copy (lifeboat_restored_copy: each restore writes its own).
 /// </summary>
 public static partial class ClusterLayout
 {
@@ -50,6 +51,7 @@ public static partial class ClusterLayout
         "postmaster.pid", "postmaster.opts", "backup_label", "backup_label.old", "tablespace_map", "tablespace_map.old",
         "backup_manifest", "backup_manifest.tmp", "postgresql.auto.conf.tmp", "current_logfiles.tmp",
         "recovery.signal", "standby.signal", "recovery.conf", "recovery.done",
+        Recovery.RestoredCopy.FileName,
     };
 
     /// <summary>Lists the backup's entries in tree order. Problems with single paths are collected in <paramref name="problems"/>.</summary>

@@ -52,7 +52,11 @@ public sealed class DrillTests
             source["Rto"] = "00:10:00";
             source["Drill"] = new JsonObject
             {
-                ["SmokeQueries"] = new JsonArray(new JsonObject { ["Name"] = "events exist", ["Sql"] = "select count(*) from events where kind = 'open'", ["Expect"] = ">= 1" }),
+                ["SmokeQueries"] = new JsonArray(
+                    new JsonObject { ["Name"] = "events exist", ["Sql"] = "select count(*) from events where kind = 'open'", ["Expect"] = ">= 1" },
+                    // The scratch copy goes through the rule of every restored copy: no archiving, and the mark wal-push checks.
+                    new JsonObject { ["Name"] = "archiving off", ["Sql"] = "select current_setting('archive_mode')", ["Expect"] = "= 'off'" },
+                    new JsonObject { ["Name"] = "restored copy", ["Sql"] = "select pg_read_file('lifeboat_restored_copy') like '%archive mode: off%'", ["Expect"] = "= true" }),
             };
         });
         await f.OkAsync("backup", "--source", "db", "--type", "full");
@@ -62,7 +66,7 @@ public sealed class DrillTests
         var drill = await f.RunAsync("drill", "--source", "db", "--json");
         Assert.True(drill.ExitCode == 0, drill.ToString());
         var report = JsonDocument.Parse(drill.Out).RootElement;
-        foreach (var name in new[] { "free space", "restore", "recovery", "row counts", "amcheck", "smoke: events exist", "RTO objective", "cleanup" })
+        foreach (var name in new[] { "free space", "restore", "recovery", "row counts", "amcheck", "smoke: events exist", "smoke: archiving off", "smoke: restored copy", "RTO objective", "cleanup" })
         {
             Assert.True(Check(report, name).GetProperty("status").GetString() == "passed", $"{name}: {Check(report, name)}\n{drill.Error}");
         }

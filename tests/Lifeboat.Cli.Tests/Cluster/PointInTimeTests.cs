@@ -73,9 +73,10 @@ public sealed class PointInTimeTests
         await f.ExecAsync("insert into t select g, 'one' from generate_series(1, 10) g");
         await f.SwitchAndWaitForArchiveAsync();
 
-        // Restore and promote: timeline 2 starts, and the promoted copy archives into the same source.
+        // Restore and promote: timeline 2 starts, and the promoted copy archives into the same source (asked for: a copy
+        // does not archive by default).
         var first = f.NewDirectory("first");
-        await f.OkAsync("restore", "--source", "db", "--to", first);
+        await f.OkAsync("restore", "--source", "db", "--to", first, "--archive-mode", "preserve");
         var promoted = await f.StartRestoredAsync(first);
         Assert.Equal(2L, await promoted.QueryAsync<long>("select timeline_id::int8 from pg_control_checkpoint()", Ct));
         await promoted.ExecuteAsync("insert into t select g, 'two' from generate_series(11, 20) g", Ct);

@@ -62,8 +62,11 @@ public sealed record RestoreSourceRequest
     /// <summary>promote, pause or shutdown.</summary>
     public string TargetAction { get; set; } = "promote";
 
-    /// <summary>preserve, or off: the restored copy does not archive into the source's archive.</summary>
-    public string ArchiveMode { get; set; } = "preserve";
+    /// <summary>
+    /// off: the restored cluster does not archive (archive_mode = off in the copy); preserve: it keeps the source's
+    /// archive settings. Null (the default): off when restoring anywhere but the source's own PGDATA, preserve there.
+    /// </summary>
+    public string? ArchiveMode { get; set; }
 
     // Restores into a database (database sources, and object-level restores from a cluster's physical backup).
     public string? Database { get; init; }
@@ -87,7 +90,8 @@ public sealed record RestoreSourceRequest
     /// <summary>The recovery target the fields name (at most one; none: the end of the archive).</summary>
     public RecoveryTarget RecoveryTarget() => Postgres.Recovery.RecoveryTarget.FromOptions(TargetTime, TargetLsn, TargetXid, TargetName, Target);
 
-    public bool ArchiveOff => ArchiveMode == "off";
+    /// <summary>What «archiveMode» asks for: true (off), false (preserve), null (the default by destination).</summary>
+    public bool? ArchiveOff => ArchiveMode switch { "off" => true, "preserve" => false, _ => null };
 
     /// <summary>Checks the fields every kind shares the syntax of: the recovery target, the timeline, the archive mode.</summary>
     public void Validate()
@@ -98,7 +102,7 @@ public sealed record RestoreSourceRequest
             throw new LifeboatException(ErrorCode.Usage, $"«targetTimeline» '{TargetTimeline}' is not a timeline", "use latest, current or a timeline number");
         }
 
-        if (ArchiveMode is not ("preserve" or "off"))
+        if (ArchiveMode is not (null or "preserve" or "off"))
         {
             throw new LifeboatException(ErrorCode.Usage, $"«archiveMode» '{ArchiveMode}' is not an archive mode", "use preserve or off");
         }
@@ -146,6 +150,8 @@ public sealed record FilesRestored(string Backup, string Source, double Seconds,
 
 /// <summary>A cluster restored into a data directory, ready to start and recover to <see cref="Target"/>.</summary>
 /// <param name="Tablespaces">Tablespace OID → where it was restored.</param>
+/// <param name="ArchiveMode">off: archiving is off in the restored cluster; preserve: it archives as the source did.</param>
+/// <param name="RestoredCopy">Restored anywhere but the source's own PGDATA: the directory holds the mark wal-push checks.</param>
 public sealed record ClusterRestored(
     string Backup,
     string Source,
@@ -161,6 +167,8 @@ public sealed record ClusterRestored(
     long Bytes,
     long BytesWritten,
     IReadOnlyDictionary<string, string> Tablespaces,
+    string ArchiveMode,
+    bool RestoredCopy,
     IReadOnlyList<TimelineWindowView> Window) : RestoreSourceResult(Backup, Source, Seconds)
 {
     public static ClusterRestored From(ClusterRestoreResult c, double seconds) => new(
@@ -178,6 +186,8 @@ public sealed record ClusterRestored(
         c.Files.Bytes,
         c.Files.BytesWritten,
         c.Tablespaces.ToDictionary(t => t.Key.ToString(CultureInfo.InvariantCulture), t => t.Value),
+        c.ArchiveOff ? "off" : "preserve",
+        c.Copy,
         TimelineWindowView.From(c.Window));
 }
 

@@ -13,8 +13,8 @@ namespace Lifeboat.Engine.UseCases.Stacks;
 /// <param name="To">Every source is restored under DIR/&lt;source&gt;; DIR must be new or empty.</param>
 /// <param name="Backup">A stack backup id; null for the latest (or the latest finished at or before «targetTime»).</param>
 /// <param name="TargetTime">Recover the clusters to this time instead of the stack's point; files and config come from the stack backup before it.</param>
-/// <param name="ArchiveMode">preserve, or off: the restored clusters do not archive into their sources' archives.</param>
-public sealed record RestoreStackRequest(string Stack, string To, string? Backup = null, string? TargetTime = null, string ArchiveMode = "preserve");
+/// <param name="ArchiveMode">off (the default: the restored clusters are copies and do not archive into their sources' archives), or preserve.</param>
+public sealed record RestoreStackRequest(string Stack, string To, string? Backup = null, string? TargetTime = null, string? ArchiveMode = null);
 
 /// <summary>One member restored: where it went and, for a cluster, where its recovery stops.</summary>
 public sealed record StackMemberRestored(string Source, string Kind, string Backup, string Directory, string? RecoveryTarget, [property: JsonIgnore] RestoreSourceResult Result);
@@ -62,7 +62,7 @@ public sealed class RestoreStack : IUseCase<RestoreStackRequest, RestoreStackRes
             throw new LifeboatException(ErrorCode.InvalidInput, $"{destination} is a file", "restore a stack into a new or empty directory");
         }
 
-        if (request.ArchiveMode is not ("preserve" or "off"))
+        if (request.ArchiveMode is not (null or "preserve" or "off"))
         {
             throw new LifeboatException(ErrorCode.Usage, $"«archiveMode» '{request.ArchiveMode}' is not an archive mode", "use preserve or off");
         }

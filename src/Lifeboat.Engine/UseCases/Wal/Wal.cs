@@ -1,5 +1,6 @@
 using Lifeboat.Core;
 using Lifeboat.Engine.Application;
+using Lifeboat.Engine.Cluster;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Replication;
 using Lifeboat.Postgres.Wal;
@@ -57,7 +58,8 @@ public static class ClusterSources
 /// secondary that fails is reported (an event, and a failed run in the history) and caught up by the next replication,
 /// so that one unreachable off-site target does not stop PostgreSQL from recycling WAL. When the primary fails, the
 /// command fails naming every target's outcome, and PostgreSQL retries the file (a secondary that already has it
-/// answers "already archived").
+/// answers "already archived"). A file from a restored copy that was restored with archive mode off is refused before
+/// anything is written (<see cref="CopyArchiving"/>).
 /// </summary>
 public sealed class PushWal : IUseCase<PushWalRequest, WalPushReport>
 {
@@ -75,9 +77,11 @@ public sealed class PushWal : IUseCase<PushWalRequest, WalPushReport>
     public async Task<WalPushReport> ExecuteAsync(PushWalRequest request, CancellationToken cancellationToken)
     {
         var (name, source) = ClusterSources.Resolve(_workspace, request.Source);
+        var path = _workspace.ResolvePath(request.Path);
+        CopyArchiving.EnsureMayArchive(name, source, path);
         await using var repository = await _opener.OpenAsync(cancellationToken);
         var archive = new WalArchive(repository, name, source.SystemIdValue(), ClusterSources.SegmentSize(source));
-        var prepared = await archive.PrepareAsync(_workspace.ResolvePath(request.Path), cancellationToken);
+        var prepared = await archive.PrepareAsync(path, cancellationToken);
         var secondaries = _workspace.Secondaries().Where(t => t.Options!.PushWal)
             .Select(t => PushToSecondaryAsync(repository, t, archive, prepared, cancellationToken))
             .ToList();
