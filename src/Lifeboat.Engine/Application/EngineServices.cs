@@ -5,6 +5,7 @@ using Lifeboat.Engine.Sources;
 using Lifeboat.Engine.UseCases.Audit;
 using Lifeboat.Engine.UseCases.Backups;
 using Lifeboat.Engine.UseCases.Drills;
+using Lifeboat.Engine.UseCases.EventLog;
 using Lifeboat.Engine.UseCases.Health;
 using Lifeboat.Engine.UseCases.Jobs;
 using Lifeboat.Engine.UseCases.Maintenance;
@@ -35,6 +36,7 @@ public static class EngineServices
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(new TargetSettings());
         services.TryAddSingleton<IApprovalGate, AllowAllGate>();
+        services.TryAddSingleton<EventBus>();
         services.AddLogging();
 
         // One call.
@@ -46,7 +48,7 @@ public static class EngineServices
         services.AddScoped<Events>();
         services.AddScoped<Runs>();
         services.AddScoped<AuditTrail>();
-        services.TryAddEnumerable(ServiceDescriptor.Scoped<IEventSink, RunHistorySink>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IEventSink, EventLogSink>());
         services.AddScoped<Replicator>();
         services.AddScoped<TreeRestores>();
         services.AddScoped<SourceConfiguration>();
@@ -76,6 +78,7 @@ public static class EngineServices
         services.AddScoped<RunDrill>();
         services.AddScoped<CreateToken>().AddScoped<ListTokens>().AddScoped<RevokeToken>().AddScoped<AuthenticateToken>();
         services.AddScoped<ListAudit>();
+        services.AddScoped<ListEvents>().AddScoped<WatchEvents>().AddScoped<ExpireEvents>();
         services.AddScoped<ListJobs>().AddScoped<GetJob>().AddScoped<CancelJob>();
         services.AddScoped<EnterMaintenance>().AddScoped<LeaveMaintenance>().AddScoped<GetMaintenance>();
         services.AddScoped<ScheduleConfiguration>().AddScoped<AddSchedule>().AddScoped<UpdateSchedule>().AddScoped<RemoveSchedule>().AddScoped<ShowSchedule>();
