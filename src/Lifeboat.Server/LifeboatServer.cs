@@ -105,6 +105,7 @@ public static class LifeboatServer
         api.MapRetentionApi();
         api.MapObjectivesApi();
         api.MapEventsApi();
+        api.MapWebhooksApi();
         app.MapMetricsApi();
         return app;
     }

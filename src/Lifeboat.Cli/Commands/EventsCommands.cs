@@ -12,6 +12,7 @@ internal static class EventsCommands
     {
         var events = new Command("events", "The event log: everything that happened, as webhooks and alerts receive it");
         events.Subcommands.Add(List(app));
+        events.Subcommands.Add(Generate(app));
         return events;
     }
 
@@ -55,6 +56,29 @@ internal static class EventsCommands
             return 0;
         }));
         return list;
+    }
+
+    private static Command Generate(CliApp app)
+    {
+        var count = new Option<int>("--count") { Description = "How many test.generated events", Required = true, HelpName = "N" };
+        var perMinute = new Option<int?>("--per-minute") { Description = "At this rate (default: as fast as the catalog takes them)", HelpName = "RATE" };
+        var json = RepoCommands.JsonOption();
+        var command = new Command("generate", "Publish test.generated events to exercise delivery (a webhook of test.* receives them)") { count, perMinute, json };
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async call =>
+        {
+            var result = await call.Get<GenerateEvents>().ExecuteAsync(new GenerateEventsRequest(parse.GetValue(count), parse.GetValue(perMinute)), ct);
+            if (call.Output.Json)
+            {
+                call.Output.WriteJson(result, LifeboatJson.Default.GenerateEventsResult);
+            }
+            else
+            {
+                call.Output.Line($"{result.Count} test.generated event(s) of batch {result.Batch} in {result.Seconds:0.0} s");
+            }
+
+            return 0;
+        }));
+        return command;
     }
 
     private static string Shorten(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";

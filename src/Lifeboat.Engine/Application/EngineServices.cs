@@ -1,5 +1,6 @@
 using Lifeboat.Engine.Application.Jobs;
 using Lifeboat.Engine.Demo;
+using Lifeboat.Engine.Notifications;
 using Lifeboat.Engine.Replication;
 using Lifeboat.Engine.Sources;
 using Lifeboat.Engine.UseCases.Audit;
@@ -78,7 +79,14 @@ public static class EngineServices
         services.AddScoped<RunDrill>();
         services.AddScoped<CreateToken>().AddScoped<ListTokens>().AddScoped<RevokeToken>().AddScoped<AuthenticateToken>();
         services.AddScoped<ListAudit>();
-        services.AddScoped<ListEvents>().AddScoped<WatchEvents>().AddScoped<ExpireEvents>();
+        services.AddScoped<ListEvents>().AddScoped<WatchEvents>().AddScoped<ExpireEvents>().AddScoped<GenerateEvents>();
+        services.AddScoped<WebhookStore>().AddScoped<AddWebhook>().AddScoped<ListWebhooks>().AddScoped<ShowWebhook>().AddScoped<UpdateWebhook>().AddScoped<RemoveWebhook>();
+        services.AddScoped<RotateWebhookSecret>().AddScoped<TestWebhook>().AddScoped<ReplayWebhook>().AddScoped<ListDeliveries>().AddScoped<ShowDelivery>().AddScoped<Redeliver>();
+
+        // Delivery of the event log (the server's DeliveryWorker runs passes of it).
+        services.AddScoped<Deliveries>();
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IDeliveryChannel, WebhookChannel>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IDeliveryRouter, WebhookRouter>());
         services.AddScoped<ListJobs>().AddScoped<GetJob>().AddScoped<CancelJob>();
         services.AddScoped<EnterMaintenance>().AddScoped<LeaveMaintenance>().AddScoped<GetMaintenance>();
         services.AddScoped<ScheduleConfiguration>().AddScoped<AddSchedule>().AddScoped<UpdateSchedule>().AddScoped<RemoveSchedule>().AddScoped<ShowSchedule>();

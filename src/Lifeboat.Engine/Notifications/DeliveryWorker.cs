@@ -7,9 +7,12 @@ using Microsoft.Extensions.Logging;
 namespace Lifeboat.Engine.Notifications;
 
 /// <summary>
-/// The server's side of the event log (lifeboat serve, one per process): applies the retention about once an hour.
-/// Each pass is a call of its own (a service scope over the workspace read afresh, so configuration changes apply);
-/// a failing pass is logged and tried again at the next one — it never stops the server.
+/// The server's side of the event log (lifeboat serve, one per process): fans new events out to deliveries, makes the
+/// attempts that are due (<see cref="Deliveries"/>), and applies the retention about once an hour. It wakes when this
+/// process commits an event and every Events:PollInterval (events of other processes, due retries). The schedule
+/// lives in the catalog, so a restart — or another node — picks up where it stopped. Each pass is a call of its own
+/// (a service scope over the workspace read afresh, so configuration changes apply); a failing pass is logged and
+/// tried again at the next one — it never stops the server.
 /// </summary>
 public sealed partial class DeliveryWorker
 {
@@ -46,6 +49,9 @@ public sealed partial class DeliveryWorker
                 {
                     await using var scope = Scope(out var call);
                     poll = call.Workspace.OptionsOrEmpty.Events.PollInterval;
+                    var deliveries = scope.ServiceProvider.GetRequiredService<Deliveries>();
+                    await deliveries.DispatchAsync(cancellationToken);
+                    await deliveries.AttemptDueAsync(cancellationToken);
                     if (_time.GetUtcNow() >= nextRetention)
                     {
                         nextRetention = _time.GetUtcNow() + RetentionEvery;
