@@ -29,12 +29,13 @@ ensure_dotnet() {
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 }
 
-# ensure_npm_peers : the npm servers the target tests start on loopback (s3rver for S3, Azurite for Azure Blob),
+# ensure_npm_peers : the npm peers the tests start on loopback (s3rver for S3, Azurite for Azure Blob, standardwebhooks
+# for the webhook receiver),
 # installed under tests/peers from its package-lock.json. Quiet and quick when they are installed already.
 ensure_npm_peers() {
   local dir="${1:-tests/peers}"
   if ! command -v npm >/dev/null 2>&1; then
-    echo "warning: npm is missing: the S3 and Azure target tests will skip (and fail when CI is set)" >&2
+    echo "warning: npm is missing: the S3, Azure and webhook tests will skip (and fail when CI is set)" >&2
     return 0
   fi
   # npm keeps a copy of the lock file in node_modules after an install: newer than the lock file = up to date.

@@ -153,13 +153,18 @@ public sealed partial class LifeboatCatalog
     public async Task RecordRunAsync(RunRecord run, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
+        await UpsertRunAsync(c, null, run, cancellationToken);
+    }
+
+    private static async Task UpsertRunAsync(DbConnection c, DbTransaction? tx, RunRecord run, CancellationToken cancellationToken)
+    {
         await ExecAsync(c, """
             INSERT INTO runs (id, kind, source, target, status, started, finished, duration_ms, bytes_read, bytes_stored, backup_id, error, metadata)
             VALUES (@id, @kind, @source, @target, @status, @started, @finished, @duration, @read, @stored, @backup, @error, @metadata)
             ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished = excluded.finished, duration_ms = excluded.duration_ms,
                 bytes_read = excluded.bytes_read, bytes_stored = excluded.bytes_stored, backup_id = excluded.backup_id,
                 error = excluded.error, metadata = excluded.metadata
-            """, cancellationToken, null,
+            """, cancellationToken, tx,
             ("id", run.Id), ("kind", run.Kind), ("source", run.Source), ("target", run.Target), ("status", run.Status),
             ("started", Iso(run.Started)), ("finished", run.Finished is { } f ? Iso(f) : null), ("duration", run.DurationMs),
             ("read", run.BytesRead), ("stored", run.BytesStored), ("backup", run.BackupId), ("error", run.Error), ("metadata", run.Metadata));

@@ -6,25 +6,39 @@ public sealed partial class LifeboatCatalog
     private const string MaintenanceColumns = "tenant, scope, reason, started, ends, actor";
 
     /// <summary>Starts (or replaces) the window of <see cref="MaintenanceRecord.Scope"/>.</summary>
-    public async Task SaveMaintenanceAsync(MaintenanceRecord window, CancellationToken cancellationToken)
+    public Task SaveMaintenanceAsync(MaintenanceRecord window, CancellationToken cancellationToken) => SaveMaintenanceAsync(window, [], cancellationToken);
+
+    /// <summary>Starts (or replaces) the window and writes the events it caused, in one transaction.</summary>
+    public async Task SaveMaintenanceAsync(MaintenanceRecord window, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
         await ExecAsync(c, "DELETE FROM maintenance WHERE tenant = @tenant AND scope = @scope", cancellationToken, tx, ("tenant", window.Tenant), ("scope", window.Scope));
         await ExecAsync(c, $"INSERT INTO maintenance ({MaintenanceColumns}) VALUES (@tenant, @scope, @reason, @started, @ends, @actor)", cancellationToken, tx,
             ("tenant", window.Tenant), ("scope", window.Scope), ("reason", window.Reason), ("started", Iso(window.Started)), ("ends", NullableIso(window.Ends)), ("actor", window.Actor));
+        await InsertEventsAsync(c, tx, events, cancellationToken);
         await tx.CommitAsync(cancellationToken);
     }
 
     /// <summary>Ends the window of <paramref name="scope"/>; the window it removed, or null when there was none.</summary>
-    public async Task<MaintenanceRecord?> RemoveMaintenanceAsync(string tenant, string scope, CancellationToken cancellationToken)
+    public Task<MaintenanceRecord?> RemoveMaintenanceAsync(string tenant, string scope, CancellationToken cancellationToken) => RemoveMaintenanceAsync(tenant, scope, [], cancellationToken);
+
+    /// <summary>Ends the window of <paramref name="scope"/>, writing <paramref name="eventsIfRemoved"/> with it when there was one.</summary>
+    public async Task<MaintenanceRecord?> RemoveMaintenanceAsync(string tenant, string scope, IReadOnlyList<EventRecord> eventsIfRemoved, CancellationToken cancellationToken)
     {
         var windows = await MaintenanceAsync(tenant, cancellationToken);
         var window = windows.FirstOrDefault(w => w.Scope == scope);
         if (window is not null)
         {
             await using var c = await OpenAsync(cancellationToken);
-            await ExecAsync(c, "DELETE FROM maintenance WHERE tenant = @tenant AND scope = @scope", cancellationToken, null, ("tenant", tenant), ("scope", scope));
+            await using var tx = await c.BeginTransactionAsync(cancellationToken);
+            await using var delete = Command(c, "DELETE FROM maintenance WHERE tenant = @tenant AND scope = @scope", tx, [("tenant", tenant), ("scope", scope)]);
+            if (await delete.ExecuteNonQueryAsync(cancellationToken) == 1)
+            {
+                await InsertEventsAsync(c, tx, eventsIfRemoved, cancellationToken);
+            }
+
+            await tx.CommitAsync(cancellationToken);
         }
 
         return window;

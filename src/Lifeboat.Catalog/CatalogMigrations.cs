@@ -193,5 +193,78 @@ internal static class CatalogMigrations
             // The API's backup lists: newest first, a page at a time.
             "CREATE INDEX backups_finished ON backups (finished, id)",
         ]),
+        (10,
+        [
+            // The event log, an outbox: every change writes its events in its own transaction; the server fans them
+            // out to deliveries (dispatched = 1) and retention removes them once they are delivered (docs/events.md).
+            """
+            CREATE TABLE events (
+                id TEXT PRIMARY KEY,
+                time TEXT NOT NULL,
+                tenant TEXT NOT NULL,
+                type TEXT NOT NULL,
+                source TEXT NULL,
+                severity TEXT NOT NULL,
+                severity_rank BIGINT NOT NULL,
+                correlation_id TEXT NOT NULL,
+                data TEXT NOT NULL,
+                dispatched BIGINT NOT NULL DEFAULT 0)
+            """,
+            "CREATE INDEX events_tenant_time ON events (tenant, time, id)",
+            "CREATE INDEX events_correlation ON events (correlation_id)",
+            "CREATE INDEX events_undispatched ON events (dispatched, time) WHERE dispatched = 0",
+        ]),
+        (11,
+        [
+            // Webhook endpoints (their whsec_ secrets are needed to sign, so they are kept, and never shown again),
+            // deliveries of events to channels (a webhook, an e-mail or chat channel) with their persisted retry
+            // schedule, and the log of every attempt.
+            """
+            CREATE TABLE webhooks (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                url TEXT NOT NULL,
+                description TEXT NULL,
+                events TEXT NOT NULL,
+                secrets TEXT NOT NULL,
+                enabled BIGINT NOT NULL DEFAULT 1,
+                disabled_reason TEXT NULL,
+                created TEXT NOT NULL,
+                created_by TEXT NULL,
+                updated TEXT NOT NULL)
+            """,
+            "CREATE INDEX webhooks_tenant ON webhooks (tenant, created)",
+            """
+            CREATE TABLE deliveries (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                event_id TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                state TEXT NOT NULL,
+                attempts BIGINT NOT NULL DEFAULT 0,
+                created TEXT NOT NULL,
+                next_attempt TEXT NULL,
+                finished TEXT NULL,
+                last_status BIGINT NULL,
+                last_error TEXT NULL,
+                detail TEXT NULL)
+            """,
+            "CREATE INDEX deliveries_due ON deliveries (state, next_attempt)",
+            "CREATE INDEX deliveries_event ON deliveries (event_id)",
+            "CREATE INDEX deliveries_channel ON deliveries (channel, created, id)",
+            "CREATE INDEX deliveries_tenant_state ON deliveries (tenant, state, created)",
+            """
+            CREATE TABLE delivery_attempts (
+                delivery_id TEXT NOT NULL,
+                attempt BIGINT NOT NULL,
+                time TEXT NOT NULL,
+                status BIGINT NULL,
+                latency_ms BIGINT NOT NULL,
+                error TEXT NULL,
+                response TEXT NULL,
+                PRIMARY KEY (delivery_id, attempt))
+            """,
+        ]),
     ];
 }

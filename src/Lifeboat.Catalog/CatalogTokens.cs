@@ -5,12 +5,18 @@ public sealed partial class LifeboatCatalog
 {
     private const string TokenColumns = "id, name, role, tenant, hash, created, created_by, expires, last_used, revoked";
 
-    public async Task InsertTokenAsync(TokenRecord token, CancellationToken cancellationToken)
+    public Task InsertTokenAsync(TokenRecord token, CancellationToken cancellationToken) => InsertTokenAsync(token, [], cancellationToken);
+
+    /// <summary>Inserts the token and the events its creation caused, in one transaction.</summary>
+    public async Task InsertTokenAsync(TokenRecord token, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
-        await ExecAsync(c, $"INSERT INTO tokens ({TokenColumns}) VALUES (@id, @name, @role, @tenant, @hash, @created, @createdBy, @expires, @lastUsed, @revoked)", cancellationToken, null,
+        await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        await ExecAsync(c, $"INSERT INTO tokens ({TokenColumns}) VALUES (@id, @name, @role, @tenant, @hash, @created, @createdBy, @expires, @lastUsed, @revoked)", cancellationToken, tx,
             ("id", token.Id), ("name", token.Name), ("role", token.Role), ("tenant", token.Tenant), ("hash", token.Hash), ("created", Iso(token.Created)),
             ("createdBy", token.CreatedBy), ("expires", NullableIso(token.Expires)), ("lastUsed", NullableIso(token.LastUsed)), ("revoked", NullableIso(token.Revoked)));
+        await InsertEventsAsync(c, tx, events, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
     }
 
     /// <summary>The token whose secret hashes to <paramref name="hash"/>, or null.</summary>
@@ -34,11 +40,28 @@ public sealed partial class LifeboatCatalog
     }
 
     /// <summary>Marks the token revoked at <paramref name="time"/>; a token revoked before keeps its first time. False: no such token.</summary>
-    public async Task<bool> RevokeTokenAsync(string id, DateTimeOffset time, CancellationToken cancellationToken)
+    public Task<bool> RevokeTokenAsync(string id, DateTimeOffset time, CancellationToken cancellationToken) => RevokeTokenAsync(id, time, [], cancellationToken);
+
+    /// <summary>
+    /// Marks the token revoked, and writes <paramref name="eventsIfFirst"/> in the same transaction when this is its first
+    /// revocation (a token revoked again publishes nothing). False: no such token.
+    /// </summary>
+    public async Task<bool> RevokeTokenAsync(string id, DateTimeOffset time, IReadOnlyList<EventRecord> eventsIfFirst, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
-        await ExecAsync(c, "UPDATE tokens SET revoked = @time WHERE id = @id AND revoked IS NULL", cancellationToken, null, ("id", id), ("time", Iso(time)));
-        return await ScalarAsync(c, "SELECT 1 FROM tokens WHERE id = @id", cancellationToken, ("id", id)) is not null;
+        await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        await using (var update = Command(c, "UPDATE tokens SET revoked = @time WHERE id = @id AND revoked IS NULL", tx, [("id", id), ("time", Iso(time))]))
+        {
+            if (await update.ExecuteNonQueryAsync(cancellationToken) == 1)
+            {
+                await InsertEventsAsync(c, tx, eventsIfFirst, cancellationToken);
+            }
+        }
+
+        await using var exists = Command(c, "SELECT 1 FROM tokens WHERE id = @id", tx, [("id", id)]);
+        var found = await exists.ExecuteScalarAsync(cancellationToken) is not null;
+        await tx.CommitAsync(cancellationToken);
+        return found;
     }
 
     /// <summary>

@@ -61,6 +61,7 @@ public sealed class CliApp
                      .Concat(DrillCommands.Create(this))
                      .Concat([TokenCommands.Create(this)])
                      .Concat([AuditCommands.Create(this)])
+                     .Concat([EventsCommands.Create(this), WebhookCommands.Create(this)])
                      .Concat([MaintenanceModeCommands.Create(this)])
                      .Concat([ClusterCommands.Check(this), ClusterCommands.Archiving(this), ClusterCommands.WalPush(this), ClusterCommands.WalFetch(this)]))
         {
@@ -122,6 +123,7 @@ public sealed class CliApp
                 new KeyOptions { PassphraseFile = parse.GetValue(PassphraseFile), KeyFile = parse.GetValue(KeyFile), Prompt = _env.Prompt });
             context.Actor = Actor.Cli(System.Environment.UserName);
             context.IgnoreMaintenance = parse.GetValue(IgnoreMaintenance);
+            using var logScope = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Lifeboat.Cli").BeginScope(new CorrelationScope(context.CorrelationId));
             return await body(new CliCall(scope.ServiceProvider, context, output, _env));
         }
         catch (LifeboatException ex)
@@ -152,7 +154,7 @@ public sealed class CliApp
     {
         var services = new ServiceCollection();
         services.AddSingleton(_env.Time);
-        services.AddLogging(b => b.ClearProviders().AddProvider(new TextWriterLoggerProvider(_env.Error, minimum)).SetMinimumLevel(LogLevel.Trace));
+        services.AddLogging(b => b.ClearProviders().AddProvider(new TextWriterLoggerProvider(_env.Error, minimum, scopes: minimum <= LogLevel.Debug)).SetMinimumLevel(LogLevel.Trace));
         services.AddLifeboatEngine();
         return services;
     }

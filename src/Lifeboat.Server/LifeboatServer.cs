@@ -1,5 +1,6 @@
 using Lifeboat.Engine.Application;
 using Lifeboat.Engine.Application.Jobs;
+using Lifeboat.Engine.Notifications;
 using Lifeboat.Engine.Scheduling;
 using Lifeboat.Server.Apis;
 using Lifeboat.Server.Hosting;
@@ -73,6 +74,8 @@ public static class LifeboatServer
         services.AddLifeboatRateLimits(server);
         services.AddSingleton<LifeboatMetrics>();
         services.AddHostedService(sp => new JobQueueService(sp.GetRequiredService<JobQueue>(), workspace));
+        services.AddSingleton(sp => new DeliveryWorker(workspace, sp.GetRequiredService<IServiceScopeFactory>(), sp.GetRequiredService<EventBus>(), time, sp.GetRequiredService<ILogger<DeliveryWorker>>()));
+        services.AddHostedService<DeliveryService>();
         if (scheduler)
         {
             services.AddSingleton(sp => new Scheduler(workspace, sp.GetRequiredService<IServiceScopeFactory>(), time, sp.GetRequiredService<ILogger<Scheduler>>()));
@@ -103,6 +106,8 @@ public static class LifeboatServer
         api.MapRetentionApi();
         api.MapObjectivesApi();
         api.MapRunbookApi();
+        api.MapEventsApi();
+        api.MapWebhooksApi();
         app.MapMetricsApi();
         return app;
     }
@@ -117,6 +122,12 @@ public static class LifeboatServer
         }
 
         public Task StopAsync(CancellationToken cancellationToken) => jobs.StopAsync(cancellationToken);
+    }
+
+    /// <summary>Delivers the event log's events (webhooks, e-mail, chat) and applies its retention while the server runs.</summary>
+    private sealed class DeliveryService(DeliveryWorker worker) : BackgroundService
+    {
+        protected override Task ExecuteAsync(CancellationToken stoppingToken) => worker.RunAsync(stoppingToken);
     }
 
     private sealed class SchedulerService(Scheduler scheduler) : BackgroundService

@@ -40,6 +40,13 @@ public sealed class DamageTests
             Assert.False(doc.GetProperty("healthy").GetBoolean());
             Assert.Equal(name, doc.GetProperty("damage")[0].GetProperty("object").GetString());
             Assert.Equal(id, doc.GetProperty("affectedBackups")[0].GetString());
+
+            // The event log says so too: verify.damage_found, critical, naming the object and the backup.
+            var events = JsonDocument.Parse((await f.Cli.OkAsync("events", "list", "--type", "verify.*", "--json")).Out).RootElement.GetProperty("items");
+            var damage = events.EnumerateArray().First(e => e.GetProperty("type").GetString() == "verify.damage_found");
+            Assert.Equal("critical", damage.GetProperty("severity").GetString());
+            Assert.Equal(name, damage.GetProperty("data").GetProperty("objects")[0].GetString());
+            Assert.Equal(id, damage.GetProperty("data").GetProperty("affectedBackups")[0].GetString());
         }
     }
 

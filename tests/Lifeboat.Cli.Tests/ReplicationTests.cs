@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Lifeboat.Engine.Demo;
 
 namespace Lifeboat.Cli.Tests;
@@ -115,6 +116,10 @@ public sealed class ReplicationTests
         Assert.Equal(3, Files(longer, "backups").Length);
         Assert.Single(Files(shorter, "backups"));
         Assert.Equal(Files(f.RepoPath, "backups")[^1], Files(shorter, "backups")[0]);
+        // expire.removed per target that lost backups, naming them.
+        var removed = JsonDocument.Parse((await f.Cli.OkAsync("events", "list", "--type", "expire.removed", "--json")).Out).RootElement.GetProperty("items").EnumerateArray()
+            .ToDictionary(e => e.GetProperty("data").GetProperty("target").GetString()!, e => e.GetProperty("data").GetProperty("backups").GetArrayLength());
+        Assert.Equal(new Dictionary<string, int> { ["primary"] = 1, ["short"] = 2 }, removed);
 
         var again = await f.Cli.OkAsync("replicate");
         Assert.Contains("target long: up to date", again.Out, StringComparison.Ordinal);

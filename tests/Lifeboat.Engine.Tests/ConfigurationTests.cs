@@ -113,7 +113,7 @@ public sealed partial class ConfigurationTests
                  {
                      ("Repository", typeof(RepositoryOptions)), ("Sources:NAME", typeof(SourceOptions)), ("Sources:NAME:Retention", typeof(RetentionOptions)),
                      ("Catalog", typeof(CatalogOptions)), ("Schedules:NAME", typeof(ScheduleOptions)), ("Health", typeof(HealthOptions)),
-                     ("Targets:NAME", typeof(TargetOptions)),
+                     ("Targets:NAME", typeof(TargetOptions)), ("Events", typeof(EventsOptions)), ("Events:Webhooks", typeof(WebhookOptions)),
                      ("Drill", typeof(DrillOptions)), ("Sources:NAME:Drill", typeof(DrillSourceOptions)), ("Sources:NAME:Drill:SmokeQueries:N", typeof(SmokeQueryOptions)),
                  })
         {

@@ -16,7 +16,7 @@ internal static class ServeCommands
         {
             var output = call.Output;
             var workspace = call.Workspace;
-            using var logs = new TextWriterLoggerProvider(output.Error, parse.GetValue(app.Verbose) ? LogLevel.Debug : LogLevel.Information);
+            using var logs = new TextWriterLoggerProvider(output.Error, parse.GetValue(app.Verbose) ? LogLevel.Debug : LogLevel.Information, scopes: true);
             await LifeboatServer.RunAsync(
                 workspace.Reopen,
                 call.Time,

@@ -1,10 +1,12 @@
 using Lifeboat.Engine.Application.Jobs;
 using Lifeboat.Engine.Demo;
+using Lifeboat.Engine.Notifications;
 using Lifeboat.Engine.Replication;
 using Lifeboat.Engine.Sources;
 using Lifeboat.Engine.UseCases.Audit;
 using Lifeboat.Engine.UseCases.Backups;
 using Lifeboat.Engine.UseCases.Drills;
+using Lifeboat.Engine.UseCases.EventLog;
 using Lifeboat.Engine.UseCases.Health;
 using Lifeboat.Engine.UseCases.Jobs;
 using Lifeboat.Engine.UseCases.Maintenance;
@@ -48,6 +50,7 @@ public static class EngineServices
         services.TryAddSingleton<IApprovalGate, AllowAllGate>();
         services.TryAddSingleton<UseCases.Health.StatusCache>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IEventSink, UseCases.Health.StatusCache>(sp => sp.GetRequiredService<UseCases.Health.StatusCache>()));
+        services.TryAddSingleton<EventBus>();
         services.AddLogging();
 
         // One call.
@@ -59,7 +62,7 @@ public static class EngineServices
         services.AddScoped<Events>();
         services.AddScoped<Runs>();
         services.AddScoped<AuditTrail>();
-        services.TryAddEnumerable(ServiceDescriptor.Scoped<IEventSink, RunHistorySink>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IEventSink, EventLogSink>());
         services.AddScoped<Replicator>();
         services.AddScoped<TreeRestores>();
         services.AddScoped<SourceConfiguration>();
@@ -90,6 +93,14 @@ public static class EngineServices
         services.AddScoped<RunDrill>();
         services.AddScoped<CreateToken>().AddScoped<ListTokens>().AddScoped<RevokeToken>().AddScoped<AuthenticateToken>();
         services.AddScoped<ListAudit>();
+        services.AddScoped<ListEvents>().AddScoped<WatchEvents>().AddScoped<ExpireEvents>().AddScoped<GenerateEvents>();
+        services.AddScoped<WebhookStore>().AddScoped<AddWebhook>().AddScoped<ListWebhooks>().AddScoped<ShowWebhook>().AddScoped<UpdateWebhook>().AddScoped<RemoveWebhook>();
+        services.AddScoped<RotateWebhookSecret>().AddScoped<TestWebhook>().AddScoped<ReplayWebhook>().AddScoped<ListDeliveries>().AddScoped<ShowDelivery>().AddScoped<Redeliver>();
+
+        // Delivery of the event log (the server's DeliveryWorker runs passes of it).
+        services.AddScoped<Deliveries>();
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IDeliveryChannel, WebhookChannel>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IDeliveryRouter, WebhookRouter>());
         services.AddScoped<ListJobs>().AddScoped<GetJob>().AddScoped<CancelJob>();
         services.AddScoped<EnterMaintenance>().AddScoped<LeaveMaintenance>().AddScoped<GetMaintenance>();
         services.AddScoped<ScheduleConfiguration>().AddScoped<AddSchedule>().AddScoped<UpdateSchedule>().AddScoped<RemoveSchedule>().AddScoped<ShowSchedule>();

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Lifeboat.Catalog;
 using Microsoft.Extensions.Logging;
 
 namespace Lifeboat.Engine.Application;
@@ -31,6 +32,13 @@ public sealed record LifeboatEvent(string Id, string Type, DateTimeOffset Time, 
 [JsonDerivedType(typeof(TokenRevoked))]
 [JsonDerivedType(typeof(MaintenanceEntered))]
 [JsonDerivedType(typeof(MaintenanceLeft))]
+[JsonDerivedType(typeof(VerifyDamageFound))]
+[JsonDerivedType(typeof(ExpireRemoved))]
+[JsonDerivedType(typeof(HealthAlert))]
+[JsonDerivedType(typeof(ApprovalChanged))]
+[JsonDerivedType(typeof(TenantChanged))]
+[JsonDerivedType(typeof(WebhookDisabled))]
+[JsonDerivedType(typeof(TestEvent))]
 public abstract record EventData
 {
     [JsonIgnore]
@@ -77,14 +85,90 @@ public sealed record RunFinished(
     public override string? About => Source;
 }
 
-/// <summary>wal-push archived a file in the primary target but not in a secondary (caught up by the next replicate).</summary>
+/// <summary>
+/// wal-push did not archive a file: in the primary target (<paramref name="Target"/> <c>primary</c>: PostgreSQL keeps the
+/// file and retries; an error), or only in a secondary (caught up by the next replicate; a warning).
+/// </summary>
 public sealed record WalPushFailed(string Source, string File, string Target, string Error) : EventData
 {
+    public const string PrimaryTarget = "primary";
+
     public override string Type => "wal.archive_failed";
 
-    public override EventSeverity Severity => EventSeverity.Warning;
+    public override EventSeverity Severity => Target == PrimaryTarget ? EventSeverity.Error : EventSeverity.Warning;
 
     public override string? About => Source;
+}
+
+/// <summary>verify found damaged or missing objects (the first 20 named) and the backups they affect.</summary>
+public sealed record VerifyDamageFound(string Repository, int Damaged, IReadOnlyList<string> Objects, IReadOnlyList<string> AffectedBackups, bool ReadData) : EventData
+{
+    public override string Type => "verify.damage_found";
+
+    public override EventSeverity Severity => EventSeverity.Critical;
+}
+
+/// <summary>expire deleted backups that the retention policy no longer keeps (on the primary, or on a secondary target).</summary>
+public sealed record ExpireRemoved(string? Source, string Target, IReadOnlyList<string> Backups, long? BytesFreed) : EventData
+{
+    public override string Type => "expire.removed";
+
+    public override string? About => Source;
+}
+
+/// <summary>
+/// A health check of <c>status</c> changed, seen by the server's scheduled evaluation: violated (it left healthy, or
+/// got worse) or resolved (healthy again). The type follows the check: <c>rpo.*</c>, <c>rto.*</c>,
+/// <c>wal.archive_stalled</c>/<c>wal.archive_resumed</c>, <c>target.unreachable</c>/<c>target.recovered</c>,
+/// <c>replication.lagging</c>/<c>replication.caught_up</c>, else <c>health.violated</c>/<c>health.resolved</c>.
+/// </summary>
+/// <param name="Source">The source checked; null for the repository's own checks and targets.</param>
+/// <param name="State">warning or critical (violated), healthy (resolved).</param>
+public sealed record HealthAlert(string? Source, string Check, string State, string? PreviousState, string Detail, bool Resolved) : EventData
+{
+    public override string Type => Check switch
+    {
+        "RPO" => Resolved ? "rpo.resolved" : "rpo.violated",
+        "measured RTO" => Resolved ? "rto.resolved" : "rto.violated",
+        "WAL archiving" => Resolved ? "wal.archive_resumed" : "wal.archive_stalled",
+        _ when Check.StartsWith("target ", StringComparison.Ordinal) => Resolved ? "target.recovered" : "target.unreachable",
+        _ when Check.StartsWith("replication ", StringComparison.Ordinal) => Resolved ? "replication.caught_up" : "replication.lagging",
+        _ => Resolved ? "health.resolved" : "health.violated",
+    };
+
+    public override EventSeverity Severity => Resolved ? EventSeverity.Info : State == "critical" ? EventSeverity.Critical : EventSeverity.Warning;
+
+    public override string? About => Source;
+}
+
+/// <summary>An approval request of a destructive operation changed: requested, granted, denied or expired (the approvals issue emits it).</summary>
+public sealed record ApprovalChanged(string Id, string Change, string Operation, string? Target, string RequestedBy, string? By = null, string? Reason = null) : EventData
+{
+    public override string Type => "approval." + Change;
+
+    public override EventSeverity Severity => Change is "denied" or "expired" ? EventSeverity.Warning : EventSeverity.Info;
+}
+
+/// <summary>A tenant was suspended or resumed (the tenants issue emits it).</summary>
+public sealed record TenantChanged(string Name, string Change, string By, string? Reason = null) : EventData
+{
+    public override string Type => "tenant." + Change;
+
+    public override EventSeverity Severity => Change == "suspended" ? EventSeverity.Warning : EventSeverity.Info;
+}
+
+/// <summary>A webhook endpoint was disabled: it answered 410 Gone (its owner says it is gone for good).</summary>
+public sealed record WebhookDisabled(string Id, string Url, string Reason) : EventData
+{
+    public override string Type => "webhook.disabled";
+
+    public override EventSeverity Severity => EventSeverity.Warning;
+}
+
+/// <summary>A test event: sent by "send test" to one channel, or generated in bulk to exercise delivery (`events generate`).</summary>
+public sealed record TestEvent(string Kind, string? Channel = null, long? Sequence = null, string? Batch = null) : EventData
+{
+    public override string Type => Kind == "generated" ? "test.generated" : "webhook.test";
 }
 
 /// <summary>A change of the configuration: a source, stack or target added or removed.</summary>
@@ -165,31 +249,51 @@ public interface IEventSink
 
 /// <summary>
 /// What use cases publish through: wraps the data in an envelope (id, time, tenant, correlation id of the call) and
-/// hands it to every registered <see cref="IEventSink"/>.
+/// hands it to every registered <see cref="IEventSink"/> — the event log first (<see cref="EventLogSink"/>: the
+/// catalog's outbox). A change that lives in the catalog itself (a token, a maintenance window) commits its events in
+/// its own transaction with <see cref="PublishWithAsync"/>, so the change and its event exist together or not at all.
 /// </summary>
 public sealed partial class Events
 {
     private readonly CallContext _call;
     private readonly IEnumerable<IEventSink> _sinks;
+    private readonly EventBus _bus;
     private readonly TimeProvider _time;
     private readonly ILogger<Events> _logger;
 
-    public Events(CallContext call, IEnumerable<IEventSink> sinks, TimeProvider time, ILogger<Events> logger)
+    public Events(CallContext call, IEnumerable<IEventSink> sinks, EventBus bus, TimeProvider time, ILogger<Events> logger)
     {
         _call = call;
         _sinks = sinks;
+        _bus = bus;
         _time = time;
         _logger = logger;
     }
 
+    /// <summary>The envelope of <paramref name="data"/> in this call.</summary>
+    public LifeboatEvent Envelope(EventData data)
+        => new(EventIds.New(_time.GetUtcNow()), data.Type, _time.GetUtcNow(), _call.Workspace.Name, data.About, data.Severity, _call.CorrelationId, data);
+
     public async ValueTask PublishAsync(EventData data, CancellationToken cancellationToken)
     {
-        var e = new LifeboatEvent(CallContext.NewId(), data.Type, _time.GetUtcNow(), _call.Workspace.Name, data.About, data.Severity, _call.CorrelationId, data);
+        var e = Envelope(data);
         LogEvent(_logger, e.Type, e.Source ?? "-", e.CorrelationId);
         foreach (var sink in _sinks)
         {
             await sink.WriteAsync(e, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="data"/> as part of a catalog change: <paramref name="commit"/> writes the change and the
+    /// given event records in one transaction (the outbox); the other sinks are not involved, the live stream is told.
+    /// </summary>
+    public async Task PublishWithAsync(EventData data, Func<IReadOnlyList<EventRecord>, Task> commit)
+    {
+        var e = Envelope(data);
+        LogEvent(_logger, e.Type, e.Source ?? "-", e.CorrelationId);
+        await commit([EventRecords.From(e)]);
+        _bus.Announce(e.Tenant);
     }
 
     [LoggerMessage(EventId = 7001, Level = LogLevel.Debug, Message = "Event {EventType} about {Source} (correlation {CorrelationId})")]

@@ -26,6 +26,9 @@ public sealed class LifeboatOptions
     /// <summary>What `lifeboat serve` needs: rate limits, HTTPS.</summary>
     public ServerOptions Server { get; set; } = new();
 
+    /// <summary>The event log and its delivery: retention, webhooks, e-mail and chat channels, routing rules.</summary>
+    public EventsOptions Events { get; set; } = new();
+
     /// <summary>Stacks:NAME: the sources of one application, backed up and restored together.</summary>
     public Dictionary<string, StackOptions> Stacks { get; set; } = new(StringComparer.Ordinal);
 
@@ -47,6 +50,7 @@ public sealed class LifeboatOptions
 
         Drill.Validate(configPath);
         Server.Validate(configPath);
+        Events.Validate(configPath);
         foreach (var (name, stack) in Stacks)
         {
             SourceNames.Validate(name, $"stack name in {configPath}");

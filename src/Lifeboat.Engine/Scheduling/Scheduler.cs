@@ -240,6 +240,7 @@ public sealed partial class Scheduler
             var call = scope.ServiceProvider.GetRequiredService<CallContext>();
             call.Workspace = _workspace();
             call.Actor = Actor.Scheduler(schedule.Name);
+            using var logScope = _logger.BeginScope(new CorrelationScope(call.CorrelationId));
             var result = await scope.ServiceProvider.GetRequiredService<RunSchedule>().ExecuteAsync(new RunScheduleRequest(schedule.Name), cancellationToken);
             if (result.Skipped)
             {

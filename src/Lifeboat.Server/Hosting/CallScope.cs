@@ -3,6 +3,7 @@ using Lifeboat.Engine.Application;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Lifeboat.Server.Hosting;
 
@@ -33,6 +34,8 @@ public static class CallScope
             return Task.CompletedTask;
         });
         call.Workspace = workspace();
+        // Every log line of the request (ASP.NET Core's too) carries the call's correlation id.
+        using var scope = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lifeboat.Server").BeginScope(new CorrelationScope(call.CorrelationId));
         await next(http);
     });
 

@@ -9,8 +9,11 @@ namespace Lifeboat.Server.Hosting;
 /// URL with credentials may end up in a message. Passwords in URLs and connection strings and credential query
 /// parameters become <c>***</c>.
 /// </summary>
-public sealed class RedactingLoggerProvider(ILoggerProvider inner) : ILoggerProvider
+public sealed class RedactingLoggerProvider(ILoggerProvider inner) : ILoggerProvider, ISupportExternalScope
 {
+    /// <summary>The host's scopes (the correlation id of a request or job) reach the inner provider.</summary>
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => (inner as ISupportExternalScope)?.SetScopeProvider(scopeProvider);
+
     public ILogger CreateLogger(string categoryName) => new Logger(inner.CreateLogger(categoryName));
 
     public void Dispose()

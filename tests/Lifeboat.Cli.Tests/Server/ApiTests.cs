@@ -218,7 +218,8 @@ public sealed class ApiTests
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(new Uri("/api/docs", UriKind.Relative), Ct)).StatusCode);
     }
 
-    private static Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string url)
+    /// <summary>The answer's status; the body is not read (a Server-Sent Events stream does not end).</summary>
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string url)
     {
         var request = new HttpRequestMessage(method, url);
         if (method == HttpMethod.Post || method == HttpMethod.Put)
@@ -226,6 +227,8 @@ public sealed class ApiTests
             request.Content = JsonContent.Create(new Dictionary<string, string>());
         }
 
-        return client.SendAsync(request, Ct);
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
+        response.Dispose();
+        return response;
     }
 }

@@ -35,16 +35,19 @@ public sealed class ServerSecretTests
         await Call(await admin.GetAsync(new Uri("/readyz", UriKind.Relative), Ct));
         var audit = await admin.GetStringAsync(new Uri("/api/v1/audit", UriKind.Relative), Ct);
         var auditCli = (await cli.Cli.OkAsync("audit", "list", "--json")).Out;
+        var events = await admin.GetStringAsync(new Uri("/api/v1/events?limit=1000", UriKind.Relative), Ct) + (await cli.Cli.OkAsync("events", "list", "--json")).Out;
 
         Assert.Contains("token.create", audit, StringComparison.Ordinal); // the trail has rows to check
         Assert.Contains("AddDatabaseSource", audit, StringComparison.Ordinal);
         Assert.Contains("AddTarget", auditCli, StringComparison.Ordinal);
+        Assert.Contains("token.created", events, StringComparison.Ordinal); // the event log has rows to check too
         foreach (var secret in new[] { dbPassword, CliFixture.Passphrase, server.Tokens[Roles.Admin] })
         {
             Assert.DoesNotContain(secret, seen.ToString(), StringComparison.Ordinal);
             Assert.DoesNotContain(secret, log.ToString(), StringComparison.Ordinal);
             Assert.DoesNotContain(secret, audit, StringComparison.Ordinal);
             Assert.DoesNotContain(secret, auditCli, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, events, StringComparison.Ordinal);
         }
     }
 }

@@ -29,6 +29,9 @@ public sealed class PeerProcess : IAsyncDisposable
 
     public bool HasExited => _exited.Task.IsCompleted;
 
+    /// <summary>Raised for every line the process prints (stdout and stderr), on the reading thread.</summary>
+    public event Action<string>? LinePrinted;
+
     public static PeerProcess Start(string name, string program, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(program)
@@ -124,6 +127,7 @@ public sealed class PeerProcess : IAsyncDisposable
             return;
         }
 
+        LinePrinted?.Invoke(line);
         lock (_lock)
         {
             _output.Enqueue(line);

@@ -312,6 +312,7 @@ public sealed partial class JobQueue : IAsyncDisposable
     private async Task RunAsync(LiveJob job)
     {
         var id = job.Id;
+        using var scope = _logger.BeginScope(new CorrelationScope(job.View.CorrelationId));
         LogStarted(_logger, id, job.Submission.Kind, job.Submission.Source);
         string state;
         JsonElement? result = null;

@@ -93,8 +93,11 @@ public sealed class ExpireBackups : IUseCase<ExpireBackupsRequest, ExpireReport>
     private readonly MaintenanceGate _maintenance;
     private readonly OperationLocks _locks;
 
-    public ExpireBackups(Workspace workspace, RepositoryOpener opener, Runs runs, CatalogCache cache, IApprovalGate gate, TimeProvider time, CallContext call, MaintenanceGate maintenance, OperationLocks locks)
+    private readonly Events _events;
+
+    public ExpireBackups(Workspace workspace, RepositoryOpener opener, Runs runs, CatalogCache cache, IApprovalGate gate, TimeProvider time, CallContext call, MaintenanceGate maintenance, OperationLocks locks, Events events)
     {
+        _events = events;
         _maintenance = maintenance;
         _locks = locks;
         _workspace = workspace;
@@ -188,6 +191,12 @@ public sealed class ExpireBackups : IUseCase<ExpireBackupsRequest, ExpireReport>
         {
             // The catalog caches the primary's backups; a secondary's are its own business.
             await _cache.RemoveAsync(report.Sources.SelectMany(s => s.Decisions).Where(d => !d.Keep).Select(d => d.Id), cancellationToken);
+        }
+
+        var removed = report.Sources.SelectMany(s => s.Decisions).Where(d => !d.Keep).Select(d => d.Id).ToList();
+        if (removed.Count > 0)
+        {
+            await _events.PublishAsync(new ExpireRemoved(sourceName, target.Name, removed, report.Prune?.BytesFreed), CancellationToken.None);
         }
 
         return report;

@@ -78,7 +78,7 @@ public sealed class EnterMaintenance : IUseCase<EnterMaintenanceRequest, Mainten
             Actor = _call.Actor.Name,
         };
         var catalog = await _catalog.OpenAsync(cancellationToken);
-        await catalog.SaveMaintenanceAsync(record, cancellationToken);
+        await _events.PublishWithAsync(new MaintenanceEntered(source, reason, now, record.Ends, record.Actor), events => catalog.SaveMaintenanceAsync(record, events, cancellationToken));
         var window = MaintenanceWindow.From(record);
         await _audit.RecordAsync(new AuditEntry(AuditActions.MaintenanceEnter, source ?? MaintenanceRecord.Global, new Dictionary<string, string?>
         {
@@ -86,7 +86,6 @@ public sealed class EnterMaintenance : IUseCase<EnterMaintenanceRequest, Mainten
             ["duration"] = request.Duration,
             ["ends"] = record.Ends?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
         }, AuditResults.Succeeded, 200), cancellationToken);
-        await _events.PublishAsync(new MaintenanceEntered(source, reason, now, record.Ends, record.Actor), cancellationToken);
         return window;
     }
 }
@@ -114,17 +113,24 @@ public sealed class LeaveMaintenance : IUseCase<LeaveMaintenanceRequest, LeaveMa
         // A source removed from the configuration may still be in maintenance: its name is not checked against it.
         var source = string.IsNullOrWhiteSpace(request.Source) ? null : request.Source;
         var catalog = await _catalog.OpenAsync(cancellationToken);
-        var removed = await catalog.RemoveMaintenanceAsync(_call.Workspace.Name, source ?? MaintenanceRecord.Global, cancellationToken);
-        var ended = removed is not null && (removed.Ends is not { } end || end > _time.GetUtcNow()) ? MaintenanceWindow.From(removed) : null;
+        var (tenant, scope) = (_call.Workspace.Name, source ?? MaintenanceRecord.Global);
+        var current = (await catalog.MaintenanceAsync(tenant, cancellationToken)).FirstOrDefault(w => w.Scope == scope);
+        MaintenanceRecord? removed = null;
+        if (current is not null && (current.Ends is not { } end || end > _time.GetUtcNow()))
+        {
+            // In force: its end is published with the removal, in one transaction.
+            await _events.PublishWithAsync(new MaintenanceLeft(source, _call.Actor.Name), async events => removed = await catalog.RemoveMaintenanceAsync(tenant, scope, events, cancellationToken));
+        }
+        else
+        {
+            removed = await catalog.RemoveMaintenanceAsync(tenant, scope, cancellationToken);
+        }
+
+        var ended = removed is not null && (removed.Ends is not { } e || e > _time.GetUtcNow()) ? MaintenanceWindow.From(removed) : null;
         await _audit.RecordAsync(new AuditEntry(AuditActions.MaintenanceLeave, source ?? MaintenanceRecord.Global, new Dictionary<string, string?>
         {
             ["wasInForce"] = ended is null ? "false" : "true",
         }, AuditResults.Succeeded, 200), cancellationToken);
-        if (ended is not null)
-        {
-            await _events.PublishAsync(new MaintenanceLeft(source, _call.Actor.Name), cancellationToken);
-        }
-
         return new LeaveMaintenanceResult(source, ended);
     }
 }

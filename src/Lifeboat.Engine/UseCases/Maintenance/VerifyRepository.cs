@@ -44,20 +44,30 @@ public sealed class VerifyRepository : IUseCase<VerifyRepositoryRequest, VerifyR
     private readonly RepositoryOpener _opener;
     private readonly Runs _runs;
     private readonly CallContext _call;
+    private readonly Events _events;
 
-    public VerifyRepository(RepositoryOpener opener, Runs runs, CallContext call)
+    public VerifyRepository(RepositoryOpener opener, Runs runs, CallContext call, Events events)
     {
         _opener = opener;
         _runs = runs;
         _call = call;
+        _events = events;
     }
 
-    public Task<VerifyRepositoryResult> ExecuteAsync(VerifyRepositoryRequest request, CancellationToken cancellationToken)
-        => _runs.RecordAsync(
+    public async Task<VerifyRepositoryResult> ExecuteAsync(VerifyRepositoryRequest request, CancellationToken cancellationToken)
+    {
+        var result = await _runs.RecordAsync(
             new RunInfo(RunOperations.Verify, Catalog.JobKinds.Verify),
             () => VerifyAsync(request, cancellationToken),
             r => new RunFigures(r.BytesRead, 0, null, r.Healthy ? null : $"{{\"damaged\":{r.Damage.Count}}}"),
             cancellationToken);
+        if (!result.Healthy)
+        {
+            await _events.PublishAsync(new VerifyDamageFound(result.Repository, result.Damage.Count, result.Damage.Select(d => d.Object).Take(20).ToList(), result.AffectedBackups, result.ReadData), CancellationToken.None);
+        }
+
+        return result;
+    }
 
     private async Task<VerifyRepositoryResult> VerifyAsync(VerifyRepositoryRequest request, CancellationToken cancellationToken)
     {

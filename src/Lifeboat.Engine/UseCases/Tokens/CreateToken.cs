@@ -68,7 +68,7 @@ public sealed class CreateToken : IUseCase<CreateTokenRequest, CreatedToken>
             Expires = lifetime is { } l ? now + l : null,
         };
         var catalog = await _catalog.OpenAsync(cancellationToken);
-        await catalog.InsertTokenAsync(record, cancellationToken);
+        await _events.PublishWithAsync(new TokenCreated(record.Id, record.Name, record.Role, record.Tenant, record.Expires), events => catalog.InsertTokenAsync(record, events, cancellationToken));
         await _audit.RecordAsync(new AuditEntry(AuditActions.TokenCreate, record.Id, new Dictionary<string, string?>
         {
             ["name"] = record.Name,
@@ -76,7 +76,6 @@ public sealed class CreateToken : IUseCase<CreateTokenRequest, CreatedToken>
             ["tenant"] = record.Tenant,
             ["expires"] = request.Expires,
         }, AuditResults.Succeeded, 201), cancellationToken);
-        await _events.PublishAsync(new TokenCreated(record.Id, record.Name, record.Role, record.Tenant, record.Expires), cancellationToken);
         return new CreatedToken(record.Id, record.Name, record.Role, record.Tenant, record.Created, record.Expires, token);
     }
 }

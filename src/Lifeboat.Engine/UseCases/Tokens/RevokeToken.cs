@@ -34,7 +34,8 @@ public sealed class RevokeToken : IUseCase<RevokeTokenRequest, TokenView>
             throw new LifeboatException(ErrorCode.NotFound, $"there is no token with the «id» '{request.Id}'", "`lifeboat token list --all` shows the tokens and their ids");
         }
 
-        await catalog.RevokeTokenAsync(before.Id, _time.GetUtcNow(), cancellationToken);
+        // Published with the revocation, in one transaction, the first time only.
+        await _events.PublishWithAsync(new TokenRevoked(before.Id, before.Name, before.Tenant), events => catalog.RevokeTokenAsync(before.Id, _time.GetUtcNow(), events, cancellationToken));
         var after = await catalog.TokenAsync(before.Id, cancellationToken) ?? before;
         await _audit.RecordAsync(new AuditEntry(AuditActions.TokenRevoke, after.Id, new Dictionary<string, string?>
         {
@@ -42,11 +43,6 @@ public sealed class RevokeToken : IUseCase<RevokeTokenRequest, TokenView>
             ["tenant"] = after.Tenant,
             ["alreadyRevoked"] = before.Revoked is null ? "false" : "true",
         }, AuditResults.Succeeded, 200), cancellationToken);
-        if (before.Revoked is null)
-        {
-            await _events.PublishAsync(new TokenRevoked(after.Id, after.Name, after.Tenant), cancellationToken);
-        }
-
         return TokenView.From(after);
     }
 }

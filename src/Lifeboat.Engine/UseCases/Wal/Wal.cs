@@ -76,6 +76,31 @@ public sealed class PushWal : IUseCase<PushWalRequest, WalPushReport>
 
     public async Task<WalPushReport> ExecuteAsync(PushWalRequest request, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await PushAsync(request, cancellationToken);
+        }
+        catch (LifeboatException ex) when (ex.Code != ErrorCode.Config && ex.Code != ErrorCode.Usage)
+        {
+            // Not archived: PostgreSQL keeps the file and calls again; the event says so (a stalled archive is also a
+            // health alert of the server). A configuration error is the command's, not the archive's.
+            string source;
+            try
+            {
+                source = ClusterSources.Resolve(_workspace, request.Source).Name;
+            }
+            catch (LifeboatException)
+            {
+                source = request.Source ?? "";
+            }
+
+            await _events.PublishAsync(new WalPushFailed(source, Path.GetFileName(request.Path), WalPushFailed.PrimaryTarget, ex.Message), CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task<WalPushReport> PushAsync(PushWalRequest request, CancellationToken cancellationToken)
+    {
         var (name, source) = ClusterSources.Resolve(_workspace, request.Source);
         var path = _workspace.ResolvePath(request.Path);
         CopyArchiving.EnsureMayArchive(name, source, path);
