@@ -142,33 +142,41 @@ public sealed class ConfigFile
         return options;
     }
 
-    private static readonly string[] Sections = ["Repository", "Catalog", "Schedules", "Health", "Targets", "Drill", "Server", "Stacks"];
-
     /// <summary>
     /// Every section but Sources, each bound on its own: the configuration binding generator (Native AOT) cannot bind
-    /// LifeboatOptions whole, whose Sources hold the abstract SourceOptions (SYSLIB1100). An unknown section is an
-    /// error, as an unknown setting is inside a section.
+    /// LifeboatOptions whole, whose Sources hold the abstract SourceOptions (SYSLIB1100). One list, so a new section is
+    /// bound and known by adding one line. An unknown section is an error, as an unknown setting is inside a section.
     /// </summary>
+    private static readonly (string Name, Action<IConfiguration, LifeboatOptions, Action<BinderOptions>> Bind)[] Sections =
+    [
+        ("Repository", (c, o, b) => c.Bind(o.Repository, b)),
+        ("Catalog", (c, o, b) => c.Bind(o.Catalog, b)),
+        ("Schedules", (c, o, b) => c.Bind(o.Schedules, b)),
+        ("Health", (c, o, b) => c.Bind(o.Health, b)),
+        ("Targets", (c, o, b) => c.Bind(o.Targets, b)),
+        ("Drill", (c, o, b) => c.Bind(o.Drill, b)),
+        ("Server", (c, o, b) => c.Bind(o.Server, b)),
+        ("Stacks", (c, o, b) => c.Bind(o.Stacks, b)),
+        ("Events", (c, o, b) => c.Bind(o.Events, b)),
+    ];
+
     private static LifeboatOptions BindSections(IConfiguration rest)
     {
         foreach (var section in rest.GetChildren())
         {
-            if (!Sections.Contains(section.Key, StringComparer.OrdinalIgnoreCase))
+            if (!Sections.Any(s => s.Name.Equals(section.Key, StringComparison.OrdinalIgnoreCase)))
             {
-                throw new InvalidOperationException($"there is no section '{section.Key}' (the sections are Sources, {string.Join(", ", Sections)})");
+                throw new InvalidOperationException($"there is no section '{section.Key}' (the sections are Sources, {string.Join(", ", Sections.Select(s => s.Name))})");
             }
         }
 
         static void Strict(BinderOptions o) => o.ErrorOnUnknownConfiguration = true;
         var options = new LifeboatOptions();
-        rest.GetSection("Repository").Bind(options.Repository, Strict);
-        rest.GetSection("Catalog").Bind(options.Catalog, Strict);
-        rest.GetSection("Schedules").Bind(options.Schedules, Strict);
-        rest.GetSection("Health").Bind(options.Health, Strict);
-        rest.GetSection("Targets").Bind(options.Targets, Strict);
-        rest.GetSection("Drill").Bind(options.Drill, Strict);
-        rest.GetSection("Server").Bind(options.Server, Strict);
-        rest.GetSection("Stacks").Bind(options.Stacks, Strict);
+        foreach (var (name, bind) in Sections)
+        {
+            bind(rest.GetSection(name), options, Strict);
+        }
+
         return options;
     }
 

@@ -41,15 +41,26 @@ public sealed class WebhookCrashTests
             Assert.Equal([500, 200], got.Select(r => r.Status));
             Assert.All(got, r => Assert.True(r.Verified, r.Error));
             Assert.Single(got.Select(r => r.WebhookId).Distinct());
+
+            // The receiver has answered 200; the server records it just after: wait for that before stopping it.
+            var delivery = JsonDocument.Parse((await cli.Cli.OkAsync("webhook", "deliveries", "--json")).Out).RootElement.GetProperty("items")[0];
+            for (var i = 0; i < 600 && delivery.GetProperty("state").GetString() != "delivered"; i++)
+            {
+                await Task.Delay(100, Ct);
+                delivery = JsonDocument.Parse((await cli.Cli.OkAsync("webhook", "deliveries", "--json")).Out).RootElement.GetProperty("items")[0];
+            }
+
+            Assert.Equal("delivered", delivery.GetProperty("state").GetString());
+            Assert.Equal(2, delivery.GetProperty("attempts").GetInt32());
         }
         finally
         {
             await serve.DisposeAsync();
         }
 
-        var delivery = JsonDocument.Parse((await cli.Cli.OkAsync("webhook", "deliveries", "--json")).Out).RootElement.GetProperty("items")[0];
-        Assert.Equal("delivered", delivery.GetProperty("state").GetString());
-        Assert.Equal(2, delivery.GetProperty("attempts").GetInt32());
+        var final = JsonDocument.Parse((await cli.Cli.OkAsync("webhook", "deliveries", "--json")).Out).RootElement.GetProperty("items")[0];
+        Assert.Equal("delivered", final.GetProperty("state").GetString());
+        Assert.Equal(2, final.GetProperty("attempts").GetInt32());
         Assert.Equal(2, receiver.Received.Count);
     }
 
