@@ -66,6 +66,7 @@ public sealed class BackupTransferTests
         var uploadedId = uploaded.GetProperty("id").GetString()!;
         await f.OkAsync("restore", "--source", "shop", "--backup", uploadedId, "--into", "shop_up");
         await AssertSameRowsAsync(db, "shop", "shop_up");
+        await AssertDrillPassesAsync(f, uploadedId, "loaded by pg_restore --exit-on-error");
         Assert.Contains(uploadedId, (await f.OkAsync("list", "--source", "shop")).Out, StringComparison.Ordinal);
 
         // The uploaded dump downloads as the very file it was, with its length known.
@@ -226,6 +227,9 @@ public sealed class BackupTransferTests
         Assert.Contains("the SQL script ran with psql in one transaction; the database was created", restored.Out, StringComparison.Ordinal);
         await AssertSameRowsAsync(db, "shop", "shop_plain");
 
+        // A drill proves it as it proves a dump Lifeboat took: loaded by psql into a scratch server, then checked.
+        await AssertDrillPassesAsync(f, id, "loaded by psql --single-transaction -v ON_ERROR_STOP=1: the SQL script");
+
         // It downloads as the very script, with its length.
         using (var response = await http.GetAsync(new Uri($"/api/v1/backups/{id}/download", UriKind.Relative), Ct))
         {
@@ -338,6 +342,26 @@ public sealed class BackupTransferTests
         Assert.Contains("division by zero", overwritten.Error, StringComparison.Ordinal);
         await AssertSameRowsAsync(db, "shop", "shop_copy");
         Assert.Equal(0L, await db.QueryAsync<long>("select count(*) from pg_class where relname in ('half', 'never')", Ct, "shop_copy"));
+    }
+
+    /// <summary>A drill of the backup: the dump loads into a scratch server and a smoke query sees every order.</summary>
+    private static async Task AssertDrillPassesAsync(ClusterFixture f, string backup, string loadedBy)
+    {
+        var configPath = f.ConfigPath;
+        var root = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(configPath, Ct))!.AsObject();
+        var scratch = f.Dir.Combine("scratch");
+        Directory.CreateDirectory(scratch);
+        File.SetUnixFileMode(scratch, (UnixFileMode)0b111_101_101);
+        root["Drill"] = new System.Text.Json.Nodes.JsonObject { ["ScratchDirectory"] = scratch, ["ReportsDirectory"] = f.Dir.Combine("reports"), ["Timeout"] = "00:05:00" };
+        root["Sources"]!["shop"]!["Drill"] = System.Text.Json.Nodes.JsonNode.Parse("""{ "SmokeQueries": [ { "Name": "orders", "Sql": "select count(*) from orders", "Expect": "= 20000" } ] }""");
+        await File.WriteAllTextAsync(configPath, root.ToJsonString(), Ct);
+        var drill = await f.RunAsync("drill", "--source", "shop", "--backup", backup, "--json");
+        Assert.True(drill.ExitCode == 0, drill.ToString());
+        var checks = JsonDocument.Parse(drill.Out).RootElement.GetProperty("checks").EnumerateArray().ToList();
+        var load = checks.First(c => c.GetProperty("name").GetString() == "load");
+        Assert.Contains(loadedBy, load.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("with the server's defaults", load.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("passed", checks.First(c => c.GetProperty("name").GetString() == "smoke: orders").GetProperty("status").GetString());
     }
 
     private static async Task<ClusterFixture> SeededShopAsync()
