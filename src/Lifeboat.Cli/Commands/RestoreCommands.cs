@@ -157,7 +157,9 @@ internal static class RestoreCommands
     {
         var what = d.Tables.Count == 0 ? "everything" : string.Join(", ", d.Tables);
         output.Line($"restored {what} from backup {d.Backup} of '{d.Source}' into database '{d.Database}' on {d.Server} in {CliOutput.Duration(TimeSpan.FromSeconds(d.Seconds))}");
-        output.Line($"  {d.Entries} archive entries restored{(d.Created ? "; the database was created" : " over the existing database (--clean)")}");
+        // An uploaded SQL script has no archive entries: psql ran it whole (DatabaseRestorer.RestoreScriptAsync).
+        var loaded = d.Entries == 0 && d.Tables.Count == 0 ? "the SQL script ran with psql in one transaction" : $"{d.Entries} archive entries restored";
+        output.Line($"  {loaded}{(d.Created ? "; the database was created" : " over the existing database (--clean)")}");
     }
 
     private static void PrintCluster(CliOutput output, ClusterRestored c)

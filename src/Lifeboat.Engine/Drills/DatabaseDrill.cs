@@ -96,16 +96,33 @@ internal sealed class DatabaseDrill
             roles = errors == 0 ? "; roles created from globals.sql" : $"; roles created from globals.sql ({errors} statement(s) failed, such as creating a role the new cluster already has)";
         }
 
-        _progress?.Report($"loading database '{database}' with pg_restore");
-        var dumpDir = Path.Combine(restoredTree, LogicalBackup.DumpDirectory);
+        // How the dump is stored: a directory-format dump (taken by Lifeboat, or uploaded as a tar), or an uploaded
+        // custom-format file or SQL script (LogicalUpload), each loaded the way a restore loads it.
+        var format = DumpDetails.FromDetails(manifest.Details)?.Format;
+        var createLike = like.Encoding.Length == 0 ? null : like; // an uploaded dump: the server's defaults
+        var tool = format == DumpFormats.Plain ? "psql --single-transaction -v ON_ERROR_STOP=1" : "pg_restore --exit-on-error";
+        _progress?.Report($"loading database '{database}' with {tool.Split(' ')[0]}");
         DatabaseRestoreResult loaded;
+        var into = new DatabaseRestoreOptions { Connection = connection, Into = database, Jobs = _source.Jobs, NoOwner = format != DumpFormats.Plain && !File.Exists(globals) };
+        var what = $"backup {manifest.Id} of database '{database}'";
         try
         {
-            var listing = await PgTools.RunAsync(Pg.Client("pg_restore"), ["-l", "-v", dumpDir], new Dictionary<string, string>(), cancellationToken);
-            var toc = DumpToc.Parse(listing.Output);
-            loaded = await DatabaseRestorer.RestoreAsync(Pg, dumpDir, toc, like,
-                new DatabaseRestoreOptions { Connection = connection, Into = database, Jobs = _source.Jobs, NoOwner = !File.Exists(globals) },
-                $"backup {manifest.Id} of database '{database}'", scratch.Root, cancellationToken);
+            if (format == DumpFormats.Plain)
+            {
+                var script = Path.Combine(restoredTree, LogicalUpload.PlainScriptFile);
+                loaded = await DatabaseRestorer.RestoreScriptAsync(Pg, async (input, ct) =>
+                {
+                    await using var file = new FileStream(script, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan | FileOptions.Asynchronous);
+                    await file.CopyToAsync(input, 1 << 16, ct);
+                }, createLike, into, what, cancellationToken);
+            }
+            else
+            {
+                var dump = Path.Combine(restoredTree, format == DumpFormats.Custom ? LogicalUpload.CustomDumpFile : LogicalBackup.DumpDirectory);
+                var listing = await PgTools.RunAsync(Pg.Client("pg_restore"), ["-l", "-v", dump], new Dictionary<string, string>(), cancellationToken);
+                var toc = DumpToc.Parse(listing.Output);
+                loaded = await DatabaseRestorer.RestoreAsync(Pg, dump, toc, createLike, into, what, scratch.Root, cancellationToken);
+            }
         }
         catch (LifeboatException ex) when (ex.Code is ErrorCode.PostgresFailed or ErrorCode.InvalidInput)
         {
@@ -117,7 +134,7 @@ internal sealed class DatabaseDrill
         _report.PostgresVersion = "PostgreSQL " + await DrillChecks.ScalarAsync<string>(server, "postgres", "select current_setting('server_version')", cancellationToken);
         var tables = await DrillChecks.ScalarAsync<long>(server, database, "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema')", cancellationToken);
         _report.Add(new DrillCheck("load", DrillCheckStatus.Passed,
-            $"database '{database}' created like the original ({like.Encoding}, {like.Collate}) in a scratch {_report.PostgresVersion} and loaded by pg_restore --exit-on-error: {loaded.Entries} dump entries, {tables.ToString(CultureInfo.InvariantCulture)} table(s){roles}",
+            $"database '{database}' created {(createLike is null ? "with the server's defaults (an uploaded dump does not say its encoding and locale)" : $"like the original ({like.Encoding}, {like.Collate})")} in a scratch {_report.PostgresVersion} and loaded by {tool}: {(format == DumpFormats.Plain ? "the SQL script" : $"{loaded.Entries} dump entries")}, {tables.ToString(CultureInfo.InvariantCulture)} table(s){roles}",
             _report.RecoveryTime));
 
         var checks = await DrillChecks.AmcheckAsync(server, _report, _progress, _plan.Timeout, Time, cancellationToken);

@@ -126,6 +126,57 @@ public static class DatabaseRestorer
         return new DatabaseRestoreResult(options.Into, server, relations.Select(r => r.QualifiedName).ToList(), entries, !exists);
     }
 
+    /// <summary>
+    /// Runs a plain SQL script with psql into a new (or, with «clean» «force», the existing) database: <c>-v
+    /// ON_ERROR_STOP=1 --single-transaction</c>, so the first error stops it and rolls everything back — an existing
+    /// database is left as it was, a new one is dropped again. <paramref name="script"/> writes the script to psql's
+    /// input as it is read from the repository (never a whole copy on disk or in memory).
+    /// </summary>
+    public static async Task<DatabaseRestoreResult> RestoreScriptAsync(PgBinaries pg, Func<Stream, CancellationToken, Task> script, DatabaseInfo? like, DatabaseRestoreOptions options, string what, CancellationToken cancellationToken)
+    {
+        if (options.Tables.Count > 0 || options.SchemaOnly || options.NoOwner)
+        {
+            var field = options.Tables.Count > 0 ? "table" : options.SchemaOnly ? "schema-only" : "no-owner";
+            throw new LifeboatException(ErrorCode.InvalidInput, $"{what} is a plain SQL script, which psql runs as it is: «{field}» cannot be applied to it", "restore it whole (leave «" + field + "» out), or upload a `pg_dump -Fc` archive, which pg_restore can select from");
+        }
+
+        var exists = await CheckTargetAsync(options, cancellationToken);
+        string server;
+        await using (var connection = await DatabaseServer.OpenAsync(options.Connection, MaintenanceDatabase(options.Connection), "the server to restore into", cancellationToken))
+        {
+            server = $"{connection.Host}:{connection.Port}";
+            if (!exists)
+            {
+                await DatabaseServer.CreateDatabaseAsync(connection, options.Into, like, cancellationToken);
+            }
+        }
+
+        try
+        {
+            // -X: no ~/.psqlrc; -o /dev/null: the statements' results (set_config, setval) are not wanted, errors go to stderr.
+            var result = await ProcessRunner.RunWithInputAsync(
+                pg.Client("psql"),
+                ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-o", "/dev/null", "-d", PgTools.DbnameArgument(options.Into), "-f", "-"],
+                options.Connection.LibpqEnvironment(options.Into),
+                script,
+                TimeSpan.FromDays(2),
+                cancellationToken);
+            if (!result.Success)
+            {
+                throw new LifeboatException(ErrorCode.PostgresFailed, $"psql failed running {what} (exit code {result.ExitCode}); nothing of it was kept{(exists ? $", database '{options.Into}' is as it was" : "")}: {PgTools.Tail(result.Error, 10)}", "the script stopped at the line psql names (psql:<stdin>:LINE); fix it and upload it again, or create what it needs first (roles: `psql -f globals.sql`)");
+            }
+        }
+        catch (Exception) when (!exists)
+        {
+            // Leave the server as it was: the database this restore created goes again.
+            await using var connection = await DatabaseServer.OpenAsync(options.Connection, MaintenanceDatabase(options.Connection), "the server to restore into", CancellationToken.None);
+            await DatabaseServer.DropDatabaseAsync(connection, options.Into, CancellationToken.None);
+            throw;
+        }
+
+        return new DatabaseRestoreResult(options.Into, server, [], 0, !exists);
+    }
+
     /// <summary>The database to connect to for CREATE/DROP DATABASE: the connection string's, or postgres.</summary>
     public static string MaintenanceDatabase(PgConnection connection)
         => connection.DatabaseGiven ? connection.Database : "postgres";

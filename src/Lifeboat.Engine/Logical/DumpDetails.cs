@@ -13,7 +13,7 @@ public sealed record DumpContents(IReadOnlyList<string> Tables, IReadOnlyList<st
 /// and what the dump contains.
 /// </summary>
 /// <param name="Globals">How roles were dumped: with passwords, without passwords, or not at all.</param>
-/// <param name="Format">How the dump is stored: null (or "directory") a directory-format dump under <c>dump/</c>; "custom" an uploaded custom-format file <c>dump.custom</c>.</param>
+/// <param name="Format">How the dump is stored: null (or "directory") a directory-format dump under <c>dump/</c>; "custom" an uploaded custom-format file <c>dump.custom</c>; "plain" an uploaded SQL script <c>dump.sql</c>.</param>
 public sealed record DumpDetails(
     string Database,
     string ServerVersion,
@@ -54,6 +54,9 @@ public static class DumpFormats
 {
     public const string Directory = "directory";
     public const string Custom = "custom";
+
+    /// <summary>An uploaded plain SQL script (<c>pg_dump -Fp</c>), stored as <c>dump.sql</c>; restore runs it with psql.</summary>
+    public const string Plain = "plain";
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

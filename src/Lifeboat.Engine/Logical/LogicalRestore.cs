@@ -1,5 +1,6 @@
 using Lifeboat.Core;
 using Lifeboat.Engine.Files;
+using Lifeboat.Engine.Operations;
 using Lifeboat.Postgres.Tools;
 using Lifeboat.Repository.Format;
 using Lifeboat.Repository.Index;
@@ -67,7 +68,20 @@ public sealed class LogicalRestore
         try
         {
             var files = new FilesRestore(_repo, _index);
-            if (DumpDetails.FromDetails(manifest.Details)?.Format == DumpFormats.Custom)
+            var format = DumpDetails.FromDetails(manifest.Details)?.Format;
+            if (format is not (null or DumpFormats.Directory or DumpFormats.Custom or DumpFormats.Plain))
+            {
+                throw new LifeboatException(ErrorCode.Failed, $"backup {manifest.Id} of database '{database}' is stored in format '{format}', which this Lifeboat does not know how to restore", "restore it with the (newer) Lifeboat that wrote it, or download it (`GET /api/v1/backups/ID/download`)");
+            }
+
+            if (format == DumpFormats.Plain)
+            {
+                // An uploaded SQL script: streamed from the repository into psql's input, every chunk verified as it goes.
+                var tar = new TreeTar(_repo, _index);
+                return await DatabaseRestorer.RestoreScriptAsync(_pg, (input, ct) => tar.WriteFileAsync(manifest, LogicalUpload.PlainScriptFile, input, ct), like, options, $"backup {manifest.Id} of database '{database}'", cancellationToken);
+            }
+
+            if (format == DumpFormats.Custom)
             {
                 // An uploaded custom-format dump: one file, which pg_restore reads (and selects tables from) as it is.
                 await files.RunAsync(manifest, new FilesRestoreRequest { Destination = work, Paths = [new GlobPattern(LogicalUpload.CustomDumpFile)], Overwrite = true }, progress, cancellationToken);

@@ -29,6 +29,8 @@ public sealed partial class LogicalUpload
 {
     public const string CustomDumpFile = "dump.custom";
 
+    public const string PlainScriptFile = "dump.sql";
+
     private readonly Repo _repo;
     private readonly string _sourceName;
     private readonly PgBinaries _pg;
@@ -89,6 +91,39 @@ public sealed partial class LogicalUpload
         {
             Remove(work);
         }
+    }
+
+    /// <summary>
+    /// A plain SQL script (<c>pg_dump -Fp</c>), streamed straight into the repository as <c>dump.sql</c> and checked as
+    /// it goes by (<see cref="ScriptCheck"/>): text without NUL bytes, and no <c>\connect</c> to another database.
+    /// </summary>
+    /// <param name="script">The script from its first byte (decompressed when it was uploaded compressed).</param>
+    /// <param name="database">The database the source dumps: a script does not name its own.</param>
+    /// <param name="head">The first bytes of the script, for the versions in pg_dump's header comments.</param>
+    public async Task<BackupOutcome> PlainAsync(Stream script, string database, ReadOnlyMemory<byte> head, BackupRequest request, CancellationToken cancellationToken)
+    {
+        await using var session = await BackupSession.StartAsync(_repo, request.Writer, cancellationToken);
+        var now = NowNs();
+        long size;
+        var list = session.Writer.BeginList();
+        var buffer = ArrayPool<byte>.Shared.Rent(session.Writer.StreamBufferSize);
+        try
+        {
+            await using var checking = new ScriptCheck(script);
+            size = await session.Writer.SubmitStreamAsync(list, checking, buffer, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        await session.AddAsync(Root(now), null, cancellationToken);
+        await session.AddAsync(new TreeEntry { Type = EntryType.File, Path = PlainScriptFile, Mode = 0x180, Size = size, MTime = now, CTime = now, Chunking = "cdc" }, list.CompleteAsync(), cancellationToken);
+        var text = System.Text.Encoding.UTF8.GetString(head.Span);
+        string Comment(string name) => Regex.Match(text, $@"^--\s+{name}\s+(.*?)\s*$", RegexOptions.Multiline, TimeSpan.FromSeconds(1)) is { Success: true } m ? m.Groups[1].Value : "";
+        var server = Comment("Dumped from database version");
+        var header = new DumpHeader(database, server, DumpHeader.VersionNum(server), Comment("Dumped by pg_dump version"), "PLAIN");
+        return await CommitAsync(session, null, header, DumpFormats.Plain, size, request, cancellationToken);
     }
 
     public async Task<BackupOutcome> DirectoryTarAsync(Stream body, BackupRequest request, CancellationToken cancellationToken)
@@ -160,7 +195,7 @@ public sealed partial class LogicalUpload
         }
     }
 
-    private async Task<BackupOutcome> CommitAsync(BackupSession session, DumpToc toc, DumpHeader header, string? format, long bytesRead, BackupRequest request, CancellationToken cancellationToken)
+    private async Task<BackupOutcome> CommitAsync(BackupSession session, DumpToc? toc, DumpHeader header, string? format, long bytesRead, BackupRequest request, CancellationToken cancellationToken)
     {
         var details = new DumpDetails(
             header.Database,
@@ -177,7 +212,7 @@ public sealed partial class LogicalUpload
             ExcludeTableData: [],
             Jobs: 1,
             Globals: "not included (uploaded dump)",
-            toc.Summary(),
+            toc?.Summary(),
             format).ToDetails();
         var manifest = await session.CommitAsync(new ManifestDraft(_sourceName, SourceKinds.Database, null, bytesRead, [header.Database], details, request.TagsWith(new Dictionary<string, string> { ["uploaded"] = "true" })), cancellationToken);
         return new BackupOutcome(manifest, []);
@@ -226,12 +261,120 @@ public sealed partial class LogicalUpload
         {
             string Field(string name) => Regex.Match(listing, $@"^;\s+{name}:\s*(.*?)\s*$", RegexOptions.Multiline | RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1)) is { Success: true } m ? m.Groups[1].Value : "";
             var server = Field("Dumped from database version");
+            return new DumpHeader(Field("dbname"), server, VersionNum(server), Field("Dumped by pg_dump version"), Field("Format"));
+        }
+
+        /// <summary>"15.18 (Debian …)" → 150018; 0 when it is not a version.</summary>
+        public static int VersionNum(string server)
+        {
             var version = Version().Match(server);
-            var num = version.Success ? int.Parse(version.Groups[1].Value, CultureInfo.InvariantCulture) * 10000 + (version.Groups[2].Success ? int.Parse(version.Groups[2].Value, CultureInfo.InvariantCulture) : 0) : 0;
-            return new DumpHeader(Field("dbname"), server, num, Field("Dumped by pg_dump version"), Field("Format"));
+            return version.Success ? int.Parse(version.Groups[1].Value, CultureInfo.InvariantCulture) * 10000 + (version.Groups[2].Success ? int.Parse(version.Groups[2].Value, CultureInfo.InvariantCulture) : 0) : 0;
         }
 
         [GeneratedRegex(@"^(\d+)(?:\.(\d+))?")]
         private static partial Regex Version();
+    }
+
+    /// <summary>
+    /// Passes a script through as it is read, refusing what psql would run wrongly or not at all: a NUL byte (not a
+    /// text), and a line <c>\connect …</c> or <c>\c …</c> (pg_dump --create, pg_dumpall): a restore loads the script into
+    /// the one database it creates, and a script that connects elsewhere would write into another database.
+    /// </summary>
+    private sealed class ScriptCheck(Stream inner) : Stream
+    {
+        private long _offset;
+        private long _line = 1;
+        private bool _lineStart = true;
+        private readonly List<byte> _lineHead = new(16);
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => _offset; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Check(buffer.AsSpan(offset, inner.Read(buffer, offset, count)));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken);
+            return Check(buffer.Span[..read]);
+        }
+
+        private int Check(Span<byte> data)
+        {
+            var nul = data.IndexOf((byte)0);
+            if (nul >= 0)
+            {
+                throw new LifeboatException(ErrorCode.InvalidInput, $"«body» has a NUL byte at offset {_offset + nul}: it is not a plain SQL script (a text); nothing was stored", "send the script `pg_dump -Fp` wrote, or a pg_dump -Fc archive");
+            }
+
+            for (var i = 0; i < data.Length; i++)
+            {
+                if (!_lineStart)
+                {
+                    // Nothing to look at until the next line (IndexOf is vectorised: this is not a byte loop).
+                    var next = data[i..].IndexOf((byte)'\n');
+                    if (next < 0)
+                    {
+                        break;
+                    }
+
+                    i += next;
+                }
+
+                var b = data[i];
+                if (b == (byte)'\n')
+                {
+                    _line++;
+                    _lineStart = true;
+                    _lineHead.Clear();
+                    continue;
+                }
+
+                if (_lineStart)
+                {
+                    // The line's first word, up to "\connect" and a blank.
+                    var end = b is (byte)' ' or (byte)'\t' or (byte)'\r';
+                    if (!end)
+                    {
+                        _lineHead.Add(b);
+                    }
+
+                    if (end || _lineHead.Count > 8 || _lineHead[0] != (byte)'\\')
+                    {
+                        _lineStart = false;
+                        if (IsConnect(_lineHead))
+                        {
+                            throw new LifeboatException(ErrorCode.InvalidInput, $"«body» connects to another database (line {_line}: \\connect): a restore loads the script into the one new database it creates; nothing was stored", "dump the one database without --create (`pg_dump -Fp DB`), not with pg_dumpall");
+                        }
+                    }
+                }
+            }
+
+            _offset += data.Length;
+            return data.Length;
+        }
+
+        /// <summary>psql's <c>\c</c> and <c>\connect</c> (the line's first word).</summary>
+        private static bool IsConnect(List<byte> word)
+            => word.SequenceEqual("\\c"u8.ToArray()) || word.SequenceEqual("\\connect"u8.ToArray());
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -29,6 +29,9 @@ internal static partial class ZstdNative
     [LibraryImport(Library, EntryPoint = "ZSTD_decompressDCtx")]
     internal static unsafe partial nuint DecompressDCtx(nint dctx, byte* dst, nuint dstCapacity, byte* src, nuint srcSize);
 
+    [LibraryImport(Library, EntryPoint = "ZSTD_decompressStream")]
+    internal static unsafe partial nuint DecompressStream(nint dctx, ZstdBuffer* output, ZstdBuffer* input);
+
     [LibraryImport(Library, EntryPoint = "ZSTD_compressBound")]
     internal static partial nuint CompressBound(nuint srcSize);
 
@@ -45,6 +48,138 @@ internal static partial class ZstdNative
     internal static partial uint VersionNumber();
 
     internal static string ErrorName(nuint code) => Marshal.PtrToStringUTF8(GetErrorName(code)) ?? "unknown zstd error";
+}
+
+/// <summary>ZSTD_inBuffer and ZSTD_outBuffer (the same layout): a buffer, its size, how far it is used.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct ZstdBuffer
+{
+    public byte* Data;
+    public nuint Size;
+    public nuint Pos;
+}
+
+/// <summary>
+/// Decompresses a zstd stream (one or more frames, as the zstd tool writes them) as it is read, through libzstd's
+/// ZSTD_decompressStream: a bounded buffer of compressed input at a time, never the whole. Does not own the inner stream.
+/// </summary>
+public sealed class ZstdDecompressionStream : Stream
+{
+    private readonly Stream _inner;
+    private readonly byte[] _input = new byte[128 * 1024];
+    private int _inputLength;
+    private int _inputPos;
+    private bool _innerEnded;
+    private bool _frameOpen;
+    private nint _dctx;
+
+    public ZstdDecompressionStream(Stream inner)
+    {
+        _inner = inner;
+        try
+        {
+            _dctx = ZstdNative.CreateDCtx();
+        }
+        catch (DllNotFoundException ex)
+        {
+            throw new LifeboatException(ErrorCode.Failed, "the zstd library (libzstd.so.1) is not installed", "install it: apt-get install libzstd1", ex);
+        }
+
+        if (_dctx == 0)
+        {
+            throw new OutOfMemoryException("cannot create a zstd context");
+        }
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_dctx == 0, this);
+        if (buffer.Length == 0)
+        {
+            return 0;
+        }
+
+        while (true)
+        {
+            if (_inputPos == _inputLength && !_innerEnded)
+            {
+                _inputLength = await _inner.ReadAsync(_input, cancellationToken);
+                _inputPos = 0;
+                _innerEnded = _inputLength == 0;
+            }
+
+            if (_inputPos == _inputLength && _innerEnded)
+            {
+                if (_frameOpen)
+                {
+                    throw new InvalidDataException("the zstd stream ends in the middle of a frame (truncated)");
+                }
+
+                return 0;
+            }
+
+            var produced = Step(buffer.Span);
+            if (produced > 0)
+            {
+                return produced;
+            }
+        }
+    }
+
+    private unsafe int Step(Span<byte> destination)
+    {
+        fixed (byte* src = _input)
+        fixed (byte* dst = destination)
+        {
+            var input = new ZstdBuffer { Data = src, Size = (nuint)_inputLength, Pos = (nuint)_inputPos };
+            var output = new ZstdBuffer { Data = dst, Size = (nuint)destination.Length, Pos = 0 };
+            var result = ZstdNative.DecompressStream(_dctx, &output, &input);
+            if (ZstdNative.IsError(result) != 0)
+            {
+                throw new InvalidDataException("the zstd stream does not decompress: " + ZstdNative.ErrorName(result));
+            }
+
+            _inputPos = (int)input.Pos;
+            _frameOpen = result != 0;
+            return (int)output.Pos;
+        }
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (_dctx != 0)
+        {
+            ZstdNative.FreeDCtx(_dctx);
+            _dctx = 0;
+        }
+
+        base.Dispose(disposing);
+    }
 }
 
 /// <summary>

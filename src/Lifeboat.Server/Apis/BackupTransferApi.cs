@@ -31,8 +31,8 @@ public static class BackupTransferApi
                 return TypedResults.Stream(async body => await download.WriteToAsync(body, ct), download.ContentType, download.FileName);
             })
             .WithName("DownloadBackup")
-            .WithSummary("Stream a backup: a tar of its tree (a database backup's directory-format dump, or files, config, cluster trees), or an uploaded custom-format dump as it was; every chunk verified as it is read")
-            .Produces(StatusCodes.Status200OK, contentType: DownloadBackup.TarType, additionalContentTypes: [DownloadBackup.DumpType])
+            .WithSummary("Stream a backup: a tar of its tree (a database backup's directory-format dump, or files, config, cluster trees), or an uploaded custom-format dump or SQL script as it was; every chunk verified as it is read")
+            .Produces(StatusCodes.Status200OK, contentType: DownloadBackup.TarType, additionalContentTypes: [DownloadBackup.DumpType, DownloadBackup.SqlType])
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireAuthorization(Permissions.Operate);
@@ -54,8 +54,8 @@ public static class BackupTransferApi
                 return TypedResults.Created($"/api/v1/backups/{result.Id}", result);
             })
             .WithName("UploadBackup")
-            .WithSummary("Upload an external backup as a new backup of `source`: a pg_dump (`format=custom` or `directory-tar`) for a database source, a tar (`format=tar`) for a files source; checked before it is committed, tagged uploaded=true")
-            .WithDescription("The request body is the file itself, sent as it is (any Content-Type, e.g. application/octet-stream; not a form). Declared nowhere as an `Accepts` on purpose: that would answer 415 before authentication.")
+            .WithSummary("Upload an external backup as a new backup of `source`: a pg_dump (custom format, a directory-format dump as a tar, or a plain SQL script) for a database source, a tar for a files source; checked before it is committed, tagged uploaded=true")
+            .WithDescription("The request body is the file itself, sent as it is (any Content-Type, e.g. application/octet-stream; not a form). Its format is told from its first bytes (gzip and zstd are decompressed first); `format` (custom, directory-tar, plain, tar), when given, must agree with it. Declared nowhere as an `Accepts` on purpose: that would answer 415 before authentication.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .RequireAuthorization(Permissions.Operate);

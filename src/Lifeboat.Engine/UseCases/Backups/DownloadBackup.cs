@@ -37,7 +37,7 @@ public sealed class BackupDownload : IAsyncDisposable
 
     public Manifest Manifest { get; }
 
-    /// <summary>What a client saves it as: <c>ID-SOURCE.tar</c>, <c>ID-SOURCE.dump.tar</c> for a database backup, <c>ID-SOURCE.dump</c> for an uploaded custom-format dump.</summary>
+    /// <summary>What a client saves it as: <c>ID-SOURCE.tar</c>, <c>ID-SOURCE.dump.tar</c> for a database backup, <c>ID-SOURCE.dump</c> for an uploaded custom-format dump, <c>ID-SOURCE.sql</c> for an uploaded SQL script.</summary>
     public string FileName { get; }
 
     public string ContentType { get; }
@@ -84,13 +84,14 @@ public sealed class BackupDownload : IAsyncDisposable
 /// `GET /api/v1/backups/{id}/download` (and `lifeboat download`): a backup as one stream, never held in memory. A
 /// logical backup is stored as a directory-format dump (LogicalBackup: <c>dump/…</c> and <c>globals.sql</c>), so it
 /// comes as a tar of that tree — extract it and run <c>pg_restore -d DB dump</c>; an uploaded custom-format dump comes
-/// as the <c>.dump</c> file it was. Files, config and cluster backups (<c>pgdata/</c>, <c>tablespaces/</c>) come as a
+/// as the <c>.dump</c> file it was, an uploaded SQL script as the <c>.sql</c> script (decompressed, when it was uploaded compressed). Files, config and cluster backups (<c>pgdata/</c>, <c>tablespaces/</c>) come as a
 /// pax tar of their tree as stored.
 /// </summary>
 public sealed class DownloadBackup : IUseCase<DownloadBackupRequest, BackupDownload>
 {
     public const string TarType = "application/x-tar";
     public const string DumpType = "application/vnd.postgresql.pg-dump";
+    public const string SqlType = "application/sql";
 
     private readonly RepositoryOpener _opener;
     private readonly ILogger<DownloadBackup> _logger;
@@ -115,7 +116,13 @@ public sealed class DownloadBackup : IUseCase<DownloadBackupRequest, BackupDownl
             var manifest = await repository.LoadManifestAsync(request.Backup, cancellationToken);
             repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: false, "download", cancellationToken);
             var stem = $"{manifest.Id}-{Safe(manifest.Source)}";
-            if (manifest.Kind == SourceKinds.Database && DumpDetails.FromDetails(manifest.Details)?.Format == DumpFormats.Custom)
+            var format = manifest.Kind == SourceKinds.Database ? DumpDetails.FromDetails(manifest.Details)?.Format : null;
+            if (format == DumpFormats.Plain)
+            {
+                return new BackupDownload(repository, repositoryLock, manifest, stem + ".sql", SqlType, manifest.Stats.Bytes, LogicalUpload.PlainScriptFile, _logger);
+            }
+
+            if (format == DumpFormats.Custom)
             {
                 var size = LogicalUpload.CustomDumpSize(manifest);
                 return new BackupDownload(repository, repositoryLock, manifest, stem + ".dump", DumpType, size, LogicalUpload.CustomDumpFile, _logger);

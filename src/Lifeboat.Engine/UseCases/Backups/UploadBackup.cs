@@ -19,7 +19,7 @@ public static class UploadFormats
     /// <summary>A tar of the directory <c>pg_dump -Fd</c> wrote (database sources).</summary>
     public const string DirectoryTar = "directory-tar";
 
-    /// <summary>A plain SQL script (not accepted yet: restore runs pg_restore, which cannot read one).</summary>
+    /// <summary>A plain SQL script, <c>pg_dump -Fp</c> (database sources); restore runs it with psql.</summary>
     public const string Plain = "plain";
 
     /// <summary>A tar of files (files sources).</summary>
@@ -31,8 +31,8 @@ public sealed record UploadBackupRequest(string? Source, string? Format, Stream 
 
 /// <summary>
 /// `POST /api/v1/backups/uploads`: an external backup streamed into the repository as a backup of a source — a
-/// <c>pg_dump</c> (custom format, or a directory-format dump as a tar) for a database source, a tar of files for a
-/// files source. It is checked before its manifest is written (bad input commits nothing), tagged
+/// <c>pg_dump</c> (custom format, a directory-format dump as a tar, or a plain SQL script) for a database source, a tar
+/// of files for a files source; its format told from its first bytes (gzip and zstd are decompressed first). It is checked before its manifest is written (bad input commits nothing), tagged
 /// <c>uploaded=true</c>, recorded in the run history as a backup (kind <c>upload</c>), cached in the catalog and
 /// replicated like any backup; <c>restore</c> works on it as on one Lifeboat took.
 /// </summary>
@@ -63,10 +63,9 @@ public sealed class UploadBackup : IUseCase<UploadBackupRequest, BackupSourceRes
         }
 
         var source = _workspace.GetSource(request.Source);
-        var format = request.Format ?? (source is DatabaseSourceOptions ? UploadFormats.Custom : UploadFormats.Tar);
         var accepted = source switch
         {
-            DatabaseSourceOptions => new[] { UploadFormats.Custom, UploadFormats.DirectoryTar },
+            DatabaseSourceOptions => new[] { UploadFormats.Custom, UploadFormats.DirectoryTar, UploadFormats.Plain },
             FilesSourceOptions => [UploadFormats.Tar],
             _ => [],
         };
@@ -75,14 +74,29 @@ public sealed class UploadBackup : IUseCase<UploadBackupRequest, BackupSourceRes
             throw new LifeboatException(ErrorCode.InvalidInput, $"«source» '{request.Source}' is a {source.Kind} source; uploads go to database sources (a pg_dump) and files sources (a tar)", "take a backup of it instead (`POST /api/v1/backups`)");
         }
 
-        if (format == UploadFormats.Plain && source is DatabaseSourceOptions)
+        if (request.Format is { } named && !accepted.Contains(named, StringComparer.Ordinal))
         {
-            throw new LifeboatException(ErrorCode.InvalidInput, "«format» plain is not accepted: a restore loads a dump with pg_restore, which cannot read a plain SQL script", "dump with `pg_dump -Fc` and upload that with «format» custom, or load the script with psql yourself");
+            throw new LifeboatException(ErrorCode.InvalidInput, $"«format» '{named}' is not a format a {source.Kind} source takes", $"use {string.Join(" or ", accepted)}, or leave «format» out: it is told from the content");
         }
 
-        if (!accepted.Contains(format, StringComparer.Ordinal))
+        // The format is the content's (its first bytes), never a file name's; «format», when given, must agree.
+        var sniffed = await UploadSniffer.SniffAsync(request.Body, cancellationToken);
+        var format = (source, sniffed.Kind) switch
         {
-            throw new LifeboatException(ErrorCode.InvalidInput, $"«format» '{format}' is not a format a {source.Kind} source takes", $"use {string.Join(" or ", accepted)}");
+            (DatabaseSourceOptions, UploadSniffer.Custom) => UploadFormats.Custom,
+            (DatabaseSourceOptions, UploadSniffer.Tar) => UploadFormats.DirectoryTar,
+            (DatabaseSourceOptions, UploadSniffer.Plain) => UploadFormats.Plain,
+            (FilesSourceOptions, UploadSniffer.Tar) => UploadFormats.Tar,
+            _ => null,
+        };
+        if (format is null)
+        {
+            throw new LifeboatException(ErrorCode.InvalidInput, $"«body» is {sniffed.Found}, which a {source.Kind} source does not take: it takes {Describe(source)}; nothing was stored", source is DatabaseSourceOptions ? "send the file pg_dump wrote (`pg_dump -Fc`, `pg_dump -Fp`, or a tar of a `pg_dump -Fd` directory), gzip- or zstd-compressed or not" : "send a tar of the files (`tar -cf - -C DIR .`), gzip- or zstd-compressed or not");
+        }
+
+        if (request.Format is { } given && given != format)
+        {
+            throw new LifeboatException(ErrorCode.InvalidInput, $"«body» is {sniffed.Found}, not «format» {given}; nothing was stored", $"leave «format» out (it is told from the content), or send the file «format» {given} names");
         }
 
         var outcome = await _runs.RecordAsync(
@@ -93,8 +107,8 @@ public sealed class UploadBackup : IUseCase<UploadBackupRequest, BackupSourceRes
                 var backup = new BackupRequest { Type = "full", Writer = _workspace.WriterOptions };
                 var result = source switch
                 {
-                    DatabaseSourceOptions => await UploadDumpAsync(repository, request.Source, format, request.Body, backup, cancellationToken),
-                    _ => await UploadFilesAsync(repository, request.Source, ((FilesSourceOptions)source).Path is { } path ? _workspace.ResolvePath(path) : null, request.Body, backup, cancellationToken),
+                    DatabaseSourceOptions db => await UploadDumpAsync(repository, request.Source, db.Database ?? "", format, sniffed, backup, cancellationToken),
+                    _ => await UploadFilesAsync(repository, request.Source, ((FilesSourceOptions)source).Path is { } path ? _workspace.ResolvePath(path) : null, sniffed.Content, backup, cancellationToken),
                 };
                 await _cache.AddAsync(result.Manifest, cancellationToken);
                 return result;
@@ -105,10 +119,19 @@ public sealed class UploadBackup : IUseCase<UploadBackupRequest, BackupSourceRes
         return new BackupSourceResult(BackupView.From(outcome.Manifest), outcome.Problems, report, error);
     }
 
-    private Task<BackupOutcome> UploadDumpAsync(Repo repository, string name, string format, Stream body, BackupRequest backup, CancellationToken cancellationToken)
+    private static string Describe(SourceOptions source) => source is DatabaseSourceOptions
+        ? "a pg_dump custom-format archive (pg_dump -Fc), a tar of a directory-format dump (pg_dump -Fd) or a plain SQL script (pg_dump -Fp), each also gzip- or zstd-compressed"
+        : "a tar of files (ustar, pax, GNU or v7), also gzip- or zstd-compressed";
+
+    private Task<BackupOutcome> UploadDumpAsync(Repo repository, string name, string database, string format, SniffedUpload body, BackupRequest backup, CancellationToken cancellationToken)
     {
         var upload = new LogicalUpload(repository, name, _workspace.PgBinaries, _loggers.CreateLogger<LogicalUpload>());
-        return format == UploadFormats.Custom ? upload.CustomAsync(body, backup, cancellationToken) : upload.DirectoryTarAsync(body, backup, cancellationToken);
+        return format switch
+        {
+            UploadFormats.Custom => upload.CustomAsync(body.Content, backup, cancellationToken),
+            UploadFormats.Plain => upload.PlainAsync(body.Content, database, body.Head, backup, cancellationToken),
+            _ => upload.DirectoryTarAsync(body.Content, backup, cancellationToken),
+        };
     }
 
     private static async Task<BackupOutcome> UploadFilesAsync(Repo repository, string name, string? root, Stream body, BackupRequest backup, CancellationToken cancellationToken)
