@@ -106,6 +106,7 @@ public static class LifeboatServer
         api.MapObjectivesApi();
         api.MapEventsApi();
         api.MapWebhooksApi();
+        api.MapNotificationsApi();
         app.MapMetricsApi();
         return app;
     }
