@@ -86,8 +86,41 @@ public sealed record DeliveryAttemptRecord(string DeliveryId, int Attempt, DateT
 /// <summary>What a delivery list asks for, newest first; <see cref="Before"/>: the last (created, id) of the previous page.</summary>
 public sealed record DeliveryQuery(string Tenant, string? Channel = null, string? State = null, string? EventId = null, int Limit = 100, (DateTimeOffset Created, string Id)? Before = null);
 
-/// <summary>An event fanned out: the deliveries it gets (none when nothing wants it) and the other rows written with them.</summary>
-public sealed record DispatchedEvent(string EventId, IReadOnlyList<DeliveryRecord> Deliveries);
+/// <summary>An event fanned out: the deliveries it gets (none when nothing wants it) and the incidents it opened, held back or resolved.</summary>
+public sealed record DispatchedEvent(string EventId, IReadOnlyList<DeliveryRecord> Deliveries)
+{
+    public IReadOnlyList<IncidentRecord> Incidents { get; init; } = [];
+}
+
+/// <summary>
+/// An incident of the routing rules, by key (<c>backup:app</c>, <c>rpo:db</c>): opened by the first alert, its repeats
+/// counted while held back (<see cref="Suppressed"/>), resolved by the event that ends it. <see cref="Channels"/>: the
+/// channels that got the alert (JSON), which get the "resolved" message.
+/// </summary>
+public sealed record IncidentRecord
+{
+    public required string Tenant { get; init; }
+
+    public required string Key { get; init; }
+
+    public required string Type { get; init; }
+
+    public string? Source { get; init; }
+
+    public required DateTimeOffset Opened { get; init; }
+
+    public required string OpenedEvent { get; init; }
+
+    public required string LastEvent { get; init; }
+
+    public required DateTimeOffset LastNotified { get; init; }
+
+    public int Suppressed { get; init; }
+
+    public required string Channels { get; init; }
+
+    public DateTimeOffset? Resolved { get; init; }
+}
 
 /// <summary>Webhook endpoints, deliveries and their attempts: the persisted side of delivery.</summary>
 public sealed partial class LifeboatCatalog
@@ -206,10 +239,43 @@ public sealed partial class LifeboatCatalog
                 await InsertDeliveryAsync(c, tx, d, cancellationToken);
                 inserted++;
             }
+
+            foreach (var i in e.Incidents)
+            {
+                await ExecAsync(c, $"""
+                    INSERT INTO incidents ({IncidentColumns}) VALUES (@tenant, @key, @type, @source, @opened, @openedEvent, @lastEvent, @notified, @suppressed, @channels, @resolved)
+                    ON CONFLICT (tenant, key) DO UPDATE SET type = excluded.type, source = excluded.source, opened = excluded.opened, opened_event = excluded.opened_event,
+                        last_event = excluded.last_event, last_notified = excluded.last_notified, suppressed = excluded.suppressed, channels = excluded.channels, resolved = excluded.resolved
+                    """, cancellationToken, tx,
+                    ("tenant", i.Tenant), ("key", i.Key), ("type", i.Type), ("source", i.Source), ("opened", Iso(i.Opened)), ("openedEvent", i.OpenedEvent), ("lastEvent", i.LastEvent),
+                    ("notified", Iso(i.LastNotified)), ("suppressed", (long)i.Suppressed), ("channels", i.Channels), ("resolved", i.Resolved is { } r ? Iso(r) : null));
+            }
         }
 
         await tx.CommitAsync(cancellationToken);
         return inserted;
+    }
+
+    // ---- incidents
+
+    private const string IncidentColumns = "tenant, key, type, source, opened, opened_event, last_event, last_notified, suppressed, channels, resolved";
+
+    /// <summary>The incident of that key (open or resolved), or null.</summary>
+    public async Task<IncidentRecord?> IncidentAsync(string tenant, string key, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        await using var r = await ReaderAsync(c, $"SELECT {IncidentColumns} FROM incidents WHERE tenant = @tenant AND key = @key", cancellationToken, ("tenant", tenant), ("key", key));
+        if (!await r.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new IncidentRecord
+        {
+            Tenant = r.GetString(0), Key = r.GetString(1), Type = r.GetString(2), Source = NullableString(r, 3), Opened = ParseIso(r.GetString(4)),
+            OpenedEvent = r.GetString(5), LastEvent = r.GetString(6), LastNotified = ParseIso(r.GetString(7)), Suppressed = (int)r.GetInt64(8),
+            Channels = r.GetString(9), Resolved = r.IsDBNull(10) ? null : ParseIso(r.GetString(10)),
+        };
     }
 
     // ---- deliveries

@@ -266,5 +266,25 @@ internal static class CatalogMigrations
                 PRIMARY KEY (delivery_id, attempt))
             """,
         ]),
+        (12,
+        [
+            // Incidents of the routing rules: one alert per incident (a failing backup, a violated objective), repeats
+            // held back for the quiet period, one "resolved" message to the channels that got the alert.
+            """
+            CREATE TABLE incidents (
+                tenant TEXT NOT NULL,
+                key TEXT NOT NULL,
+                type TEXT NOT NULL,
+                source TEXT NULL,
+                opened TEXT NOT NULL,
+                opened_event TEXT NOT NULL,
+                last_event TEXT NOT NULL,
+                last_notified TEXT NOT NULL,
+                suppressed BIGINT NOT NULL DEFAULT 0,
+                channels TEXT NOT NULL,
+                resolved TEXT NULL,
+                PRIMARY KEY (tenant, key))
+            """,
+        ]),
     ];
 }

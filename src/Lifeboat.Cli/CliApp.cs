@@ -61,7 +61,7 @@ public sealed class CliApp
                      .Concat(DrillCommands.Create(this))
                      .Concat([TokenCommands.Create(this)])
                      .Concat([AuditCommands.Create(this)])
-                     .Concat([EventsCommands.Create(this), WebhookCommands.Create(this)])
+                     .Concat([EventsCommands.Create(this), WebhookCommands.Create(this), NotifyCommands.Create(this)])
                      .Concat([MaintenanceModeCommands.Create(this)])
                      .Concat([ClusterCommands.Check(this), ClusterCommands.Archiving(this), ClusterCommands.WalPush(this), ClusterCommands.WalFetch(this)]))
         {

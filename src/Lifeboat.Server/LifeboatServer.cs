@@ -108,6 +108,7 @@ public static class LifeboatServer
         api.MapRunbookApi();
         api.MapEventsApi();
         api.MapWebhooksApi();
+        api.MapNotificationsApi();
         app.MapMetricsApi();
         return app;
     }

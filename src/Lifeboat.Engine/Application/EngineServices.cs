@@ -95,12 +95,16 @@ public static class EngineServices
         services.AddScoped<ListAudit>();
         services.AddScoped<ListEvents>().AddScoped<WatchEvents>().AddScoped<ExpireEvents>().AddScoped<GenerateEvents>();
         services.AddScoped<WebhookStore>().AddScoped<AddWebhook>().AddScoped<ListWebhooks>().AddScoped<ShowWebhook>().AddScoped<UpdateWebhook>().AddScoped<RemoveWebhook>();
+        services.AddScoped<ListNotifications>().AddScoped<TestNotification>();
         services.AddScoped<RotateWebhookSecret>().AddScoped<TestWebhook>().AddScoped<ReplayWebhook>().AddScoped<ListDeliveries>().AddScoped<ShowDelivery>().AddScoped<Redeliver>();
 
         // Delivery of the event log (the server's DeliveryWorker runs passes of it).
         services.AddScoped<Deliveries>();
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IDeliveryChannel, WebhookChannel>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IDeliveryChannel, EmailChannel>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IDeliveryChannel, ChatChannel>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IDeliveryRouter, WebhookRouter>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IDeliveryRouter, NotificationRouter>());
         services.AddScoped<ListJobs>().AddScoped<GetJob>().AddScoped<CancelJob>();
         services.AddScoped<EnterMaintenance>().AddScoped<LeaveMaintenance>().AddScoped<GetMaintenance>();
         services.AddScoped<ScheduleConfiguration>().AddScoped<AddSchedule>().AddScoped<UpdateSchedule>().AddScoped<RemoveSchedule>().AddScoped<ShowSchedule>();

@@ -168,7 +168,7 @@ public sealed record WebhookDisabled(string Id, string Url, string Reason) : Eve
 /// <summary>A test event: sent by "send test" to one channel, or generated in bulk to exercise delivery (`events generate`).</summary>
 public sealed record TestEvent(string Kind, string? Channel = null, long? Sequence = null, string? Batch = null) : EventData
 {
-    public override string Type => Kind == "generated" ? "test.generated" : "webhook.test";
+    public override string Type => Kind switch { "generated" => "test.generated", "notify" => "notify.test", _ => "webhook.test" };
 }
 
 /// <summary>A change of the configuration: a source, stack or target added or removed.</summary>

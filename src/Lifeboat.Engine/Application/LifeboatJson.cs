@@ -88,6 +88,8 @@ namespace Lifeboat.Engine.Application;
 [JsonSerializable(typeof(Lifeboat.Engine.UseCases.EventLog.DeliveryView))]
 [JsonSerializable(typeof(Page<Lifeboat.Engine.UseCases.EventLog.DeliveryView>))]
 [JsonSerializable(typeof(Lifeboat.Engine.UseCases.EventLog.GenerateEventsResult))]
+[JsonSerializable(typeof(Lifeboat.Engine.Notifications.NotificationDetail))]
+[JsonSerializable(typeof(Lifeboat.Engine.UseCases.EventLog.NotificationsView))]
 [JsonSerializable(typeof(ErrorDocument))]
 [JsonSerializable(typeof(Page<CatalogBackupView>))]
 [JsonSerializable(typeof(Page<RunView>))]

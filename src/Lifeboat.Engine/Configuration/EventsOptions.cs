@@ -14,9 +14,25 @@ public sealed class EventsOptions
     /// <summary>How webhooks are delivered.</summary>
     public WebhookOptions Webhooks { get; set; } = new();
 
+    /// <summary>Channels:NAME: e-mail and chat channels that routing rules send alerts to.</summary>
+    public Dictionary<string, ChannelOptions> Channels { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Routes: which events go to which channels, in order; an event goes to the channels of every rule it matches.</summary>
+    public List<RouteOptions> Routes { get; set; } = [];
+
     internal void Validate(string configPath)
     {
         Webhooks.Validate(configPath);
+        foreach (var (name, channel) in Channels)
+        {
+            SourceNames.Validate(name, $"channel name in {configPath}");
+            channel.Validate(name, configPath);
+        }
+
+        for (var i = 0; i < Routes.Count; i++)
+        {
+            Routes[i].Validate(i, configPath, Channels);
+        }
         if (Retention < TimeSpan.FromDays(1))
         {
             throw new LifeboatException(ErrorCode.Config, $"Events:Retention = {Retention} in {configPath} is shorter than a day", "keep events at least a day, for example \"400.00:00:00\" (400 days, the default)");
@@ -75,6 +91,128 @@ public sealed class WebhookOptions
         if (Jitter is < 0 or > 1 || MaxConcurrency is < 1 or > 256 || RotationOverlap < TimeSpan.Zero)
         {
             throw new LifeboatException(ErrorCode.Config, $"Events:Webhooks:Jitter, MaxConcurrency or RotationOverlap in {configPath} is out of range", "Jitter is a share from 0 to 1, MaxConcurrency 1 to 256, RotationOverlap a duration of zero or more");
+        }
+    }
+}
+
+/// <summary>Kinds of notification channels.</summary>
+public static class ChannelKinds
+{
+    public const string Email = "email";
+
+    /// <summary>A Slack-compatible incoming webhook (Slack, Mattermost, Rocket.Chat): <c>{"text": …}</c>.</summary>
+    public const string Slack = "slack";
+
+    /// <summary>A Microsoft Teams workflow webhook: an Adaptive Card message.</summary>
+    public const string Teams = "teams";
+
+    public static readonly IReadOnlyList<string> All = [Email, Slack, Teams];
+}
+
+/// <summary><c>Events:Channels:NAME</c>: an e-mail (SMTP) or chat channel.</summary>
+public sealed class ChannelOptions
+{
+    /// <summary>email, slack or teams.</summary>
+    public string Kind { get; set; } = "";
+
+    /// <summary>email: the SMTP server.</summary>
+    public string? Host { get; set; }
+
+    /// <summary>email: its port (default 587 with starttls, 465 with tls, 25 with none).</summary>
+    public int? Port { get; set; }
+
+    /// <summary>email: starttls (default), tls (TLS from the start) or none.</summary>
+    public string Security { get; set; } = "starttls";
+
+    /// <summary>email: the SMTP user (absent: no authentication).</summary>
+    public string? Username { get; set; }
+
+    /// <summary>email: a file holding the SMTP password (never the password itself).</summary>
+    public string? PasswordFile { get; set; }
+
+    /// <summary>email: a PEM certificate to trust for this server (a private CA or a self-signed server), beside the system's.</summary>
+    public string? CertificateFile { get; set; }
+
+    public string? From { get; set; }
+
+    public List<string> To { get; set; } = [];
+
+    /// <summary>slack, teams: the incoming webhook URL (it is a secret: prefer <see cref="UrlFile"/> or an environment variable).</summary>
+    public string? Url { get; set; }
+
+    /// <summary>slack, teams: a file holding the incoming webhook URL.</summary>
+    public string? UrlFile { get; set; }
+
+    internal void Validate(string name, string configPath)
+    {
+        string Setting(string key) => $"Events:Channels:{name}:{key} in {configPath}";
+        if (!ChannelKinds.All.Contains(Kind, StringComparer.Ordinal))
+        {
+            throw new LifeboatException(ErrorCode.Config, $"{Setting("Kind")} is '{Kind}'", "use email, slack (also Mattermost and Rocket.Chat) or teams");
+        }
+
+        if (Kind == ChannelKinds.Email)
+        {
+            if (string.IsNullOrWhiteSpace(Host) || string.IsNullOrWhiteSpace(From) || To.Count == 0)
+            {
+                throw new LifeboatException(ErrorCode.Config, $"e-mail channel '{name}' in {configPath} needs Host, From and To", "for example \"Host\": \"smtp.example.com\", \"From\": \"lifeboat@example.com\", \"To\": [\"ops@example.com\"]");
+            }
+
+            if (Security is not ("starttls" or "tls" or "none"))
+            {
+                throw new LifeboatException(ErrorCode.Config, $"{Setting("Security")} is '{Security}'", "use starttls (the default), tls or none");
+            }
+
+            if (Port is < 1 or > 65535)
+            {
+                throw new LifeboatException(ErrorCode.Config, $"{Setting("Port")} is {Port}", "use a TCP port, for example 587");
+            }
+        }
+        else if (string.IsNullOrWhiteSpace(Url) == string.IsNullOrWhiteSpace(UrlFile))
+        {
+            throw new LifeboatException(ErrorCode.Config, $"chat channel '{name}' in {configPath} needs exactly one of Url and UrlFile", "put the incoming webhook URL in a file readable by lifeboat only and name it in UrlFile");
+        }
+    }
+}
+
+/// <summary><c>Events:Routes:N</c>: a routing rule — which events (all conditions must hold) go to which channels.</summary>
+public sealed class RouteOptions
+{
+    /// <summary>Type patterns (default: every type).</summary>
+    public List<string> Events { get; set; } = [];
+
+    /// <summary>At least this severity: info, warning (default), error, critical.</summary>
+    public string MinSeverity { get; set; } = "warning";
+
+    /// <summary>Only events about these sources (default: any, and events about no source).</summary>
+    public List<string> Sources { get; set; } = [];
+
+    /// <summary>Only events of these tenants (default: any).</summary>
+    public List<string> Tenants { get; set; } = [];
+
+    /// <summary>The channels (Events:Channels names) the events go to.</summary>
+    public List<string> Channels { get; set; } = [];
+
+    /// <summary>Within an open incident, repeats are not sent for this long after the last message (then one reminder saying how many were held back).</summary>
+    public TimeSpan QuietPeriod { get; set; } = TimeSpan.FromHours(1);
+
+    internal void Validate(int index, string configPath, Dictionary<string, ChannelOptions> channels)
+    {
+        string Setting(string key) => $"Events:Routes:{index}:{key} in {configPath}";
+        var unknown = Channels.FirstOrDefault(c => !channels.ContainsKey(c));
+        if (Channels.Count == 0 || unknown is not null)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"{Setting("Channels")} names {(unknown is null ? "no channel" : $"'{unknown}', which is not in Events:Channels")}", "name channels configured under Events:Channels (webhooks have filters of their own)");
+        }
+
+        if (Application.EventRecords.ParseSeverity(MinSeverity) is null)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"{Setting("MinSeverity")} is '{MinSeverity}'", "use info, warning, error or critical");
+        }
+
+        if (Events.Any(p => p.Length == 0 || !p.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '.' or '_' or '-' or '*')) || QuietPeriod < TimeSpan.Zero)
+        {
+            throw new LifeboatException(ErrorCode.Config, $"{Setting("Events")} has a pattern that is not an event type pattern, or QuietPeriod is negative", "write types or patterns such as backup.*, *.failed; docs/events.md lists the types");
         }
     }
 }

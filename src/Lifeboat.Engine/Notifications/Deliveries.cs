@@ -39,7 +39,13 @@ public sealed class MissingChannel : ChannelTarget
 /// <summary>Decides which deliveries events get when they are fanned out (webhooks by their filters; notifications by the routing rules).</summary>
 public interface IDeliveryRouter
 {
-    Task<IReadOnlyList<DeliveryRecord>> RouteAsync(EventRecord e, CancellationToken cancellationToken);
+    Task<Routed> RouteAsync(EventRecord e, CancellationToken cancellationToken);
+}
+
+/// <summary>What a router decided for an event: its deliveries, and the incidents it changed (written with them).</summary>
+public sealed record Routed(IReadOnlyList<DeliveryRecord> Deliveries, IReadOnlyList<IncidentRecord>? Incidents = null)
+{
+    public static Routed Nothing { get; } = new([]);
 }
 
 /// <summary>
@@ -91,12 +97,15 @@ public sealed partial class Deliveries
             foreach (var e in events)
             {
                 var deliveries = new List<DeliveryRecord>();
+                var incidents = new List<IncidentRecord>();
                 foreach (var router in _routers)
                 {
-                    deliveries.AddRange(await router.RouteAsync(e, cancellationToken));
+                    var routed = await router.RouteAsync(e, cancellationToken);
+                    deliveries.AddRange(routed.Deliveries);
+                    incidents.AddRange(routed.Incidents ?? []);
                 }
 
-                batch.Add(new DispatchedEvent(e.Id, deliveries));
+                batch.Add(new DispatchedEvent(e.Id, deliveries) { Incidents = incidents });
             }
 
             await catalog.DispatchAsync(batch, cancellationToken);

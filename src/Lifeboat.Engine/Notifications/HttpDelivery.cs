@@ -7,7 +7,8 @@ namespace Lifeboat.Engine.Notifications;
 /// <summary>How one attempt ended: the HTTP status (none: no answer), how long it took, why it failed, the start of the answer.</summary>
 public sealed record AttemptOutcome(int? Status, long LatencyMs, string? Error, string? Response, TimeSpan? RetryAfter = null)
 {
-    public bool Succeeded => Status is >= 200 and < 300 && Error is null;
+    /// <summary>No error, and an HTTP answer (if any) in 2xx; an SMTP delivery has no HTTP status.</summary>
+    public bool Succeeded => Error is null && Status is null or (>= 200 and < 300);
 
     /// <summary>The receiver says it is gone for good (410): the endpoint is disabled.</summary>
     public bool Gone => Status == 410;

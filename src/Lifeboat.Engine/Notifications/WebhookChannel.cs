@@ -105,19 +105,19 @@ public sealed class WebhookRouter : IDeliveryRouter
         _time = time;
     }
 
-    public async Task<IReadOnlyList<DeliveryRecord>> RouteAsync(EventRecord e, CancellationToken cancellationToken)
+    public async Task<Routed> RouteAsync(EventRecord e, CancellationToken cancellationToken)
     {
         if (e.Type == "webhook.test")
         {
-            return [];
+            return Routed.Nothing;
         }
 
         // Read once per pass (the router is scoped to one).
         _hooks ??= await (await _catalog.OpenAsync(cancellationToken)).WebhooksAsync(null, cancellationToken);
         var now = _time.GetUtcNow();
-        return _hooks.Where(h => h.Enabled && h.Tenant == e.Tenant && EventPatterns.MatchesAny(WebhookRows.Patterns(h), e.Type))
+        return new Routed(_hooks.Where(h => h.Enabled && h.Tenant == e.Tenant && EventPatterns.MatchesAny(WebhookRows.Patterns(h), e.Type))
             .Select(h => New(e, WebhookRows.ChannelPrefix + h.Id, "event", now))
-            .ToList();
+            .ToList());
     }
 
     public static DeliveryRecord New(EventRecord e, string channel, string reason, DateTimeOffset now, string? detail = null) => new()
