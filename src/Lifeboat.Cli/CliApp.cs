@@ -103,10 +103,18 @@ public sealed class CliApp
     /// Runs a command body in its own call of the application layer (a service scope whose workspace is the resolved
     /// configuration file), mapping every failure to a message, a hint and an exit code. «field» references in the
     /// Engine's messages become this command's flags: <c>targetTime</c> → <c>--target-time</c>, or what
-    /// <paramref name="fields"/> says (a positional argument, a flag named differently).
+    /// <paramref name="fields"/> says (a positional argument, a flag named differently). <paramref name="failureExitCode"/>
+    /// maps a non-zero exit code (of the body or of a failure) for a command whose caller reads exit codes its own way.
     /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068", Justification = "The command body reads best after the token.")]
-    internal async Task<int> ExecuteAsync(ParseResult parse, bool json, CancellationToken cancellationToken, Func<CliCall, Task<int>> body, IReadOnlyDictionary<string, string>? fields = null)
+    internal async Task<int> ExecuteAsync(ParseResult parse, bool json, CancellationToken cancellationToken, Func<CliCall, Task<int>> body, IReadOnlyDictionary<string, string>? fields = null, Func<int, int>? failureExitCode = null)
+    {
+        var code = await ExecuteCoreAsync(parse, json, cancellationToken, body, fields);
+        return failureExitCode is null || code == 0 ? code : failureExitCode(code);
+    }
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068", Justification = "The command body reads best after the token.")]
+    private async Task<int> ExecuteCoreAsync(ParseResult parse, bool json, CancellationToken cancellationToken, Func<CliCall, Task<int>> body, IReadOnlyDictionary<string, string>? fields)
     {
         var output = new CliOutput(_env, json);
         var verbose = parse.GetValue(Verbose);

@@ -159,31 +159,42 @@ internal static class ClusterCommands
         return command;
     }
 
-    /// <summary>PostgreSQL's restore_command: exit 0 with the file written, 1 when no target has it (the end of the archive).</summary>
+    /// <summary>
+    /// PostgreSQL's restore_command: exit 0 with the file written, 1 when no target has it (the end of the archive). Any
+    /// other failure exits 128 + its usual code (129, 130, 131 for damage): PostgreSQL takes every exit code up to 125
+    /// for "not there" and ends recovery early, and aborts recovery on a code above 125.
+    /// </summary>
     public static Command WalFetch(CliApp app)
     {
+        const int NotInArchive = 1;
+        const int StopRecovery = 128;
         var name = new Argument<string>("WAL_NAME") { Description = "%f: the WAL file PostgreSQL wants" };
         var dest = new Argument<string>("DEST_PATH") { Description = "%p: where to write it" };
         var source = new Option<string?>("--source") { Description = "The cluster source (needed when the configuration has several)", HelpName = "NAME" };
         var from = new Option<string?>("--from") { Description = "Read from this target first (primary or a secondary); the others are tried next", HelpName = "TARGET" };
-        var command = new Command("wal-fetch", "restore_command: restore one archived WAL file from the first target that has it; exit 1 when none has it") { name, dest, source, from };
-        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async call =>
+        var command = new Command("wal-fetch", "restore_command: restore one archived WAL file from the first target that has it; exit 1 when none has it, 128 + the exit code when it cannot be restored (recovery stops)") { name, dest, source, from };
+        command.SetAction((parse, ct) =>
         {
-            var walName = parse.GetValue(name)!;
-            var result = await call.Get<FetchWal>().ExecuteAsync(new FetchWalRequest(walName, parse.GetValue(dest)!, parse.GetValue(source), parse.GetValue(from)), ct);
-            foreach (var note in result.Notes.Where(n => !n.EndsWith(": not archived", StringComparison.Ordinal)))
+            var notInArchive = false;
+            return app.ExecuteAsync(parse, json: false, ct, async call =>
             {
-                call.Output.Note($"lifeboat: {note}");
-            }
+                var walName = parse.GetValue(name)!;
+                var result = await call.Get<FetchWal>().ExecuteAsync(new FetchWalRequest(walName, parse.GetValue(dest)!, parse.GetValue(source), parse.GetValue(from)), ct);
+                foreach (var note in result.Notes.Where(n => !n.EndsWith(": not archived", StringComparison.Ordinal)))
+                {
+                    call.Output.Note($"lifeboat: {note}");
+                }
 
-            if (result.Found)
-            {
-                return 0;
-            }
+                if (result.Found)
+                {
+                    return 0;
+                }
 
-            call.Output.Note($"lifeboat: {walName} is not in the archive");
-            return 1;
-        }, new Dictionary<string, string> { ["name"] = "WAL_NAME", ["destination"] = "DEST_PATH" }));
+                call.Output.Note($"lifeboat: {walName} is not in the archive");
+                notInArchive = true;
+                return NotInArchive;
+            }, new Dictionary<string, string> { ["name"] = "WAL_NAME", ["destination"] = "DEST_PATH" }, code => notInArchive ? NotInArchive : StopRecovery + code);
+        });
         return command;
     }
 }

@@ -20,7 +20,7 @@ internal static class MaintenanceCommands
     private static Command Verify(CliApp app)
     {
         var backup = new Option<string?>("--backup") { Description = "Check only this backup", HelpName = "ID" };
-        var readData = new Option<bool>("--read-data") { Description = "Read every pack: decrypt, decompress and re-hash every chunk" };
+        var readData = new Option<bool>("--read-data") { Description = "Read every pack and archived WAL file: decrypt, decompress and re-hash every chunk" };
         var json = RepoCommands.JsonOption();
         var command = new Command("verify", "Check the repository; exit 3 when something is damaged") { backup, readData, json };
         command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async call =>
@@ -38,8 +38,8 @@ internal static class MaintenanceCommands
             }
             else
             {
-                output.Line($"checked {report.Backups} backup(s), {report.IndexObjects} index object(s), {report.Packs} pack(s), {report.ChunkReferences} chunk reference(s)" +
-                            (report.ReadData ? $"; read {report.PacksRead} pack(s), {CliOutput.Size(report.BytesRead)}" : ""));
+                output.Line($"checked {report.Backups} backup(s), {report.IndexObjects} index object(s), {report.Packs} pack(s), {report.ChunkReferences} chunk reference(s), {report.WalFiles} archived WAL file(s)" +
+                            (report.ReadData ? $"; read {report.PacksRead} pack(s) and {report.WalFilesRead} WAL file(s), {CliOutput.Size(report.BytesRead)}" : ""));
                 foreach (var note in report.Notes)
                 {
                     output.Line("note: " + note);

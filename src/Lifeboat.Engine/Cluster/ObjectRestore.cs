@@ -194,7 +194,7 @@ public sealed partial class ObjectRestore
             catch (NpgsqlException ex) when (!File.Exists(Path.Combine(scratch.DataDirectory, "postmaster.pid")))
             {
                 var log = File.Exists(scratch.LogFile) ? string.Join('\n', File.ReadLines(scratch.LogFile).TakeLast(15)) : "";
-                throw new LifeboatException(ErrorCode.PostgresFailed, $"the scratch cluster stopped during recovery ({ex.Message}); its log ends:\n{log}", "a recovery target after the end of the archived WAL cannot be reached: `lifeboat list` shows the recoverable range");
+                throw new LifeboatException(ErrorCode.PostgresFailed, $"the scratch cluster stopped during recovery ({ex.Message}); its log ends:\n{log}", "when the log names an archived WAL file that is damaged, restore it from a replica (`lifeboat replicate`) or recover to a point before it; a recovery target after the end of the archived WAL cannot be reached: `lifeboat list` shows the recoverable range");
             }
 
             await Task.Delay(100, cancellationToken);

@@ -1,5 +1,7 @@
 using Lifeboat.Core;
 using Lifeboat.Engine.Application;
+using Lifeboat.Postgres.Wal;
+using Lifeboat.Repository.Format;
 using Lifeboat.Repository.Locks;
 using Lifeboat.Repository.Maintenance;
 
@@ -12,6 +14,8 @@ public sealed record VerifyRepositoryRequest(string? Backup = null, bool ReadDat
 public sealed record DamageView(string Object, string Problem, IReadOnlyList<string> AffectedBackups);
 
 /// <param name="Healthy">No damage found (otherwise the command exits 3).</param>
+/// <param name="WalFiles">Archived WAL files of the clusters among the backups (their continuity is checked).</param>
+/// <param name="WalFilesRead">With «readData»: WAL files read and opened (from the start of the oldest backup on).</param>
 /// <param name="Notes">Findings that are not damage (stale locks, unreferenced packs).</param>
 public sealed record VerifyRepositoryResult(
     string Repository,
@@ -23,6 +27,8 @@ public sealed record VerifyRepositoryResult(
     long ChunkReferences,
     int PacksRead,
     long BytesRead,
+    int WalFiles,
+    int WalFilesRead,
     IReadOnlyList<DamageView> Damage,
     IReadOnlyList<string> AffectedBackups,
     IReadOnlyList<string> Notes)
@@ -36,8 +42,9 @@ public sealed record VerifyRepositoryResult(
 }
 
 /// <summary>
-/// `verify`: checks the repository under a shared lock (structure, and with «readData» every chunk), records the run,
-/// and notes stale locks. Damage is a result, not an error: the adapters turn it into exit 3 or a failed job.
+/// `verify`: checks the repository under a shared lock (structure, and with «readData» every chunk), the WAL archive of
+/// every cluster among the backups (no gap; with «readData» every WAL file read and opened), records the run, and
+/// notes stale locks. Damage is a result, not an error: the adapters turn it into exit 3 or a failed job.
 /// </summary>
 public sealed class VerifyRepository : IUseCase<VerifyRepositoryRequest, VerifyRepositoryResult>
 {
@@ -77,6 +84,12 @@ public sealed class VerifyRepository : IUseCase<VerifyRepositoryRequest, VerifyR
             new VerifyOptions { ReadData = request.ReadData, BackupId = request.Backup },
             new Progress<string>(s => _call.Report(new ProgressUpdate("verify", s))),
             cancellationToken);
+        var wal = await VerifyWalAsync(repository, request, cancellationToken);
+        var damage = report.Damage.Concat(wal.Damage)
+            .GroupBy(d => d.Object)
+            .Select(g => new DamageView(g.Key, string.Join("; ", g.Select(d => d.Problem).Distinct()), g.SelectMany(d => d.AffectedBackups).Distinct().Order(StringComparer.Ordinal).ToList()))
+            .OrderBy(d => d.Object, StringComparer.Ordinal)
+            .ToList();
         foreach (var stale in (await RepositoryLock.ListAsync(repository, cancellationToken)).Where(l => l.IsStale))
         {
             report.Notes.Add($"stale {stale.Lock.Describe()} ({stale.StaleReason}); remove it with `lifeboat repo unlock`");
@@ -84,16 +97,34 @@ public sealed class VerifyRepository : IUseCase<VerifyRepositoryRequest, VerifyR
 
         return new VerifyRepositoryResult(
             repository.DisplayName,
-            report.IsHealthy,
+            damage.Count == 0,
             request.ReadData,
             report.Backups,
             report.IndexObjects,
             report.Packs,
             report.Chunks,
             report.PacksRead,
-            report.BytesRead,
-            report.Damage.Select(d => new DamageView(d.Object, d.Problem, d.AffectedBackups)).ToList(),
-            report.AffectedBackups,
+            report.BytesRead + wal.BytesRead,
+            wal.Files,
+            wal.FilesRead,
+            damage,
+            damage.SelectMany(d => d.AffectedBackups).Distinct().Order(StringComparer.Ordinal).ToList(),
             report.Notes);
+    }
+
+    /// <summary>The WAL archives of the clusters among the backups checked (a damaged manifest was reported already).</summary>
+    private async Task<WalVerifyReport> VerifyWalAsync(Repository.Repository repository, VerifyRepositoryRequest request, CancellationToken cancellationToken)
+    {
+        List<Manifest> manifests;
+        if (request.Backup is not null)
+        {
+            manifests = [await repository.LoadManifestAsync(request.Backup, cancellationToken)];
+        }
+        else
+        {
+            manifests = (await repository.LoadAllManifestsAsync(cancellationToken)).Manifests;
+        }
+
+        return await WalVerifier.VerifyAsync(repository, manifests, request.ReadData, 2, new Progress<string>(s => _call.Report(new ProgressUpdate("verify", s))), cancellationToken);
     }
 }

@@ -162,7 +162,8 @@ public sealed class PushWal : IUseCase<PushWalRequest, WalPushReport>
 /// `wal-fetch` — PostgreSQL's restore_command: restores an archived file from the first target that has it — «from»
 /// first when given, else the primary, then the secondaries. A target that cannot be read, or whose copy is damaged, is
 /// skipped with a note. Not found anywhere: <see cref="WalFetchResult.Found"/> is false (wal-fetch exits 1, as
-/// PostgreSQL expects).
+/// PostgreSQL expects). Archived but damaged wherever it is found: a <see cref="DamageException"/> naming the file (wal-fetch
+/// exits above 125 so that PostgreSQL stops recovery instead of taking the damage for the end of the archive).
 /// </summary>
 public sealed class FetchWal : IUseCase<FetchWalRequest, WalFetchResult>
 {
@@ -181,6 +182,7 @@ public sealed class FetchWal : IUseCase<FetchWalRequest, WalFetchResult>
         var (name, source) = ClusterSources.Resolve(_workspace, request.Source);
         var order = TargetReader.Order(_workspace, request.From, only: false);
         var notes = new List<string>();
+        var damaged = new List<string>();
         Repo? opened = null;
         try
         {
@@ -212,6 +214,11 @@ public sealed class FetchWal : IUseCase<FetchWalRequest, WalFetchResult>
 
                     notes.Add($"target {candidate.Name}: not archived");
                 }
+                catch (DamageException ex)
+                {
+                    damaged.AddRange(ex.DamagedObjects.Select(o => $"{o} on target {candidate.Name}"));
+                    notes.Add($"target {candidate.Name}: {ex.Message}");
+                }
                 catch (LifeboatException ex) when (TargetReader.CanFallBack(ex))
                 {
                     notes.Add($"target {candidate.Name}: {ex.Message}");
@@ -223,6 +230,17 @@ public sealed class FetchWal : IUseCase<FetchWalRequest, WalFetchResult>
                         await repository.DisposeAsync();
                     }
                 }
+            }
+
+            if (damaged.Count > 0)
+            {
+                // The file is archived but no copy is sound: the end of the archive it is not. Recovery must stop here
+                // rather than end early and promote without the WAL after it.
+                throw new DamageException(
+                    $"WAL file {walName} is archived but damaged, and no target has a sound copy: {string.Join("; ", notes)}",
+                    damaged,
+                    [],
+                    "recovery cannot go past this file: restore it from a replica of the repository (`lifeboat replicate`), or recover to a point before it");
             }
 
             if (notes.Count > 0 && notes.All(n => !n.EndsWith(": not archived", StringComparison.Ordinal)))
