@@ -93,15 +93,19 @@ public sealed class EmailChannel(Workspace workspace, TimeProvider time) : Confi
             var started = channel.Workspace.Options.Events.Webhooks.Timeout;
             var timer = channel._time.GetTimestamp();
             using var smtp = new SmtpClient { Timeout = (int)started.TotalMilliseconds };
-            if (o.CertificateFile is { } pem)
-            {
-                var trusted = X509Certificate2.CreateFromPemFile(channel.ResolvePath(pem));
-                smtp.ServerCertificateValidationCallback = (_, certificate, _, errors) =>
-                    errors == System.Net.Security.SslPolicyErrors.None || (certificate is not null && certificate.GetCertHashString() == trusted.GetCertHashString());
-            }
-
+            string? rejection = null;
             try
             {
+                if (o.CertificateFile is { } pem)
+                {
+                    var trusted = TrustedCertificates(pem);
+                    smtp.ServerCertificateValidationCallback = (_, certificate, _, errors) =>
+                    {
+                        rejection = Check(certificate, errors, trusted, pem);
+                        return rejection is null;
+                    };
+                }
+
                 var security = o.Security switch { "tls" => SecureSocketOptions.SslOnConnect, "none" => SecureSocketOptions.None, _ => SecureSocketOptions.StartTls };
                 await smtp.ConnectAsync(o.Host!, o.Port ?? (o.Security switch { "tls" => 465, "none" => 25, _ => 587 }), security, cancellationToken);
                 if (!string.IsNullOrEmpty(o.Username))
@@ -116,8 +120,55 @@ public sealed class EmailChannel(Workspace workspace, TimeProvider time) : Confi
             catch (Exception ex) when (ex is MailKit.ServiceNotConnectedException or MailKit.ServiceNotAuthenticatedException or SmtpCommandException or SmtpProtocolException
                                            or AuthenticationException or IOException or System.Net.Sockets.SocketException or SslHandshakeException or TimeoutException or LifeboatException)
             {
-                return new AttemptOutcome(null, (long)channel._time.GetElapsedTime(timer).TotalMilliseconds, $"SMTP {o.Host}: {Redact.ConnectionString(ex.Message)}", null);
+                var why = rejection ?? ex.Message;
+                return new AttemptOutcome(null, (long)channel._time.GetElapsedTime(timer).TotalMilliseconds, $"SMTP {o.Host}: {Redact.ConnectionString(why)}", null);
             }
+        }
+
+        /// <summary>The certificates of CertificateFile (a self-signed server certificate, or the CA that issued it), or a configuration error naming the setting.</summary>
+        private X509Certificate2Collection TrustedCertificates(string pem)
+        {
+            try
+            {
+                var trusted = new X509Certificate2Collection();
+                trusted.ImportFromPemFile(channel.ResolvePath(pem));
+                if (trusted.Count == 0)
+                {
+                    throw new System.Security.Cryptography.CryptographicException("it holds no certificate");
+                }
+
+                return trusted;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                throw new LifeboatException(ErrorCode.Config, $"Events:Channels:{name}:CertificateFile '{pem}' cannot be read as PEM certificates: {ex.Message}", "give the PEM file of the SMTP server's certificate or of the CA that issued it");
+            }
+        }
+
+        /// <summary>Why the server's certificate is refused, or null: trusted by the system, or issued by (or being) a certificate of CertificateFile for the host name.</summary>
+        private string? Check(System.Security.Cryptography.X509Certificates.X509Certificate? certificate, System.Net.Security.SslPolicyErrors errors, X509Certificate2Collection trusted, string pem)
+        {
+            if (errors == System.Net.Security.SslPolicyErrors.None)
+            {
+                return null;
+            }
+
+            if (certificate is null)
+            {
+                return "the server presented no certificate";
+            }
+
+            using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            if (!chain.Build(leaf))
+            {
+                return $"the certificate of {o.Host} ({leaf.Subject}) is not issued by a certificate of Events:Channels:{name}:CertificateFile '{pem}': {string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()))}";
+            }
+
+            return leaf.MatchesHostname(o.Host!, allowWildcards: true, allowCommonName: true) ? null : $"the certificate of {o.Host} ({leaf.Subject}) is not for the name '{o.Host}'";
         }
     }
 }
