@@ -286,5 +286,19 @@ internal static class CatalogMigrations
                 PRIMARY KEY (tenant, key))
             """,
         ]),
+        (15,
+        [
+            // The last state of each status check the server's health evaluation saw: alerts on a change of state only.
+            """
+            CREATE TABLE health_states (
+                tenant TEXT NOT NULL,
+                source TEXT NOT NULL,
+                check_name TEXT NOT NULL,
+                state TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                changed TEXT NOT NULL,
+                PRIMARY KEY (tenant, source, check_name))
+            """,
+        ]),
     ];
 }

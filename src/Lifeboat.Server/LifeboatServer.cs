@@ -2,6 +2,7 @@ using Lifeboat.Engine.Application;
 using Lifeboat.Engine.Application.Jobs;
 using Lifeboat.Engine.Notifications;
 using Lifeboat.Engine.Scheduling;
+using Lifeboat.Engine.UseCases.Health;
 using Lifeboat.Server.Apis;
 using Lifeboat.Server.Hosting;
 using Microsoft.AspNetCore.Authentication;
@@ -76,6 +77,8 @@ public static class LifeboatServer
         services.AddHostedService(sp => new JobQueueService(sp.GetRequiredService<JobQueue>(), workspace));
         services.AddSingleton(sp => new DeliveryWorker(workspace, sp.GetRequiredService<IServiceScopeFactory>(), sp.GetRequiredService<EventBus>(), time, sp.GetRequiredService<ILogger<DeliveryWorker>>()));
         services.AddHostedService<DeliveryService>();
+        services.AddSingleton(sp => new HealthMonitor(workspace, sp.GetRequiredService<IServiceScopeFactory>(), time, sp.GetRequiredService<ILogger<HealthMonitor>>()));
+        services.AddHostedService<HealthService>();
         if (scheduler)
         {
             services.AddSingleton(sp => new Scheduler(workspace, sp.GetRequiredService<IServiceScopeFactory>(), time, sp.GetRequiredService<ILogger<Scheduler>>()));
@@ -129,6 +132,11 @@ public static class LifeboatServer
     private sealed class DeliveryService(DeliveryWorker worker) : BackgroundService
     {
         protected override Task ExecuteAsync(CancellationToken stoppingToken) => worker.RunAsync(stoppingToken);
+    }
+
+    private sealed class HealthService(HealthMonitor monitor) : BackgroundService
+    {
+        protected override Task ExecuteAsync(CancellationToken stoppingToken) => monitor.RunAsync(stoppingToken);
     }
 
     private sealed class SchedulerService(Scheduler scheduler) : BackgroundService

@@ -86,7 +86,7 @@ public static class EngineServices
         services.AddScoped<VerifyRepository>().AddScoped<PruneRepository>().AddScoped<ExpireBackups>().AddScoped<RebuildCatalog>();
         services.AddScoped<AddTarget>().AddScoped<ListTargets>().AddScoped<RemoveTarget>().AddScoped<VerifyTarget>().AddScoped<Replicate>();
         services.AddScoped<ListSchedules>().AddScoped<RunSchedule>().AddScoped<ExportSchedules>();
-        services.AddScoped<GetStatus>().AddScoped<RunChecks>().AddScoped<GetMetrics>();
+        services.AddScoped<GetStatus>().AddScoped<RunChecks>().AddScoped<GetMetrics>().AddScoped<EvaluateHealth>();
         services.AddScoped<ListRuns>().AddScoped<ListCatalogBackups>().AddScoped<CheckReadiness>();
         services.AddScoped<GetRunbook>();
         services.AddScoped<SetupArchiving>().AddScoped<ProbeArchiving>().AddScoped<PushWal>().AddScoped<FetchWal>();

@@ -134,4 +134,7 @@ public sealed class HealthOptions
 
     /// <summary>A backup this many times larger or smaller than the trailing median is an anomaly.</summary>
     public double SizeAnomalyFactor { get; set; } = 3.0;
+
+    /// <summary>How often lifeboat serve evaluates the checks and raises health alerts on a change (zero: never).</summary>
+    public TimeSpan EvaluateInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
