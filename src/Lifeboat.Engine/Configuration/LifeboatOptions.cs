@@ -135,6 +135,9 @@ public sealed class HealthOptions
     /// <summary>A backup this many times larger or smaller than the trailing median is an anomaly.</summary>
     public double SizeAnomalyFactor { get; set; } = 3.0;
 
+    /// <summary>Warn when the last drill of a source is older (a drill schedule's interval + 1 h when there is one); zero: never.</summary>
+    public TimeSpan DrillAgeWarning { get; set; } = TimeSpan.FromDays(31);
+
     /// <summary>How often lifeboat serve evaluates the checks and raises health alerts on a change (zero: never).</summary>
     public TimeSpan EvaluateInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

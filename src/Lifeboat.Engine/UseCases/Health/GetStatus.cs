@@ -152,7 +152,8 @@ public sealed class GetStatus : IUseCase<GetStatusRequest, HealthReport>
             if (catalog is not null)
             {
                 await CheckRunsAsync(name, catalog, options, checks, cancellationToken);
-                drills.Add(await CheckDrillsAsync(name, catalog, now, checks, cancellationToken));
+                var drillSchedule = schedules.FirstOrDefault(s => s.Source == name && s.Kind == JobKinds.Drill);
+                drills.Add(await CheckDrillsAsync(name, catalog, now, DrillAge(drillSchedule, options, now), checks, cancellationToken));
             }
 
             CheckSize(name, own, options, checks);
@@ -169,7 +170,7 @@ public sealed class GetStatus : IUseCase<GetStatusRequest, HealthReport>
     /// The last point proven restorable and the latest measured RTO. Never drilled: healthy, with the advice to drill. The
     /// newest drill failed: critical (the newest backup may not restore). The latest RTO missed its objective: warning.
     /// </summary>
-    private static async Task<DrillStatus> CheckDrillsAsync(string name, LifeboatCatalog catalog, DateTimeOffset now, List<HealthCheck> checks, CancellationToken cancellationToken)
+    private static async Task<DrillStatus> CheckDrillsAsync(string name, LifeboatCatalog catalog, DateTimeOffset now, (TimeSpan Limit, string Why) drillAge, List<HealthCheck> checks, CancellationToken cancellationToken)
     {
         var status = await RecoveryFacts.DrillStatusAsync(catalog, name, cancellationToken);
         var (proven, measured, latest) = (status.LastProven, status.LatestMeasured, status.Latest);
@@ -189,6 +190,14 @@ public sealed class GetStatus : IUseCase<GetStatusRequest, HealthReport>
             checks.Add(new HealthCheck(name, "restorable point", HealthState.Healthy, provenText));
         }
 
+        if (latest is not null && drillAge.Limit > TimeSpan.Zero)
+        {
+            // A drill overdue: what it proved is getting old (the backups since are not proven).
+            var age = now - latest.Finished;
+            checks.Add(new HealthCheck(name, "drill age", age > drillAge.Limit ? HealthState.Warning : HealthState.Healthy,
+                $"the last drill ({latest.Id}) ran {Hours(age)} ago (warning over {Hours(drillAge.Limit)}{drillAge.Why})"));
+        }
+
         if (measured is not null)
         {
             var objective = measured.RtoObjectiveMs is { } o ? $"objective {Seconds(o)}" : "no objective set";
@@ -202,6 +211,10 @@ public sealed class GetStatus : IUseCase<GetStatusRequest, HealthReport>
     private static string Seconds(long ms) => ms < 120_000 ? $"{ms / 1000.0:0.0} s" : $"{ms / 60_000.0:0.0} min";
 
     private static string Time(DateTimeOffset? t) => t is { } v ? v.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) : "an unknown time";
+
+    /// <summary>How old the last drill may be: from a drill schedule, its interval + 1 h; else Health:DrillAgeWarning.</summary>
+    private static (TimeSpan Limit, string Why) DrillAge(Schedule? schedule, HealthOptions options, DateTimeOffset now)
+        => schedule?.Interval(now) is { } interval ? (interval + TimeSpan.FromHours(1), $", from schedule {schedule.Name}") : (options.DrillAgeWarning, "");
 
     private static void CheckAge(string name, List<Manifest> own, Schedule? schedule, HealthOptions options, DateTimeOffset now, List<HealthCheck> checks)
     {
