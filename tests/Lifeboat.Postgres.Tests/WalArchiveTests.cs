@@ -31,7 +31,9 @@ public sealed class WalArchiveTests(InitdbCluster cluster) : IDisposable
         Assert.True(await archive.FetchAsync("000000010000000000000001", fetched, Ct));
 
         Assert.Equal(TestData.Sha256(File.ReadAllBytes(cluster.FirstSegment)), TestData.Sha256(File.ReadAllBytes(fetched)));
-        Assert.Equal([$"wal/db/{Sysid(systemId)}/0000000100000000/000000010000000000000001"], t.Objects("wal/"));
+        // The segment, and next to it its summary (where a recovery can stop).
+        Assert.Equal([$"wal/db/{Sysid(systemId)}/0000000100000000/000000010000000000000001", $"wal/db/{Sysid(systemId)}/0000000100000000/000000010000000000000001.xact"], t.Objects("wal/"));
+        Assert.Equal(WalRecords.Summarize(File.ReadAllBytes(cluster.FirstSegment), "first"), await archive.SummaryAsync((await archive.ListAsync(Ct)).Single(), Ct));
         Assert.False(File.Exists(fetched + ".lifeboat-tmp"));
         Assert.True(await archive.ExistsAsync("000000010000000000000001", Ct));
     }
@@ -47,7 +49,7 @@ public sealed class WalArchiveTests(InitdbCluster cluster) : IDisposable
         Assert.Equal(PushOutcome.Stored, await archive.PushAsync(cluster.FirstSegment, Ct));
         Assert.Equal(PushOutcome.AlreadyArchived, await archive.PushAsync(cluster.FirstSegment, Ct));
 
-        Assert.Single(t.Objects("wal/"));
+        Assert.Equal(2, t.Objects("wal/").Count()); // the segment and its summary
     }
 
     [Fact]

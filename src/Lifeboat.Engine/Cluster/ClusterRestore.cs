@@ -281,9 +281,14 @@ public sealed class ClusterRestore
             throw new LifeboatException(ErrorCode.Damage, $"backup {chosen.Manifest.Id} cannot be restored: WAL segment {missing}, which it needs to become consistent, is not in the archive", "check archiving (`lifeboat check`); a backup taken while archiving works can be restored");
         }
 
-        if (target.Time is { } tt && reach.Max(s => s.LatestTime) is { } latest && tt > latest)
+        // A time target is reached only by replaying a commit or abort later than it (an inclusive target: later than or
+        // at it when exclusive); past the last one in the archived WAL, PostgreSQL ends recovery without reaching it.
+        if (target.Time is { } tt && reach.Max(s => s.LatestTime) is { } latest && (target.Inclusive ? tt >= latest : tt > latest))
         {
-            throw OutsideWindow($"the target time {Format(tt)} is after the last archived WAL (archived at {Format(latest)})", window);
+            throw new LifeboatException(
+                ErrorCode.InvalidInput,
+                $"the target time {Format(tt)} cannot be reached: the last point recovery can reach is {FormatPrecise(latest)}, the last transaction commit or abort in the archived WAL of source '{_sourceName}' (recovery stops at a target only on a later commit or abort); nothing was written",
+                $"choose a time before {FormatPrecise(latest)} (`lifeboat list --source {_sourceName}` shows the recoverable window), or leave the target out to recover to the end of the archived WAL");
         }
 
         if (target.Lsn is { } tl && reach.Max(s => s.LatestLsn) is var latestLsn && tl > latestLsn)
@@ -303,6 +308,8 @@ public sealed class ClusterRestore
     }
 
     private static string Format(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static string FormatPrecise(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
     private static Dictionary<uint, string> MapTablespaces(PhysicalBackup backup, ClusterRestoreRequest request)
     {

@@ -168,6 +168,14 @@ internal sealed class ClusterDrill
         var mode = CountModeFor(counts, countLsn, span, backup.Info.WalSegmentSize);
         if (time is { } at)
         {
+            if (span?.LatestTime is { } reachable && at >= reachable)
+            {
+                throw new LifeboatException(
+                    ErrorCode.InvalidInput,
+                    $"the target time {DrillReport.Time(at)} cannot be reached: the last point recovery can reach is {reachable.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture)}, the last transaction commit or abort in the archived WAL of source '{_name}' (recovery stops at a target only on a later commit or abort); nothing was drilled",
+                    $"choose an earlier time (`lifeboat list --source {_name}` shows the recoverable window), or leave the target out to drill the end of the archived WAL");
+            }
+
             var final = new RecoveryTarget(RecoveryTargetKind.Time, TimeParsing.ToPostgres(at));
             return new Target(backup, span, final, null, mode == CountMode.None ? CountMode.None : CountMode.Informational, $"time {DrillReport.Time(at)}", at, null, false);
         }
@@ -345,7 +353,7 @@ internal sealed class ClusterDrill
         _report.ChecksTime = _checks;
 
         // RPO of the point reached: the latest recoverable time (or the target) against the start of the drill.
-        if (target.ToEndOfArchive && target.Span?.LatestTime is { } latest)
+        if (target.ToEndOfArchive && (target.Span?.ArchivedUntil ?? target.Span?.LatestTime) is { } latest)
         {
             _report.Rpo = Max(_report.Started - latest, TimeSpan.Zero);
             _report.RpoJudged = true;
@@ -404,14 +412,10 @@ internal sealed class ClusterDrill
     private async Task<bool> RecoverAsync(PostgresCluster server, StartOptions start, RecoveryTarget target, string doneSql, string what, CancellationToken cancellationToken)
     {
         var failure = await StartAndWaitAsync(server, start, doneSql, what, cancellationToken);
-        // A time after the last commit in the archive is never "reached": nothing changes after it, so the end of the
-        // archive holds the state at that time.
-        if (failure is not null && target.Kind == RecoveryTargetKind.Time && failure.Contains("recovery ended before configured recovery target was reached", StringComparison.Ordinal))
+        // A target that recovery cannot reach fails the drill: the copy would not hold the state at that point.
+        if (failure is not null && failure.Contains("recovery ended before configured recovery target was reached", StringComparison.Ordinal))
         {
-            _report.Note($"no transaction committed between {target.Value} and the end of the archived WAL: the copy was recovered to the end of the archive, which holds the state at that time");
-            await server.StopAsync(cancellationToken, "immediate");
-            RewriteRecovery(server.DataDirectory, RecoveryTarget.Latest);
-            failure = await StartAndWaitAsync(server, start, "select not pg_is_in_recovery()", "promotion at the end of the archive", cancellationToken);
+            failure = $"recovery ended before it reached the target {target}: the archived WAL holds no commit or abort after it, so the copy cannot show the state at that point; " + failure;
         }
 
         if (failure is not null)

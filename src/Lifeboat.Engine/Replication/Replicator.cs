@@ -339,7 +339,8 @@ public sealed class Replicator
             }
 
             var rule = rules.FirstOrDefault(r => r.SystemId == sysid);
-            return rule is null || !WalFileName.TryParse(parts[^1], rule.SegmentSize, out var wal) || rule.Keeps(wal!);
+            var file = parts[^1].EndsWith(Postgres.Wal.WalArchive.SummarySuffix, StringComparison.Ordinal) ? parts[^1][..^Postgres.Wal.WalArchive.SummarySuffix.Length] : parts[^1]; // a summary goes with its segment
+            return rule is null || !WalFileName.TryParse(file, rule.SegmentSize, out var wal) || rule.Keeps(wal!);
         }
     }
 

@@ -8,9 +8,12 @@ public sealed record PhysicalBackup(Manifest Manifest, ClusterBackupInfo Info);
 
 /// <summary>
 /// The span a backup can recover to on one timeline: from its stop point to the end of the WAL archived without a gap
-/// after it. <see cref="LatestTime"/> is when the last contiguous segment was archived (every record in it is older).
+/// after it. <see cref="LatestTime"/> is the last point a time target can reach: the latest commit or abort recorded in
+/// that WAL after the backup's end (a recovery_target_time is reached only by replaying a later commit or abort), or the
+/// backup's end when there is none; null when the backup cannot become consistent. <see cref="ArchivedUntil"/> is when the
+/// last contiguous segment was archived.
 /// </summary>
-public sealed record RecoverableSpan(uint Timeline, string BackupId, DateTimeOffset EarliestTime, Lsn EarliestLsn, DateTimeOffset? LatestTime, Lsn LatestLsn, string? MissingSegment);
+public sealed record RecoverableSpan(uint Timeline, string BackupId, DateTimeOffset EarliestTime, Lsn EarliestLsn, DateTimeOffset? LatestTime, Lsn LatestLsn, string? MissingSegment, DateTimeOffset? ArchivedUntil = null);
 
 /// <summary>Per timeline: earliest and latest recoverable points over all backups.</summary>
 public sealed record TimelineWindow(uint Timeline, DateTimeOffset Earliest, DateTimeOffset? Latest, Lsn LatestLsn, IReadOnlyList<string> Backups);
@@ -43,6 +46,7 @@ public static class RecoveryWindow
         }
 
         var result = new List<RecoverableSpan>();
+        var summaries = new Dictionary<string, WalSegmentSummary?>(StringComparer.Ordinal);
         foreach (var backup in backups)
         {
             foreach (var tli in timelines.Count == 0 ? [backup.Info.Timeline] : timelines)
@@ -53,7 +57,13 @@ public static class RecoveryWindow
                     continue; // this timeline does not descend from the backup's position
                 }
 
-                result.Add(Span(backup, tli, history, segments, archive.SegmentSize));
+                var (span, path) = Span(backup, tli, history, segments, archive.SegmentSize);
+                if (span.LatestTime is not null)
+                {
+                    span = span with { LatestTime = await LastStopAsync(archive, backup, path, summaries, cancellationToken) };
+                }
+
+                result.Add(span);
             }
         }
 
@@ -89,11 +99,36 @@ public static class RecoveryWindow
         return TimelineHistory.Parse(timeline, System.Text.Encoding.UTF8.GetString(content));
     }
 
-    private static RecoverableSpan Span(PhysicalBackup backup, uint tli, List<TimelineSpan> history, Dictionary<(uint, ulong), ArchivedWal> segments, long segmentSize)
+    /// <summary>
+    /// The latest commit or abort after the backup's end in the contiguous WAL (read from the last segment that has one,
+    /// going back to the backup's end); the backup's end when there is none.
+    /// </summary>
+    private static async Task<DateTimeOffset> LastStopAsync(WalArchive archive, PhysicalBackup backup, List<ArchivedWal> path, Dictionary<string, WalSegmentSummary?> cache, CancellationToken cancellationToken)
+    {
+        var stopSegment = new Lsn(backup.Info.Stop.Value - 1).Segment(archive.SegmentSize);
+        for (var i = path.Count - 1; i >= 0 && path[i].Wal.SegmentNumber >= stopSegment; i--)
+        {
+            if (!cache.TryGetValue(path[i].ObjectName, out var summary))
+            {
+                summary = await archive.SummaryAsync(path[i], cancellationToken);
+                cache[path[i].ObjectName] = summary;
+            }
+
+            if (summary is { LastXactTime: { } time, LastXactLsn: { } lsn } && lsn >= backup.Info.Stop)
+            {
+                return time > backup.Info.StopTime ? time : backup.Info.StopTime;
+            }
+        }
+
+        return backup.Info.StopTime;
+    }
+
+    private static (RecoverableSpan Span, List<ArchivedWal> Path) Span(PhysicalBackup backup, uint tli, List<TimelineSpan> history, Dictionary<(uint, ulong), ArchivedWal> segments, long segmentSize)
     {
         var first = backup.Info.Start.Segment(segmentSize);
         var needed = new Lsn(backup.Info.Stop.Value - 1).Segment(segmentSize);
         ArchivedWal? last = null;
+        var path = new List<ArchivedWal>();
         string? missing = null;
         for (var seg = first; ; seg++)
         {
@@ -105,18 +140,20 @@ public static class RecoveryWindow
             }
 
             last = found;
+            path.Add(found);
         }
 
         var lastSegment = last?.Wal.SegmentNumber ?? 0;
         var complete = last is not null && lastSegment >= needed;
-        return new RecoverableSpan(
+        return (new RecoverableSpan(
             tli,
             backup.Manifest.Id,
             backup.Info.StopTime,
             backup.Info.Stop,
-            complete ? last!.Archived : null,
+            complete ? last!.Archived ?? backup.Info.StopTime : null,
             complete ? new Lsn((lastSegment + 1) * (ulong)segmentSize) : Lsn.Zero,
-            missing);
+            missing,
+            complete ? last!.Archived : null), path);
     }
 
     /// <summary>The timeline whose WAL file holds a segment on the path of a history: the latest one that began at or before it.</summary>

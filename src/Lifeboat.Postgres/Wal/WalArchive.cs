@@ -17,20 +17,26 @@ public enum PushOutcome
 }
 
 /// <summary>A WAL file read, checked and sealed, ready to be stored in the archive of one or more targets.</summary>
-public sealed record PreparedWal(WalFileName Wal, byte[] Content, byte[] Sealed);
+/// <param name="Summary">For a segment: its latest commit/abort time and restore point (<see cref="WalRecords"/>); null when it could not be read.</param>
+public sealed record PreparedWal(WalFileName Wal, byte[] Content, byte[] Sealed, WalSegmentSummary? Summary = null);
 
 /// <summary>An archived WAL file.</summary>
-public sealed record ArchivedWal(WalFileName Wal, string ObjectName, long StoredSize, DateTimeOffset? Archived);
+/// <param name="SummaryObject">The object holding the segment's summary (<see cref="WalArchive.SummarySuffix"/>); null when there is none (archived by an older version).</param>
+public sealed record ArchivedWal(WalFileName Wal, string ObjectName, long StoredSize, DateTimeOffset? Archived, string? SummaryObject = null);
 
 /// <summary>
 /// The WAL archive of one cluster source in the repository (repository format, section "WAL archive"):
 /// <c>wal/&lt;source&gt;/&lt;system-id&gt;/&lt;first 16 hex of the segment&gt;/&lt;file&gt;</c> for segments, partial segments and
 /// backup history files; <c>wal/&lt;source&gt;/&lt;system-id&gt;/&lt;file&gt;</c> for timeline history files.
 /// Each object is <c>seal(encoding || file)</c> with the "wal" associated data. Objects are written once and never
-/// overwritten with other content.
+/// overwritten with other content. Next to each segment, <c>&lt;segment&gt;.xact</c> holds what the segment says about
+/// where a recovery can stop (<see cref="WalSegmentSummary"/>), so that the recoverable window is known without reading WAL.
 /// </summary>
 public sealed class WalArchive
 {
+    /// <summary>The suffix of a segment's summary object.</summary>
+    public const string SummarySuffix = ".xact";
+
     private readonly Repo _repo;
 
     public WalArchive(Repo repository, string source, ulong systemIdentifier, long segmentSize = WalFileName.DefaultSegmentSize)
@@ -116,7 +122,7 @@ public sealed class WalArchive
             sealedBytes = codec.Encode(content, compress: true, SealKind.Wal);
         }
 
-        return new PreparedWal(wal, content, sealedBytes);
+        return new PreparedWal(wal, content, sealedBytes, wal.Kind == WalFileKind.Segment ? Summarize(content, wal.Name) : null);
     }
 
     /// <summary>Stores a prepared WAL file in this archive, with the rules of <see cref="PushAsync(string, CancellationToken)"/>.</summary>
@@ -127,6 +133,7 @@ public sealed class WalArchive
         try
         {
             await _repo.Target.SaveAsync(name, ObjectSource.FromBytes(prepared.Sealed), SaveMode.Create, cancellationToken);
+            await SaveSummaryAsync(prepared, cancellationToken);
             return PushOutcome.Stored;
         }
         catch (TargetException ex) when (ex.Kind == TargetErrorKind.AlreadyExists)
@@ -134,6 +141,7 @@ public sealed class WalArchive
             var existing = await LoadAsync(name, wal.Name, cancellationToken);
             if (existing is not null && SHA256.HashData(existing).AsSpan().SequenceEqual(SHA256.HashData(prepared.Content)))
             {
+                await SaveSummaryAsync(prepared, cancellationToken); // an earlier push may have stopped between the two objects
                 return PushOutcome.AlreadyArchived;
             }
 
@@ -141,6 +149,73 @@ public sealed class WalArchive
                 ErrorCode.Refused,
                 $"WAL file {wal.Name} is already archived in {_repo.DisplayName} with different content; the archived copy was kept",
                 "two clusters may be archiving into the same source, or this cluster was restored without a new timeline; check archive_command and the server log");
+        }
+    }
+
+    /// <summary>Reads a segment's records; null (never an error: archiving must not fail for it) when they cannot be read.</summary>
+    public static WalSegmentSummary? Summarize(byte[] content, string name)
+    {
+        try
+        {
+            return WalRecords.Summarize(content, $"WAL file {name}");
+        }
+        catch (LifeboatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Stores the summary of a pushed segment (once; one already there is kept).</summary>
+    private async Task SaveSummaryAsync(PreparedWal prepared, CancellationToken cancellationToken)
+    {
+        if (prepared.Summary is not { } summary)
+        {
+            return;
+        }
+
+        byte[] sealedBytes;
+        using (var codec = _repo.CreateCodec())
+        {
+            sealedBytes = codec.Encode(WalSummaryText.Write(summary), compress: false, SealKind.Wal);
+        }
+
+        try
+        {
+            await _repo.Target.SaveAsync(ObjectName(prepared.Wal) + SummarySuffix, ObjectSource.FromBytes(sealedBytes), SaveMode.Create, cancellationToken);
+        }
+        catch (TargetException ex) when (ex.Kind == TargetErrorKind.AlreadyExists)
+        {
+        }
+    }
+
+    /// <summary>
+    /// What an archived segment says about where a recovery can stop: its summary object, or (for a segment archived
+    /// without one) its records read from the segment itself; null when neither can be read.
+    /// </summary>
+    public async Task<WalSegmentSummary?> SummaryAsync(ArchivedWal wal, CancellationToken cancellationToken)
+    {
+        if (wal.SummaryObject is { } summaryObject)
+        {
+            try
+            {
+                if (await LoadAsync(summaryObject, wal.Wal.Name + SummarySuffix, cancellationToken) is { } text && WalSummaryText.TryRead(text) is { } read)
+                {
+                    return read;
+                }
+            }
+            catch (DamageException)
+            {
+                // fall back to the segment
+            }
+        }
+
+        try
+        {
+            return await LoadAsync(wal.ObjectName, wal.Wal.Name, cancellationToken) is { } content ? Summarize(content, wal.Wal.Name) : null;
+        }
+        catch (DamageException)
+        {
+            return null;
         }
     }
 
@@ -168,12 +243,15 @@ public sealed class WalArchive
     public async Task<List<ArchivedWal>> ListAsync(CancellationToken cancellationToken)
     {
         var result = new List<ArchivedWal>();
-        foreach (var item in await _repo.Target.ListAllAsync(Prefix, cancellationToken))
+        var items = await _repo.Target.ListAllAsync(Prefix, cancellationToken);
+        var summaries = items.Select(i => i.Name).Where(n => n.EndsWith(SummarySuffix, StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+        foreach (var item in items)
         {
             var fileName = item.Name[(item.Name.LastIndexOf('/') + 1)..];
             if (WalFileName.TryParse(fileName, SegmentSize, out var wal))
             {
-                result.Add(new ArchivedWal(wal!, item.Name, item.Size, item.Modified));
+                var summary = item.Name + SummarySuffix;
+                result.Add(new ArchivedWal(wal!, item.Name, item.Size, item.Modified, summaries.Contains(summary) ? summary : null));
             }
         }
 

@@ -31,7 +31,7 @@ public sealed class ClusterSafetyTests
 
         var late = await f.RunAsync("restore", "--source", "db", "--to", f.NewDirectory("late"), "--target-time", "2099-01-01 00:00:00+00");
         Assert.Equal(2, late.ExitCode);
-        Assert.Contains("is after the last archived WAL", late.Error, StringComparison.Ordinal);
+        Assert.Contains("cannot be reached: the last point recovery can reach is", late.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(f.NewDirectory("early")));
 
         var two = await f.RunAsync("restore", "--source", "db", "--to", f.NewDirectory("x"), "--target-xid", "5", "--target-name", "n");

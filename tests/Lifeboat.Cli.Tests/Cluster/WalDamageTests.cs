@@ -21,8 +21,9 @@ public sealed class WalDamageTests
         await f.ExecAsync("insert into t select generate_series(11, 20)");
         var damagedSegment = await f.QueryAsync<string>("select pg_walfile_name(pg_current_wal_lsn())");
         await f.SwitchAndWaitForArchiveAsync();
+        // A time after the damaged segment and before the last commit (a time after the last commit cannot be reached at all).
+        var afterDamage = Lifeboat.Core.TimeParsing.ToPostgres(await f.QueryAsync<DateTime>("select clock_timestamp()"));
         await f.ExecAsync("insert into t select generate_series(21, 30)");
-        var afterLast = Lifeboat.Core.TimeParsing.ToPostgres(await f.QueryAsync<DateTime>("select clock_timestamp()"));
         await f.SwitchAndWaitForArchiveAsync();
         await f.OkAsync("verify", "--read-data");
 
@@ -57,7 +58,7 @@ public sealed class WalDamageTests
         root["Drill"] = new JsonObject { ["ScratchDirectory"] = f.Dir.Dir("drill-scratch"), ["ReportsDirectory"] = f.Dir.Combine("reports"), ["Timeout"] = "00:05:00" };
         File.SetUnixFileMode(f.Dir.Combine("drill-scratch"), (UnixFileMode)0b111_101_101);
         File.WriteAllText(f.ConfigPath, root.ToJsonString());
-        var drill = await f.RunAsync("drill", "--source", "db", "--target-time", afterLast, "--json");
+        var drill = await f.RunAsync("drill", "--source", "db", "--target-time", afterDamage, "--json");
         Assert.True(drill.ExitCode != 0, drill.ToString());
         var recovery = JsonDocument.Parse(drill.Out).RootElement.GetProperty("checks").EnumerateArray().First(c => c.GetProperty("name").GetString() == "recovery");
         Assert.Equal("failed", recovery.GetProperty("status").GetString());

@@ -299,10 +299,14 @@ public sealed class ExpireBackups : IUseCase<ExpireBackupsRequest, ExpireReport>
                 {
                     deleted.Add(wal.ObjectName);
                     deletedBytes += wal.StoredSize;
+                    if (wal.SummaryObject is { } summary)
+                    {
+                        deleted.Add(summary); // the segment's summary goes with it (counted with it)
+                    }
                 }
             }
         }
 
-        return new WalPlan(keptCount, deleted.Count, deletedBytes, continuousFrom, deleted);
+        return new WalPlan(keptCount, deleted.Count(d => !d.EndsWith(WalArchive.SummarySuffix, StringComparison.Ordinal)), deletedBytes, continuousFrom, deleted);
     }
 }
