@@ -102,6 +102,7 @@ public static class LifeboatServer
         api.MapTargetsApi();
         api.MapTokensApi();
         api.MapMaintenanceApi();
+        api.MapApprovalsApi();
         api.MapSchedulesApi();
         api.MapRetentionApi();
         api.MapObjectivesApi();
