@@ -113,7 +113,7 @@ public sealed partial class LifeboatCatalog
     public async Task<int> FailInterruptedAsync(string error, DateTimeOffset finishedAt, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
-        await using var cmd = Command(c, "UPDATE jobs SET state = 'failed', finished = @finished, error = @error WHERE state IN ('queued', 'running')", null,
+        await using var cmd = Command(c, "UPDATE jobs SET state = 'failed', finished = @finished, error = @error WHERE state IN ('queued', 'running', 'awaiting-approval')", null,
             [("finished", Iso(finishedAt)), ("error", error)]);
         return await cmd.ExecuteNonQueryAsync(cancellationToken);
     }

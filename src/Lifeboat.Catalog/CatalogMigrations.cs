@@ -300,5 +300,62 @@ internal static class CatalogMigrations
                 PRIMARY KEY (tenant, source, check_name))
             """,
         ]),
+        (18,
+        [
+            // Approvals (docs/approvals.md): a tenant's policies, its requests (each the exact operation, its parameters
+            // and their hash) and every person's decision on them (one person decides once).
+            """
+            CREATE TABLE approval_policies (
+                tenant TEXT NOT NULL,
+                operation TEXT NOT NULL,
+                approvals BIGINT NOT NULL,
+                role TEXT NULL,
+                users TEXT NULL,
+                approve_within BIGINT NOT NULL,
+                execute_within BIGINT NOT NULL,
+                version TEXT NOT NULL,
+                updated TEXT NOT NULL,
+                updated_by TEXT NOT NULL,
+                PRIMARY KEY (tenant, operation))
+            """,
+            """
+            CREATE TABLE approval_requests (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                operation TEXT NOT NULL,
+                source TEXT NULL,
+                description TEXT NOT NULL,
+                parameters TEXT NOT NULL,
+                hash TEXT NOT NULL,
+                subject TEXT NULL,
+                requested_by TEXT NOT NULL,
+                requester TEXT NOT NULL,
+                policy_version TEXT NOT NULL,
+                required BIGINT NOT NULL,
+                role TEXT NULL,
+                users TEXT NULL,
+                state TEXT NOT NULL,
+                created TEXT NOT NULL,
+                approve_by TEXT NOT NULL,
+                approved TEXT NULL,
+                execute_by TEXT NULL,
+                finished TEXT NULL,
+                reason TEXT NULL,
+                correlation_id TEXT NOT NULL)
+            """,
+            "CREATE INDEX approval_requests_tenant ON approval_requests (tenant, state, created)",
+            "CREATE INDEX approval_requests_hash ON approval_requests (tenant, hash, requested_by, state)",
+            """
+            CREATE TABLE approval_decisions (
+                request_id TEXT NOT NULL,
+                principal TEXT NOT NULL,
+                decision TEXT NOT NULL,
+                role TEXT NULL,
+                token_id TEXT NULL,
+                time TEXT NOT NULL,
+                reason TEXT NULL,
+                PRIMARY KEY (request_id, principal))
+            """,
+        ]),
     ];
 }

@@ -33,6 +33,9 @@ public static class RunStatus
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";
+
+    /// <summary>Nothing was done: the run needs approval first (docs/approvals.md); the request holds it.</summary>
+    public const string AwaitingApproval = "awaiting_approval";
 }
 
 /// <summary>One job run: what, on which source and target, how it went, and its figures.</summary>

@@ -25,7 +25,13 @@ public sealed class CliApp
         KeyFile = new Option<string?>("--key-file") { Description = "Lifeboat key file that opens the repository", Recursive = true, HelpName = "FILE" };
         Verbose = new Option<bool>("--verbose", "-v") { Description = "Log debug messages and stack traces to stderr", Recursive = true };
         IgnoreMaintenance = new Option<bool>("--ignore-maintenance") { Description = "Write to a source in maintenance mode all the same (you are doing the maintenance)", Recursive = true };
+        Wait = new Option<bool>("--wait") { Description = "When the operation needs approval, wait for the decision and then run it", Recursive = true };
+        Approval = new Option<string?>("--approval") { Description = "Execute this approved request (apr_…): the operation must be exactly the approved one", Recursive = true, HelpName = "ID" };
     }
+
+    public Option<bool> Wait { get; }
+
+    public Option<string?> Approval { get; }
 
     public Option<string?> Config { get; }
 
@@ -48,6 +54,8 @@ public sealed class CliApp
         root.Options.Add(KeyFile);
         root.Options.Add(Verbose);
         root.Options.Add(IgnoreMaintenance);
+        root.Options.Add(Wait);
+        root.Options.Add(Approval);
         foreach (var command in RepoCommands.Create(this)
                      .Concat(SourceCommands.Create(this))
                      .Concat(BackupCommands.Create(this))
@@ -63,6 +71,7 @@ public sealed class CliApp
                      .Concat([AuditCommands.Create(this)])
                      .Concat([EventsCommands.Create(this), WebhookCommands.Create(this), NotifyCommands.Create(this)])
                      .Concat([MaintenanceModeCommands.Create(this)])
+                     .Concat([ApprovalsCommands.Create(this)])
                      .Concat([ClusterCommands.Check(this), ClusterCommands.Archiving(this), ClusterCommands.WalPush(this), ClusterCommands.WalFetch(this)]))
         {
             root.Subcommands.Add(command);
@@ -119,9 +128,64 @@ public sealed class CliApp
         var output = new CliOutput(_env, json);
         var verbose = parse.GetValue(Verbose);
         string Field(string name) => fields is not null && fields.TryGetValue(name, out var shown) ? shown : FieldText.AsFlag(name);
-        try
+        var approval = parse.GetValue(Approval);
+        while (true)
         {
-            await using var provider = Services(verbose ? LogLevel.Debug : LogLevel.Warning).BuildServiceProvider();
+            try
+            {
+                return await RunBodyAsync(parse, output, approval, body);
+            }
+            catch (ApprovalRequiredException ex) when (parse.GetValue(Wait))
+            {
+                // --wait: the request id now, the decision when it comes; approved, the same command runs with it.
+                _env.Error.WriteLine("lifeboat: " + ex.Message);
+                _env.Error.WriteLine($"waiting for the decision on {ex.Request.Id} (until {CliOutput.Time(ex.Request.ApproveBy)}; Ctrl-C stops waiting, the request stays)...");
+                var code = await ExecuteCoreAsync(parse, json: false, cancellationToken, async call =>
+                {
+                    var approved = await call.Get<Engine.UseCases.Approvals.AwaitApproval>().ExecuteAsync(new Engine.UseCases.Approvals.AwaitApprovalRequest(ex.Request.Id, PollInterval: TimeSpan.FromSeconds(1)), cancellationToken);
+                    call.Output.Note($"{approved.Id} approved by {string.Join(", ", approved.Decisions.Where(d => d.Decision == "approve").Select(d => d.By))}: running it");
+                    return 0;
+                }, fields);
+                if (code != 0)
+                {
+                    return code;
+                }
+
+                approval = ex.Request.Id;
+            }
+            catch (ApprovalRequiredException ex)
+            {
+                Report(output, ErrorView.From(ex, Field), null, ex.Request);
+                return ex.ExitCode;
+            }
+            catch (LifeboatException ex)
+            {
+                Report(output, ErrorView.From(ex, Field), verbose ? ex : null);
+                return ex.ExitCode;
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                var error = LifeboatException.PermissionDenied(ex);
+                Report(output, ErrorView.From(error, Field), verbose ? ex : null);
+                return error.ExitCode;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                Report(output, ErrorView.Of(ErrorCode.Cancelled, "interrupted", "nothing was committed by the interrupted operation; the repository is consistent and the next run starts over"), null);
+                return ErrorCode.Cancelled.ToExitCode();
+            }
+            catch (Exception ex)
+            {
+                Report(output, ErrorView.Of(ErrorCode.Failed, $"unexpected error: {ex.Message}", verbose ? null : "run again with --verbose for details, and report it if it persists"), verbose ? ex : null);
+                return ErrorCode.Failed.ToExitCode();
+            }
+        }
+    }
+
+    private async Task<int> RunBodyAsync(ParseResult parse, CliOutput output, string? approval, Func<CliCall, Task<int>> body)
+    {
+        {
+            await using var provider = Services(parse.GetValue(Verbose) ? LogLevel.Debug : LogLevel.Warning).BuildServiceProvider();
             await using var scope = provider.CreateAsyncScope();
             var context = scope.ServiceProvider.GetRequiredService<CallContext>();
             context.Workspace = new Workspace(
@@ -131,29 +195,9 @@ public sealed class CliApp
                 new KeyOptions { PassphraseFile = parse.GetValue(PassphraseFile), KeyFile = parse.GetValue(KeyFile), Prompt = _env.Prompt });
             context.Actor = Actor.Cli(System.Environment.UserName);
             context.IgnoreMaintenance = parse.GetValue(IgnoreMaintenance);
+            context.ApprovalId = approval;
             using var logScope = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Lifeboat.Cli").BeginScope(new CorrelationScope(context.CorrelationId));
             return await body(new CliCall(scope.ServiceProvider, context, output, _env));
-        }
-        catch (LifeboatException ex)
-        {
-            Report(output, ErrorView.From(ex, Field), verbose ? ex : null);
-            return ex.ExitCode;
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            var error = LifeboatException.PermissionDenied(ex);
-            Report(output, ErrorView.From(error, Field), verbose ? ex : null);
-            return error.ExitCode;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            Report(output, ErrorView.Of(ErrorCode.Cancelled, "interrupted", "nothing was committed by the interrupted operation; the repository is consistent and the next run starts over"), null);
-            return ErrorCode.Cancelled.ToExitCode();
-        }
-        catch (Exception ex)
-        {
-            Report(output, ErrorView.Of(ErrorCode.Failed, $"unexpected error: {ex.Message}", verbose ? null : "run again with --verbose for details, and report it if it persists"), verbose ? ex : null);
-            return ErrorCode.Failed.ToExitCode();
         }
     }
 
@@ -167,7 +211,7 @@ public sealed class CliApp
         return services;
     }
 
-    private void Report(CliOutput output, ErrorView error, Exception? details)
+    private void Report(CliOutput output, ErrorView error, Exception? details, Engine.UseCases.Approvals.ApprovalView? approval = null)
     {
         _env.Error.WriteLine("lifeboat: " + error.Message);
         if (error.Hint is not null)
@@ -182,7 +226,7 @@ public sealed class CliApp
 
         if (output.Json)
         {
-            output.WriteJson(new ErrorDocument(error), LifeboatJson.Default.ErrorDocument);
+            output.WriteJson(new ErrorDocument(error, approval), LifeboatJson.Default.ErrorDocument);
         }
     }
 

@@ -2,7 +2,7 @@ namespace Lifeboat.Core;
 
 /// <summary>
 /// Stable error codes. Each maps to one of the exit codes of the command-line contract
-/// (0 success, 1 the operation failed, 2 bad usage or configuration, 3 verification found damage).
+/// (0 success, 1 the operation failed, 2 bad usage or configuration, 3 verification found damage, 4 the operation needs approval).
 /// The numeric values are part of the JSON output and must not be renumbered.
 /// </summary>
 public enum ErrorCode
@@ -42,6 +42,12 @@ public enum ErrorCode
 
     /// <summary>Verification or a read found damaged or missing data.</summary>
     Damage = 300,
+
+    /// <summary>
+    /// The operation needs approval (docs/approvals.md): nothing was done; an approval request holds it, and the message
+    /// names the request and how to get it approved.
+    /// </summary>
+    ApprovalRequired = 400,
 }
 
 public static class ErrorCodeExtensions

@@ -105,6 +105,7 @@ public static class LifeboatServer
         api.MapTargetsApi();
         api.MapTokensApi();
         api.MapMaintenanceApi();
+        api.MapApprovalsApi();
         api.MapSchedulesApi();
         api.MapRetentionApi();
         api.MapObjectivesApi();

@@ -17,6 +17,7 @@ public sealed class ErrorCodeTests
     [InlineData(ErrorCode.Refused, 2)]
     [InlineData(ErrorCode.PermissionDenied, 2)]
     [InlineData(ErrorCode.Damage, 3)]
+    [InlineData(ErrorCode.ApprovalRequired, 4)]
     public void Each_error_code_maps_to_the_exit_code_of_the_command_line_contract(ErrorCode code, int exitCode)
     {
         Assert.Equal(exitCode, code.ToExitCode());
@@ -24,9 +25,9 @@ public sealed class ErrorCodeTests
     }
 
     [Fact]
-    public void Every_error_code_maps_to_exit_code_1_2_or_3()
+    public void Every_error_code_maps_to_exit_code_1_2_3_or_4()
     {
-        Assert.All(Enum.GetValues<ErrorCode>(), code => Assert.InRange(code.ToExitCode(), 1, 3));
+        Assert.All(Enum.GetValues<ErrorCode>(), code => Assert.InRange(code.ToExitCode(), 1, 4));
     }
 
     [Fact]
@@ -50,6 +51,7 @@ public sealed class ErrorCodeTests
             [ErrorCode.Refused] = 205,
             [ErrorCode.PermissionDenied] = 206,
             [ErrorCode.Damage] = 300,
+            [ErrorCode.ApprovalRequired] = 400,
         };
 
         Assert.Equal(expected.Keys.Order(), Enum.GetValues<ErrorCode>().Order());

@@ -61,7 +61,13 @@ public sealed class AuditTrail
     /// </summary>
     public bool HasRecorded { get; private set; }
 
-    public async Task RecordAsync(AuditEntry entry, CancellationToken cancellationToken)
+    public Task RecordAsync(AuditEntry entry, CancellationToken cancellationToken) => RecordAsync(entry, true, cancellationToken);
+
+    /// <summary>
+    /// Appends the entry; <paramref name="isTheCall"/> false for a step inside a call (an approval checked by the gate)
+    /// that does not replace the adapter's entry of the call itself.
+    /// </summary>
+    public async Task RecordAsync(AuditEntry entry, bool isTheCall, CancellationToken cancellationToken)
     {
         var actor = _call.Actor;
         var parameters = Redact(entry.Parameters);
@@ -84,7 +90,7 @@ public sealed class AuditTrail
         };
         var catalog = await _catalog.OpenAsync(cancellationToken);
         await catalog.AppendAuditAsync(record, cancellationToken);
-        HasRecorded = true;
+        HasRecorded |= isTheCall;
         _status.Invalidate(); // a change was made: a status computed before it is no longer the status
 
     }

@@ -47,7 +47,6 @@ public static class EngineServices
         // Process-wide, replaceable by the host (tests, the server).
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(new TargetSettings());
-        services.TryAddSingleton<IApprovalGate, AllowAllGate>();
         services.TryAddSingleton<UseCases.Health.StatusCache>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IEventSink, UseCases.Health.StatusCache>(sp => sp.GetRequiredService<UseCases.Health.StatusCache>()));
         services.TryAddSingleton<EventBus>();
@@ -62,6 +61,8 @@ public static class EngineServices
         services.AddScoped<Events>();
         services.AddScoped<Runs>();
         services.AddScoped<AuditTrail>();
+        services.AddScoped<UseCases.Approvals.ApprovalRules>();
+        services.TryAddScoped<IApprovalGate, UseCases.Approvals.PolicyApprovalGate>();
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IEventSink, EventLogSink>());
         services.AddScoped<Replicator>();
         services.AddScoped<TreeRestores>();
@@ -93,6 +94,8 @@ public static class EngineServices
         services.AddScoped<RunDrill>();
         services.AddScoped<CreateToken>().AddScoped<ListTokens>().AddScoped<RevokeToken>().AddScoped<AuthenticateToken>();
         services.AddScoped<ListAudit>();
+        services.AddScoped<UseCases.Approvals.ListApprovalPolicies>().AddScoped<UseCases.Approvals.SetApprovalPolicy>().AddScoped<UseCases.Approvals.RemoveApprovalPolicy>();
+        services.AddScoped<UseCases.Approvals.ListApprovals>().AddScoped<UseCases.Approvals.ShowApproval>().AddScoped<UseCases.Approvals.DecideApproval>().AddScoped<UseCases.Approvals.AwaitApproval>();
         services.AddScoped<ListEvents>().AddScoped<WatchEvents>().AddScoped<ExpireEvents>().AddScoped<GenerateEvents>();
         services.AddScoped<WebhookStore>().AddScoped<AddWebhook>().AddScoped<ListWebhooks>().AddScoped<ShowWebhook>().AddScoped<UpdateWebhook>().AddScoped<RemoveWebhook>();
         services.AddScoped<ListNotifications>().AddScoped<TestNotification>();

@@ -31,5 +31,5 @@ public sealed record ErrorView(
     public static ErrorView Of(ErrorCode code, string message, string? hint) => new(code.ToString(), code.ToExitCode(), message, hint);
 }
 
-/// <summary>The document <c>--json</c> prints on a failure: <c>{"error": {...}}</c>.</summary>
-public sealed record ErrorDocument(ErrorView Error);
+/// <summary>The document <c>--json</c> prints on a failure: <c>{"error": {...}}</c>, and the approval request when the operation needs approval.</summary>
+public sealed record ErrorDocument(ErrorView Error, UseCases.Approvals.ApprovalView? Approval = null);

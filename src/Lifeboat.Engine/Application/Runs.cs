@@ -35,7 +35,7 @@ public sealed class Runs
         }
         catch (Exception ex)
         {
-            var status = ex is OperationCanceledException ? RunStatus.Cancelled : RunStatus.Failed;
+            var status = ex switch { OperationCanceledException => RunStatus.Cancelled, ApprovalRequiredException => RunStatus.AwaitingApproval, _ => RunStatus.Failed };
             await _events.PublishAsync(Finished(info, id, started, status, new RunFigures(), ex.Message), CancellationToken.None);
             throw;
         }

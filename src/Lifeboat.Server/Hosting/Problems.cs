@@ -25,6 +25,7 @@ public static partial class Problems
         ErrorCode.PermissionDenied => StatusCodes.Status500InternalServerError,
         ErrorCode.Cancelled => 499,
         ErrorCode.Maintenance => StatusCodes.Status503ServiceUnavailable,
+        ErrorCode.ApprovalRequired => StatusCodes.Status202Accepted,
         ErrorCode.TargetFailed or ErrorCode.RepositoryUnavailable or ErrorCode.PostgresFailed => StatusCodes.Status502BadGateway,
         _ => StatusCodes.Status500InternalServerError,
     };
@@ -37,6 +38,12 @@ public static partial class Problems
         if (view.Fields is { Count: > 0 } fields && Status(error.Code) == StatusCodes.Status400BadRequest)
         {
             problem.Extensions["errors"] = fields.ToDictionary(f => f, _ => new[] { view.Message }, StringComparer.Ordinal);
+        }
+
+        if (error is ApprovalRequiredException { Request: var approval })
+        {
+            // Accepted, not done: the request waits for approval; the requester sends the same call again once approved.
+            problem.Extensions["approval"] = approval;
         }
 
         if (error is MaintenanceException { Window: var window })
@@ -99,6 +106,11 @@ public static partial class Problems
             }
 
             http.Response.StatusCode = problem.Status!.Value;
+            if (exception is ApprovalRequiredException { Request.Id: var approvalId })
+            {
+                http.Response.Headers.Location = "/api/v1/approvals/" + approvalId;
+            }
+
             if (exception is MaintenanceException { Window.Ends: { } ends })
             {
                 // RFC 9110: delay-seconds until the window ends by itself (at least 1).

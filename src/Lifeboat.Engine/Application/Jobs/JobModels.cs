@@ -43,7 +43,8 @@ public sealed record JobView(
     DateTimeOffset? Finished,
     JobProgress Progress,
     JsonElement? Result,
-    ErrorView? Error);
+    ErrorView? Error,
+    string? ApprovalId = null);
 
 /// <summary>A page of jobs, newest first; <see cref="Next"/> is the cursor of the next page (null at the end).</summary>
 public sealed record JobPage(IReadOnlyList<JobView> Items, string? Next);
@@ -108,6 +109,9 @@ public sealed class JobQueueOptions
 
     /// <summary>How often, at most, a running job's progress is written to the catalog (it is live in memory always).</summary>
     public TimeSpan PersistInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a job awaiting approval looks at its request.</summary>
+    public TimeSpan ApprovalPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>The name of this server node, recorded with the jobs it runs.</summary>
     public string Node { get; set; } = Environment.MachineName;

@@ -195,7 +195,7 @@ public sealed partial class JobQueue : IAsyncDisposable
                 return new JobCancellation(job.View, JobCancelOutcomes.Cancelled, $"job {id} was queued: it is cancelled and will not run");
             }
 
-            if (job.View.State == JobStates.Running)
+            if (job.View.State is JobStates.Running or JobStates.AwaitingApproval)
             {
                 try
                 {
@@ -330,6 +330,16 @@ public sealed partial class JobQueue : IAsyncDisposable
                 ? ErrorView.Of(ErrorCode.Cancelled, "the server stopped while the job was running", "submit the operation again")
                 : ErrorView.Of(ErrorCode.Cancelled, "the job was cancelled while it ran", null);
         }
+        catch (ApprovalRequiredException ex)
+        {
+            // Nothing was done: the job waits for the decision, off the workers, and runs again once approved.
+            var request = ex.Request.Id;
+            job.TryChange(v => v with { State = JobStates.AwaitingApproval, ApprovalId = request, Error = ErrorView.From(ex, FieldText.AsJsonField) });
+            await job.WriteAsync();
+            LogAwaitingApproval(_logger, id, request);
+            _ = Task.Run(() => AwaitApprovalAsync(job, request), CancellationToken.None);
+            return;
+        }
         catch (LifeboatException ex)
         {
             state = JobStates.Failed;
@@ -348,10 +358,71 @@ public sealed partial class JobQueue : IAsyncDisposable
             LogCrashed(_logger, ex, id);
         }
 
-        job.TryChange(v => v with { State = state, Finished = _time.GetUtcNow(), Result = result, Error = error });
-        await job.WriteAsync();
+        // Recorded before the watchers are told, so that whoever saw the end also reads it from the catalog.
+        var final = job.View with { State = state, Finished = _time.GetUtcNow(), Result = result, Error = error };
+        await job.WriteFinalAsync(final);
+        job.TryChange(_ => final);
         _live.TryRemove(id, out _);
         LogFinished(_logger, id, state, error?.Message);
+        job.Cancellation.Dispose();
+        await job.Scope.DisposeAsync();
+    }
+
+    /// <summary>
+    /// A job awaiting approval: polls the request until it is decided; approved, the job is queued again and runs with
+    /// the request (executed once, exactly as approved); denied, expired or voided, it ends failed; cancelled, cancelled.
+    /// </summary>
+    private async Task AwaitApprovalAsync(LiveJob job, string request)
+    {
+        string state;
+        ErrorView error;
+        try
+        {
+            var call = job.Scope.ServiceProvider.GetRequiredService<CallContext>();
+            var show = job.Scope.ServiceProvider.GetRequiredService<UseCases.Approvals.ShowApproval>();
+            while (true)
+            {
+                var view = await show.ExecuteAsync(new UseCases.Approvals.ShowApprovalRequest(request), job.Cancellation.Token);
+                if (view.State == UseCases.Approvals.ApprovalStates.Approved)
+                {
+                    call.ApprovalId = request;
+                    if (job.TryChange(v => v.State == JobStates.AwaitingApproval ? v with { State = JobStates.Queued, Error = null } : null) && _queue.Writer.TryWrite(job))
+                    {
+                        await job.WriteAsync();
+                        return;
+                    }
+
+                    throw new OperationCanceledException();
+                }
+
+                if (view.State != UseCases.Approvals.ApprovalStates.Pending)
+                {
+                    state = JobStates.Failed;
+                    error = ErrorView.Of(ErrorCode.Refused, $"approval request {request} was {view.State}{(view.Reason is null ? "" : ": " + view.Reason)}; nothing was done", "submit the operation again for a new request");
+                    break;
+                }
+
+                await Task.Delay(_options.ApprovalPollInterval, _time, job.Cancellation.Token);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException || job.Cancellation.IsCancellationRequested)
+        {
+            state = JobStates.Cancelled;
+            error = _stopping.IsCancellationRequested
+                ? ErrorView.Of(ErrorCode.Cancelled, "the server stopped while the job awaited approval", "submit the operation again")
+                : ErrorView.Of(ErrorCode.Cancelled, "the job was cancelled while it awaited approval", null);
+        }
+        catch (Exception ex)
+        {
+            state = JobStates.Failed;
+            error = ex is LifeboatException l ? ErrorView.From(l, FieldText.AsJsonField) : ErrorView.Of(ErrorCode.Failed, ex.Message, null);
+        }
+
+        var final = job.View with { State = state, Finished = _time.GetUtcNow(), Error = error };
+        await job.WriteFinalAsync(final);
+        job.TryChange(_ => final);
+        _live.TryRemove(job.Id, out _);
+        LogFinished(_logger, job.Id, state, error.Message);
         job.Cancellation.Dispose();
         await job.Scope.DisposeAsync();
     }
@@ -414,6 +485,9 @@ public sealed partial class JobQueue : IAsyncDisposable
 
     [LoggerMessage(EventId = 5204, Level = LogLevel.Error, Message = "Job {Id} failed with an unexpected error")]
     private static partial void LogCrashed(ILogger logger, Exception error, string id);
+
+    [LoggerMessage(EventId = 5208, Level = LogLevel.Information, Message = "Job {Id} awaits approval request {Request}")]
+    private static partial void LogAwaitingApproval(ILogger logger, string id, string request);
 
     [LoggerMessage(EventId = 5205, Level = LogLevel.Information, Message = "Job {Id}: cancellation requested")]
     private static partial void LogCancelRequested(ILogger logger, string id);

@@ -22,6 +22,7 @@ internal sealed class LiveJob : IProgress<ProgressUpdate>
     private int _version;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _writes = Task.CompletedTask;
+    private JobView? _final;
     private DateTimeOffset _lastWrite;
 
     public LiveJob(JobView view, JobSubmission submission, string tenant, AsyncServiceScope scope, LifeboatCatalog catalog, CancellationTokenSource cancellation, TimeProvider time, JobQueueOptions options, ILogger logger)
@@ -131,9 +132,29 @@ internal sealed class LiveJob : IProgress<ProgressUpdate>
         }
     }
 
+    /// <summary>
+    /// Writes the job's terminal view to the catalog (after the writes before it) before anyone is told it ended: an
+    /// observer who saw the end finds it in the catalog too, and no later progress write can take the record back to
+    /// <c>running</c> (every write after this one writes the terminal view).
+    /// </summary>
+    public Task WriteFinalAsync(JobView final)
+    {
+        lock (_lock)
+        {
+            _final = final;
+        }
+
+        return WriteAsync();
+    }
+
     private async Task WriteNowAsync()
     {
-        var v = View;
+        JobView v;
+        lock (_lock)
+        {
+            v = _final ?? _view;
+        }
+
         try
         {
             await Catalog.UpsertJobAsync(Record(v), CancellationToken.None);

@@ -81,7 +81,7 @@ public sealed class RunSchedule : IUseCase<RunScheduleRequest, JobResult>
             builder.AddRetry(new RetryStrategyOptions
             {
                 // A failed drill is a finding, not a transient failure: it is not retried; nor is bad input.
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not (OperationCanceledException or DrillFailedException or MaintenanceException) && !(ex is LifeboatException l && l.ExitCode == 2)),
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not (OperationCanceledException or DrillFailedException or MaintenanceException or ApprovalRequiredException) && !(ex is LifeboatException l && l.ExitCode == 2)),
                 MaxRetryAttempts = schedule.Options.MaxAttempts - 1,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -100,6 +100,12 @@ public sealed class RunSchedule : IUseCase<RunScheduleRequest, JobResult>
                 attempts++;
                 return await RunJobAsync(schedule, ct);
             }, cancellationToken);
+        }
+        catch (ApprovalRequiredException ex)
+        {
+            // Nothing was done: the run waits for approval, and a run after the approval executes it (same request).
+            summary = "awaiting approval " + ex.Request.Id;
+            error = ex.Message;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

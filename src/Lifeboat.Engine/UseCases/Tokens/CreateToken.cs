@@ -17,9 +17,11 @@ public sealed class CreateToken : IUseCase<CreateTokenRequest, CreatedToken>
     private readonly AuditTrail _audit;
     private readonly Events _events;
     private readonly TimeProvider _time;
+    private readonly IApprovalGate _gate;
 
-    public CreateToken(CallContext call, CatalogAccess catalog, AuditTrail audit, Events events, TimeProvider time)
+    public CreateToken(CallContext call, CatalogAccess catalog, AuditTrail audit, Events events, TimeProvider time, IApprovalGate gate)
     {
+        _gate = gate;
         _call = call;
         _catalog = catalog;
         _audit = audit;
@@ -54,12 +56,27 @@ public sealed class CreateToken : IUseCase<CreateTokenRequest, CreatedToken>
         TokenRules.RequireTenant(_call.Actor, workspace, tenant);
         TokenRules.RequireGrantable(_call.Actor, request.Role);
 
+        var catalog = await _catalog.OpenAsync(cancellationToken);
+        var name = request.Name.Trim();
+        var policies = await catalog.ApprovalPoliciesAsync(tenant, cancellationToken);
+        if (policies.Any(p => UseCases.Approvals.ApprovalRules.Qualifies(name, request.Role, p.Role, p.Users)))
+        {
+            // A token that may approve is a second person: with approvals on, one admin must not mint it alone.
+            await _gate.AuthorizeAsync(new DestructiveOperation(DestructiveOperations.CreateToken, null, $"create the token '{name}' with the role {request.Role} in tenant {tenant}: it may approve", new Dictionary<string, string?>
+            {
+                ["name"] = name,
+                ["role"] = request.Role,
+                ["tenant"] = tenant,
+                ["expires"] = request.Expires,
+            }), cancellationToken);
+        }
+
         var token = TokenRules.Prefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var now = _time.GetUtcNow();
         var record = new TokenRecord
         {
             Id = "tok_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
-            Name = request.Name.Trim(),
+            Name = name,
             Role = request.Role,
             Tenant = tenant,
             Hash = TokenRules.Hash(token),
@@ -67,7 +84,6 @@ public sealed class CreateToken : IUseCase<CreateTokenRequest, CreatedToken>
             CreatedBy = TokenRules.CreatedBy(_call.Actor),
             Expires = lifetime is { } l ? now + l : null,
         };
-        var catalog = await _catalog.OpenAsync(cancellationToken);
         await _events.PublishWithAsync(new TokenCreated(record.Id, record.Name, record.Role, record.Tenant, record.Expires), events => catalog.InsertTokenAsync(record, events, cancellationToken));
         await _audit.RecordAsync(new AuditEntry(AuditActions.TokenCreate, record.Id, new Dictionary<string, string?>
         {
