@@ -43,6 +43,7 @@ public sealed partial class LifeboatCatalog
     public static async Task<LifeboatCatalog> OpenSqliteAsync(string path, TimeProvider time, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        CatalogFile.MakePrivate(path);
         var connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = PoolSqliteConnections }.ToString();
         var catalog = new LifeboatCatalog(() => new SqliteConnection(connectionString), false, path, time);
         await catalog.MigrateOnceAsync(connectionString, () => File.Exists(path), cancellationToken);

@@ -21,7 +21,7 @@ public static class TargetFactory
     public static ITarget Open(string url, TargetOpenOptions? options = null)
     {
         options ??= new TargetOpenOptions();
-        var raw = OpenRaw(url, options.Environment);
+        var raw = OpenRaw(url, options.Environment, options.GroupReadable);
         if (options.Decorator is not null)
         {
             raw = options.Decorator(raw);
@@ -33,7 +33,8 @@ public static class TargetFactory
 
     /// <summary>Opens the target itself, without decorators. Opening does not connect: the first operation does.</summary>
     /// <param name="environment">Where credentials are read from (AWS_*, AZURE_STORAGE_*, LIFEBOAT_SFTP_*, LIFEBOAT_FTP_PASSWORD); null: the process environment.</param>
-    public static ITarget OpenRaw(string url, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <param name="groupReadable">A local directory: write objects 0640 and directories 0750 instead of 0600 and 0700.</param>
+    public static ITarget OpenRaw(string url, IReadOnlyDictionary<string, string?>? environment = null, bool groupReadable = false)
     {
         if (string.IsNullOrWhiteSpace(url))
         {
@@ -42,7 +43,7 @@ public static class TargetFactory
 
         if (url.StartsWith('/'))
         {
-            return new LocalTarget(url);
+            return new LocalTarget(url, groupReadable);
         }
 
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
@@ -52,7 +53,7 @@ public static class TargetFactory
 
         if (uri.Scheme == "file")
         {
-            return OpenFile(uri, url);
+            return OpenFile(uri, url, groupReadable);
         }
 
         if (uri.Scheme is "s3" or "azure" or "sftp" or "ftp" or "ftps" && !url.Contains("://", StringComparison.Ordinal))
@@ -90,7 +91,7 @@ public static class TargetFactory
         return result;
     }
 
-    private static LocalTarget OpenFile(Uri uri, string url)
+    private static LocalTarget OpenFile(Uri uri, string url, bool groupReadable)
     {
         if (!string.IsNullOrEmpty(uri.Host) && uri.Host != "localhost")
         {
@@ -109,7 +110,7 @@ public static class TargetFactory
             throw new LifeboatException(ErrorCode.Config, $"'{url}' is not an absolute path", "write file:///absolute/path");
         }
 
-        return new LocalTarget(path);
+        return new LocalTarget(path, groupReadable);
     }
 }
 
@@ -128,4 +129,7 @@ public sealed record TargetOpenOptions
 
     /// <summary>Wraps the target itself, inside the retry and concurrency decorators (fault injection in tests).</summary>
     public Func<ITarget, ITarget>? Decorator { get; init; }
+
+    /// <summary>A local directory: let the group read what is written (0640/0750 instead of 0600/0700).</summary>
+    public bool GroupReadable { get; init; }
 }

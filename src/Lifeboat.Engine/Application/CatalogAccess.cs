@@ -1,4 +1,6 @@
 using Lifeboat.Catalog;
+using Lifeboat.Engine.Configuration;
+using Lifeboat.Platform;
 using Lifeboat.Postgres.Connections;
 
 namespace Lifeboat.Engine.Application;
@@ -33,7 +35,20 @@ public sealed class CatalogAccess
         var options = _workspace.Options.Catalog;
         _opened = options.ConnectionString is { } cs
             ? LifeboatCatalog.OpenPostgresAsync(PgConnection.Resolve(cs, _workspace.Environment, "Catalog:ConnectionString").ToNpgsql().ConnectionString, _time, cancellationToken)
-            : LifeboatCatalog.OpenSqliteAsync(_workspace.CatalogPath, _time, cancellationToken);
+            : OpenSqliteAsync(_workspace.CatalogPath, cancellationToken);
         return _opened;
+    }
+
+    private Task<LifeboatCatalog> OpenSqliteAsync(string path, CancellationToken cancellationToken)
+    {
+        // Root making the catalog next to a configuration another user owns (/etc/lifeboat, the PostgreSQL OS user's,
+        // for `lifeboat serve`): that user must open it. SQLite gives -wal and -shm the database file's owner.
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (Unix.IsRoot && Directory.Exists(directory) && CatalogFile.Create(path) && ConfigFile.OwnedByAnother(directory) is { } owner)
+        {
+            Unix.Lchown(path, owner.Uid, owner.Gid);
+        }
+
+        return LifeboatCatalog.OpenSqliteAsync(path, _time, cancellationToken);
     }
 }

@@ -49,6 +49,7 @@ public sealed class RepositoryOpener
             Retry = retry ?? _settings.Retry,
             Decorator = wrap is null ? decorator : t => wrap(decorator?.Invoke(t) ?? t),
             Environment = _workspace.Environment,
+            GroupReadable = _workspace.OptionsOrEmpty.Repository.GroupReadable,
         });
     }
 

@@ -87,6 +87,9 @@ public sealed class RepositoryOptions
     /// <summary>Where packs are staged before upload to a remote target (default: the system temp directory).</summary>
     public string? SpoolDirectory { get; set; }
 
+    /// <summary>Local targets: objects 0640 and directories 0750, so that the directory's group may read them (default: 0600 and 0700).</summary>
+    public bool GroupReadable { get; set; }
+
     internal void Validate(string configPath)
     {
         if (Workers is < 1 or > 256)

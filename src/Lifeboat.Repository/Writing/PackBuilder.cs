@@ -127,9 +127,20 @@ internal sealed class PackBuilder : IDisposable
     {
         if (_file is null)
         {
-            Directory.CreateDirectory(_spoolDirectory);
+            // A staged pack is the owner's only, like the objects it becomes (a local target sets their final mode).
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 20 };
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(_spoolDirectory);
+            }
+            else
+            {
+                Directory.CreateDirectory(_spoolDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
             _path = Path.Combine(_spoolDirectory, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)) + ".tmp-pack");
-            _file = new FileStream(_path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+            _file = new FileStream(_path, options);
             _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         }
 

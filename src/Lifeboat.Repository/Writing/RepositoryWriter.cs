@@ -79,6 +79,12 @@ public sealed partial class RepositoryWriter : IAsyncDisposable
         _index = index;
         _options = options ?? new WriterOptions();
         _spool = _options.SpoolDirectory ?? repository.Target.Capabilities.SpoolDirectory ?? Path.Combine(Path.GetTempPath(), "lifeboat-spool");
+        if (_options.SpoolDirectory is null && repository.Target.Innermost() is Targets.Local.LocalTarget local)
+        {
+            // Inside the repository: with the mode and owner of the target's directories (PackBuilder only creates it).
+            local.CreateSpoolDirectory();
+        }
+
         _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _uploadSlots = new SemaphoreSlim(Math.Max(1, _options.UploadConcurrency));
         var workers = Math.Max(1, _options.Workers);

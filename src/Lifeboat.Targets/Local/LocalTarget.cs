@@ -1,19 +1,29 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
+using Lifeboat.Platform;
 
 namespace Lifeboat.Targets.Local;
 
 /// <summary>
 /// A directory on this machine. Saves are atomic and durable: temp file in the destination directory,
 /// write, fsync, rename (or link for <see cref="SaveMode.Create"/>, which fails if the name exists), fsync the directory.
+/// What it creates is private: objects 0600 and directories 0700 (0640 and 0750 with <c>groupReadable</c>), whatever
+/// the umask and the mode of the root; run as root, it gives them the root directory's owner, so that the user who owns
+/// the repository (the PostgreSQL OS user for archive_command) can still read and write them.
 /// </summary>
 public sealed class LocalTarget : ITarget
 {
     private const string TempMarker = ".tmp-";
     private readonly string _root;
+    private FileStat? _owner;
+    private bool _ownerKnown;
 
-    public LocalTarget(string root)
+    /// <param name="root">The directory (absolute).</param>
+    /// <param name="groupReadable">Let the group read objects and list directories (0640/0750 instead of 0600/0700).</param>
+    public LocalTarget(string root, bool groupReadable = false)
     {
+        ObjectMode = groupReadable ? PrivateFile | UnixFileMode.GroupRead : PrivateFile;
+        DirectoryMode = groupReadable ? PrivateDirectory | UnixFileMode.GroupRead | UnixFileMode.GroupExecute : PrivateDirectory;
         // Without a trailing separator: "/srv/repo/" would name objects "file:///srv/repo//config" and make every spooled
         // file look outside the root, so that SaveFileAsync copied it instead of renaming it.
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
@@ -23,6 +33,31 @@ public sealed class LocalTarget : ITarget
 
     /// <summary>Writers stage packs in this directory below the root, so that saving them is a rename (ignored by readers).</summary>
     public const string SpoolDirectoryName = "tmp";
+
+    /// <summary>Creates <see cref="TargetCapabilities.SpoolDirectory"/> when missing, with the mode and owner of this target's directories.</summary>
+    public void CreateSpoolDirectory()
+    {
+        try
+        {
+            EnsureDirectory(Capabilities.SpoolDirectory!);
+        }
+        catch (Exception ex) when (ex is not TargetException)
+        {
+            throw Classify(ex, SpoolDirectoryName, "create");
+        }
+    }
+
+    /// <summary>The mode of objects by default: the owner's only.</summary>
+    public const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>The mode of directories by default: the owner's only.</summary>
+    public const UnixFileMode PrivateDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>The mode of the objects this target writes.</summary>
+    public UnixFileMode ObjectMode { get; }
+
+    /// <summary>The mode of the directories this target creates.</summary>
+    public UnixFileMode DirectoryMode { get; }
 
     public string DisplayName { get; }
 
@@ -38,8 +73,15 @@ public sealed class LocalTarget : ITarget
         try
         {
             EnsureDirectory(directory);
-            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            var options = new FileStreamOptions { Mode = System.IO.FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16, Options = FileOptions.Asynchronous };
+            if (!OperatingSystem.IsWindows())
             {
+                options.UnixCreateMode = ObjectMode;
+            }
+
+            await using (var output = new FileStream(temp, options))
+            {
+                SetOwner(temp);
                 await using var input = content.OpenRead();
                 await input.CopyToAsync(output, 1 << 20, cancellationToken);
                 await output.FlushAsync(cancellationToken);
@@ -91,11 +133,18 @@ public sealed class LocalTarget : ITarget
         try
         {
             EnsureDirectory(directory);
-            // The file must be durable before it gets its final name.
-            using (var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite))
+            // The file must be durable, and have an object's mode and owner, before it gets its final name.
+            using (var handle = File.OpenHandle(path, System.IO.FileMode.Open, FileAccess.ReadWrite))
             {
+                if (!OperatingSystem.IsWindows())
+                {
+                    File.SetUnixFileMode(handle, ObjectMode);
+                }
+
                 RandomAccess.FlushToDisk(handle);
             }
+
+            SetOwner(path);
 
             File.Move(path, destination, overwrite: mode == SaveMode.Replace);
             Posix.FsyncDirectory(directory);
@@ -115,7 +164,7 @@ public sealed class LocalTarget : ITarget
         FileStream file;
         try
         {
-            file = new FileStream(PathOf(name), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.Asynchronous);
+            file = new FileStream(PathOf(name), System.IO.FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.Asynchronous);
         }
         catch (UnauthorizedAccessException ex) when (Directory.Exists(PathOf(name)))
         {
@@ -305,11 +354,46 @@ public sealed class LocalTarget : ITarget
             throw new TargetException(TargetErrorKind.NotFound, $"{DisplayName} does not exist", hint: "create the directory or check the repository URL");
         }
 
-        Directory.CreateDirectory(directory);
-        // Make the new directory entries durable up to the root.
-        for (var d = directory; d is not null && d.Length > _root.Length; d = Path.GetDirectoryName(d))
+        // Each missing directory from the top down, with this target's mode and owner, its entry made durable.
+        var missing = new Stack<string>();
+        for (var d = directory; d is not null && d.Length > _root.Length && !Directory.Exists(d); d = Path.GetDirectoryName(d))
         {
+            missing.Push(d);
+        }
+
+        foreach (var d in missing)
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(d);
+            }
+            else
+            {
+                // Another writer may create it at the same moment: CreateDirectory succeeds on an existing directory.
+                Directory.CreateDirectory(d, DirectoryMode);
+                SetOwner(d);
+            }
+
             Posix.FsyncDirectory(Path.GetDirectoryName(d)!);
+        }
+    }
+
+    /// <summary>
+    /// Run as root in a root directory another user owns (the PostgreSQL OS user's, install.md), gives a new entry that
+    /// owner: wal-push and wal-fetch run as that user and must read the config and key slots and write into directories
+    /// root created.
+    /// </summary>
+    private void SetOwner(string path)
+    {
+        if (!_ownerKnown)
+        {
+            _owner = Unix.IsRoot && Unix.Lstat(_root) is { } root && (root.Uid != 0 || root.Gid != 0) ? root : null;
+            _ownerKnown = true;
+        }
+
+        if (_owner is { } owner)
+        {
+            Unix.Lchown(path, owner.Uid, owner.Gid);
         }
     }
 

@@ -44,6 +44,8 @@ public sealed class RunChecks : IUseCase<RunChecksRequest, RunChecksResult>
                 results.Add(new CheckResult("", "repository", CheckStatus.Failed, ex.Message, ex.Hint));
             }
 
+            PermissionChecks.Run(_workspace, repository, results);
+
             if (request.Source is not null)
             {
                 _workspace.GetSource(request.Source);
