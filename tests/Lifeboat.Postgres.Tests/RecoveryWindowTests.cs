@@ -91,7 +91,8 @@ public sealed class RecoveryWindowTests : IDisposable
         Assert.Equal(Lsn.Parse("0/3000100"), span.EarliestLsn);
         Assert.Equal(Lsn.Parse("0/6000000"), span.LatestLsn);
         Assert.NotNull(span.LatestTime);
-        Assert.Equal(await ArchivedAsync(archive, "000000010000000000000005"), span.LatestTime);
+        Assert.Equal(Noon, span.LatestTime); // no commit in the fake WAL: a time target reaches only the backup\'s end
+        Assert.Equal(await ArchivedAsync(archive, "000000010000000000000005"), span.ArchivedUntil);
         Assert.Equal("000000010000000000000006", span.MissingSegment); // the next one, not archived yet
     }
 
@@ -125,7 +126,8 @@ public sealed class RecoveryWindowTests : IDisposable
 
         Assert.Equal("000000010000000000000005", span.MissingSegment);
         Assert.Equal(Lsn.Parse("0/5000000"), span.LatestLsn);
-        Assert.Equal(await ArchivedAsync(archive, "000000010000000000000004"), span.LatestTime);
+        Assert.Equal(Noon, span.LatestTime); // no commit in the fake WAL: a time target reaches only the backup\'s end
+        Assert.Equal(await ArchivedAsync(archive, "000000010000000000000004"), span.ArchivedUntil);
     }
 
     [Fact]
@@ -177,10 +179,12 @@ public sealed class RecoveryWindowTests : IDisposable
         Assert.Equal([1u, 2u], spans.Select(s => s.Timeline).ToArray());
         Assert.Equal(Lsn.Parse("0/5000000"), spans[0].LatestLsn);
         Assert.Equal("000000010000000000000005", spans[0].MissingSegment);
-        Assert.Equal(await ArchivedAsync(archive, "000000010000000000000004"), spans[0].LatestTime);
+        Assert.Equal(Noon, spans[0].LatestTime); // no commit in the fake WAL: a time target reaches only the backup\'s end
+        Assert.Equal(await ArchivedAsync(archive, "000000010000000000000004"), spans[0].ArchivedUntil);
         Assert.Equal(Lsn.Parse("0/7000000"), spans[1].LatestLsn);
         Assert.Equal("000000020000000000000007", spans[1].MissingSegment);
-        Assert.Equal(await ArchivedAsync(archive, "000000020000000000000006"), spans[1].LatestTime);
+        Assert.Equal(Noon, spans[1].LatestTime); // no commit in the fake WAL: a time target reaches only the backup\'s end
+        Assert.Equal(await ArchivedAsync(archive, "000000020000000000000006"), spans[1].ArchivedUntil);
         Assert.All(spans, s => Assert.Equal(Noon, s.EarliestTime));
     }
 
@@ -217,7 +221,7 @@ public sealed class RecoveryWindowTests : IDisposable
         Assert.Equal(1u, window.Timeline);
         Assert.Equal(Noon.AddHours(-1), window.Earliest);
         Assert.Equal(Lsn.Parse("0/6000000"), window.LatestLsn);
-        Assert.Equal(await ArchivedAsync(archive, "000000010000000000000005"), window.Latest);
+        Assert.Equal(Noon, window.Latest); // the newer backup's end: no commit after it in the fake WAL
         Assert.Equal(["20261122-110000-0000", "20261122-120000-0000"], window.Backups);
     }
 }
