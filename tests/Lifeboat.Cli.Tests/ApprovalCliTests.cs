@@ -1,0 +1,89 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Lifeboat.Engine.Application;
+using Lifeboat.Engine.Configuration;
+using Lifeboat.Server;
+
+namespace Lifeboat.Cli.Tests;
+
+/// <summary>Approvals through the real command line and the real server: exit code 4, its JSON, HTTP 202, approve over the API.</summary>
+public sealed class ApprovalCliTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_forget_under_a_policy_exits_4_until_another_person_approves_it_over_the_api_then_runs_once()
+    {
+        using var f = new CliFixture();
+        await f.InitAsync();
+        await f.Cli.OkAsync("backup", "--source", "app");
+        var backup = JsonDocument.Parse((await f.Cli.OkAsync("list", "--json")).Out).RootElement.GetProperty("backups")[0].GetProperty("id").GetString()!;
+        // The approver's token exists before the policy (afterwards creating it would itself need approval).
+        var bob = JsonDocument.Parse((await f.Cli.OkAsync("token", "create", "--name", "bob", "--role", "admin", "--json")).Out).RootElement.GetProperty("token").GetString();
+        await f.Cli.OkAsync("approvals", "policy", "set", "backup.forget", "--approvals", "1", "--role", "admin");
+
+        var asked = await f.Cli.RunAsync("forget", backup);
+        Assert.True(asked.ExitCode == 4, asked.Error + asked.Out);
+        var id = System.Text.RegularExpressions.Regex.Match(asked.Error, @"approval request (apr_[A-Za-z0-9_-]+)").Groups[1].Value;
+        Assert.StartsWith("apr_", id, StringComparison.Ordinal);
+        Assert.Contains($"lifeboat approvals approve {id}", asked.Error, StringComparison.Ordinal);
+
+        // In JSON mode the error document holds the request (turning approvals off is itself under approval).
+        var off = await f.Cli.RunAsync("approvals", "policy", "remove", "all", "--json");
+        Assert.True(off.ExitCode == 4, off.Error + off.Out);
+        var document = JsonDocument.Parse(off.Out).RootElement;
+        var error = document.GetProperty("error");
+        Assert.Equal("ApprovalRequired", error.GetProperty("code").GetString());
+        Assert.Equal(4, error.GetProperty("exitCode").GetInt32());
+        Assert.Equal("approvals.policy", document.GetProperty("approval").GetProperty("operation").GetString());
+        Assert.Equal("pending", document.GetProperty("approval").GetProperty("state").GetString());
+        var policies = JsonDocument.Parse((await f.Cli.OkAsync("approvals", "policy", "list", "--json")).Out).RootElement;
+        Assert.True(policies.GetProperty("enabled").GetBoolean());
+        Assert.Equal("backup.forget", Assert.Single(policies.GetProperty("items").EnumerateArray()).GetProperty("operation").GetString());
+        Assert.Single(JsonDocument.Parse((await f.Cli.OkAsync("list", "--json")).Out).RootElement.GetProperty("backups").EnumerateArray());
+
+        // The requester cannot approve their own request from the command line.
+        var self = await f.Cli.RunAsync("approvals", "approve", id);
+        Assert.Equal(2, self.ExitCode);
+        Assert.Contains("the requester never counts", self.Error, StringComparison.Ordinal);
+
+        var config = ConfigFile.Resolve(f.Dir.Combine("lifeboat.json"), f.Cli.Environment, f.Dir.Path);
+        var port = Lifeboat.Postgres.Tools.PostgresCluster.FreePort();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var started = new TaskCompletionSource<string>();
+        var server = LifeboatServer.RunAsync(() => new Workspace(config, f.Cli.Environment, f.Dir.Path), TimeProvider.System, $"http://127.0.0.1:{port}", null, started.SetResult, stop.Token);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bob);
+
+        // The same operation over the API is accepted, not done: 202, the request, its Location.
+        using (var delete = await http.DeleteAsync(new Uri($"/api/v1/backups/{backup}", UriKind.Relative), Ct))
+        {
+            Assert.Equal(202, (int)delete.StatusCode);
+            var problem = JsonDocument.Parse(await delete.Content.ReadAsStringAsync(Ct)).RootElement;
+            Assert.Equal("ApprovalRequired", problem.GetProperty("code").GetString());
+            var theirs = problem.GetProperty("approval").GetProperty("id").GetString();
+            Assert.NotEqual(id, theirs);
+            Assert.Equal($"/api/v1/approvals/{theirs}", delete.Headers.Location?.OriginalString);
+        }
+
+        Assert.Single(JsonDocument.Parse((await f.Cli.OkAsync("list", "--json")).Out).RootElement.GetProperty("backups").EnumerateArray());
+
+        using (var approve = await http.PostAsync(new Uri($"/api/v1/approvals/{id}/approve", UriKind.Relative), JsonContent("""{"reason":"ticket 4711"}"""), Ct))
+        {
+            Assert.Equal(200, (int)approve.StatusCode);
+            Assert.Equal("approved", JsonDocument.Parse(await approve.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("state").GetString());
+        }
+
+        await stop.CancelAsync();
+        await server;
+
+        // The requester runs the same command again: it runs, once.
+        await f.Cli.OkAsync("forget", backup);
+        Assert.Empty(JsonDocument.Parse((await f.Cli.OkAsync("list", "--json")).Out).RootElement.GetProperty("backups").EnumerateArray());
+        var shown = JsonDocument.Parse((await f.Cli.OkAsync("approvals", "show", id, "--json")).Out).RootElement;
+        Assert.Equal("executed", shown.GetProperty("state").GetString());
+    }
+
+    private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+}
