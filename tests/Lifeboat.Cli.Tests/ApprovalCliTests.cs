@@ -1,8 +1,6 @@
-using System.Net.Http.Headers;
 using System.Text.Json;
+using Lifeboat.Cli.Tests.Server;
 using Lifeboat.Engine.Application;
-using Lifeboat.Engine.Configuration;
-using Lifeboat.Server;
 
 namespace Lifeboat.Cli.Tests;
 
@@ -18,8 +16,9 @@ public sealed class ApprovalCliTests
         await f.InitAsync();
         await f.Cli.OkAsync("backup", "--source", "app");
         var backup = JsonDocument.Parse((await f.Cli.OkAsync("list", "--json")).Out).RootElement.GetProperty("backups")[0].GetProperty("id").GetString()!;
-        // The approver's token exists before the policy (afterwards creating it would itself need approval).
-        var bob = JsonDocument.Parse((await f.Cli.OkAsync("token", "create", "--name", "bob", "--role", "admin", "--json")).Out).RootElement.GetProperty("token").GetString();
+        // The server's tokens (an admin's among them) exist before the policy: afterwards creating one would need approval.
+        await using var server = await ServerFixture.StartAsync(f);
+        using var http = server.Client(Roles.Admin);
         await f.Cli.OkAsync("approvals", "policy", "set", "backup.forget", "--approvals", "1", "--role", "admin");
 
         var asked = await f.Cli.RunAsync("forget", backup);
@@ -47,15 +46,6 @@ public sealed class ApprovalCliTests
         Assert.Equal(2, self.ExitCode);
         Assert.Contains("the requester never counts", self.Error, StringComparison.Ordinal);
 
-        var config = ConfigFile.Resolve(f.Dir.Combine("lifeboat.json"), f.Cli.Environment, f.Dir.Path);
-        var port = Lifeboat.Postgres.Tools.PostgresCluster.FreePort();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var started = new TaskCompletionSource<string>();
-        var server = LifeboatServer.RunAsync(() => new Workspace(config, f.Cli.Environment, f.Dir.Path), TimeProvider.System, $"http://127.0.0.1:{port}", null, started.SetResult, stop.Token);
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bob);
-
         // The same operation over the API is accepted, not done: 202, the request, its Location.
         using (var delete = await http.DeleteAsync(new Uri($"/api/v1/backups/{backup}", UriKind.Relative), Ct))
         {
@@ -74,9 +64,6 @@ public sealed class ApprovalCliTests
             Assert.Equal(200, (int)approve.StatusCode);
             Assert.Equal("approved", JsonDocument.Parse(await approve.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("state").GetString());
         }
-
-        await stop.CancelAsync();
-        await server;
 
         // The requester runs the same command again: it runs, once.
         await f.Cli.OkAsync("forget", backup);

@@ -63,7 +63,7 @@ public sealed class HealthAlertTests
         try
         {
             // Archiving works: a few evaluations raise no WAL alert.
-            await Task.Delay(Interval * 3, Ct);
+            await server.HealthPassesAsync(3);
             Assert.Empty(await EventsAsync(f, "wal.*"));
 
             // The key becomes unreadable to PostgreSQL's user only: every wal-push fails, the server still reads the repository.
@@ -87,7 +87,9 @@ public sealed class HealthAlertTests
             // Still failing, and the server restarted: the state is in the catalog, so no second alert.
             await server.DisposeAsync();
             server = await ServerFixture.StartAsync(f.Dir, f.Cli);
-            await Task.Delay(Interval * 4, Ct);
+            // PostgreSQL retries the archive_command (another failure) and the new server evaluates it twice.
+            await WaitForAsync(f, "wal.archive_failed", (await EventsAsync(f, "wal.archive_failed")).Count + 1);
+            await server.HealthPassesAsync(2);
             Assert.True((await EventsAsync(f, "wal.archive_failed")).Count > 1, "PostgreSQL did not retry the failing archive_command");
             Assert.Single(await EventsAsync(f, "wal.archive_stalled"));
             Assert.Empty(await EventsAsync(f, "wal.archive_resumed"));

@@ -56,7 +56,7 @@ public sealed class HealthMonitorTests
         Assert.Equal("app", alert.GetProperty("source").GetString());
         Assert.Equal("warning", alert.GetProperty("severity").GetString());
         Assert.Contains("warning over 4 s", alert.GetProperty("data").GetProperty("detail").GetString(), StringComparison.Ordinal);
-        await Task.Delay(TimeSpan.FromSeconds(2), Ct);
+        await server.HealthPassesAsync(2);
         Assert.Single(await EventsAsync(cli, "health.violated"), x => Is(x, "drill age"));
 
         // A new drill: resolved.
@@ -71,7 +71,7 @@ public sealed class HealthMonitorTests
         Assert.Equal("critical", unreachable.GetProperty("severity").GetString());
         Assert.Equal("target primary", unreachable.GetProperty("data").GetProperty("check").GetString());
         Assert.Contains("the repository cannot be read", unreachable.GetProperty("data").GetProperty("detail").GetString(), StringComparison.Ordinal);
-        await Task.Delay(TimeSpan.FromSeconds(2), Ct);
+        await server.HealthPassesAsync(2);
         Assert.Single(await EventsAsync(cli, "target.unreachable"));
         Directory.Move(cli.RepoPath + ".away", cli.RepoPath);
         var recovered = Assert.Single(await WaitForAsync(cli, "target.recovered", e => e.Count >= 1));

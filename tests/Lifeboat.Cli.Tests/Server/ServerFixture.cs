@@ -4,6 +4,7 @@ using Lifeboat.Engine.Application;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Server;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lifeboat.Cli.Tests.Server;
 
@@ -88,6 +89,19 @@ internal sealed class ServerFixture : IAsyncDisposable
         }
 
         return last.ValueKind == JsonValueKind.Undefined ? throw new InvalidOperationException($"job {jobId}: the event stream ended without an event") : last;
+    }
+
+    /// <summary>
+    /// Waits until the server's health evaluation has run <paramref name="count"/> whole passes that began after this
+    /// call (the pass running now, if any, does not count): what it would alert on, it has written by then.
+    /// </summary>
+    public async Task HealthPassesAsync(int count)
+    {
+        var monitor = Services.GetRequiredService<Lifeboat.Engine.UseCases.Health.HealthMonitor>();
+        for (var pass = 0; pass <= count; pass++)
+        {
+            await monitor.NextPassAsync().WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using MimeKit;
@@ -75,7 +73,7 @@ public sealed partial class SmtpReceiver : IAsyncDisposable
             var args = new List<string> { Script!, "--dir", dir.Combine("mail") };
             if (tls)
             {
-                WriteCertificate(dir.Combine("cert.pem"), dir.Combine("key.pem"));
+                SelfSignedCertificate.Write(dir.Combine("cert.pem"), dir.Combine("key.pem"));
                 args.AddRange(["--cert", dir.Combine("cert.pem"), "--key", dir.Combine("key.pem"), "--require-tls"]);
             }
 
@@ -159,20 +157,6 @@ public sealed partial class SmtpReceiver : IAsyncDisposable
         }
     }
 
-    /// <summary>A self-signed RSA certificate for 127.0.0.1 (subjectAltName IP), valid for a day.</summary>
-    private static void WriteCertificate(string certificateFile, string keyFile)
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        var now = TimeProvider.System.GetUtcNow();
-        using var certificate = request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
-        File.WriteAllText(certificateFile, certificate.ExportCertificatePem() + "\n");
-        File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem() + "\n");
-        File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-    }
 
     public async ValueTask DisposeAsync()
     {

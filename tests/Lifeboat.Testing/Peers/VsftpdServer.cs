@@ -73,7 +73,7 @@ public sealed class VsftpdServer : IAsyncDisposable
             var pub = Directory.CreateDirectory(dir.Combine("chroot", "pub"));
             File.SetUnixFileMode(pub.FullName, (UnixFileMode)0b111_111_111);
             Directory.CreateDirectory(dir.Combine("empty"));
-            WriteCertificate(dir.Combine("cert.pem"), dir.Combine("key.pem"));
+            SelfSignedCertificate.Write(dir.Combine("cert.pem"), dir.Combine("key.pem"));
             var password = "ftp-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
             await File.WriteAllTextAsync(dir.Combine("passwords"), password + "\n", cancellationToken);
             var port = PeerPaths.FreeLoopbackPort();
@@ -131,20 +131,6 @@ public sealed class VsftpdServer : IAsyncDisposable
         }
     }
 
-    /// <summary>A self-signed RSA certificate for 127.0.0.1 (subjectAltName IP), valid for a day.</summary>
-    private static void WriteCertificate(string certificateFile, string keyFile)
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        var now = TimeProvider.System.GetUtcNow();
-        using var certificate = request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
-        File.WriteAllText(certificateFile, certificate.ExportCertificatePem() + "\n");
-        File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem() + "\n");
-        File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-    }
 
     /// <summary>Readiness: vsftpd prints nothing when it listens, so probe the port until it greets (220), within a deadline.</summary>
     private static async Task WaitForGreetingAsync(PeerProcess process, int port, CancellationToken cancellationToken)

@@ -82,7 +82,15 @@ public sealed record RemoveApprovalPolicyRequest(string Operation);
 
 public sealed record ListApprovalPoliciesRequest;
 
-public sealed record ApprovalPolicyList(bool Enabled, IReadOnlyList<ApprovalPolicyView> Items);
+public sealed record ApprovalPolicyList(bool Enabled, IReadOnlyList<ApprovalPolicyView> Items)
+{
+    /// <summary>A tenant's policies as stored; approvals are on while there is one.</summary>
+    public static ApprovalPolicyList Of(IEnumerable<ApprovalPolicyRecord> policies)
+    {
+        var items = policies.Select(ApprovalPolicyView.From).ToList();
+        return new ApprovalPolicyList(items.Count > 0, items);
+    }
+}
 
 /// <param name="State">Only requests in this state (pending, approved, denied, expired, voided, executed).</param>
 public sealed record ListApprovalsRequest(string? State = null, int Limit = 100);

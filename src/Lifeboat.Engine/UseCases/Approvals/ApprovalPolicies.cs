@@ -20,8 +20,7 @@ public sealed class ListApprovalPolicies : IUseCase<ListApprovalPoliciesRequest,
     public async Task<ApprovalPolicyList> ExecuteAsync(ListApprovalPoliciesRequest request, CancellationToken cancellationToken)
     {
         var catalog = await _catalog.OpenAsync(cancellationToken);
-        var items = (await catalog.ApprovalPoliciesAsync(_call.Workspace.Name, cancellationToken)).Select(ApprovalPolicyView.From).ToList();
-        return new ApprovalPolicyList(items.Count > 0, items);
+        return ApprovalPolicyList.Of(await catalog.ApprovalPoliciesAsync(_call.Workspace.Name, cancellationToken));
     }
 }
 
@@ -119,8 +118,7 @@ public sealed class SetApprovalPolicy : IUseCase<SetApprovalPolicyRequest, Appro
             new ConfigurationChanged("approval_policy", changed.Count > 0 ? "changed" : "added", request.Operation, Detail: $"{request.Approvals} approval(s) from {ApprovalRules.Describe(request.Role, usersText)}"),
             events => catalog.ChangeApprovalPoliciesAsync(tenant, records, [], now, "the approval policy changed", events, cancellationToken));
         await _audit.RecordAsync(new AuditEntry("approvals.policy.set", request.Operation, parameters, AuditResults.Succeeded, 200), cancellationToken);
-        var items = (await catalog.ApprovalPoliciesAsync(tenant, cancellationToken)).Select(ApprovalPolicyView.From).ToList();
-        return new ApprovalPolicyList(items.Count > 0, items);
+        return ApprovalPolicyList.Of(await catalog.ApprovalPoliciesAsync(tenant, cancellationToken));
     }
 }
 
@@ -171,8 +169,7 @@ public sealed class RemoveApprovalPolicy : IUseCase<RemoveApprovalPolicyRequest,
             new ConfigurationChanged("approval_policy", "removed", request.Operation, Detail: request.Operation == "all" || removed.Count == existing.Count ? "approvals are off" : null),
             events => catalog.ChangeApprovalPoliciesAsync(tenant, [], removed, now, "the approval policy was removed", events, cancellationToken));
         await _audit.RecordAsync(new AuditEntry("approvals.policy.remove", request.Operation, null, AuditResults.Succeeded, 200), cancellationToken);
-        var items = (await catalog.ApprovalPoliciesAsync(tenant, cancellationToken)).Select(ApprovalPolicyView.From).ToList();
-        return new ApprovalPolicyList(items.Count > 0, items);
+        return ApprovalPolicyList.Of(await catalog.ApprovalPoliciesAsync(tenant, cancellationToken));
     }
 }
 

@@ -25,6 +25,14 @@ public sealed partial class HealthMonitor
         _logger = logger;
     }
 
+    private TaskCompletionSource _passed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes when the next evaluation pass ends (its state changes and events are in the catalog, or it failed and
+    /// was logged): for whoever must know that the server has looked again, such as a test that no second alert came.
+    /// </summary>
+    public Task NextPassAsync() => Volatile.Read(ref _passed).Task;
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         try
@@ -57,6 +65,7 @@ public sealed partial class HealthMonitor
                     LogPassFailed(_logger, ex.Message);
                 }
 
+                Interlocked.Exchange(ref _passed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
                 await Task.Delay(interval, _time, cancellationToken);
             }
         }
