@@ -113,9 +113,10 @@ public sealed class EmailNotificationTests
         Assert.DoesNotContain(smtp.Password!, raw, StringComparison.Ordinal);
 
         using var viewer = server.Client(Engine.Application.Roles.Viewer);
-        var deliveries = JsonDocument.Parse(await viewer.GetStringAsync(new Uri("/api/v1/deliveries?channel=email:ops&limit=100", UriKind.Relative), Ct)).RootElement.GetProperty("items");
-        Assert.Equal(3, deliveries.GetArrayLength());
-        Assert.All(deliveries.EnumerateArray(), d => Assert.Equal("delivered", d.GetProperty("state").GetString()));
+        // The SMTP server has the message before the server records the 250 reply: wait for the catalog to say so.
+        var deliveries = await ServerFixture.DeliveriesAsync(viewer, "channel=email:ops&limit=100", all => all.Count(d => d.GetProperty("state").GetString() == "delivered") == 3);
+        Assert.Equal(3, deliveries.Count);
+        Assert.All(deliveries, d => Assert.Equal("delivered", d.GetProperty("state").GetString()));
     }
 
     [Fact]
