@@ -47,7 +47,7 @@ SELECT printf('b%06d', i), 's' || ((i % $SOURCES) + 1), 'files', 'full',
 FROM n;
 SQL
 token=$($LB token create --name bench --role viewer --json | sed -n 's/.*"token": "\([^"]*\)".*/\1/p')
-port=$(( 20000 + RANDOM % 20000 ))
+port=$(( 20000 + RANDOM % 12000 ))
 $LB serve --urls "http://127.0.0.1:$port" 2> serve.log &
 server_pid=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done

@@ -211,10 +211,13 @@ LB_VERSION=$(as_pg $LB --version 2>/dev/null | head -1)
 # ---------------------------------------------------------------------------------------------------------------
 # 2. The sandbox cluster.
 # ---------------------------------------------------------------------------------------------------------------
+# Below the kernel's ephemeral range (32768-60999 by default): a port chosen here is bound minutes later (the restored
+# servers), and one in the ephemeral range may by then be the local end of some outgoing connection (a smoke run in
+# ./test.sh saw "could not bind ... Address already in use" that way).
 free_port() {
   local p
   for _ in $(seq 500); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((20000 + RANDOM % 12000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && [ ! -e "$WORK/sock/.s.PGSQL.$p" ]; then echo "$p"; return 0; fi
   done
   die "no free loopback port found"

@@ -32,7 +32,7 @@ else
   "$GEN" gen "$DATASET" "$OUT/data/$DATASET.bin" "$SIZE_MIB"
 fi
 
-PORT=$((20000 + RANDOM % 20000))
+PORT=$((20000 + RANDOM % 12000))
 node "$S3RVER" --directory "$OUT/s3rver" --address 127.0.0.1 --port "$PORT" --configure-bucket bench --silent > "$OUT/s3rver.log" 2>&1 &
 S3PID=$!
 trap 'kill $S3PID 2>/dev/null || true' EXIT
