@@ -108,4 +108,48 @@ public sealed class DamageTests
             Assert.Empty(Lifeboat.Engine.Demo.TreeComparer.Compare(f.Source, f.Dir.Combine("r")));
         }
     }
+
+    [Fact]
+    public async Task A_manifest_deleted_behind_the_catalogs_back_is_damage_prune_keeps_its_data_and_catalog_rebuild_accepts_the_loss()
+    {
+        var (f, first) = await BackedUpAsync();
+        using (f)
+        {
+            File.WriteAllBytes(Path.Combine(f.Source, "only-in-the-second.bin"), TestData.Random(300_000, 91));
+            await f.Cli.OkAsync("backup", "--source", "app");
+            var second = JsonDocument.Parse((await f.Cli.OkAsync("list", "--json")).Out).RootElement.GetProperty("backups").EnumerateArray()
+                .Select(b => b.GetProperty("id").GetString()!).Single(id => id != first);
+            File.Delete(Path.Combine(f.RepoPath, "backups", second));
+            string[] Data() => Directory.EnumerateFiles(Path.Combine(f.RepoPath, "data"), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+            var before = Data();
+
+            var verify = await f.Cli.RunAsync("verify");
+            Assert.Equal(3, verify.ExitCode);
+            Assert.Contains($"damaged: backups/{second}: the catalog lists this backup but the repository has no manifest for it", verify.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain($"backups/{first}", verify.Error, StringComparison.Ordinal);
+
+            // Prune would delete the data only the second backup needs: refused, exit 3, nothing deleted.
+            var prune = await f.Cli.RunAsync("prune");
+            Assert.Equal(3, prune.ExitCode);
+            Assert.Contains($"prune refused: the catalog lists 1 backup(s) whose manifest is missing from the repository ({second})", prune.Error, StringComparison.Ordinal);
+            Assert.Contains("catalog rebuild", prune.Error, StringComparison.Ordinal);
+            Assert.Equal(before, Data());
+            Assert.Equal(3, (await f.Cli.RunAsync("forget", first, "--prune")).ExitCode);
+            Assert.Equal(before, Data());
+
+            // Accepting the loss: the catalog follows the repository, verify passes, prune frees the data.
+            await f.Cli.OkAsync("catalog", "rebuild");
+            Assert.Contains("no damage found", (await f.Cli.OkAsync("verify")).Out, StringComparison.Ordinal);
+            await f.Cli.OkAsync("prune");
+            Assert.NotEqual(before, Data());
+            await f.Cli.OkAsync("verify", "--read-data");
+
+            // A backup another catalog made is only a note: not damage.
+            var other = new CliRunner(f.Dir.Path, new Dictionary<string, string?> { ["LIFEBOAT_PASSPHRASE"] = CliFixture.Passphrase, ["LIFEBOAT__Catalog__Path"] = f.Dir.Combine("other.db") });
+            await other.OkAsync("backup", "--source", "app");
+            var noted = await f.Cli.OkAsync("verify");
+            Assert.Contains("1 backup(s) in the repository are not in the catalog", noted.All, StringComparison.Ordinal);
+            await f.Cli.OkAsync("prune");
+        }
+    }
 }

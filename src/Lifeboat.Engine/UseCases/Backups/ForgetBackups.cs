@@ -64,13 +64,15 @@ public sealed class ForgetBackups : IUseCase<ForgetBackupsRequest, ForgetBackups
             new RunInfo(RunOperations.Forget, Catalog.JobKinds.Forget, source),
             async () =>
             {
+                // Out of the catalog first, then out of the repository: a backup the catalog lists without a manifest
+                // is one Lifeboat did not forget (damage; prune keeps its data), so a crash in between must not leave one.
+                await _cache.RemoveAsync(request.Backup, cancellationToken);
                 foreach (var id in request.Backup)
                 {
                     await repository.DeleteManifestAsync(id, cancellationToken);
                 }
 
                 var stacks = await StackRecords.ForgetBrokenAsync(repository, request.Backup.ToHashSet(StringComparer.Ordinal), cancellationToken);
-                await _cache.RemoveAsync(request.Backup, cancellationToken);
                 var pruned = request.Prune ? await _prune.PruneAsync(repository, new PruneRepositoryRequest(), cancellationToken) : null;
                 return new ForgetBackupsResult(request.Backup, stacks, pruned);
             },

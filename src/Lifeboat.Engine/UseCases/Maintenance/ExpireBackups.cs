@@ -94,10 +94,12 @@ public sealed class ExpireBackups : IUseCase<ExpireBackupsRequest, ExpireReport>
     private readonly OperationLocks _locks;
 
     private readonly Events _events;
+    private readonly CatalogAccess _catalog;
 
-    public ExpireBackups(Workspace workspace, RepositoryOpener opener, Runs runs, CatalogCache cache, IApprovalGate gate, TimeProvider time, CallContext call, MaintenanceGate maintenance, OperationLocks locks, Events events)
+    public ExpireBackups(Workspace workspace, RepositoryOpener opener, Runs runs, CatalogCache cache, IApprovalGate gate, TimeProvider time, CallContext call, MaintenanceGate maintenance, OperationLocks locks, Events events, CatalogAccess catalog)
     {
         _events = events;
+        _catalog = catalog;
         _maintenance = maintenance;
         _locks = locks;
         _workspace = workspace;
@@ -187,12 +189,6 @@ public sealed class ExpireBackups : IUseCase<ExpireBackupsRequest, ExpireReport>
             () => ExpireOnAsync(target, sources, dryRun, cancellationToken),
             r => new RunFigures(0, -(r.Prune?.BytesFreed ?? 0), null, $"{{\"deleted\":{r.Deleted}}}"),
             cancellationToken);
-        if (target.IsPrimary)
-        {
-            // The catalog caches the primary's backups; a secondary's are its own business.
-            await _cache.RemoveAsync(report.Sources.SelectMany(s => s.Decisions).Where(d => !d.Keep).Select(d => d.Id), cancellationToken);
-        }
-
         var removed = report.Sources.SelectMany(s => s.Decisions).Where(d => !d.Keep).Select(d => d.Id).ToList();
         if (removed.Count > 0)
         {
@@ -242,6 +238,19 @@ public sealed class ExpireBackups : IUseCase<ExpireBackupsRequest, ExpireReport>
         if (expiring.Count > 0)
         {
             await _gate.AuthorizeAsync(new DestructiveOperation(DestructiveOperations.Expire, plans.Count == 1 ? plans[0].Source : null, $"expire {expiring.Count} backup(s) on target {target.Name} under the retention policy", new Dictionary<string, string?> { ["target"] = target.Name, ["backup"] = string.Join(",", expiring) }), cancellationToken);
+        }
+
+        if (target.IsPrimary && await CatalogConsistency.CompareAsync(_catalog, repository, cancellationToken) is { CatalogOnly.Count: > 0 } consistency)
+        {
+            // Expire prunes: it would delete the data of backups the catalog lists and someone removed from the repository.
+            throw consistency.RefusePrune();
+        }
+
+        if (target.IsPrimary && expiring.Count > 0)
+        {
+            // The catalog caches the primary's backups (a secondary's are its own business). Out of the catalog before
+            // out of the repository, as forget does: a catalog entry without a manifest is damage, never a crashed expire.
+            await _cache.RemoveAsync(expiring, cancellationToken);
         }
 
         foreach (var plan in plans)

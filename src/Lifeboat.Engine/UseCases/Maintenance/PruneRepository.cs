@@ -19,13 +19,15 @@ public sealed class PruneRepository : IUseCase<PruneRepositoryRequest, PruneRepo
     private readonly Runs _runs;
     private readonly IApprovalGate _gate;
     private readonly CallContext _call;
+    private readonly CatalogAccess _catalog;
 
-    public PruneRepository(RepositoryOpener opener, Runs runs, IApprovalGate gate, CallContext call)
+    public PruneRepository(RepositoryOpener opener, Runs runs, IApprovalGate gate, CallContext call, CatalogAccess catalog)
     {
         _opener = opener;
         _runs = runs;
         _gate = gate;
         _call = call;
+        _catalog = catalog;
     }
 
     public async Task<PruneReport> ExecuteAsync(PruneRepositoryRequest request, CancellationToken cancellationToken)
@@ -52,10 +54,22 @@ public sealed class PruneRepository : IUseCase<PruneRepositoryRequest, PruneRepo
             cancellationToken);
     }
 
-    /// <summary>Prunes an open repository whose exclusive lock the caller holds (forget --prune).</summary>
-    internal Task<PruneReport> PruneAsync(Repository.Repository repository, PruneRepositoryRequest request, CancellationToken cancellationToken)
-        => new Pruner(repository).PruneAsync(
+    /// <summary>
+    /// Prunes an open repository whose exclusive lock the caller holds (forget --prune). Refused (exit 3) while the
+    /// catalog lists a backup whose manifest is missing: the data only that backup needs would be deleted, and
+    /// Lifeboat did not forget it (<see cref="CatalogConsistency"/>).
+    /// </summary>
+    internal async Task<PruneReport> PruneAsync(Repository.Repository repository, PruneRepositoryRequest request, CancellationToken cancellationToken)
+    {
+        var consistency = await CatalogConsistency.CompareAsync(_catalog, repository, cancellationToken);
+        if (consistency.CatalogOnly.Count > 0)
+        {
+            throw consistency.RefusePrune();
+        }
+
+        return await new Pruner(repository).PruneAsync(
             new PruneOptions { DryRun = request.DryRun, RepackThreshold = request.RepackThreshold },
             new Progress<string>(s => _call.Report(new ProgressUpdate("prune", s))),
             cancellationToken);
+    }
 }

@@ -52,13 +52,15 @@ public sealed class VerifyRepository : IUseCase<VerifyRepositoryRequest, VerifyR
     private readonly Runs _runs;
     private readonly CallContext _call;
     private readonly Events _events;
+    private readonly CatalogAccess _catalog;
 
-    public VerifyRepository(RepositoryOpener opener, Runs runs, CallContext call, Events events)
+    public VerifyRepository(RepositoryOpener opener, Runs runs, CallContext call, Events events, CatalogAccess catalog)
     {
         _opener = opener;
         _runs = runs;
         _call = call;
         _events = events;
+        _catalog = catalog;
     }
 
     public async Task<VerifyRepositoryResult> ExecuteAsync(VerifyRepositoryRequest request, CancellationToken cancellationToken)
@@ -85,7 +87,23 @@ public sealed class VerifyRepository : IUseCase<VerifyRepositoryRequest, VerifyR
             new Progress<string>(s => _call.Report(new ProgressUpdate("verify", s))),
             cancellationToken);
         var wal = await VerifyWalAsync(repository, request, cancellationToken);
-        var damage = report.Damage.Concat(wal.Damage)
+        var catalogDamage = new List<DamageItem>();
+        if (request.Backup is null)
+        {
+            var consistency = await CatalogConsistency.CompareAsync(_catalog, repository, cancellationToken);
+            catalogDamage.AddRange(consistency.CatalogOnly.Select(id => new DamageItem(ObjectNames.Backup(id), CatalogConsistency.MissingManifestProblem, [id])));
+            if (consistency.RepositoryOnly.Count > 0)
+            {
+                report.Notes.Add($"{consistency.RepositoryOnly.Count} backup(s) in the repository are not in the catalog ({string.Join(", ", consistency.RepositoryOnly.Take(10))}{(consistency.RepositoryOnly.Count > 10 ? ", …" : "")}); `lifeboat catalog rebuild` adds them");
+            }
+
+            if (consistency.NotChecked is { } why)
+            {
+                report.Notes.Add($"the catalog was not compared with the repository: {why}");
+            }
+        }
+
+        var damage = report.Damage.Concat(wal.Damage).Concat(catalogDamage)
             .GroupBy(d => d.Object)
             .Select(g => new DamageView(g.Key, string.Join("; ", g.Select(d => d.Problem).Distinct()), g.SelectMany(d => d.AffectedBackups).Distinct().Order(StringComparer.Ordinal).ToList()))
             .OrderBy(d => d.Object, StringComparer.Ordinal)
