@@ -71,7 +71,7 @@ internal static class BackupCommands
             WarnReplication(output, $"backup {outcome.Id}", outcome.Replication, outcome.ReplicationError);
             if (outcome.Problems.Count > 0)
             {
-                output.Note($"lifeboat: {outcome.Problems.Count} path(s) could not be read; the backup holds everything else");
+                output.Note($"lifeboat: backup {outcome.Id} is committed with {outcome.Problems.Count} problem(s) (paths that could not be read, files that changed while they were read or vanished); it holds everything else");
                 return ErrorCode.Failed.ToExitCode();
             }
 

@@ -80,7 +80,17 @@ public sealed record RunFinished(
         ? Status switch { Catalog.RunStatus.Succeeded => "passed", Catalog.RunStatus.Failed => "failed", _ => Status }
         : Status switch { Catalog.RunStatus.Succeeded => "completed", _ => Status });
 
-    public override EventSeverity Severity => Status == Catalog.RunStatus.Failed ? EventSeverity.Error : EventSeverity.Info;
+    /// <summary>
+    /// Failed: error. A committed backup with problems (paths it could not read, files that changed while they were
+    /// read or vanished; <see cref="Metadata"/> lists them): warning, so that routing rules with the default minimum
+    /// severity tell someone.
+    /// </summary>
+    public override EventSeverity Severity => Status switch
+    {
+        Catalog.RunStatus.Failed => EventSeverity.Error,
+        Catalog.RunStatus.Succeeded when Operation == RunOperations.Backup && Metadata is not null => EventSeverity.Warning,
+        _ => EventSeverity.Info,
+    };
 
     public override string? About => Source;
 }

@@ -86,6 +86,6 @@ public static class ConfigBackup
             return all.OrderBy(kv => kv.Key, TreeOrder.Instance).Select(kv => (kv.Value, kv.Key));
         }
 
-        return await new FilesBackup(repository, sourceName, null).BackupEntriesAsync(SourceKinds.Config, Entries, walker.Problems, source.Paths, null, request, progress, cancellationToken);
+        return await new FilesBackup(repository, sourceName, null).BackupEntriesAsync(SourceKinds.Config, Entries, walker, full => full.TrimStart('/'), source.Paths, null, request, progress, cancellationToken);
     }
 }

@@ -25,6 +25,9 @@ public sealed class FileTreeWalker
     /// <summary>Paths that could not be read (permission denied…), with the reason.</summary>
     public List<string> Problems { get; } = [];
 
+    /// <summary>Full paths that were listed in their directory but were gone when the walker came to them.</summary>
+    public List<string> Vanished { get; } = [];
+
     /// <summary>Special files (sockets, FIFOs, devices) that were skipped.</summary>
     public long SkippedSpecial { get; private set; }
 
@@ -62,7 +65,14 @@ public sealed class FileTreeWalker
 
             if (stat is null)
             {
-                continue; // deleted since the directory was listed
+                // Deleted since the directory was listed: not an error, but the backup says so (unless the globs
+                // would have left it out anyway: excluded temporary files come and go all the time).
+                if (!_exclude.Any(g => g.IsMatch(relative, false)) && Included(relative))
+                {
+                    Vanished.Add(full);
+                }
+
+                continue;
             }
 
             var isDirectory = stat.Value.Kind == FileKind.Directory;

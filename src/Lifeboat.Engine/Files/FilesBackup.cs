@@ -41,8 +41,18 @@ public sealed record BackupRequest
     }
 }
 
-/// <summary>A committed backup and the paths that could not be read.</summary>
-public sealed record BackupOutcome(Manifest Manifest, IReadOnlyList<string> Problems);
+/// <summary>
+/// A committed backup and what it could not hold as it should: every problem as one line (paths that could not
+/// be read, files that changed while they were read or vanished before), and the changed and vanished files by path.
+/// </summary>
+public sealed record BackupOutcome(Manifest Manifest, IReadOnlyList<string> Problems)
+{
+    /// <summary>Files that changed while they were read, twice: stored as the second read found them, maybe torn.</summary>
+    public IReadOnlyList<string> Changed { get; init; } = [];
+
+    /// <summary>Files that were listed but gone when they were to be read: not in the backup.</summary>
+    public IReadOnlyList<string> Vanished { get; init; } = [];
+}
 
 /// <summary>
 /// Backs up a directory tree (a files source): metadata of every file, directory and symlink, file contents cut with
@@ -60,6 +70,18 @@ public sealed class FilesBackup
         _sourceName = sourceName;
         _source = source;
     }
+
+    /// <summary>The manifest tag and <c>details</c> field naming the files that changed while they were read (repository-format.md, section 10).</summary>
+    public const string ChangedField = "changedDuringBackup";
+
+    /// <summary>The manifest tag and <c>details</c> field naming the files that vanished before they could be read.</summary>
+    public const string VanishedField = "vanishedDuringBackup";
+
+    /// <summary>Test seam: called with the file's path and the attempt (1, 2) just before a file is opened to be read.</summary>
+    internal Func<string, int, ValueTask>? BeforeOpen { get; init; }
+
+    /// <summary>Test seam: called with the file's path and the attempt after its content was read, before its metadata is read again.</summary>
+    internal Func<string, int, ValueTask>? AfterRead { get; init; }
 
     /// <summary>Checks the source before anything is written: its path exists, is a directory, and can be listed.</summary>
     public static string CheckSourcePath(string sourceName, FilesSourceOptions source)
@@ -96,15 +118,19 @@ public sealed class FilesBackup
         var walker = new FileTreeWalker(
             source.Include.Select(g => new GlobPattern(g)).ToList(),
             source.Exclude.Select(g => new GlobPattern(g)).ToList());
-        return await BackupEntriesAsync(SourceKinds.Files, () => walker.Walk(root).Select(e => (e, e.RelativePath)), walker.Problems, [root], null, request, progress, cancellationToken);
+        return await BackupEntriesAsync(SourceKinds.Files, () => walker.Walk(root).Select(e => (e, e.RelativePath)), walker, full => Path.GetRelativePath(root, full), [root], null, request, progress, cancellationToken);
     }
 
     /// <summary>
     /// Backs up walked entries (in <see cref="TreeOrder"/> of their tree paths) as one backup of this source: files whose
     /// size, mtime, ctime and inode equal the previous backup's are not read again; the others are cut into
-    /// content-defined chunks. Shared by file, config and logical sources.
+    /// content-defined chunks. A file whose size, mtime, ctime or inode differ after it was read from what they were
+    /// before is read once more; when it changes again it is stored as read and named as changed during the backup.
+    /// Shared by file and config sources.
     /// </summary>
-    internal async Task<BackupOutcome> BackupEntriesAsync(string kind, Func<IEnumerable<(WalkEntry Found, string TreePath)>> entries, List<string> walkProblems, IReadOnlyList<string> paths, System.Text.Json.Nodes.JsonObject? details, BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    /// <param name="walker">The walker behind <paramref name="entries"/>: its problems and vanished paths are the backup's.</param>
+    /// <param name="treePathOf">The tree path of a full path the walker reports.</param>
+    internal async Task<BackupOutcome> BackupEntriesAsync(string kind, Func<IEnumerable<(WalkEntry Found, string TreePath)>> entries, FileTreeWalker walker, Func<string, string> treePathOf, IReadOnlyList<string> paths, System.Text.Json.Nodes.JsonObject? details, BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         if (request.Type is not (null or "full" or "incr"))
         {
@@ -114,6 +140,8 @@ public sealed class FilesBackup
         await using var session = await BackupSession.StartAsync(_repo, request.Writer, cancellationToken);
         var parent = request.Type == "full" ? null : await Backups.LatestAsync(_repo, _sourceName, cancellationToken);
         var problems = new List<string>();
+        var changed = new List<string>();
+        var vanished = new List<string>();
         long bytesRead = 0;
         long unchanged = 0;
         var buffer = new byte[session.Writer.StreamBufferSize];
@@ -155,16 +183,36 @@ public sealed class FilesBackup
                         break;
                     }
 
-                    var (chunks, read, problem) = await ReadFileAsync(session.Writer, found.FullPath, buffer, cancellationToken);
-                    if (problem is not null)
+                    var read = await ReadStableAsync(session.Writer, found, buffer, cancellationToken);
+                    bytesRead += read.BytesRead;
+                    if (read.Vanished)
                     {
-                        problems.Add($"{treePath}: {problem}");
+                        vanished.Add(treePath);
                         break;
                     }
 
-                    bytesRead += read;
-                    entry.Size = read;
-                    await session.AddAsync(entry, chunks, cancellationToken);
+                    if (read.Problem is not null)
+                    {
+                        problems.Add($"{treePath}: {read.Problem}");
+                        break;
+                    }
+
+                    if (read.Stat is { } stat)
+                    {
+                        // Read again: the metadata recorded is what it had when that read began.
+                        var hardlinkOf = entry.HardlinkOf;
+                        entry = ToEntry(found with { Stat = stat });
+                        entry.Path = treePath;
+                        entry.HardlinkOf = hardlinkOf;
+                    }
+
+                    if (read.Torn)
+                    {
+                        changed.Add(treePath);
+                    }
+
+                    entry.Size = read.Size;
+                    await session.AddAsync(entry, read.Chunks, cancellationToken);
                     break;
             }
 
@@ -175,10 +223,41 @@ public sealed class FilesBackup
             }
         }
 
-        problems.AddRange(walkProblems);
-        var manifest = await session.CommitAsync(new ManifestDraft(_sourceName, kind, parent?.Id, bytesRead, paths.ToList(), details, request.TagsWith(problems.Count > 0 ? new Dictionary<string, string> { ["incomplete"] = $"{problems.Count} path(s) could not be read" } : null), unchanged), cancellationToken);
+        problems.AddRange(walker.Problems);
+        vanished.AddRange(walker.Vanished.Select(treePathOf));
+        vanished.Sort(TreeOrder.Instance);
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (problems.Count > 0)
+        {
+            tags["incomplete"] = $"{problems.Count} path(s) could not be read";
+        }
+
+        if (changed.Count > 0)
+        {
+            tags[ChangedField] = $"{changed.Count} file(s) changed while they were read";
+            details = With(details, ChangedField, changed);
+        }
+
+        if (vanished.Count > 0)
+        {
+            tags[VanishedField] = $"{vanished.Count} file(s) vanished before they could be read";
+            details = With(details, VanishedField, vanished);
+        }
+
+        var manifest = await session.CommitAsync(new ManifestDraft(_sourceName, kind, parent?.Id, bytesRead, paths.ToList(), details, request.TagsWith(tags.Count > 0 ? tags : null), unchanged), cancellationToken);
         progress?.Report(new BackupProgress(manifest.Stats.Files, manifest.Stats.Bytes, bytesRead, manifest.Stats.NewBytes, manifest.Stats.StoredBytes));
-        return new BackupOutcome(manifest, problems);
+        var all = problems
+            .Concat(changed.Select(p => $"{p}: changed while it was read, twice; stored as the second read found it, which may mix old and new content"))
+            .Concat(vanished.Select(p => $"{p}: vanished before it could be read; not in the backup"))
+            .ToList();
+        return new BackupOutcome(manifest, all) { Changed = changed, Vanished = vanished };
+    }
+
+    private static System.Text.Json.Nodes.JsonObject With(System.Text.Json.Nodes.JsonObject? details, string field, List<string> paths)
+    {
+        details ??= [];
+        details[field] = new System.Text.Json.Nodes.JsonArray(paths.Select(p => (System.Text.Json.Nodes.JsonNode?)p).ToArray());
+        return details;
     }
 
     internal static TreeEntry ToEntry(WalkEntry found)
@@ -209,39 +288,84 @@ public sealed class FilesBackup
            && previous.CTime == now.CTimeNs && previous.Inode == now.Inode
            && (previous.Size == 0 || previous.Chunks is { Count: > 0 });
 
-    /// <summary>Reads a file into content-defined chunks; returns the pending chunk list, the bytes read, or a problem.</summary>
-    private async Task<(Task<ChunkId[]>? Chunks, long Read, string? Problem)> ReadFileAsync(RepositoryWriter writer, string path, byte[] buffer, CancellationToken cancellationToken)
+    /// <summary>What reading a file gave: its chunks, or that it vanished, or why it could not be read.</summary>
+    /// <param name="Size">The bytes stored; <paramref name="BytesRead"/> counts every read.</param>
+    /// <param name="Stat">The metadata to record instead of the walker's (the file was read again), or null.</param>
+    /// <param name="Changed">Its metadata after the read differed from before it.</param>
+    /// <param name="Torn">It changed during both reads: stored as the second read found it.</param>
+    private sealed record FileRead(Task<ChunkId[]>? Chunks, long Size, long BytesRead, FileStat? Stat = null, bool Changed = false, bool Torn = false, bool Vanished = false, string? Problem = null);
+
+    /// <summary>
+    /// Reads a file; when its size, mtime, ctime or inode after the read differ from before (the walker's lstat, so one
+    /// fstat per file), it was written while it was read, or replaced since it was listed: once more, with its metadata
+    /// at that open. A second change is reported (<see cref="FileRead.Torn"/>), not retried again: a file written without
+    /// pause would never be stored at all.
+    /// </summary>
+    private async Task<FileRead> ReadStableAsync(RepositoryWriter writer, WalkEntry found, byte[] buffer, CancellationToken cancellationToken)
     {
+        var first = await ReadOnceAsync(writer, found.FullPath, found.Stat, 1, buffer, cancellationToken);
+        if (!first.Changed)
+        {
+            return first with { Stat = null };
+        }
+
+        // The chunks of the first read are stored but unreferenced (prune removes them); most deduplicate anyway.
+        var second = await ReadOnceAsync(writer, found.FullPath, null, 2, buffer, cancellationToken);
+        return second with { BytesRead = first.BytesRead + second.BytesRead, Torn = second.Changed };
+    }
+
+    /// <summary>
+    /// Reads a file into content-defined chunks and compares its metadata at the end with <paramref name="before"/>
+    /// (null: the metadata of the file when it was opened). <see cref="FileRead.Stat"/> is the metadata before the read.
+    /// </summary>
+    private async Task<FileRead> ReadOnceAsync(RepositoryWriter writer, string path, FileStat? before, int attempt, byte[] buffer, CancellationToken cancellationToken)
+    {
+        if (BeforeOpen is not null)
+        {
+            await BeforeOpen(path, attempt);
+        }
+
         FileStream stream;
         try
         {
             stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
         }
-        catch (FileNotFoundException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            return (null, 0, "deleted during the backup");
+            return new FileRead(null, 0, 0, Vanished: true);
         }
         catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
         {
-            return (null, 0, "cannot be read: " + ex.Message);
+            return new FileRead(null, 0, 0, Problem: "cannot be read: " + ex.Message);
         }
 
         await using (stream)
         {
             var list = writer.BeginList();
             long read;
+            FileStat opened;
+            FileStat after;
             try
             {
+                opened = before ?? Unix.Fstat(stream.SafeFileHandle, path);
                 read = await writer.SubmitStreamAsync(list, stream, buffer, cancellationToken);
+                if (AfterRead is not null)
+                {
+                    await AfterRead(path, attempt);
+                }
+
+                after = Unix.Fstat(stream.SafeFileHandle, path);
             }
             catch (IOException ex)
             {
                 // The chunks already queued are stored but unreferenced; prune removes them.
                 _ = list.CompleteAsync();
-                return (null, 0, "read failed: " + ex.Message);
+                return new FileRead(null, 0, 0, Problem: "read failed: " + ex.Message);
             }
 
-            return (list.CompleteAsync(), read, null);
+            var changed = after.Size != read || after.Size != opened.Size || after.MTimeNs != opened.MTimeNs
+                          || after.CTimeNs != opened.CTimeNs || after.Inode != opened.Inode || after.Dev != opened.Dev;
+            return new FileRead(list.CompleteAsync(), read, read, opened, changed);
         }
     }
 }

@@ -18,6 +18,7 @@ public static partial class Unix
 {
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
+    private const int AtEmptyPath = 0x1000;
     private const uint StatxBasicStats = 0x7ff;
     private const int ENOENT = 2;
 
@@ -63,10 +64,31 @@ public static partial class Unix
     }
 
     /// <summary>lstat: the path itself, not what a symlink points to. Null when the path does not exist.</summary>
-    public static unsafe FileStat? Lstat(string path)
+    public static FileStat? Lstat(string path) => Statx(AtFdCwd, path, AtSymlinkNoFollow, path);
+
+    /// <summary>fstat: the metadata of an open file (what was read, even when its path was renamed or removed since).</summary>
+    public static FileStat Fstat(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path)
+    {
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            return Statx((int)handle.DangerousGetHandle(), "", AtEmptyPath | AtSymlinkNoFollow, path)
+                   ?? throw new IOException($"cannot read the metadata of {path}: it is gone", ENOENT);
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    private static unsafe FileStat? Statx(int dirfd, string path, int flags, string display)
     {
         byte* b = stackalloc byte[256];
-        if (StatxNative(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, b) != 0)
+        if (StatxNative(dirfd, path, flags, StatxBasicStats, b) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno == ENOENT)
@@ -74,7 +96,7 @@ public static partial class Unix
                 return null;
             }
 
-            throw new IOException($"cannot read the metadata of {path}: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
+            throw new IOException($"cannot read the metadata of {display}: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
         }
 
         var mode = *(ushort*)(b + 28);
