@@ -240,4 +240,23 @@ public sealed class BadInputTests
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("there is no backup 20260101-000000-0000", missing.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Restoring_an_unknown_stack_exits_2_naming_the_configured_stacks_and_a_configured_one_without_backups_says_to_back_it_up()
+    {
+        using var f = new CliFixture();
+        await f.InitAsync();
+        await f.Cli.OkAsync("stack", "add", "shop", "--sources", "app");
+        var unknown = await f.Cli.RunAsync("restore", "--stack", "nope", "--to", "r");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("there is no stack 'nope' in ", unknown.Error, StringComparison.Ordinal);
+        Assert.Contains("(configured: shop)", unknown.Error, StringComparison.Ordinal);
+        NoStackTrace(unknown);
+
+        var empty = await f.Cli.RunAsync("restore", "--stack", "shop", "--to", "r");
+        Assert.Equal(1, empty.ExitCode);
+        Assert.Contains("stack 'shop' has no stack backup", empty.Error, StringComparison.Ordinal);
+        Assert.Contains("lifeboat backup --stack shop", empty.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(f.Dir.Combine("r")));
+    }
 }

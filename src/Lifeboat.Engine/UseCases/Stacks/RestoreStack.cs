@@ -136,6 +136,13 @@ public sealed class RestoreStack : IUseCase<RestoreStackRequest, RestoreStackRes
         }
 
         var candidates = all.Where(s => targetTime is null || s.Record.Finished <= targetTime).ToList();
+        if (all.Count == 0 && !_workspace.OptionsOrEmpty.Stacks.ContainsKey(request.Stack))
+        {
+            // Neither configured nor in the repository: a wrong name (exit 2, naming the configured stacks), not a
+            // missing backup. A stack the repository has records of restores even when this configuration lacks it.
+            _workspace.GetStack(request.Stack);
+        }
+
         if (candidates.Count == 0)
         {
             throw new LifeboatException(
