@@ -46,7 +46,8 @@ public sealed class JobQueueTests
         var queue = await StartedQueueAsync(f);
 
         var submitted = await queue.SubmitAsync(Backup(f), Ct);
-        Assert.Equal(JobStates.Queued, submitted.State);
+        // An idle worker may pick the job up before SubmitAsync reads it back (./test.sh saw "running" once).
+        Assert.Contains(submitted.State, new[] { JobStates.Queued, JobStates.Running });
         Assert.StartsWith("job_", submitted.Id, StringComparison.Ordinal);
         Assert.Equal("backup", submitted.Kind);
         Assert.Equal("app", submitted.Source);
