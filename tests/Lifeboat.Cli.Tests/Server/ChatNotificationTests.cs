@@ -62,7 +62,7 @@ public sealed class ChatNotificationTests
         // Events are dispatched in order: once the resolution is in, the repeat was routed — and held back.
         // The receiver has answered the fourth request; the server records that attempt just after it: wait for it.
         static bool Chat(JsonElement d) => d.GetProperty("channel").GetString()!.StartsWith("chat:", StringComparison.Ordinal);
-        var deliveries = (await ServerFixture.DeliveriesAsync(viewer, "limit=100", all => all.Where(Chat).Count(d => d.GetProperty("state").GetString() == "delivered") == 4))
+        var deliveries = (await ServerFixture.DeliveriesAsync(viewer, "/api/v1/deliveries?limit=100", all => all.Where(Chat).Count(d => d.GetProperty("state").GetString() == "delivered") == 4))
             .Where(Chat).ToList();
         Assert.Equal(4, deliveries.Count);
         Assert.All(deliveries, d => Assert.Equal("delivered", d.GetProperty("state").GetString()));

@@ -114,7 +114,7 @@ public sealed class EmailNotificationTests
 
         using var viewer = server.Client(Engine.Application.Roles.Viewer);
         // The SMTP server has the message before the server records the 250 reply: wait for the catalog to say so.
-        var deliveries = await ServerFixture.DeliveriesAsync(viewer, "channel=email:ops&limit=100", all => all.Count(d => d.GetProperty("state").GetString() == "delivered") == 3);
+        var deliveries = await ServerFixture.DeliveriesAsync(viewer, "/api/v1/deliveries?channel=email:ops&limit=100", all => all.Count(d => d.GetProperty("state").GetString() == "delivered") == 3);
         Assert.Equal(3, deliveries.Count);
         Assert.All(deliveries, d => Assert.Equal("delivered", d.GetProperty("state").GetString()));
     }

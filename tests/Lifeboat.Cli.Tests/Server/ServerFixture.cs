@@ -92,17 +92,17 @@ internal sealed class ServerFixture : IAsyncDisposable
     }
 
     /// <summary>
-    /// The deliveries of <paramref name="query"/> (a /api/v1/deliveries query string) once <paramref name="done"/> holds
+    /// The deliveries at <paramref name="path"/> (/api/v1/deliveries or a webhook's, with a query) once <paramref name="done"/> holds
     /// for them, or as they are at the deadline. A receiver has the request before the server records the attempt's
     /// answer, so a test that saw a request arrive waits here for the catalog to say so.
     /// </summary>
-    public static async Task<List<JsonElement>> DeliveriesAsync(HttpClient client, string query, Func<List<JsonElement>, bool> done)
+    public static async Task<List<JsonElement>> DeliveriesAsync(HttpClient client, string path, Func<List<JsonElement>, bool> done)
     {
         var ct = TestContext.Current.CancellationToken;
         var deadline = TimeProvider.System.GetUtcNow() + TimeSpan.FromSeconds(60);
         while (true)
         {
-            var items = JsonDocument.Parse(await client.GetStringAsync(new Uri("/api/v1/deliveries?" + query, UriKind.Relative), ct)).RootElement
+            var items = JsonDocument.Parse(await client.GetStringAsync(new Uri(path, UriKind.Relative), ct)).RootElement
                 .GetProperty("items").EnumerateArray().Select(d => d.Clone()).ToList();
             if (done(items) || TimeProvider.System.GetUtcNow() >= deadline)
             {

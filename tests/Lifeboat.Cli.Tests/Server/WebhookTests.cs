@@ -37,20 +37,7 @@ public sealed class WebhookTests
 
     /// <summary>The first delivery of <paramref name="path"/> once its state is <c>delivered</c> (the attempt is recorded after the receiver answered).</summary>
     internal static async Task<JsonElement> DeliveredAsync(HttpClient client, string path)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(Deadline);
-        while (true)
-        {
-            var first = (await GetAsync(client, path)).GetProperty("items")[0];
-            if (first.GetProperty("state").GetString() == "delivered")
-            {
-                return first;
-            }
-
-            await Task.Delay(50, timeout.Token);
-        }
-    }
+        => (await ServerFixture.DeliveriesAsync(client, path, items => items.Count > 0 && items[0].GetProperty("state").GetString() == "delivered"))[0];
 
     private static async Task<JsonElement> GetAsync(HttpClient client, string path) => JsonDocument.Parse(await client.GetStringAsync(new Uri(path, UriKind.Relative), Ct)).RootElement;
 
