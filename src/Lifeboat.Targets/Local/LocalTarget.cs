@@ -85,9 +85,11 @@ public sealed class LocalTarget : ITarget
                 await using var input = content.OpenRead();
                 await input.CopyToAsync(output, 1 << 20, cancellationToken);
                 await output.FlushAsync(cancellationToken);
+                FaultHook.Before("fsync");
                 output.Flush(flushToDisk: true);
             }
 
+            FaultHook.Before("rename");
             if (mode == SaveMode.Create)
             {
                 // On Unix, File.Move without overwrite uses link()+unlink(): atomic, fails when the name exists.
@@ -98,6 +100,7 @@ public sealed class LocalTarget : ITarget
                 File.Move(temp, path, overwrite: true);
             }
 
+            FaultHook.Before("fsync");
             Posix.FsyncDirectory(directory);
         }
         catch (IOException) when (mode == SaveMode.Create && File.Exists(path))
@@ -141,12 +144,15 @@ public sealed class LocalTarget : ITarget
                     File.SetUnixFileMode(handle, ObjectMode);
                 }
 
+                FaultHook.Before("fsync");
                 RandomAccess.FlushToDisk(handle);
             }
 
             SetOwner(path);
 
+            FaultHook.Before("rename");
             File.Move(path, destination, overwrite: mode == SaveMode.Replace);
+            FaultHook.Before("fsync");
             Posix.FsyncDirectory(directory);
         }
         catch (IOException) when (mode == SaveMode.Create && File.Exists(destination))
@@ -291,6 +297,7 @@ public sealed class LocalTarget : ITarget
     {
         try
         {
+            FaultHook.Before("unlink");
             File.Delete(PathOf(name));
             return Task.CompletedTask;
         }
