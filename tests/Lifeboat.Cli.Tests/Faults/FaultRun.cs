@@ -26,7 +26,7 @@ internal sealed record KillOutcome(bool Killed, int ExitCode, string Error, Time
 /// <summary>
 /// The settings and the tally of a fault run (issue 19, docs/reliability.md). Quick by default (a few seeded trials per
 /// operation, part of ./test.sh); <c>LIFEBOAT_FAULTS_TRIALS=N</c> runs N random-delay trials per operation and every
-/// deterministic kill point; <c>LIFEBOAT_FAULTS_SEED=S</c> replays a run; <c>LIFEBOAT_FAULTS_REPORT=FILE</c> appends one JSON
+/// deterministic kill point (at most <c>LIFEBOAT_FAULTS_MAX_POINTS</c> per kind of call, default 40); <c>LIFEBOAT_FAULTS_SEED=S</c> replays a run; <c>LIFEBOAT_FAULTS_REPORT=FILE</c> appends one JSON
 /// line per trial (operation, plan, outcome, passed) for the totals in docs/reliability.md.
 /// </summary>
 internal sealed class FaultRun
@@ -34,6 +34,7 @@ internal sealed class FaultRun
     public const string TrialsVariable = "LIFEBOAT_FAULTS_TRIALS";
     public const string SeedVariable = "LIFEBOAT_FAULTS_SEED";
     public const string ReportVariable = "LIFEBOAT_FAULTS_REPORT";
+    public const string MaxPointsVariable = "LIFEBOAT_FAULTS_MAX_POINTS";
 
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
     private readonly Dictionary<string, TimeSpan> _durations = new(StringComparer.Ordinal);
@@ -163,8 +164,14 @@ internal sealed class FaultRun
         Func<KillPlan, Task<KillOutcome>> interrupt,
         Func<string, KillOutcome, Task> check,
         (string Operation, int N)[] quick,
-        int maxPoints = 40)
+        int maxPoints = 40,
+        int? quickRandomTrials = null)
     {
+        if (int.TryParse(Environment.GetEnvironmentVariable(MaxPointsVariable), NumberStyles.None, CultureInfo.InvariantCulture, out var cap) && cap > 0)
+        {
+            maxPoints = Math.Min(maxPoints, cap);
+        }
+
         async Task<KillOutcome> One(KillPlan plan)
         {
             await prepare();
@@ -174,7 +181,7 @@ internal sealed class FaultRun
             return outcome;
         }
 
-        for (var i = 0; i < Trials; i++)
+        for (var i = 0; i < (Long ? Trials : quickRandomTrials ?? Trials); i++)
         {
             await One(RandomDelay(operation));
         }

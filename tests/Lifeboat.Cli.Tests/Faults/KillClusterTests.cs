@@ -86,7 +86,8 @@ public sealed class KillClusterTests
                 expected[newest] = digest;
                 await RestoreAsync(where, newest, digest, immediate: true);
             },
-            [("rename", 0)]);
+            [("rename", 0)],
+            quickRandomTrials: 0);
 
         string segment = "";
         await run.TrialsAsync(
@@ -120,7 +121,7 @@ public sealed class KillClusterTests
             [("rename", 1)],
             maxPoints: 12);
 
-        foreach (var (id, rowsDigest) in run.Long ? expected : expected.Take(1))
+        foreach (var (id, rowsDigest) in run.Long ? expected : [])
         {
             await RestoreAsync("cluster final", id, rowsDigest, immediate: true);
         }
