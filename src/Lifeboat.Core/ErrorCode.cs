@@ -39,6 +39,11 @@ public enum ErrorCode
     Refused = 205,
     /// <summary>This OS user may not read or write a file or directory the operation needs (the message names both).</summary>
     PermissionDenied = 206,
+    /// <summary>
+    /// A target has no room for what the operation must write (a full disk, a quota): the operator frees space, then
+    /// runs it again. Like a permission, a condition of the environment to fix, not a fault of Lifeboat's.
+    /// </summary>
+    NoSpace = 207,
 
     /// <summary>Verification or a read found damaged or missing data.</summary>
     Damage = 300,

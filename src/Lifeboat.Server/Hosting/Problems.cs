@@ -23,6 +23,7 @@ public static partial class Problems
         ErrorCode.RepositoryLocked => StatusCodes.Status409Conflict,
         ErrorCode.Refused => StatusCodes.Status422UnprocessableEntity,
         ErrorCode.PermissionDenied => StatusCodes.Status500InternalServerError,
+        ErrorCode.NoSpace => StatusCodes.Status507InsufficientStorage,
         ErrorCode.Cancelled => 499,
         ErrorCode.Maintenance => StatusCodes.Status503ServiceUnavailable,
         ErrorCode.ApprovalRequired => StatusCodes.Status202Accepted,

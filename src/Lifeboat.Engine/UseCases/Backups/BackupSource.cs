@@ -93,8 +93,17 @@ public sealed class BackupSource : IUseCase<BackupSourceRequest, BackupSourceRes
                 var handler = _handlers.For(source);
                 await handler.CheckBeforeBackupAsync(sourceName, source, cancellationToken);
                 await using var repository = await _opener.OpenAsync(cancellationToken);
-                await SpaceCheck.EnsureAsync(repository, sourceName, source, handler, cancellationToken);
-                var outcome = await handler.BackupAsync(sourceName, source, repository, new BackupRequest { Type = type, Writer = _workspace.WriterOptions, Tags = tags }, Progress(), cancellationToken);
+                var estimate = await SpaceCheck.EnsureAsync(repository, sourceName, source, handler, cancellationToken);
+                BackupOutcome outcome;
+                try
+                {
+                    outcome = await handler.BackupAsync(sourceName, source, repository, new BackupRequest { Type = type, Writer = _workspace.WriterOptions, Tags = tags }, Progress(), cancellationToken);
+                }
+                catch (Lifeboat.Targets.TargetException ex) when (ex.Kind == Lifeboat.Targets.TargetErrorKind.NoSpace)
+                {
+                    throw SpaceCheck.NoSpaceDuringBackup(ex, repository, Configuration.TargetOptions.PrimaryName, sourceName, estimate);
+                }
+
                 await _cache.AddAsync(outcome.Manifest, cancellationToken);
                 return outcome;
             },
