@@ -38,7 +38,8 @@ public sealed partial class TargetReader
     }
 
     /// <summary>See <see cref="RepositoryOpener.OpenForReadingAsync"/>.</summary>
-    public async Task<Repo> OpenAsync(string? from, CancellationToken cancellationToken)
+    /// <param name="openedFrom">Told the name of the target the repository was opened from.</param>
+    public async Task<Repo> OpenAsync(string? from, CancellationToken cancellationToken, Action<string>? openedFrom = null)
     {
         var candidates = Order(_workspace, from, only: from is not null);
         for (var i = 0; ; i++)
@@ -60,6 +61,7 @@ public sealed partial class TargetReader
                     LogReadingFrom(_logger, candidate.Display);
                 }
 
+                openedFrom?.Invoke(candidate.Name);
                 return repository;
             }
             catch (LifeboatException ex) when (!last && CanFallBack(ex))

@@ -122,7 +122,11 @@ public sealed class ClusterHandler : SourceHandler<ClusterSourceOptions>
         }
 
         var self = LifeboatCommand.Self(Workspace.Environment);
-        await using var repository = await _trees.Opener.OpenForReadingAsync(request.From, cancellationToken);
+        // When the primary cannot be read and the backup comes from a secondary, recovery reads the WAL from that
+        // secondary first too: wal-fetch takes only the first target's "not archived" for the end of the archive.
+        string? readFrom = null;
+        await using var repository = await _trees.Opener.OpenForReadingAsync(request.From, cancellationToken, n => readFrom = n);
+        var walFrom = request.From ?? (readFrom is { } used && used != Configuration.TargetOptions.PrimaryName ? used : null);
         await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: false, "restore", cancellationToken);
         var result = await new ClusterRestore(repository, name, options).RunAsync(
             new ClusterRestoreRequest
@@ -137,7 +141,7 @@ public sealed class ClusterHandler : SourceHandler<ClusterSourceOptions>
                 TablespaceRoot = request.TablespaceRoot,
                 TargetAction = request.TargetAction,
                 ArchiveOff = request.ArchiveOff,
-                RestoreCommand = LifeboatCommand.RestoreCommand(self, Workspace.Config.Path, name, request.From),
+                RestoreCommand = LifeboatCommand.RestoreCommand(self, Workspace.Config.Path, name, walFrom),
                 Workers = Workspace.WriterOptions.Workers,
             },
             _trees.Progress(),
