@@ -259,4 +259,36 @@ public sealed class BadInputTests
         Assert.Contains("lifeboat backup --stack shop", empty.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(f.Dir.Combine("r")));
     }
+
+    /// <summary>Issue 19, item 9: `repo init` into a non-empty directory that holds no repository is refused; an empty or a missing directory is fine.</summary>
+    [Fact]
+    public async Task Repo_init_into_a_non_empty_directory_without_a_repository_exits_2_naming_it_and_changes_nothing()
+    {
+        using var f = new CliFixture();
+        var entries = Directory.EnumerateFileSystemEntries(f.Source).Count();
+        var before = Directory.EnumerateFileSystemEntries(f.Source, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        var result = await f.Cli.RunAsync("repo", "init", "--repo", "file://" + f.Source);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(
+            $"lifeboat: the directory {f.Source} is not empty and is not a Lifeboat repository: it holds {entries} entries and no repository `config`\n"
+            + "hint: choose an empty or a new directory for the new repository (`repo init` creates a missing one), or name the directory of an existing repository\n",
+            result.Error);
+        NoStackTrace(result);
+        Assert.Equal(before, Directory.EnumerateFileSystemEntries(f.Source, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList());
+        Assert.False(File.Exists(f.Dir.Combine("lifeboat.json")));
+
+        // A key file named on the command line is not created either.
+        var keyFile = f.Dir.Combine("new.key");
+        var withKey = await f.Cli.RunAsync("repo", "init", "--repo", "file://" + f.Source, "--key-file", keyFile);
+        Assert.Equal(2, withKey.ExitCode);
+        Assert.False(File.Exists(keyFile));
+
+        // An empty directory and a missing one are fine.
+        var empty = f.Dir.Dir("empty-repo");
+        await f.Cli.OkAsync("repo", "init", "--repo", "file://" + empty);
+        Assert.True(File.Exists(Path.Combine(empty, "config")));
+        using var g = new CliFixture(withTree: false);
+        await g.Cli.OkAsync("repo", "init", "--repo", g.RepoUrl);
+        Assert.True(File.Exists(Path.Combine(g.RepoPath, "config")));
+    }
 }
