@@ -512,7 +512,7 @@ public sealed partial class Repository : IAsyncDisposable
         }
         catch (TargetException ex) when (ex.Kind == TargetErrorKind.NotFound)
         {
-            throw new LifeboatException(ErrorCode.NotFound, $"there is no backup {backupId} in {DisplayName}", "`lifeboat list` shows the backups", ex);
+            throw NoSuchBackup(backupId, ex);
         }
 
         try
@@ -531,6 +531,13 @@ public sealed partial class Repository : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The error for a backup id that names no backup here (exit 2, the same for every kind of source): the id, the
+    /// repository, and how to list the backups.
+    /// </summary>
+    public LifeboatException NoSuchBackup(string backupId, Exception? cause = null)
+        => new(ErrorCode.NoSuchBackup, $"there is no backup {backupId} in {DisplayName}", "`lifeboat list` shows the backups (`lifeboat list --source NAME` those of one source)", cause);
+
     /// <summary>Every manifest; damaged ones are returned separately instead of failing the whole listing.</summary>
     public async Task<(List<Manifest> Manifests, List<(string Id, string Error)> Damaged)> LoadAllManifestsAsync(CancellationToken cancellationToken)
     {
@@ -547,7 +554,7 @@ public sealed partial class Repository : IAsyncDisposable
             {
                 damaged.Add((id, ex.Message));
             }
-            catch (LifeboatException ex) when (ex.Code == ErrorCode.NotFound)
+            catch (LifeboatException ex) when (ex.Code is ErrorCode.NotFound or ErrorCode.NoSuchBackup)
             {
                 // deleted while listing
             }

@@ -237,8 +237,48 @@ public sealed class BadInputTests
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("'latest' is not a backup id", result.Error, StringComparison.Ordinal);
         var missing = await f.Cli.RunAsync("info", "20260101-000000-0000");
-        Assert.Equal(1, missing.ExitCode);
+        Assert.Equal(2, missing.ExitCode);
         Assert.Contains("there is no backup 20260101-000000-0000", missing.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Issue 19, item 9: a backup id that names no backup is bad input (exit 2) with one message for every command and
+    /// kind of source; a cluster's and a database's are in Cluster/ClusterBadInputTests.
+    /// </summary>
+    [Fact]
+    public async Task A_nonexistent_backup_id_exits_2_with_one_message_for_every_command_and_kind()
+    {
+        using var f = new CliFixture();
+        await f.InitAsync();
+        var etc = f.Dir.Dir("etc");
+        File.WriteAllText(Path.Combine(etc, "app.conf"), "x = 1\n");
+        await f.Cli.OkAsync("source", "add-config", "settings", "--path", etc);
+        await f.Cli.OkAsync("backup", "--source", "app");
+        await f.Cli.OkAsync("backup", "--source", "settings");
+        const string Id = "20260101-000000-0000";
+        var expected = $"lifeboat: there is no backup {Id} in {f.RepoUrl}\nhint: `lifeboat list` shows the backups (`lifeboat list --source NAME` those of one source)\n";
+        string[][] commands =
+        [
+            ["info", Id],
+            ["restore", "--source", "app", "--to", "r1", "--backup", Id],
+            ["restore", "--source", "settings", "--to", "r2", "--backup", Id],
+            ["verify", "--backup", Id],
+            ["pin", Id],
+            ["forget", Id],
+            ["drill", "--source", "app", "--backup", Id],
+        ];
+        foreach (var args in commands)
+        {
+            var result = await f.Cli.RunAsync(args);
+            Assert.True(result.ExitCode == 2, $"lifeboat {string.Join(' ', args)}: {result}");
+            Assert.Equal(expected, result.Error);
+        }
+
+        var json = await f.Cli.RunAsync("info", Id, "--json");
+        Assert.Equal(2, json.ExitCode);
+        Assert.Equal("NoSuchBackup", JsonDocument.Parse(json.Out).RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.False(Directory.Exists(f.Dir.Combine("r1")));
+        Assert.False(Directory.Exists(f.Dir.Combine("r2")));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Text;
 using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Files;
+using Lifeboat.Engine.Operations;
 using Lifeboat.Platform;
 using Lifeboat.Postgres;
 using Lifeboat.Postgres.Layout;
@@ -95,6 +96,11 @@ public sealed class ClusterRestore
         CheckDestination(destination, request, "the restore destination");
         var systemId = _source.SystemIdValue();
         var backups = await BackupsAsync(_repo, _sourceName, systemId, cancellationToken);
+        if (request.BackupId is { } id && backups.All(b => b.Manifest.Id != id))
+        {
+            throw await Backups.NotPhysicalAsync(_repo, _sourceName, id, cancellationToken);
+        }
+
         if (backups.Count == 0)
         {
             throw new LifeboatException(ErrorCode.NotFound, $"source '{_sourceName}' has no physical backup in {_repo.DisplayName}", $"run `lifeboat backup --source {_sourceName}` first");
