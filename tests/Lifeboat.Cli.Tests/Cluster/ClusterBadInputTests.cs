@@ -13,6 +13,18 @@ public sealed class ClusterBadInputTests
         await f.OkAsync("source", "add-database", "pg", "--conn", f.Cluster.ConnectionString(), "--database", "postgres");
         await f.OkAsync("backup", "--source", "pg");
 
+        // --target-timeline N: only a timeline the backups or the archive have.
+        var nine = f.NewDirectory("nine");
+        var timeline = await f.RunAsync("restore", "--source", "db", "--to", nine, "--target-timeline", "9");
+        Assert.Equal(2, timeline.ExitCode);
+        Assert.Equal(
+            "lifeboat: there is no timeline 9 in the backups and archived WAL of source 'db' (timelines: 1); nothing was written\n"
+            + "hint: use --target-timeline latest, current or one of 1 (`lifeboat list --source db` shows each timeline's recoverable window)\n",
+            timeline.Error);
+        Assert.False(Directory.Exists(nine));
+        var one = await f.RunAsync("restore", "--source", "db", "--to", f.NewDirectory("one"), "--target-timeline", "1");
+        Assert.True(one.ExitCode == 0, one.ToString());
+
         // A backup id that names no backup: the same exit code and message as for files (BadInputTests).
         const string Id = "20260101-000000-0000";
         var expected = $"lifeboat: there is no backup {Id} in file://{f.RepoPath}\nhint: `lifeboat list` shows the backups (`lifeboat list --source NAME` those of one source)\n";
