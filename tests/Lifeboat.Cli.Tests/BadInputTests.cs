@@ -331,4 +331,48 @@ public sealed class BadInputTests
         await g.Cli.OkAsync("repo", "init", "--repo", g.RepoUrl);
         Assert.True(File.Exists(Path.Combine(g.RepoPath, "config")));
     }
+
+    /// <summary>
+    /// Issue 19, item 9: a files source whose path is a symlink to a directory is followed at the root (the backup holds
+    /// the directory's contents, as tar -h and restic do); symlinks inside the tree stay symlinks. A symlink to nothing
+    /// or to a file is refused naming both.
+    /// </summary>
+    [Fact]
+    public async Task A_symlinked_source_directory_is_followed_at_the_root_and_links_inside_stay_links()
+    {
+        using var f = new CliFixture(withTree: false);
+        var real = f.Dir.Dir("real");
+        File.WriteAllText(Path.Combine(real, "a.txt"), "alpha");
+        Directory.CreateDirectory(Path.Combine(real, "sub"));
+        File.WriteAllText(Path.Combine(real, "sub", "b.txt"), "beta");
+        File.CreateSymbolicLink(Path.Combine(real, "inner"), "a.txt");
+        Directory.CreateSymbolicLink(Path.Combine(real, "subdir-link"), "sub");
+        var link = f.Dir.Combine("uploads");
+        Directory.CreateSymbolicLink(link, real);
+
+        await f.Cli.OkAsync("repo", "init", "--repo", f.RepoUrl);
+        await f.Cli.OkAsync("source", "add-files", "app", "--path", link);
+        await f.Cli.OkAsync("backup", "--source", "app");
+        var to = f.Dir.Combine("restored");
+        await f.Cli.OkAsync("restore", "--source", "app", "--to", to);
+        Assert.Null(new DirectoryInfo(to).LinkTarget);
+        Assert.Equal("alpha", File.ReadAllText(Path.Combine(to, "a.txt")));
+        Assert.Equal("beta", File.ReadAllText(Path.Combine(to, "sub", "b.txt")));
+        Assert.Equal("a.txt", new FileInfo(Path.Combine(to, "inner")).LinkTarget);
+        Assert.Equal("sub", new FileInfo(Path.Combine(to, "subdir-link")).LinkTarget);
+
+        // A second backup of the unchanged tree reads nothing again.
+        await f.Cli.OkAsync("backup", "--source", "app");
+
+        var dangling = f.Dir.Combine("dangling");
+        File.CreateSymbolicLink(dangling, f.Dir.Combine("nowhere"));
+        var missing = await f.Cli.RunAsync("source", "add-files", "gone", "--path", dangling);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains($"the path of source 'gone', {dangling}, is a symlink to {f.Dir.Combine("nowhere")}, which does not exist", missing.Error, StringComparison.Ordinal);
+        var toFile = f.Dir.Combine("to-file");
+        File.CreateSymbolicLink(toFile, Path.Combine(real, "a.txt"));
+        var file = await f.Cli.RunAsync("source", "add-files", "file", "--path", toFile);
+        Assert.Equal(2, file.ExitCode);
+        Assert.Contains("which is not a directory", file.Error, StringComparison.Ordinal);
+    }
 }
