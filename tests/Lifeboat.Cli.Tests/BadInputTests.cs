@@ -375,4 +375,35 @@ public sealed class BadInputTests
         Assert.Equal(2, file.ExitCode);
         Assert.Contains("which is not a directory", file.Error, StringComparison.Ordinal);
     }
+
+    /// <summary>Issue 19, item 9: `source add-config --path` of a path that names nothing is exit 2 naming the path and why, and changes nothing.</summary>
+    [Fact]
+    public async Task Adding_a_config_source_whose_path_names_nothing_exits_2_naming_the_path_and_why()
+    {
+        using var f = new CliFixture();
+        await f.InitAsync();
+        var config = f.Dir.Combine("lifeboat.json");
+        var before = File.ReadAllText(config);
+        var etc = f.Dir.Dir("etc");
+        var notThere = Path.Combine(etc, "app.env");
+        var file = Path.Combine(etc, "real.conf");
+        File.WriteAllText(file, "x = 1\n");
+        var underFile = Path.Combine(file, "x");
+        var dangling = Path.Combine(etc, "dangling.conf");
+        File.CreateSymbolicLink(dangling, Path.Combine(etc, "nowhere.conf"));
+        const string Hint = "hint: create it, or fix the path (`source add-config NAME --path FILE_OR_DIR`, or Sources:settings:Paths in the configuration file)\n";
+        foreach (var (path, why) in new[]
+                 {
+                     (notThere, $"the path {notThere} of config source 'settings' does not exist"),
+                     (underFile, $"the path {underFile} of config source 'settings' cannot be used: cannot read the metadata of {underFile}: Not a directory"),
+                     (dangling, $"the path {dangling} of config source 'settings' is a symlink to {Path.Combine(etc, "nowhere.conf")}, which does not exist"),
+                 })
+        {
+            var result = await f.Cli.RunAsync("source", "add-config", "settings", "--path", file, "--path", path);
+            Assert.Equal(2, result.ExitCode);
+            Assert.Equal($"lifeboat: {why}\n{Hint}", result.Error);
+            NoStackTrace(result);
+            Assert.Equal(before, File.ReadAllText(config));
+        }
+    }
 }
