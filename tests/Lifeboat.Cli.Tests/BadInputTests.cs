@@ -332,6 +332,29 @@ public sealed class BadInputTests
         Assert.True(File.Exists(Path.Combine(g.RepoPath, "config")));
     }
 
+    /// <summary>Issue 19, item 9: an unknown setting is named with its JSON path and the nearest known one; nothing runs.</summary>
+    [Fact]
+    public async Task An_unknown_setting_exits_2_naming_its_path_and_the_nearest_known_setting()
+    {
+        using var f = new CliFixture();
+        await f.InitAsync();
+        var config = f.Dir.Combine("lifeboat.json");
+        var text = File.ReadAllText(config);
+        var root = System.Text.Json.Nodes.JsonNode.Parse(text)!.AsObject();
+        root["Sources"]!["app"]!["Retention"] = new System.Text.Json.Nodes.JsonObject { ["KeepDaly"] = 7 };
+        File.WriteAllText(config, root.ToJsonString());
+        var expected = $"lifeboat: the configuration file {config} has an unknown setting `Sources.app.Retention.KeepDaly`: Lifeboat has no setting 'KeepDaly' there (did you mean `Sources.app.Retention.KeepDaily`?)\n"
+            + "hint: rename it to KeepDaily, or remove it (docs/configuration.md lists the settings)\n";
+        var list = await f.Cli.RunAsync("list");
+        Assert.Equal(2, list.ExitCode);
+        Assert.Equal(expected, list.Error);
+        var result = await f.Cli.RunAsync("backup", "--source", "app");
+        Assert.Equal(2, result.ExitCode);
+        Assert.EndsWith(expected, result.Error, StringComparison.Ordinal);
+        NoStackTrace(result);
+        Assert.False(Directory.Exists(Path.Combine(f.RepoPath, "backups")) && Directory.EnumerateFiles(Path.Combine(f.RepoPath, "backups")).Any());
+    }
+
     /// <summary>
     /// Issue 19, item 9: a files source whose path is a symlink to a directory is followed at the root (the backup holds
     /// the directory's contents, as tar -h and restic do); symlinks inside the tree stay symlinks. A symlink to nothing
