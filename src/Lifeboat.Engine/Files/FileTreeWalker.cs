@@ -31,9 +31,18 @@ public sealed class FileTreeWalker
     /// <summary>Special files (sockets, FIFOs, devices) that were skipped.</summary>
     public long SkippedSpecial { get; private set; }
 
+    /// <summary>
+    /// The entries under <paramref name="root"/>, the root first. A root that is a symlink to a directory is followed (the
+    /// root entry is that directory); symlinks inside the tree are entries of their own, never followed.
+    /// </summary>
     public IEnumerable<WalkEntry> Walk(string root)
     {
         var rootStat = Unix.Lstat(root) ?? throw new DirectoryNotFoundException(root);
+        if (rootStat.Kind == FileKind.Symlink && Unix.Stat(root) is { Kind: FileKind.Directory } followed)
+        {
+            rootStat = followed;
+        }
+
         yield return new WalkEntry("", root, rootStat, null);
 
         // Depth-first with an explicit stack of sorted listings: a directory is yielded, then walked whole,

@@ -83,7 +83,11 @@ public sealed class FilesBackup
     /// <summary>Test seam: called with the file's path and the attempt after its content was read, before its metadata is read again.</summary>
     internal Func<string, int, ValueTask>? AfterRead { get; init; }
 
-    /// <summary>Checks the source before anything is written: its path exists, is a directory, and can be listed.</summary>
+    /// <summary>
+    /// Checks the source before anything is written: its path exists, is a directory (or a symlink to one, which is
+    /// followed: the backup holds the directory's contents, as tar -h and restic do for the path they are given), and
+    /// can be listed.
+    /// </summary>
     public static string CheckSourcePath(string sourceName, FilesSourceOptions source)
     {
         var root = Path.GetFullPath(source.Path!);
@@ -91,6 +95,21 @@ public sealed class FilesBackup
         if (stat is null)
         {
             throw new LifeboatException(ErrorCode.InvalidInput, $"the path of source '{sourceName}', {root}, does not exist", $"create it, or fix Sources:{sourceName}:Path in the configuration file");
+        }
+
+        if (stat.Value.Kind == FileKind.Symlink)
+        {
+            var target = new FileInfo(root).LinkTarget;
+            stat = Unix.Stat(root);
+            if (stat is null)
+            {
+                throw new LifeboatException(ErrorCode.InvalidInput, $"the path of source '{sourceName}', {root}, is a symlink to {target}, which does not exist", $"create {target}, or point Sources:{sourceName}:Path at a directory");
+            }
+
+            if (stat.Value.Kind != FileKind.Directory)
+            {
+                throw new LifeboatException(ErrorCode.InvalidInput, $"the path of source '{sourceName}', {root}, is a symlink to {target}, which is not a directory", $"point Sources:{sourceName}:Path at a directory");
+            }
         }
 
         if (stat.Value.Kind != FileKind.Directory)

@@ -76,7 +76,7 @@ public sealed partial class TargetReader
     /// missing or damaged. Not for a wrong passphrase or a missing key, which every target would refuse alike.
     /// </summary>
     public static bool CanFallBack(LifeboatException ex)
-        => ex is TargetException || ex.Code is ErrorCode.RepositoryUnavailable or ErrorCode.Damage or ErrorCode.TargetFailed or ErrorCode.NotFound or ErrorCode.Failed;
+        => ex is TargetException || ex.Code is ErrorCode.RepositoryUnavailable or ErrorCode.Damage or ErrorCode.TargetFailed or ErrorCode.NotFound or ErrorCode.NoSuchBackup or ErrorCode.Failed;
 
     /// <summary>
     /// The same repository on another target, for reading one object there after <paramref name="opened"/> was opened

@@ -66,6 +66,9 @@ public static partial class Unix
     /// <summary>lstat: the path itself, not what a symlink points to. Null when the path does not exist.</summary>
     public static FileStat? Lstat(string path) => Statx(AtFdCwd, path, AtSymlinkNoFollow, path);
 
+    /// <summary>stat: what the path names, following symlinks. Null when it (or what a symlink points to) does not exist.</summary>
+    public static FileStat? Stat(string path) => Statx(AtFdCwd, path, 0, path);
+
     /// <summary>fstat: the metadata of an open file (what was read, even when its path was renamed or removed since).</summary>
     public static FileStat Fstat(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path)
     {
