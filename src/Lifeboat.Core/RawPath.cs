@@ -85,15 +85,23 @@ public static class RawPath
     /// <summary>The bytes of a raw path followed by a NUL, for a system call.</summary>
     public static byte[] ToNullTerminated(string path)
     {
+        if (!HasRawBytes(path))
+        {
+            // The common case, once per system call: one allocation.
+            var z = new byte[Encoding.UTF8.GetByteCount(path) + 1];
+            Encoding.UTF8.GetBytes(path, z);
+            return z.AsSpan(0, z.Length - 1).IndexOf((byte)0) >= 0 ? throw new ArgumentException("a path cannot hold a NUL byte", nameof(path)) : z;
+        }
+
         var bytes = ToBytes(path);
         if (bytes.AsSpan().IndexOf((byte)0) >= 0)
         {
             throw new ArgumentException("a path cannot hold a NUL byte", nameof(path));
         }
 
-        var z = new byte[bytes.Length + 1];
-        bytes.CopyTo(z, 0);
-        return z;
+        var raw = new byte[bytes.Length + 1];
+        bytes.CopyTo(raw, 0);
+        return raw;
     }
 
     /// <summary>
