@@ -98,9 +98,13 @@ public static class ConfigBackup
                         all[tree] = e with { RelativePath = tree };
                     }
                 }
+                else if (rootStat is { Kind: FileKind.Socket })
+                {
+                    walker.Sockets.Add(path);
+                }
                 else if (rootStat is { } fileStat)
                 {
-                    var link = fileStat.Kind == FileKind.Symlink ? new FileInfo(path).LinkTarget : null;
+                    var link = fileStat.Kind == FileKind.Symlink ? Unix.ReadLink(path) : null;
                     all[path.TrimStart('/')] = new WalkEntry(path.TrimStart('/'), path, fileStat, link);
                 }
             }

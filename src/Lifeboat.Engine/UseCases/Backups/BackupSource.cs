@@ -24,6 +24,11 @@ public sealed record BackupSourceResult(
     [JsonPropertyName("replication")]
     [JsonPropertyOrder(1)]
     public IReadOnlyList<ReplicaReport>? ReplicationTargets => Replication?.Targets;
+
+    /// <summary>What the backup left out by design and says so (sockets: `x.sock: socket ignored …`): warnings, not problems; null when none.</summary>
+    [JsonPropertyOrder(1)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Warnings { get; init; }
 }
 
 /// <summary>
@@ -60,7 +65,7 @@ public sealed class BackupSource : IUseCase<BackupSourceRequest, BackupSourceRes
     {
         var outcome = await RunOnPrimaryAsync(request.Source, request.Type, null, cancellationToken);
         var (report, error) = await _replicator.AfterBackupAsync(cancellationToken);
-        return new BackupSourceResult(BackupView.From(outcome.Manifest), outcome.Problems, report, error);
+        return new BackupSourceResult(BackupView.From(outcome.Manifest), outcome.Problems, report, error) { Warnings = outcome.Warnings.Count > 0 ? outcome.Warnings : null };
     }
 
     /// <summary>Refuses at once a backup of a source in maintenance or busy with another operation.</summary>
