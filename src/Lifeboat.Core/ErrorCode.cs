@@ -39,6 +39,16 @@ public enum ErrorCode
     Refused = 205,
     /// <summary>This OS user may not read or write a file or directory the operation needs (the message names both).</summary>
     PermissionDenied = 206,
+    /// <summary>
+    /// A target has no room for what the operation must write (a full disk, a quota): the operator frees space, then
+    /// runs it again. Like a permission, a condition of the environment to fix, not a fault of Lifeboat's.
+    /// </summary>
+    NoSpace = 207,
+    /// <summary>
+    /// A backup id (or stack backup id) the user gave names no backup in the repository: bad input (exit 2), whatever the
+    /// kind of source; HTTP 404. The message names the id and the command that lists the backups.
+    /// </summary>
+    NoSuchBackup = 208,
 
     /// <summary>Verification or a read found damaged or missing data.</summary>
     Damage = 300,

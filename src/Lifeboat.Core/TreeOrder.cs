@@ -3,7 +3,8 @@ namespace Lifeboat.Core;
 /// <summary>
 /// The order of tree entries (repository format, section 9): depth-first, siblings ordered by the UTF-8 bytes of their
 /// names (code point order), so a directory is immediately followed by its contents. Equivalent to comparing paths by
-/// code point with '/' sorting before every other character.
+/// code point with '/' sorting before every other character. Raw paths (<see cref="RawPath"/>: names that are not UTF-8)
+/// compare by their bytes.
 /// </summary>
 public sealed class TreeOrder : IComparer<string>
 {
@@ -22,6 +23,12 @@ public sealed class TreeOrder : IComparer<string>
             if (a == b)
             {
                 continue;
+            }
+
+            // An escaped byte is not a code point: compare the bytes (rare; names that are not UTF-8).
+            if (RawPath.IsEscapedByte(x, i) || RawPath.IsEscapedByte(y, i))
+            {
+                return RawPath.CompareBytes(x, y);
             }
 
             // '/' ends a component: it sorts before every other character.

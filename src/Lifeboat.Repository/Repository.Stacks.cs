@@ -25,7 +25,7 @@ public sealed partial class Repository
         }
         catch (TargetException ex) when (ex.Kind == TargetErrorKind.NotFound)
         {
-            throw new LifeboatException(ErrorCode.NotFound, $"there is no stack backup {id} in {DisplayName}", "`lifeboat stack list` shows them", ex);
+            throw new LifeboatException(ErrorCode.NoSuchBackup, $"there is no stack backup {id} in {DisplayName}", "`lifeboat stack list --backups` shows the stack backups", ex);
         }
 
         try
@@ -55,7 +55,7 @@ public sealed partial class Repository
             {
                 damaged.Add(ObjectNames.Stack(name));
             }
-            catch (LifeboatException ex) when (ex.Code == ErrorCode.NotFound)
+            catch (LifeboatException ex) when (ex.Code is ErrorCode.NotFound or ErrorCode.NoSuchBackup)
             {
                 // deleted while listing
             }

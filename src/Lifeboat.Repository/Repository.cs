@@ -121,14 +121,10 @@ public sealed partial class Repository : IAsyncDisposable
             throw new LifeboatException(ErrorCode.InvalidInput, $"pack size {ByteSize.Format(options.PackSize)} is out of range", "use a pack size from 1 MiB to 1 GiB (default 32 MiB)");
         }
 
+        await CheckInitLocationAsync(target, cancellationToken);
         if (target.Innermost() is LocalTarget local)
         {
             CreateLocalRoot(local.Root);
-        }
-
-        if (await StatOrUnavailableAsync(target, ObjectNames.Config, cancellationToken) is not null)
-        {
-            throw new LifeboatException(ErrorCode.Refused, $"a repository already exists at {target.DisplayName}", "use it as it is, or choose another location for a new one");
         }
 
         var master = MasterKey.Generate();
@@ -516,7 +512,7 @@ public sealed partial class Repository : IAsyncDisposable
         }
         catch (TargetException ex) when (ex.Kind == TargetErrorKind.NotFound)
         {
-            throw new LifeboatException(ErrorCode.NotFound, $"there is no backup {backupId} in {DisplayName}", "`lifeboat list` shows the backups", ex);
+            throw NoSuchBackup(backupId, ex);
         }
 
         try
@@ -535,6 +531,13 @@ public sealed partial class Repository : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The error for a backup id that names no backup here (exit 2, the same for every kind of source): the id, the
+    /// repository, and how to list the backups.
+    /// </summary>
+    public LifeboatException NoSuchBackup(string backupId, Exception? cause = null)
+        => new(ErrorCode.NoSuchBackup, $"there is no backup {backupId} in {DisplayName}", "`lifeboat list` shows the backups (`lifeboat list --source NAME` those of one source)", cause);
+
     /// <summary>Every manifest; damaged ones are returned separately instead of failing the whole listing.</summary>
     public async Task<(List<Manifest> Manifests, List<(string Id, string Error)> Damaged)> LoadAllManifestsAsync(CancellationToken cancellationToken)
     {
@@ -551,7 +554,7 @@ public sealed partial class Repository : IAsyncDisposable
             {
                 damaged.Add((id, ex.Message));
             }
-            catch (LifeboatException ex) when (ex.Code == ErrorCode.NotFound)
+            catch (LifeboatException ex) when (ex.Code is ErrorCode.NotFound or ErrorCode.NoSuchBackup)
             {
                 // deleted while listing
             }
@@ -596,6 +599,90 @@ public sealed partial class Repository : IAsyncDisposable
     {
         Sealer.Dispose();
         return Target.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Refuses a location a new repository must not be created in: one that already holds a repository, or one that is not
+    /// empty (a local directory with entries, a bucket or prefix with objects) and holds no repository <c>config</c>. A
+    /// missing directory and one that holds only what an interrupted init leaves (<c>keys/</c>, <c>tmp/</c>) are fine.
+    /// Changes nothing.
+    /// </summary>
+    public static async Task CheckInitLocationAsync(ITarget target, CancellationToken cancellationToken)
+    {
+        if (await StatOrUnavailableAsync(target, ObjectNames.Config, cancellationToken) is not null)
+        {
+            throw new LifeboatException(ErrorCode.Refused, $"a repository already exists at {target.DisplayName}", "use it as it is, or choose another location for a new one");
+        }
+
+        const string Hint = "choose an empty or a new directory for the new repository (`repo init` creates a missing one), or name the directory of an existing repository";
+        if (target.Innermost() is LocalTarget local)
+        {
+            if (!Directory.Exists(local.Root))
+            {
+                if (File.Exists(local.Root))
+                {
+                    throw new LifeboatException(ErrorCode.InvalidInput, $"{local.Root} is a file, not a directory", Hint);
+                }
+
+                return;
+            }
+
+            List<string> entries;
+            try
+            {
+                entries = Directory.EnumerateFileSystemEntries(local.Root).Select(Path.GetFileName).ToList()!;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new LifeboatException(ErrorCode.RepositoryUnavailable, $"cannot read the directory {local.Root}: {ex.Message}", "check the path and its permissions", ex);
+            }
+
+            var leftovers = new[] { ObjectNames.KeysPrefix.TrimEnd('/'), LocalTarget.SpoolDirectoryName };
+            if (entries.All(e => leftovers.Contains(e, StringComparer.Ordinal) && Directory.Exists(Path.Combine(local.Root, e))))
+            {
+                return;
+            }
+
+            throw new LifeboatException(
+                ErrorCode.Refused,
+                $"the directory {local.Root} is not empty and is not a Lifeboat repository: it holds {entries.Count} {(entries.Count == 1 ? "entry" : "entries")} and no repository `config`",
+                Hint);
+        }
+
+        var found = new List<string>();
+        try
+        {
+            await foreach (var item in target.ListAsync("", cancellationToken))
+            {
+                var last = item.Name[(item.Name.LastIndexOf('/') + 1)..];
+                if (last.Contains(".tmp-", StringComparison.Ordinal) || item.Name.StartsWith(ObjectNames.KeysPrefix, StringComparison.Ordinal) || item.Name.StartsWith(ReplicaIdentity.ProbePrefix, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                found.Add(item.Name);
+                if (found.Count == 3)
+                {
+                    break;
+                }
+            }
+        }
+        catch (TargetException ex) when (ex.Kind == TargetErrorKind.NotFound)
+        {
+            return;
+        }
+        catch (TargetException ex) when (ex.Kind is TargetErrorKind.AccessDenied or TargetErrorKind.AuthenticationFailed or TargetErrorKind.Misconfigured)
+        {
+            throw new LifeboatException(ErrorCode.RepositoryUnavailable, $"cannot use {target.DisplayName}: {ex.Message}", ex.Hint, ex);
+        }
+
+        if (found.Count > 0)
+        {
+            throw new LifeboatException(
+                ErrorCode.Refused,
+                $"{target.DisplayName} is not empty and is not a Lifeboat repository: it holds objects ({string.Join(", ", found)}{(found.Count == 3 ? ", …" : "")}) and no repository `config`",
+                "choose an empty bucket, container, prefix or directory for the new repository, or name the location of an existing repository");
+        }
     }
 
     private static async Task<ObjectInfo?> StatOrUnavailableAsync(ITarget target, string name, CancellationToken cancellationToken)

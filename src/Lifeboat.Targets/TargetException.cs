@@ -40,10 +40,15 @@ public sealed class TargetException : LifeboatException
     /// <summary>Whether retrying the same operation later may succeed.</summary>
     public bool IsTransient { get; }
 
+    /// <summary>Whether an I/O error is a full disk or an exceeded quota (ENOSPC, EDQUOT; Windows' disk-full codes).</summary>
+    public static bool IsNoSpace(IOException io)
+        => io.HResult is 28 or 122 or 112 or unchecked((int)0x80070070) || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase) || io.Message.Contains("Disk quota exceeded", StringComparison.OrdinalIgnoreCase);
+
     private static ErrorCode CodeFor(TargetErrorKind kind) => kind switch
     {
         TargetErrorKind.AuthenticationFailed or TargetErrorKind.AccessDenied or TargetErrorKind.Misconfigured => ErrorCode.Config,
         TargetErrorKind.NotFound => ErrorCode.NotFound,
+        TargetErrorKind.NoSpace => ErrorCode.NoSpace,
         _ => ErrorCode.TargetFailed,
     };
 

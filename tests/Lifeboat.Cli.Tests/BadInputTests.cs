@@ -237,8 +237,48 @@ public sealed class BadInputTests
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("'latest' is not a backup id", result.Error, StringComparison.Ordinal);
         var missing = await f.Cli.RunAsync("info", "20260101-000000-0000");
-        Assert.Equal(1, missing.ExitCode);
+        Assert.Equal(2, missing.ExitCode);
         Assert.Contains("there is no backup 20260101-000000-0000", missing.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Issue 19, item 9: a backup id that names no backup is bad input (exit 2) with one message for every command and
+    /// kind of source; a cluster's and a database's are in Cluster/ClusterBadInputTests.
+    /// </summary>
+    [Fact]
+    public async Task A_nonexistent_backup_id_exits_2_with_one_message_for_every_command_and_kind()
+    {
+        using var f = new CliFixture();
+        await f.InitAsync();
+        var etc = f.Dir.Dir("etc");
+        File.WriteAllText(Path.Combine(etc, "app.conf"), "x = 1\n");
+        await f.Cli.OkAsync("source", "add-config", "settings", "--path", etc);
+        await f.Cli.OkAsync("backup", "--source", "app");
+        await f.Cli.OkAsync("backup", "--source", "settings");
+        const string Id = "20260101-000000-0000";
+        var expected = $"lifeboat: there is no backup {Id} in {f.RepoUrl}\nhint: `lifeboat list` shows the backups (`lifeboat list --source NAME` those of one source)\n";
+        string[][] commands =
+        [
+            ["info", Id],
+            ["restore", "--source", "app", "--to", "r1", "--backup", Id],
+            ["restore", "--source", "settings", "--to", "r2", "--backup", Id],
+            ["verify", "--backup", Id],
+            ["pin", Id],
+            ["forget", Id],
+            ["drill", "--source", "app", "--backup", Id],
+        ];
+        foreach (var args in commands)
+        {
+            var result = await f.Cli.RunAsync(args);
+            Assert.True(result.ExitCode == 2, $"lifeboat {string.Join(' ', args)}: {result}");
+            Assert.Equal(expected, result.Error);
+        }
+
+        var json = await f.Cli.RunAsync("info", Id, "--json");
+        Assert.Equal(2, json.ExitCode);
+        Assert.Equal("NoSuchBackup", JsonDocument.Parse(json.Out).RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.False(Directory.Exists(f.Dir.Combine("r1")));
+        Assert.False(Directory.Exists(f.Dir.Combine("r2")));
     }
 
     [Fact]
@@ -258,5 +298,135 @@ public sealed class BadInputTests
         Assert.Contains("stack 'shop' has no stack backup", empty.Error, StringComparison.Ordinal);
         Assert.Contains("lifeboat backup --stack shop", empty.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(f.Dir.Combine("r")));
+    }
+
+    /// <summary>Issue 19, item 9: `repo init` into a non-empty directory that holds no repository is refused; an empty or a missing directory is fine.</summary>
+    [Fact]
+    public async Task Repo_init_into_a_non_empty_directory_without_a_repository_exits_2_naming_it_and_changes_nothing()
+    {
+        using var f = new CliFixture();
+        var entries = Directory.EnumerateFileSystemEntries(f.Source).Count();
+        var before = Directory.EnumerateFileSystemEntries(f.Source, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        var result = await f.Cli.RunAsync("repo", "init", "--repo", "file://" + f.Source);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(
+            $"lifeboat: the directory {f.Source} is not empty and is not a Lifeboat repository: it holds {entries} entries and no repository `config`\n"
+            + "hint: choose an empty or a new directory for the new repository (`repo init` creates a missing one), or name the directory of an existing repository\n",
+            result.Error);
+        NoStackTrace(result);
+        Assert.Equal(before, Directory.EnumerateFileSystemEntries(f.Source, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList());
+        Assert.False(File.Exists(f.Dir.Combine("lifeboat.json")));
+
+        // A key file named on the command line is not created either.
+        var keyFile = f.Dir.Combine("new.key");
+        var withKey = await f.Cli.RunAsync("repo", "init", "--repo", "file://" + f.Source, "--key-file", keyFile);
+        Assert.Equal(2, withKey.ExitCode);
+        Assert.False(File.Exists(keyFile));
+
+        // An empty directory and a missing one are fine.
+        var empty = f.Dir.Dir("empty-repo");
+        await f.Cli.OkAsync("repo", "init", "--repo", "file://" + empty);
+        Assert.True(File.Exists(Path.Combine(empty, "config")));
+        using var g = new CliFixture(withTree: false);
+        await g.Cli.OkAsync("repo", "init", "--repo", g.RepoUrl);
+        Assert.True(File.Exists(Path.Combine(g.RepoPath, "config")));
+    }
+
+    /// <summary>Issue 19, item 9: an unknown setting is named with its JSON path and the nearest known one; nothing runs.</summary>
+    [Fact]
+    public async Task An_unknown_setting_exits_2_naming_its_path_and_the_nearest_known_setting()
+    {
+        using var f = new CliFixture();
+        await f.InitAsync();
+        var config = f.Dir.Combine("lifeboat.json");
+        var text = File.ReadAllText(config);
+        var root = System.Text.Json.Nodes.JsonNode.Parse(text)!.AsObject();
+        root["Sources"]!["app"]!["Retention"] = new System.Text.Json.Nodes.JsonObject { ["KeepDaly"] = 7 };
+        File.WriteAllText(config, root.ToJsonString());
+        var expected = $"lifeboat: the configuration file {config} has an unknown setting `Sources.app.Retention.KeepDaly`: Lifeboat has no setting 'KeepDaly' there (did you mean `Sources.app.Retention.KeepDaily`?)\n"
+            + "hint: rename it to KeepDaily, or remove it (docs/configuration.md lists the settings)\n";
+        var list = await f.Cli.RunAsync("list");
+        Assert.Equal(2, list.ExitCode);
+        Assert.Equal(expected, list.Error);
+        var result = await f.Cli.RunAsync("backup", "--source", "app");
+        Assert.Equal(2, result.ExitCode);
+        Assert.EndsWith(expected, result.Error, StringComparison.Ordinal);
+        NoStackTrace(result);
+        Assert.False(Directory.Exists(Path.Combine(f.RepoPath, "backups")) && Directory.EnumerateFiles(Path.Combine(f.RepoPath, "backups")).Any());
+    }
+
+    /// <summary>
+    /// Issue 19, item 9: a files source whose path is a symlink to a directory is followed at the root (the backup holds
+    /// the directory's contents, as tar -h and restic do); symlinks inside the tree stay symlinks. A symlink to nothing
+    /// or to a file is refused naming both.
+    /// </summary>
+    [Fact]
+    public async Task A_symlinked_source_directory_is_followed_at_the_root_and_links_inside_stay_links()
+    {
+        using var f = new CliFixture(withTree: false);
+        var real = f.Dir.Dir("real");
+        File.WriteAllText(Path.Combine(real, "a.txt"), "alpha");
+        Directory.CreateDirectory(Path.Combine(real, "sub"));
+        File.WriteAllText(Path.Combine(real, "sub", "b.txt"), "beta");
+        File.CreateSymbolicLink(Path.Combine(real, "inner"), "a.txt");
+        Directory.CreateSymbolicLink(Path.Combine(real, "subdir-link"), "sub");
+        var link = f.Dir.Combine("uploads");
+        Directory.CreateSymbolicLink(link, real);
+
+        await f.Cli.OkAsync("repo", "init", "--repo", f.RepoUrl);
+        await f.Cli.OkAsync("source", "add-files", "app", "--path", link);
+        await f.Cli.OkAsync("backup", "--source", "app");
+        var to = f.Dir.Combine("restored");
+        await f.Cli.OkAsync("restore", "--source", "app", "--to", to);
+        Assert.Null(new DirectoryInfo(to).LinkTarget);
+        Assert.Equal("alpha", File.ReadAllText(Path.Combine(to, "a.txt")));
+        Assert.Equal("beta", File.ReadAllText(Path.Combine(to, "sub", "b.txt")));
+        Assert.Equal("a.txt", new FileInfo(Path.Combine(to, "inner")).LinkTarget);
+        Assert.Equal("sub", new FileInfo(Path.Combine(to, "subdir-link")).LinkTarget);
+
+        // A second backup of the unchanged tree reads nothing again.
+        await f.Cli.OkAsync("backup", "--source", "app");
+
+        var dangling = f.Dir.Combine("dangling");
+        File.CreateSymbolicLink(dangling, f.Dir.Combine("nowhere"));
+        var missing = await f.Cli.RunAsync("source", "add-files", "gone", "--path", dangling);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains($"the path of source 'gone', {dangling}, is a symlink to {f.Dir.Combine("nowhere")}, which does not exist", missing.Error, StringComparison.Ordinal);
+        var toFile = f.Dir.Combine("to-file");
+        File.CreateSymbolicLink(toFile, Path.Combine(real, "a.txt"));
+        var file = await f.Cli.RunAsync("source", "add-files", "file", "--path", toFile);
+        Assert.Equal(2, file.ExitCode);
+        Assert.Contains("which is not a directory", file.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Issue 19, item 9: `source add-config --path` of a path that names nothing is exit 2 naming the path and why, and changes nothing.</summary>
+    [Fact]
+    public async Task Adding_a_config_source_whose_path_names_nothing_exits_2_naming_the_path_and_why()
+    {
+        using var f = new CliFixture();
+        await f.InitAsync();
+        var config = f.Dir.Combine("lifeboat.json");
+        var before = File.ReadAllText(config);
+        var etc = f.Dir.Dir("etc");
+        var notThere = Path.Combine(etc, "app.env");
+        var file = Path.Combine(etc, "real.conf");
+        File.WriteAllText(file, "x = 1\n");
+        var underFile = Path.Combine(file, "x");
+        var dangling = Path.Combine(etc, "dangling.conf");
+        File.CreateSymbolicLink(dangling, Path.Combine(etc, "nowhere.conf"));
+        const string Hint = "hint: create it, or fix the path (`source add-config NAME --path FILE_OR_DIR`, or Sources:settings:Paths in the configuration file)\n";
+        foreach (var (path, why) in new[]
+                 {
+                     (notThere, $"the path {notThere} of config source 'settings' does not exist"),
+                     (underFile, $"the path {underFile} of config source 'settings' cannot be used: cannot read the metadata of {underFile}: Not a directory"),
+                     (dangling, $"the path {dangling} of config source 'settings' is a symlink to {Path.Combine(etc, "nowhere.conf")}, which does not exist"),
+                 })
+        {
+            var result = await f.Cli.RunAsync("source", "add-config", "settings", "--path", file, "--path", path);
+            Assert.Equal(2, result.ExitCode);
+            Assert.Equal($"lifeboat: {why}\n{Hint}", result.Error);
+            NoStackTrace(result);
+            Assert.Equal(before, File.ReadAllText(config));
+        }
     }
 }

@@ -108,4 +108,22 @@ public sealed class ConfigAndMetadataTests
         var again = JsonDocument.Parse((await f.Cli.OkAsync("backup", "--source", "app", "--json")).Out).RootElement;
         Assert.Equal(0L, again.GetProperty("stats").GetProperty("bytesRead").GetInt64());
     }
+
+    [Fact]
+    public async Task A_socket_in_a_file_tree_is_a_warning_named_in_the_backup_and_the_backup_exits_0()
+    {
+        using var f = new CliFixture();
+        await f.InitAsync();
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(f.Source, "app.sock")));
+        const string Warning = "app.sock: socket ignored (a socket cannot be backed up; the program that listens on it creates it again)";
+
+        var backup = await f.Cli.OkAsync("backup", "--source", "app", "--json");
+        Assert.Equal($"lifeboat: warning: {Warning}\n", backup.Error);
+        var root = JsonDocument.Parse(backup.Out).RootElement;
+        Assert.Equal(0, root.GetProperty("problems").GetArrayLength());
+        Assert.Equal(Warning, root.GetProperty("warnings")[0].GetString());
+        Assert.Equal("app.sock", root.GetProperty("details").GetProperty("socketsIgnored")[0].GetString());
+        Assert.Equal("1 socket(s) ignored", root.GetProperty("tags").GetProperty("socketsIgnored").GetString());
+    }
 }

@@ -77,7 +77,14 @@ public sealed partial class ProcessTests
         using var process = Process.Start(LifeboatProcess.StartInfo(f.Dir.Path, Env(), "backup", "--source", "app"))!;
         var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         _ = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await Task.Delay(700, TestContext.Current.CancellationToken);
+        // Interrupt it once the backup holds its lock: the signal handler is installed long before, whereas a fixed
+        // delay on a loaded machine can hit the runtime's start-up, where SIGINT still kills the process (exit 130).
+        var locks = Path.Combine(f.RepoPath, "locks");
+        for (var waited = 0; waited < 60_000 && !process.HasExited && !(Directory.Exists(locks) && Directory.EnumerateFiles(locks).Any()); waited += 20)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
         using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
         {
             await kill.WaitForExitAsync(TestContext.Current.CancellationToken);

@@ -16,6 +16,8 @@ public sealed class ErrorCodeTests
     [InlineData(ErrorCode.InvalidInput, 2)]
     [InlineData(ErrorCode.Refused, 2)]
     [InlineData(ErrorCode.PermissionDenied, 2)]
+    [InlineData(ErrorCode.NoSpace, 2)]
+    [InlineData(ErrorCode.NoSuchBackup, 2)]
     [InlineData(ErrorCode.Damage, 3)]
     [InlineData(ErrorCode.ApprovalRequired, 4)]
     public void Each_error_code_maps_to_the_exit_code_of_the_command_line_contract(ErrorCode code, int exitCode)
@@ -50,6 +52,8 @@ public sealed class ErrorCodeTests
             [ErrorCode.InvalidInput] = 204,
             [ErrorCode.Refused] = 205,
             [ErrorCode.PermissionDenied] = 206,
+            [ErrorCode.NoSpace] = 207,
+            [ErrorCode.NoSuchBackup] = 208,
             [ErrorCode.Damage] = 300,
             [ErrorCode.ApprovalRequired] = 400,
         };

@@ -45,7 +45,7 @@ public sealed partial class ConfigurationTests
 
     [Theory]
     [InlineData("{ not json", "is not valid JSON")]
-    [InlineData("{\"Repository\":{\"Wrokers\":2}}", "has a setting Lifeboat does not know")]
+    [InlineData("{\"Repository\":{\"Wrokers\":2}}", "has an unknown setting `Repository.Wrokers`: Lifeboat has no setting 'Wrokers' there (did you mean `Repository.Workers`?)")]
     [InlineData("{\"Repository\":{\"Workers\":\"many\"}}", "has a setting Lifeboat does not know or a value of the wrong type")]
     [InlineData("{\"Repository\":{\"Workers\":0}}", "Repository:Workers = 0")]
     [InlineData("{\"Repository\":{\"CompressionLevel\":30}}", "Repository:CompressionLevel = 30")]
@@ -56,7 +56,11 @@ public sealed partial class ConfigurationTests
     [InlineData("{\"Sources\":{\"db\":{\"Kind\":\"cluster\",\"PgData\":\"/x\",\"SystemIdentifier\":\"1\",\"Connection\":\"host=/tmp port=x\"}}}", "Sources:db:Connection in ")]
     [InlineData("{\"Sources\":{\"db\":{\"Kind\":\"database\",\"Database\":\"app\",\"Connection\":\"postgresql://h/app?sslmod=require\"}}}", "is not a valid PostgreSQL connection string: unknown URI parameter \"sslmod\"")]
     [InlineData("{\"Catalog\":{\"ConnectionString\":\"hots=db\"}}", "Catalog:ConnectionString in ")]
-    [InlineData("{\"Repositroy\":{\"Url\":\"file:///a\"}}", "there is no section 'Repositroy'")]
+    [InlineData("{\"Repositroy\":{\"Url\":\"file:///a\"}}", "has an unknown setting `Repositroy`: Lifeboat has no setting 'Repositroy' there (did you mean `Repository`?)")]
+    [InlineData("{\"Sources\":{\"web\":{\"Kind\":\"files\",\"Path\":\"/x\",\"Retention\":{\"KeepDaly\":7}}}}", "has an unknown setting `Sources.web.Retention.KeepDaly`: Lifeboat has no setting 'KeepDaly' there (did you mean `Sources.web.Retention.KeepDaily`?)")]
+    [InlineData("{\"Sources\":{\"web\":{\"Kind\":\"files\",\"Path\":\"/x\",\"PgData\":\"/y\"}}}", "has an unknown setting `Sources.web.PgData`: Lifeboat has no setting 'PgData' there")]
+    [InlineData("{\"Events\":{\"Routes\":[{\"Channels\":[\"a\"]},{\"Chanels\":[\"a\"]}]}}", "has an unknown setting `Events.Routes[1].Chanels`: Lifeboat has no setting 'Chanels' there (did you mean `Events.Routes[1].Channels`?)")]
+    [InlineData("{\"Targets\":{\"offsite\":{\"Url\":\"file:///b\",\"Retention\":{\"KeepLats\":3}}}}", "has an unknown setting `Targets.offsite.Retention.KeepLats`")]
     public void Bad_configuration_is_reported_with_exit_code_2_naming_the_setting(string json, string expected)
     {
         using var dir = new TempDir();
@@ -64,6 +68,54 @@ public sealed partial class ConfigurationTests
         var ex = Assert.Throws<LifeboatException>(() => ConfigFile.Resolve(null, NoEnvironment, dir.Path).Load(NoEnvironment));
         Assert.Equal(2, ex.ExitCode);
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Issue 19, item 9: an unknown setting set by a LIFEBOAT__ variable is named as that variable.</summary>
+    [Fact]
+    public void An_unknown_setting_from_an_environment_variable_names_the_variable()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.Combine("lifeboat.json"), "{\"Repository\":{\"Url\":\"file:///a\"}}");
+        var ex = Assert.Throws<LifeboatException>(() => ConfigFile.Resolve(null, NoEnvironment, dir.Path).Load(new Dictionary<string, string?> { ["LIFEBOAT__Repository__Wrokers"] = "2" }));
+        Assert.Equal(2, ex.ExitCode);
+        Assert.Equal("the variable LIFEBOAT__Repository__Wrokers has an unknown setting `Repository.Wrokers`: Lifeboat has no setting 'Wrokers' there (did you mean `Repository.Workers`?)", ex.Message);
+        Assert.Equal("rename it to Workers, or remove it (docs/configuration.md lists the settings)", ex.Hint);
+    }
+
+    /// <summary>
+    /// The unknown-setting check knows every options type reachable from LifeboatOptions: a type it did not list would go
+    /// unchecked (never wrongly refused), and its settings would be named only by the binder.
+    /// </summary>
+    [Fact]
+    public void The_unknown_setting_check_lists_every_options_type()
+    {
+        var seen = new HashSet<Type>();
+        var pending = new Stack<Type>([typeof(LifeboatOptions), typeof(FilesSourceOptions), typeof(ClusterSourceOptions), typeof(DatabaseSourceOptions), typeof(ConfigSourceOptions)]);
+        while (pending.TryPop(out var type))
+        {
+            type = Nullable.GetUnderlyingType(type) ?? type;
+            if (type.IsGenericType)
+            {
+                foreach (var argument in type.GetGenericArguments())
+                {
+                    pending.Push(argument);
+                }
+
+                continue;
+            }
+
+            if (type.Namespace != typeof(LifeboatOptions).Namespace || type.IsAbstract || !seen.Add(type))
+            {
+                continue;
+            }
+
+            foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+            {
+                pending.Push(property.PropertyType);
+            }
+        }
+
+        Assert.Empty(seen.Except(ConfigSchema.Listed));
     }
 
     [Fact]

@@ -190,9 +190,11 @@ public sealed class FilesBackupTests
             File.WriteAllBytes(Path.Combine(f.Source, $"f{i}.bin"), TestData.Random(1_500_000, i));
         }
 
-        var ex = await Assert.ThrowsAsync<Targets.TargetException>(() => f.Use<BackupSource>(t => new FaultyTarget(t) { NoSpaceAfterBytes = 3_000_000, FailPrefix = "data/" }).ExecuteAsync(new BackupSourceRequest("app"), Ct));
-        Assert.Equal(Targets.TargetErrorKind.NoSpace, ex.Kind);
-        Assert.Equal(1, ex.ExitCode);
+        var ex = await Assert.ThrowsAsync<LifeboatException>(() => f.Use<BackupSource>(t => new FaultyTarget(t) { NoSpaceAfterBytes = 3_000_000, FailPrefix = "data/" }).ExecuteAsync(new BackupSourceRequest("app"), Ct));
+        Assert.Equal(ErrorCode.NoSpace, ex.Code);
+        Assert.Equal(2, ex.ExitCode);
+        Assert.StartsWith("no space left on target primary (", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(Targets.TargetErrorKind.NoSpace, Assert.IsType<Targets.TargetException>(ex.InnerException).Kind);
 
         await using (var repo = await f.Use<RepositoryOpener>().OpenAsync(Ct))
         {

@@ -184,6 +184,8 @@ public sealed class OperationsTests
 
             f.Config.Edit(root => root["Repository"]!["Url"] = "file://" + small + "/repo");
             var ex = await Assert.ThrowsAsync<LifeboatException>(() => f.Use<BackupSource>().ExecuteAsync(new BackupSourceRequest("app"), Ct));
+            Assert.Equal(ErrorCode.NoSpace, ex.Code);
+            Assert.Equal(2, ex.ExitCode);
             Assert.StartsWith("not enough free space for a backup of 'app':", ex.Message, StringComparison.Ordinal);
             Assert.Contains("needed (half of its 8.00 MiB on disk, for a first backup, plus 25 %)", ex.Message, StringComparison.Ordinal);
             Assert.False(Directory.Exists(Path.Combine(small, "repo", "backups")) && Directory.EnumerateFiles(Path.Combine(small, "repo", "backups")).Any());

@@ -132,4 +132,52 @@ public sealed class FormatTests
         Assert.Equal(EntryType.Directory, read.Type);
         Assert.Equal(5, read.MTime);
     }
+
+    [Fact]
+    public void A_path_that_is_not_utf8_is_written_readable_with_its_bytes_beside_it_and_read_back_exactly()
+    {
+        var raw = RawPath.FromBytes([0x64, 0xfe, (byte)'/', 0x66, 0xff, 0x6f]);
+        var entry = new TreeEntry { Type = EntryType.File, Path = raw, HardlinkOf = RawPath.FromBytes([0x61, 0x80]), MTime = 1 };
+        var link = new TreeEntry { Type = EntryType.Symlink, Path = "l", Target = RawPath.FromBytes([0xc3]), MTime = 1 };
+        var buffer = new ByteBuffer();
+        TreeSerializer.Write(entry, buffer);
+        TreeSerializer.Write(link, buffer);
+        var lines = Encoding.UTF8.GetString(buffer.Span).Split('\n');
+        Assert.Contains("\"path\":\"d\\\\xfe/f\\\\xffo\",\"pathBytes\":\"ZP4vZv9v\"", lines[0], StringComparison.Ordinal);
+        Assert.Contains("\"hardlinkOf\":\"a\\\\x80\",\"hardlinkOfBytes\":\"YYA=\"", lines[0], StringComparison.Ordinal);
+        Assert.Contains("\"target\":\"\\\\xc3\",\"targetBytes\":\"ww==\"", lines[1], StringComparison.Ordinal);
+        var read = TreeSerializer.Read(Encoding.UTF8.GetBytes(lines[0]));
+        Assert.Equal(raw, read.Path);
+        Assert.Equal(new byte[] { 0x64, 0xfe, (byte)'/', 0x66, 0xff, 0x6f }, RawPath.ToBytes(read.Path));
+        Assert.Equal(entry.HardlinkOf, read.HardlinkOf);
+        Assert.Equal(link.Target, TreeSerializer.Read(Encoding.UTF8.GetBytes(lines[1])).Target);
+    }
+
+    [Fact]
+    public void A_utf8_path_is_written_as_before_without_its_bytes()
+    {
+        var buffer = new ByteBuffer();
+        TreeSerializer.Write(new TreeEntry { Type = EntryType.File, Path = "ünï/✓", MTime = 1 }, buffer);
+        Assert.Equal("{\"type\":\"file\",\"path\":\"ünï/✓\",\"mode\":0,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":1}\n", Encoding.UTF8.GetString(buffer.Span));
+    }
+
+    [Fact]
+    public void Path_bytes_that_name_an_unsafe_path_are_rejected()
+    {
+        // "../x" in base64: the bytes decide, not the readable form.
+        Assert.Throws<FormatException>(() => TreeSerializer.Read("{\"type\":\"file\",\"path\":\"x\",\"pathBytes\":\"Li4veA==\",\"mtime\":0}"u8));
+    }
+
+    [Fact]
+    public void A_fifo_and_a_device_are_file_entries_with_their_special_type_and_device_number()
+    {
+        var buffer = new ByteBuffer();
+        TreeSerializer.Write(new TreeEntry { Type = EntryType.File, Path = "null", Special = TreeEntry.SpecialCharDevice, RdevMajor = 1, RdevMinor = 3, Mode = 438, MTime = 1 }, buffer);
+        TreeSerializer.Write(new TreeEntry { Type = EntryType.File, Path = "queue", Special = TreeEntry.SpecialFifo, Mode = 384, MTime = 1 }, buffer);
+        var lines = Encoding.UTF8.GetString(buffer.Span).Split('\n');
+        Assert.Equal("{\"type\":\"file\",\"path\":\"null\",\"mode\":438,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":1,\"special\":\"chardev\",\"rdevMajor\":1,\"rdevMinor\":3}", lines[0]);
+        Assert.Equal("{\"type\":\"file\",\"path\":\"queue\",\"mode\":384,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":1,\"special\":\"fifo\"}", lines[1]);
+        var device = TreeSerializer.Read(Encoding.UTF8.GetBytes(lines[0]));
+        Assert.Equal((EntryType.File, "chardev", 1L, 3L), (device.Type, device.Special, device.RdevMajor, device.RdevMinor));
+    }
 }

@@ -300,8 +300,8 @@ public sealed class LocalTargetTests : IDisposable
         Assert.False(error.IsTransient);
         Assert.Equal($"cannot write file://{target.Root}/data/ab/big: no space left on the device", error.Message);
         Assert.Equal(NoSpaceHint, error.Hint);
-        Assert.Equal(ErrorCode.TargetFailed, error.Code);
-        Assert.Equal(1, error.ExitCode);
+        Assert.Equal(ErrorCode.NoSpace, error.Code);
+        Assert.Equal(2, error.ExitCode);
         Assert.Null(await target.StatAsync("data/ab/big", Ct));
         Assert.Empty(await target.ListAllAsync("", Ct));
         Assert.Empty(TempFilesBelow(tmpfs.MountPoint));

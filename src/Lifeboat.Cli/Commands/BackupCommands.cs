@@ -47,7 +47,7 @@ internal static class BackupCommands
             }
 
             var output = call.Output;
-            foreach (var problem in outcome.Problems)
+            foreach (var problem in outcome.Problems.Concat(outcome.Warnings ?? []))
             {
                 output.Warn(problem);
             }

@@ -140,6 +140,11 @@ internal static class RestoreCommands
 
     private static void PrintFiles(CliOutput output, FilesRestored r)
     {
+        foreach (var warning in r.Warnings ?? [])
+        {
+            output.Warn(warning);
+        }
+
         output.Line($"restored backup {r.Backup} of '{r.Source}' to {(r.Kind == SourceKinds.Config && r.Destination == "/" ? "the original places" : r.Destination)}");
         output.Line($"  {r.Files} files ({CliOutput.Size(r.Bytes)}), {r.Directories} directories, {r.Symlinks} symlinks; every chunk verified");
         if (r.Kind == SourceKinds.Config && r.Destination != "/")

@@ -112,7 +112,7 @@ internal static class StackCommands
             outcome = await call.Get<BackupStack>().ExecuteAsync(new BackupStackRequest(stackName, type), cancellationToken);
         }
 
-        foreach (var problem in outcome.Problems)
+        foreach (var problem in outcome.Problems.Concat(outcome.Warnings ?? []))
         {
             output.Warn(problem);
         }

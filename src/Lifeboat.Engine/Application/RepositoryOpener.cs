@@ -61,8 +61,9 @@ public sealed class RepositoryOpener
     /// else from the primary and, when the primary cannot be read (unreachable, refused, missing, damaged config), from the
     /// next target that can, with a warning naming what failed. Never for writing: backups go to the primary only.
     /// </summary>
-    public Task<Repo> OpenForReadingAsync(string? from, CancellationToken cancellationToken)
-        => new TargetReader(_workspace, this, _loggers.CreateLogger<TargetReader>()).OpenAsync(from, cancellationToken);
+    /// <param name="openedFrom">Told the name of the target the repository was opened from.</param>
+    public Task<Repo> OpenForReadingAsync(string? from, CancellationToken cancellationToken, Action<string>? openedFrom = null)
+        => new TargetReader(_workspace, this, _loggers.CreateLogger<TargetReader>()).OpenAsync(from, cancellationToken, openedFrom);
 
     /// <summary>Opens the repository stored on <paramref name="target"/> (owned by the result; disposed on failure).</summary>
     public async Task<Repo> OpenAsync(ITarget target, CancellationToken cancellationToken)

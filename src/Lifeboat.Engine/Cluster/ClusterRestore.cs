@@ -3,6 +3,7 @@ using System.Text;
 using Lifeboat.Core;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Files;
+using Lifeboat.Engine.Operations;
 using Lifeboat.Platform;
 using Lifeboat.Postgres;
 using Lifeboat.Postgres.Layout;
@@ -95,12 +96,18 @@ public sealed class ClusterRestore
         CheckDestination(destination, request, "the restore destination");
         var systemId = _source.SystemIdValue();
         var backups = await BackupsAsync(_repo, _sourceName, systemId, cancellationToken);
+        if (request.BackupId is { } id && backups.All(b => b.Manifest.Id != id))
+        {
+            throw await Backups.NotPhysicalAsync(_repo, _sourceName, id, cancellationToken);
+        }
+
         if (backups.Count == 0)
         {
             throw new LifeboatException(ErrorCode.NotFound, $"source '{_sourceName}' has no physical backup in {_repo.DisplayName}", $"run `lifeboat backup --source {_sourceName}` first");
         }
 
         var archive = new WalArchive(_repo, _sourceName, systemId, backups[^1].Info.WalSegmentSize);
+        await CheckTimelineAsync(archive, backups, request.TargetTimeline, cancellationToken);
         var spans = await RecoveryWindow.ComputeAsync(archive, backups, cancellationToken);
         var window = RecoveryWindow.ByTimeline(spans);
         var chosen = Choose(backups, request, spans, window);
@@ -297,6 +304,28 @@ public sealed class ClusterRestore
         }
 
         return chosen;
+    }
+
+    /// <summary>
+    /// A numbered «targetTimeline» must be a timeline the backups or the archive have (a backup's, or one with archived
+    /// WAL or a history file): PostgreSQL would otherwise fail at startup, after the restore wrote everything.
+    /// </summary>
+    private async Task CheckTimelineAsync(WalArchive archive, List<PhysicalBackup> backups, string? targetTimeline, CancellationToken cancellationToken)
+    {
+        if (targetTimeline is null || !uint.TryParse(targetTimeline, NumberStyles.None, CultureInfo.InvariantCulture, out var wanted))
+        {
+            return; // latest, current (checked as a word by the request)
+        }
+
+        var timelines = backups.Select(b => b.Info.Timeline).Concat((await archive.ListAsync(cancellationToken)).Select(w => w.Wal.Timeline)).Where(t => t > 0).ToHashSet();
+        if (!timelines.Contains(wanted))
+        {
+            var known = string.Join(", ", timelines.Order().Select(t => t.ToString(CultureInfo.InvariantCulture)));
+            throw new LifeboatException(
+                ErrorCode.InvalidInput,
+                $"there is no timeline {wanted} in the backups and archived WAL of source '{_sourceName}' (timelines: {known}); nothing was written",
+                $"use «targetTimeline» latest, current or one of {known} (`lifeboat list --source {_sourceName}` shows each timeline's recoverable window)");
+        }
     }
 
     private LifeboatException OutsideWindow(string what, List<TimelineWindow> window)

@@ -240,7 +240,9 @@ public sealed partial class ObjectRestore
 
             if (oid is not uint o)
             {
-                throw new LifeboatException(ErrorCode.InvalidInput, $"database '{request.Database}' of cluster '{request.SourceName}' has no table '{table}' at {target}", "give the table as name or schema.name (`\\dt` in psql lists them)");
+                var names = await TableNamesAsync(connection, cancellationToken);
+                var sample = names.Count == 0 ? "it has no tables" : "it has " + string.Join(", ", names.Take(MaxNamesListed)) + (names.Count > MaxNamesListed ? $" and {names.Count - MaxNamesListed} more" : "");
+                throw new LifeboatException(ErrorCode.InvalidInput, $"database '{request.Database}' of cluster '{request.SourceName}' has no table '{table}' at {target} ({sample})", "give one of those tables, as name or schema.name");
             }
 
             wanted.Add(o);
@@ -257,6 +259,24 @@ public sealed partial class ObjectRestore
         }
 
         return (like, excluded);
+    }
+
+    /// <summary>How many table names a "no such table" error lists before "and N more".</summary>
+    private const int MaxNamesListed = 20;
+
+    /// <summary>The tables, views and materialized views of the connected database (schema.name, sorted), as a dump of it holds them.</summary>
+    private static async Task<List<string>> TableNamesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var list = new NpgsqlCommand("select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p', 'm', 'v', 'f') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_toast%' and n.nspname not like 'pg\\_temp%'", connection);
+        await using var reader = await list.ExecuteReaderAsync(cancellationToken);
+        var names = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        return names;
     }
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "scratch copy of {Source} recovered and promoted in {Seconds:0.0} s")]

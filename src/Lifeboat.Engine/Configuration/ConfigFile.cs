@@ -89,11 +89,13 @@ public sealed class ConfigFile
     private LifeboatOptions Read(IReadOnlyDictionary<string, string?> environment)
     {
         var builder = new ConfigurationBuilder();
+        byte[]? json = null;
         if (Exists)
         {
             try
             {
-                builder.AddJsonStream(new MemoryStream(File.ReadAllBytes(Path)));
+                json = File.ReadAllBytes(Path);
+                builder.AddJsonStream(new MemoryStream(json));
             }
             catch (UnauthorizedAccessException ex)
             {
@@ -110,6 +112,8 @@ public sealed class ConfigFile
         try
         {
             var configuration = builder.Build();
+            // An unknown setting is named with its path and the nearest known one before the binder refuses it.
+            ConfigSchema.CheckKnown(configuration, json is null ? null : new ConfigurationBuilder().AddJsonStream(new MemoryStream(json)).Build(), Path);
             // Sources are bound one by one into the options type of their kind; everything else in one go.
             var rest = new ConfigurationBuilder()
                 .AddInMemoryCollection(configuration.AsEnumerable().Where(kv => !IsSourceKey(kv.Key)))

@@ -4,6 +4,7 @@ using System.Globalization;
 using Lifeboat.Core;
 using Lifeboat.Engine.Cluster;
 using Lifeboat.Engine.Configuration;
+using Lifeboat.Engine.Operations;
 using Lifeboat.Platform;
 using Lifeboat.Postgres;
 using Lifeboat.Postgres.Recovery;
@@ -127,6 +128,11 @@ internal sealed class ClusterDrill
     {
         var systemId = _source.SystemIdValue();
         var backups = await ClusterRestore.BackupsAsync(repository, _name, systemId, cancellationToken);
+        if (_plan.BackupId is { } wanted && backups.All(b => b.Manifest.Id != wanted))
+        {
+            throw await Backups.NotPhysicalAsync(repository, _name, wanted, cancellationToken);
+        }
+
         if (backups.Count == 0)
         {
             throw new LifeboatException(ErrorCode.NotFound, $"source '{_name}' has no physical backup in {repository.DisplayName}: there is nothing to drill", $"run `lifeboat backup --source {_name}` first");

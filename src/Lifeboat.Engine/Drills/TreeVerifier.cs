@@ -41,7 +41,7 @@ public static class TreeVerifier
         await foreach (var entry in TreeReader.ReadAsync(reader, manifest, cancellationToken))
         {
             var path = entry.Path.Length == 0 ? root : Path.Combine(root, entry.Path.Replace('/', Path.DirectorySeparatorChar));
-            var shown = entry.Path.Length == 0 ? "/" : entry.Path;
+            var shown = entry.Path.Length == 0 ? "/" : Lifeboat.Core.RawPath.Display(entry.Path);
             var stat = Unix.Lstat(path);
             switch (entry.Type)
             {
@@ -59,9 +59,22 @@ public static class TreeVerifier
                     {
                         Problem($"{shown}: the symlink is missing");
                     }
-                    else if (new FileInfo(path).LinkTarget != entry.Target)
+                    else if (Unix.ReadLink(path) is var target && target != entry.Target)
                     {
-                        Problem($"{shown}: the symlink points to '{new FileInfo(path).LinkTarget}', the backup recorded '{entry.Target}'");
+                        Problem($"{shown}: the symlink points to '{Lifeboat.Core.RawPath.Display(target)}', the backup recorded '{Lifeboat.Core.RawPath.Display(entry.Target ?? "")}'");
+                    }
+
+                    break;
+                case EntryType.File when entry.Special is not null:
+                    files++;
+                    var kind = entry.Special switch { TreeEntry.SpecialFifo => FileKind.Fifo, TreeEntry.SpecialCharDevice => FileKind.CharDevice, _ => FileKind.BlockDevice };
+                    if (stat?.Kind != kind)
+                    {
+                        Problem($"{shown}: the {entry.Special} is missing");
+                    }
+                    else if (kind != FileKind.Fifo && (stat.Value.RdevMajor != entry.RdevMajor || stat.Value.RdevMinor != entry.RdevMinor))
+                    {
+                        Problem($"{shown}: the device is {stat.Value.RdevMajor}:{stat.Value.RdevMinor}, the backup recorded {entry.RdevMajor}:{entry.RdevMinor}");
                     }
 
                     break;
@@ -95,7 +108,7 @@ public static class TreeVerifier
     private static async Task<string?> FirstMismatchAsync(string path, TreeEntry entry, ChunkIndex index, Repository.Crypto.ChunkHasher hasher, CancellationToken cancellationToken)
     {
         var chunks = entry.Chunks ?? [];
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+        using var handle = Unix.OpenRead(path);
         long offset = 0;
         byte[]? buffer = null;
         try

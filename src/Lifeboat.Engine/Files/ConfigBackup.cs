@@ -22,10 +22,21 @@ public static class ConfigBackup
 
         foreach (var path in source.Paths)
         {
-            var stat = Unix.Lstat(path);
+            const string Fix = "create it, or fix the path (`source add-config NAME --path FILE_OR_DIR`, or Sources:{0}:Paths in the configuration file)";
+            FileStat? stat;
+            try
+            {
+                stat = Unix.Lstat(path);
+            }
+            catch (IOException ex)
+            {
+                // ENOTDIR (a part of the path is a file), ELOOP, ENAMETOOLONG…: the path cannot name a file.
+                throw new LifeboatException(ErrorCode.InvalidInput, $"the path {path} of config source '{sourceName}' cannot be used: {ex.Message}", string.Format(System.Globalization.CultureInfo.InvariantCulture, Fix, sourceName), ex);
+            }
+
             if (stat is null)
             {
-                throw new LifeboatException(ErrorCode.InvalidInput, $"the path {path} of config source '{sourceName}' does not exist", $"fix Sources:{sourceName}:Paths in the configuration file");
+                throw new LifeboatException(ErrorCode.InvalidInput, $"the path {path} of config source '{sourceName}' does not exist", string.Format(System.Globalization.CultureInfo.InvariantCulture, Fix, sourceName));
             }
 
             try
@@ -34,7 +45,15 @@ public static class ConfigBackup
                 {
                     _ = Directory.EnumerateFileSystemEntries(path).FirstOrDefault();
                 }
-                else
+                else if (stat.Value.Kind == FileKind.Symlink)
+                {
+                    // Stored as a symlink (a config set keeps links as they are), but one to nothing is a mistake.
+                    if (Unix.Stat(path) is null)
+                    {
+                        throw new LifeboatException(ErrorCode.InvalidInput, $"the path {path} of config source '{sourceName}' is a symlink to {new FileInfo(path).LinkTarget}, which does not exist", string.Format(System.Globalization.CultureInfo.InvariantCulture, Fix, sourceName));
+                    }
+                }
+                else if (stat.Value.Kind == FileKind.Regular)
                 {
                     using var _ = File.OpenRead(path);
                 }
@@ -42,6 +61,10 @@ public static class ConfigBackup
             catch (UnauthorizedAccessException)
             {
                 throw new LifeboatException(ErrorCode.InvalidInput, $"the path {path} of config source '{sourceName}' cannot be read by this user", "run lifeboat as a user that can read it (or as root)");
+            }
+            catch (IOException ex)
+            {
+                throw new LifeboatException(ErrorCode.InvalidInput, $"the path {path} of config source '{sourceName}' cannot be read: {ex.Message}", string.Format(System.Globalization.CultureInfo.InvariantCulture, Fix, sourceName), ex);
             }
         }
     }
@@ -75,9 +98,13 @@ public static class ConfigBackup
                         all[tree] = e with { RelativePath = tree };
                     }
                 }
+                else if (rootStat is { Kind: FileKind.Socket })
+                {
+                    walker.Sockets.Add(path);
+                }
                 else if (rootStat is { } fileStat)
                 {
-                    var link = fileStat.Kind == FileKind.Symlink ? new FileInfo(path).LinkTarget : null;
+                    var link = fileStat.Kind == FileKind.Symlink ? Unix.ReadLink(path) : null;
                     all[path.TrimStart('/')] = new WalkEntry(path.TrimStart('/'), path, fileStat, link);
                 }
             }

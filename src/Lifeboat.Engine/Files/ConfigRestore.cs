@@ -50,11 +50,11 @@ public static class ConfigRestore
                     if (destination is null && !Inside(entry.Path))
                     {
                         // A directory above a configured path (/etc): make sure it exists, never change it.
-                        Directory.CreateDirectory(target);
+                        Lifeboat.Platform.Unix.CreateDirectory(target);
                         return null;
                     }
 
-                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                    Lifeboat.Platform.Unix.CreateDirectory(Path.GetDirectoryName(target)!);
                     return target;
                 },
                 Overwrite = overwrite,
@@ -62,7 +62,7 @@ public static class ConfigRestore
             },
             progress,
             cancellationToken);
-        return new FilesRestoreResult(result.Files, result.Directories, result.Symlinks, result.Bytes, result.OwnersRestored);
+        return FilesRestoreResult.From(result);
     }
 
     /// <summary>Globs given with a leading '/' (absolute paths, as users think of config files) match the tree's relative paths.</summary>

@@ -3,12 +3,15 @@ using Lifeboat.Platform;
 
 namespace Lifeboat.Engine.Files;
 
-/// <summary>A path found by the walker.</summary>
+/// <summary>A path found by the walker: raw paths (<see cref="RawPath"/>), so names that are not UTF-8 are kept byte for byte.</summary>
 public sealed record WalkEntry(string RelativePath, string FullPath, FileStat Stat, string? LinkTarget);
 
 /// <summary>
 /// Walks a directory tree without following symlinks, in <see cref="TreeOrder"/> (a directory, then its contents,
 /// siblings by name), applying include and exclude globs. Problems with single paths are reported, not thrown.
+/// Directories are listed by bytes and every path is a <see cref="RawPath"/>: a name that is not UTF-8 is found,
+/// stat'ed and read like any other. FIFOs and device files are entries (metadata only); sockets are not (nothing can
+/// recreate one that means anything): they are listed in <see cref="Sockets"/>.
 /// </summary>
 public sealed class FileTreeWalker
 {
@@ -22,18 +25,27 @@ public sealed class FileTreeWalker
         _exclude = exclude;
     }
 
-    /// <summary>Paths that could not be read (permission denied…), with the reason.</summary>
+    /// <summary>Paths that could not be read (permission denied…), with the reason; paths as <see cref="RawPath.Display"/>.</summary>
     public List<string> Problems { get; } = [];
 
     /// <summary>Full paths that were listed in their directory but were gone when the walker came to them.</summary>
     public List<string> Vanished { get; } = [];
 
-    /// <summary>Special files (sockets, FIFOs, devices) that were skipped.</summary>
-    public long SkippedSpecial { get; private set; }
+    /// <summary>The full paths (raw) of the sockets found, which are not backed up.</summary>
+    public List<string> Sockets { get; } = [];
 
+    /// <summary>
+    /// The entries under <paramref name="root"/>, the root first. A root that is a symlink to a directory is followed (the
+    /// root entry is that directory); symlinks inside the tree are entries of their own, never followed.
+    /// </summary>
     public IEnumerable<WalkEntry> Walk(string root)
     {
         var rootStat = Unix.Lstat(root) ?? throw new DirectoryNotFoundException(root);
+        if (rootStat.Kind == FileKind.Symlink && Unix.Stat(root) is { Kind: FileKind.Directory } followed)
+        {
+            rootStat = followed;
+        }
+
         yield return new WalkEntry("", root, rootStat, null);
 
         // Depth-first with an explicit stack of sorted listings: a directory is yielded, then walked whole,
@@ -59,7 +71,7 @@ public sealed class FileTreeWalker
             }
             catch (IOException ex)
             {
-                Problems.Add($"{relative}: {ex.Message}");
+                Problems.Add($"{RawPath.Display(relative)}: {ex.Message}");
                 continue;
             }
 
@@ -94,11 +106,11 @@ public sealed class FileTreeWalker
                     string? target = null;
                     try
                     {
-                        target = new FileInfo(full).LinkTarget;
+                        target = Unix.ReadLink(full);
                     }
                     catch (IOException ex)
                     {
-                        Problems.Add($"{relative}: cannot read the link ({ex.Message})");
+                        Problems.Add($"{RawPath.Display(relative)}: cannot read the link ({ex.Message})");
                     }
 
                     if (target is not null)
@@ -107,8 +119,11 @@ public sealed class FileTreeWalker
                     }
 
                     break;
-                case FileKind.Other:
-                    SkippedSpecial++;
+                case FileKind.Fifo or FileKind.CharDevice or FileKind.BlockDevice when Included(relative):
+                    yield return new WalkEntry(relative, full, stat.Value, null);
+                    break;
+                case FileKind.Socket when Included(relative):
+                    Sockets.Add(full);
                     break;
             }
         }
@@ -120,15 +135,13 @@ public sealed class FileTreeWalker
     {
         try
         {
-            var names = Directory.EnumerateFileSystemEntries(full, "*", new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false, ReturnSpecialDirectories = false })
-                .Select(p => Path.GetFileName(p))
-                .ToArray();
+            var names = Unix.ListDirectory(full).ToArray();
             Array.Sort(names, NameOrder);
             return new Listing(full, relative, names);
         }
         catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
         {
-            Problems.Add($"{(relative.Length == 0 ? "." : relative)}: cannot list the directory ({ex.Message})");
+            Problems.Add($"{(relative.Length == 0 ? "." : RawPath.Display(relative))}: {ex.Message}");
             return new Listing(full, relative, []);
         }
     }

@@ -52,11 +52,15 @@ public sealed record BackupOutcome(Manifest Manifest, IReadOnlyList<string> Prob
 
     /// <summary>Files that were listed but gone when they were to be read: not in the backup.</summary>
     public IReadOnlyList<string> Vanished { get; init; } = [];
+
+    /// <summary>What the backup left out by design and says so (sockets), one line each: warnings, not problems.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
 /// <summary>
-/// Backs up a directory tree (a files source): metadata of every file, directory and symlink, file contents cut with
-/// content-defined chunking; unchanged files (same size, mtime, ctime, inode as in the previous backup) are not read again.
+/// Backs up a directory tree (a files source): metadata of every file, directory, symlink, FIFO and device file, file
+/// contents cut with content-defined chunking; unchanged files (same size, mtime, ctime, inode as in the previous backup)
+/// are not read again. Names are bytes (<see cref="RawPath"/>); sockets are named in the manifest, not backed up.
 /// </summary>
 public sealed class FilesBackup
 {
@@ -77,13 +81,20 @@ public sealed class FilesBackup
     /// <summary>The manifest tag and <c>details</c> field naming the files that vanished before they could be read.</summary>
     public const string VanishedField = "vanishedDuringBackup";
 
+    /// <summary>The manifest tag and <c>details</c> field naming the sockets found, which a backup cannot hold.</summary>
+    public const string SocketsField = "socketsIgnored";
+
     /// <summary>Test seam: called with the file's path and the attempt (1, 2) just before a file is opened to be read.</summary>
     internal Func<string, int, ValueTask>? BeforeOpen { get; init; }
 
     /// <summary>Test seam: called with the file's path and the attempt after its content was read, before its metadata is read again.</summary>
     internal Func<string, int, ValueTask>? AfterRead { get; init; }
 
-    /// <summary>Checks the source before anything is written: its path exists, is a directory, and can be listed.</summary>
+    /// <summary>
+    /// Checks the source before anything is written: its path exists, is a directory (or a symlink to one, which is
+    /// followed: the backup holds the directory's contents, as tar -h and restic do for the path they are given), and
+    /// can be listed.
+    /// </summary>
     public static string CheckSourcePath(string sourceName, FilesSourceOptions source)
     {
         var root = Path.GetFullPath(source.Path!);
@@ -91,6 +102,21 @@ public sealed class FilesBackup
         if (stat is null)
         {
             throw new LifeboatException(ErrorCode.InvalidInput, $"the path of source '{sourceName}', {root}, does not exist", $"create it, or fix Sources:{sourceName}:Path in the configuration file");
+        }
+
+        if (stat.Value.Kind == FileKind.Symlink)
+        {
+            var target = new FileInfo(root).LinkTarget;
+            stat = Unix.Stat(root);
+            if (stat is null)
+            {
+                throw new LifeboatException(ErrorCode.InvalidInput, $"the path of source '{sourceName}', {root}, is a symlink to {target}, which does not exist", $"create {target}, or point Sources:{sourceName}:Path at a directory");
+            }
+
+            if (stat.Value.Kind != FileKind.Directory)
+            {
+                throw new LifeboatException(ErrorCode.InvalidInput, $"the path of source '{sourceName}', {root}, is a symlink to {target}, which is not a directory", $"point Sources:{sourceName}:Path at a directory");
+            }
         }
 
         if (stat.Value.Kind != FileKind.Directory)
@@ -171,6 +197,7 @@ public sealed class FilesBackup
             {
                 case FileKind.Directory:
                 case FileKind.Symlink:
+                case FileKind.Fifo or FileKind.CharDevice or FileKind.BlockDevice:
                     await session.AddAsync(entry, null, cancellationToken);
                     break;
                 case FileKind.Regular:
@@ -193,7 +220,7 @@ public sealed class FilesBackup
 
                     if (read.Problem is not null)
                     {
-                        problems.Add($"{treePath}: {read.Problem}");
+                        problems.Add($"{RawPath.Display(treePath)}: {read.Problem}");
                         break;
                     }
 
@@ -226,6 +253,12 @@ public sealed class FilesBackup
         problems.AddRange(walker.Problems);
         vanished.AddRange(walker.Vanished.Select(treePathOf));
         vanished.Sort(TreeOrder.Instance);
+        var sockets = walker.Sockets.Select(p => treePathOf(p)).Order(TreeOrder.Instance).ToList();
+
+        // Manifests, problems and warnings are text: names that are not UTF-8 are shown escaped (\xff).
+        changed = changed.Select(RawPath.Display).ToList();
+        vanished = vanished.Select(RawPath.Display).ToList();
+        sockets = sockets.Select(RawPath.Display).ToList();
         var tags = new Dictionary<string, string>(StringComparer.Ordinal);
         if (problems.Count > 0)
         {
@@ -244,13 +277,20 @@ public sealed class FilesBackup
             details = With(details, VanishedField, vanished);
         }
 
+        if (sockets.Count > 0)
+        {
+            tags[SocketsField] = $"{sockets.Count} socket(s) ignored";
+            details = With(details, SocketsField, sockets);
+        }
+
         var manifest = await session.CommitAsync(new ManifestDraft(_sourceName, kind, parent?.Id, bytesRead, paths.ToList(), details, request.TagsWith(tags.Count > 0 ? tags : null), unchanged), cancellationToken);
         progress?.Report(new BackupProgress(manifest.Stats.Files, manifest.Stats.Bytes, bytesRead, manifest.Stats.NewBytes, manifest.Stats.StoredBytes));
         var all = problems
             .Concat(changed.Select(p => $"{p}: changed while it was read, twice; stored as the second read found it, which may mix old and new content"))
             .Concat(vanished.Select(p => $"{p}: vanished before it could be read; not in the backup"))
             .ToList();
-        return new BackupOutcome(manifest, all) { Changed = changed, Vanished = vanished };
+        var warnings = sockets.Select(p => $"{p}: socket ignored (a socket cannot be backed up; the program that listens on it creates it again)").ToList();
+        return new BackupOutcome(manifest, all) { Changed = changed, Vanished = vanished, Warnings = warnings };
     }
 
     private static System.Text.Json.Nodes.JsonObject With(System.Text.Json.Nodes.JsonObject? details, string field, List<string> paths)
@@ -266,6 +306,9 @@ public sealed class FilesBackup
         return new TreeEntry
         {
             Type = s.Kind switch { FileKind.Directory => EntryType.Directory, FileKind.Symlink => EntryType.Symlink, _ => EntryType.File },
+            Special = s.Kind switch { FileKind.Fifo => TreeEntry.SpecialFifo, FileKind.CharDevice => TreeEntry.SpecialCharDevice, FileKind.BlockDevice => TreeEntry.SpecialBlockDevice, _ => null },
+            RdevMajor = s.Kind is FileKind.CharDevice or FileKind.BlockDevice ? s.RdevMajor : 0,
+            RdevMinor = s.Kind is FileKind.CharDevice or FileKind.BlockDevice ? s.RdevMinor : 0,
             Path = found.RelativePath,
             Mode = s.Mode,
             Uid = s.Uid,
@@ -284,7 +327,7 @@ public sealed class FilesBackup
     }
 
     private static bool IsUnchanged(TreeEntry previous, FileStat now)
-        => previous.Type == EntryType.File && previous.Size == now.Size && previous.MTime == now.MTimeNs
+        => previous.Type == EntryType.File && previous.Special is null && previous.Size == now.Size && previous.MTime == now.MTimeNs
            && previous.CTime == now.CTimeNs && previous.Inode == now.Inode
            && (previous.Size == 0 || previous.Chunks is { Count: > 0 });
 
@@ -328,7 +371,8 @@ public sealed class FilesBackup
         FileStream stream;
         try
         {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+            // By the path's bytes (System.IO would re-encode a name that is not UTF-8 and not find it).
+            stream = new FileStream(Unix.OpenRead(path), FileAccess.Read, 1);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {

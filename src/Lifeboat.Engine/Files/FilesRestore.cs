@@ -22,7 +22,12 @@ public sealed record FilesRestoreRequest
 
 public sealed record RestoreProgress(long Files, long Bytes);
 
-public sealed record FilesRestoreResult(long Files, long Directories, long Symlinks, long Bytes, bool OwnersRestored);
+/// <param name="Specials">FIFOs and device files recreated.</param>
+/// <param name="Warnings">What could not be recreated (a device file without the right to mknod), one line each.</param>
+public sealed record FilesRestoreResult(long Files, long Directories, long Symlinks, long Bytes, bool OwnersRestored, long Specials = 0, IReadOnlyList<string>? Warnings = null)
+{
+    public static FilesRestoreResult From(TreeRestoreResult r) => new(r.Files, r.Directories, r.Symlinks, r.Bytes, r.OwnersRestored, r.Specials, r.Warnings);
+}
 
 /// <summary>
 /// Restores a file tree: directories, files (written under a temporary name, renamed when complete and verified),
@@ -87,7 +92,7 @@ public sealed class FilesRestore
                         }
 
                         // The parents of a matching path are not restored themselves: create them.
-                        Directory.CreateDirectory(Path.GetDirectoryName(Full(destination, entry.Path))!);
+                        Unix.CreateDirectory(Path.GetDirectoryName(Full(destination, entry.Path))!);
                     }
 
                     return Full(destination, entry.Path);
@@ -97,7 +102,7 @@ public sealed class FilesRestore
             },
             progress,
             cancellationToken);
-        return new FilesRestoreResult(result.Files, result.Directories, result.Symlinks, result.Bytes, result.OwnersRestored);
+        return FilesRestoreResult.From(result);
     }
 
     private static string Full(string destination, string relative)

@@ -36,13 +36,20 @@ public sealed record TreeRestoreOptions
     public long RangeSize { get; init; } = 64L << 20;
 }
 
-public sealed record TreeRestoreResult(long Files, long Directories, long Symlinks, long Bytes, long BytesWritten, bool OwnersRestored, IReadOnlySet<string> RestoredPaths);
+public sealed record TreeRestoreResult(long Files, long Directories, long Symlinks, long Bytes, long BytesWritten, bool OwnersRestored, IReadOnlySet<string> RestoredPaths)
+{
+    /// <summary>FIFOs and device files recreated.</summary>
+    public long Specials { get; init; }
+
+    /// <summary>What could not be recreated and why (a device file when mknod is not permitted), one line each, paths as <see cref="RawPath.Display"/>.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
 
 /// <summary>
 /// Restores the entries of a backup's tree: directories first (in tree order), file contents by parallel workers
 /// (large files in ranges), every chunk verified before it is written, new files under a temporary name renamed when
-/// complete, symlinks last (no restored link can redirect a later write), then directory metadata deepest first.
-/// With <see cref="TreeRestoreOptions.Delta"/>, blocks already on disk with the right content are not rewritten.
+/// complete, FIFOs and device files (mknod), symlinks last (no restored link can redirect a later write), then directory
+/// metadata deepest first. Paths are raw (<see cref="RawPath"/>): every name is created with its exact bytes. With <see cref="TreeRestoreOptions.Delta"/>, blocks already on disk with the right content are not rewritten.
 /// </summary>
 public sealed class TreeRestorer
 {
@@ -62,6 +69,8 @@ public sealed class TreeRestorer
         var directories = new List<(TreeEntry Entry, string Path)>();
         var symlinks = new List<(TreeEntry Entry, string Path)>();
         var hardlinks = new List<(TreeEntry Entry, string Path, string First)>();
+        var specials = new List<(TreeEntry Entry, string Path)>();
+        var warnings = new List<string>();
         var restoredFiles = new HashSet<string>(StringComparer.Ordinal);
         var restored = new HashSet<string>(StringComparer.Ordinal);
         long files = 0, bytes = 0, written = 0;
@@ -117,6 +126,9 @@ public sealed class TreeRestorer
                     case EntryType.Symlink:
                         symlinks.Add((entry, path));
                         break;
+                    case EntryType.File when entry.Special is not null:
+                        specials.Add((entry, path));
+                        break;
                     case EntryType.File when entry.HardlinkOf is { } first && options.MapPath(first) is { } firstPath && restoredFiles.Contains(firstPath):
                         hardlinks.Add((entry, path, firstPath));
                         break;
@@ -166,19 +178,32 @@ public sealed class TreeRestorer
             Unix.Link(first, path);
         }
 
+        long made = 0;
+        foreach (var (entry, path) in specials)
+        {
+            if (MakeSpecial(entry, path, options, isRoot) is { } warning)
+            {
+                warnings.Add(warning);
+            }
+            else
+            {
+                made++;
+            }
+        }
+
         foreach (var (entry, path) in symlinks)
         {
             if (Unix.Lstat(path) is not null)
             {
                 if (!options.Overwrite && !options.Delta)
                 {
-                    throw new LifeboatException(ErrorCode.Refused, $"{path} already exists", "pass «overwrite» to replace it");
+                    throw new LifeboatException(ErrorCode.Refused, $"{RawPath.Display(path)} already exists", "pass «overwrite» to replace it");
                 }
 
                 DeleteEntry(path);
             }
 
-            File.CreateSymbolicLink(path, options.LinkTarget?.Invoke(entry) ?? entry.Target ?? "");
+            Unix.Symlink(options.LinkTarget?.Invoke(entry) ?? entry.Target ?? "", path);
             if (isRoot)
             {
                 Chown(path, entry);
@@ -195,12 +220,59 @@ public sealed class TreeRestorer
                 Chown(path, entry);
             }
 
-            File.SetUnixFileMode(path, (UnixFileMode)entry.Mode);
+            Unix.Chmod(path, entry.Mode);
             Unix.SetTimes(path, entry.MTime);
         }
 
         progress?.Report(new RestoreProgress(files, bytes));
-        return new TreeRestoreResult(files, directories.Count, symlinks.Count, bytes, written, isRoot, restored);
+        return new TreeRestoreResult(files, directories.Count, symlinks.Count, bytes, written, isRoot, restored) { Specials = made, Warnings = warnings };
+    }
+
+    /// <summary>
+    /// Creates a FIFO or device file with its mode, owner and times. A device file needs CAP_MKNOD (root, as a rule):
+    /// without it, or for a special type this reader does not know, the entry is not restored and the reason returned.
+    /// </summary>
+    private static string? MakeSpecial(TreeEntry entry, string path, TreeRestoreOptions options, bool isRoot)
+    {
+        var kind = entry.Special switch
+        {
+            TreeEntry.SpecialFifo => FileKind.Fifo,
+            TreeEntry.SpecialCharDevice => FileKind.CharDevice,
+            TreeEntry.SpecialBlockDevice => FileKind.BlockDevice,
+            _ => (FileKind?)null,
+        };
+        if (kind is null)
+        {
+            return $"{RawPath.Display(entry.Path)}: not restored: a special file of type '{entry.Special}', which this version of lifeboat does not know";
+        }
+
+        if (Unix.Lstat(path) is not null)
+        {
+            if (!options.Overwrite && !options.Delta)
+            {
+                throw new LifeboatException(ErrorCode.Refused, $"{RawPath.Display(path)} already exists", "restore into a new directory, or pass «overwrite»");
+            }
+
+            DeleteEntry(path);
+        }
+
+        try
+        {
+            Unix.MakeNode(path, kind.Value, entry.Mode, entry.RdevMajor, entry.RdevMinor);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            return $"{RawPath.Display(entry.Path)}: not restored: {ex.Message} (a {(kind == FileKind.BlockDevice ? "block" : "character")} device {entry.RdevMajor}:{entry.RdevMinor}; creating one needs root)";
+        }
+
+        Unix.Chmod(path, entry.Mode);
+        if (isRoot)
+        {
+            Chown(path, entry);
+        }
+
+        Unix.SetTimes(path, entry.MTime);
+        return null;
     }
 
     /// <summary>Splits a file into ranges of whole chunks; creates it (under a temporary name unless delta-restoring in place).</summary>
@@ -212,17 +284,17 @@ public sealed class TreeRestorer
         {
             if (!options.Overwrite && !options.Delta)
             {
-                throw new LifeboatException(ErrorCode.Refused, $"{path} already exists", "restore into a new directory, or pass «overwrite»");
+                throw new LifeboatException(ErrorCode.Refused, $"{RawPath.Display(path)} already exists", "restore into a new directory, or pass «overwrite»");
             }
 
             if (existing.Value.Kind == FileKind.Directory)
             {
-                Directory.Delete(path, recursive: true);
+                Unix.DeleteTree(path);
             }
         }
 
-        var writePath = inPlace ? path : Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + ".lifeboat-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
-        using (var handle = File.OpenHandle(writePath, inPlace ? FileMode.Open : FileMode.CreateNew, FileAccess.Write))
+        var writePath = inPlace ? path : TemporaryPath(path);
+        using (var handle = inPlace ? Unix.OpenWrite(writePath, read: false) : Unix.CreateNew(writePath))
         {
             RandomAccess.SetLength(handle, entry.Size);
         }
@@ -234,7 +306,7 @@ public sealed class TreeRestorer
             if (!_index.TryGet(chunks[i], out var location))
             {
                 TryDelete(inPlace ? null : writePath);
-                throw new DamageException($"cannot restore {entry.Path} from backup {manifest.Id}: chunk {chunks[i]} is not in the index", ["chunk " + chunks[i]], [manifest.Id], "run `lifeboat verify` and `lifeboat repo rebuild-index`");
+                throw new DamageException($"cannot restore {RawPath.Display(entry.Path)} from backup {manifest.Id}: chunk {chunks[i]} is not in the index", ["chunk " + chunks[i]], [manifest.Id], "run `lifeboat verify` and `lifeboat repo rebuild-index`");
             }
 
             lengths[i] = location.Length;
@@ -261,7 +333,7 @@ public sealed class TreeRestorer
         if (offset != entry.Size)
         {
             TryDelete(inPlace ? null : writePath);
-            throw new DamageException($"cannot restore {entry.Path} from backup {manifest.Id}: its chunks hold {offset} bytes, the tree says {entry.Size}", [ObjectNames.Backup(manifest.Id)], [manifest.Id]);
+            throw new DamageException($"cannot restore {RawPath.Display(entry.Path)} from backup {manifest.Id}: its chunks hold {offset} bytes, the tree says {entry.Size}", [ObjectNames.Backup(manifest.Id)], [manifest.Id]);
         }
 
         if (ranges.Count == 0)
@@ -273,6 +345,15 @@ public sealed class TreeRestorer
         return ranges;
     }
 
+    /// <summary>Where a new file is written until it is complete: <c>.NAME.lifeboat-XXXXXXXX</c> beside it, or without the name when that would pass NAME_MAX (255 bytes).</summary>
+    private static string TemporaryPath(string path)
+    {
+        var name = Path.GetFileName(path);
+        var suffix = ".lifeboat-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+        var temporary = RawPath.ToBytes(name).Length + suffix.Length + 1 <= 255 ? "." + name + suffix : suffix;
+        return Path.Combine(Path.GetDirectoryName(path)!, temporary);
+    }
+
     private static async Task<long> RestoreRangeAsync(ChunkReader reader, Repository.Crypto.ChunkHasher hasher, Manifest manifest, Range range, bool delta, CancellationToken cancellationToken)
     {
         if (range.Count == 0)
@@ -281,7 +362,7 @@ public sealed class TreeRestorer
         }
 
         var chunks = range.File.Entry.Chunks!;
-        using var handle = File.OpenHandle(range.File.WritePath, FileMode.Open, range.File.InPlace ? FileAccess.ReadWrite : FileAccess.Write);
+        using var handle = Unix.OpenWrite(range.File.WritePath, read: range.File.InPlace);
         long offset = range.Offset;
         long written = 0;
         byte[]? existing = null;
@@ -313,7 +394,7 @@ public sealed class TreeRestorer
             }
             catch (DamageException ex)
             {
-                throw new DamageException($"cannot restore {range.File.Entry.Path} from backup {manifest.Id}: {ex.Message}", ex.DamagedObjects, [manifest.Id], ex.Hint, ex);
+                throw new DamageException($"cannot restore {RawPath.Display(range.File.Entry.Path)} from backup {manifest.Id}: {ex.Message}", ex.DamagedObjects, [manifest.Id], ex.Hint, ex);
             }
 
             await RandomAccess.WriteAsync(handle, chunk, offset, cancellationToken);
@@ -329,7 +410,7 @@ public sealed class TreeRestorer
 
     private static void FinishFile(FileJob file, bool isRoot)
     {
-        File.SetUnixFileMode(file.WritePath, (UnixFileMode)file.Entry.Mode);
+        Unix.Chmod(file.WritePath, file.Entry.Mode);
         if (isRoot)
         {
             Chown(file.WritePath, file.Entry);
@@ -338,7 +419,7 @@ public sealed class TreeRestorer
         Unix.SetTimes(file.WritePath, file.Entry.MTime);
         if (!file.InPlace)
         {
-            File.Move(file.WritePath, file.Path, overwrite: true);
+            Unix.Rename(file.WritePath, file.Path);
         }
 
         file.Finished = true;
@@ -357,27 +438,17 @@ public sealed class TreeRestorer
         {
             if (!replace)
             {
-                throw new LifeboatException(ErrorCode.Refused, $"{path} exists and is not a directory", "pass «overwrite» to replace it");
+                throw new LifeboatException(ErrorCode.Refused, $"{RawPath.Display(path)} exists and is not a directory", "pass «overwrite» to replace it");
             }
 
             DeleteEntry(path);
         }
 
-        Directory.CreateDirectory(path);
+        Unix.CreateDirectory(path);
     }
 
-    public static void DeleteEntry(string path)
-    {
-        var stat = Unix.Lstat(path);
-        if (stat is { Kind: FileKind.Directory })
-        {
-            Directory.Delete(path, recursive: true);
-        }
-        else if (stat is not null)
-        {
-            File.Delete(path);
-        }
-    }
+    /// <summary>Removes whatever is at <paramref name="path"/> (a directory with its contents); nothing there is fine.</summary>
+    public static void DeleteEntry(string path) => Unix.DeleteTree(path);
 
     private static void TryDelete(string? path)
     {
@@ -388,7 +459,7 @@ public sealed class TreeRestorer
 
         try
         {
-            File.Delete(path);
+            Unix.Unlink(path);
         }
         catch (IOException)
         {

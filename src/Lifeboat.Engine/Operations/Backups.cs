@@ -53,6 +53,19 @@ public static class Backups
                ?? throw new LifeboatException(ErrorCode.NotFound, $"source '{sourceName}' has no backup in {repository.DisplayName}", $"run `lifeboat backup --source {sourceName}` first");
     }
 
+    /// <summary>
+    /// The error for a backup id that is not among the physical backups of a cluster source: the same "there is no
+    /// backup" as every other kind when the repository has no such backup, "belongs to source" when it is another
+    /// source's, else "is not a physical backup" (another cluster, or a backup of another kind).
+    /// </summary>
+    public static async Task<LifeboatException> NotPhysicalAsync(Repo repository, string sourceName, string backupId, CancellationToken cancellationToken)
+    {
+        var manifest = await repository.LoadManifestAsync(backupId, cancellationToken); // throws NoSuchBackup
+        return manifest.Source != sourceName
+            ? new LifeboatException(ErrorCode.InvalidInput, $"backup {backupId} belongs to source '{manifest.Source}', not '{sourceName}'", $"use «source» {manifest.Source}, or `lifeboat list --source {sourceName}` to see the backups of '{sourceName}'")
+            : new LifeboatException(ErrorCode.InvalidInput, $"backup {backupId} is not a physical backup of source '{sourceName}' (it is a {manifest.Kind} backup, or of another cluster)", $"`lifeboat list --source {sourceName}` shows its backups");
+    }
+
     /// <summary>The newest backup of the source that finished at or before <paramref name="time"/>.</summary>
     public static async Task<Manifest> FindBeforeAsync(Repo repository, string sourceName, DateTimeOffset time, CancellationToken cancellationToken)
     {

@@ -45,13 +45,31 @@ public sealed class TreeTar
                 continue;
             }
 
+            // Names that are not UTF-8 go into the archive in their escaped form (\xff): System.Formats.Tar writes
+            // names as UTF-8 only (pax's hdrcharset=BINARY is not available).
+            var path = RawPath.Display(entry.Path);
             var tarEntry = entry.Type switch
             {
-                EntryType.Directory => New(TarEntryType.Directory, entry.Path.Length == 0 ? "./" : entry.Path + "/", entry), // the root as "./": its mode and time
-                EntryType.Symlink => New(TarEntryType.SymbolicLink, entry.Path, entry, entry.Target ?? ""),
-                _ when entry.HardlinkOf is { } first => New(TarEntryType.HardLink, entry.Path, entry, first),
-                _ => New(TarEntryType.RegularFile, entry.Path, entry),
+                EntryType.Directory => New(TarEntryType.Directory, path.Length == 0 ? "./" : path + "/", entry), // the root as "./": its mode and time
+                EntryType.Symlink => New(TarEntryType.SymbolicLink, path, entry, RawPath.Display(entry.Target ?? "")),
+                _ when entry.Special == TreeEntry.SpecialFifo => New(TarEntryType.Fifo, path, entry),
+                _ when entry.Special == TreeEntry.SpecialCharDevice => New(TarEntryType.CharacterDevice, path, entry),
+                _ when entry.Special == TreeEntry.SpecialBlockDevice => New(TarEntryType.BlockDevice, path, entry),
+                _ when entry.Special is not null => null,
+                _ when entry.HardlinkOf is { } first => New(TarEntryType.HardLink, path, entry, RawPath.Display(first)),
+                _ => New(TarEntryType.RegularFile, path, entry),
             };
+            if (tarEntry is null)
+            {
+                continue;
+            }
+
+            if (tarEntry.EntryType is TarEntryType.CharacterDevice or TarEntryType.BlockDevice)
+            {
+                tarEntry.DeviceMajor = (int)entry.RdevMajor;
+                tarEntry.DeviceMinor = (int)entry.RdevMinor;
+            }
+
             if (tarEntry.EntryType == TarEntryType.RegularFile)
             {
                 tarEntry.DataStream = new ChunkStream(dataReader, manifest, entry);

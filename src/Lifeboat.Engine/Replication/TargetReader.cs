@@ -38,7 +38,8 @@ public sealed partial class TargetReader
     }
 
     /// <summary>See <see cref="RepositoryOpener.OpenForReadingAsync"/>.</summary>
-    public async Task<Repo> OpenAsync(string? from, CancellationToken cancellationToken)
+    /// <param name="openedFrom">Told the name of the target the repository was opened from.</param>
+    public async Task<Repo> OpenAsync(string? from, CancellationToken cancellationToken, Action<string>? openedFrom = null)
     {
         var candidates = Order(_workspace, from, only: from is not null);
         for (var i = 0; ; i++)
@@ -60,6 +61,7 @@ public sealed partial class TargetReader
                     LogReadingFrom(_logger, candidate.Display);
                 }
 
+                openedFrom?.Invoke(candidate.Name);
                 return repository;
             }
             catch (LifeboatException ex) when (!last && CanFallBack(ex))
@@ -74,7 +76,7 @@ public sealed partial class TargetReader
     /// missing or damaged. Not for a wrong passphrase or a missing key, which every target would refuse alike.
     /// </summary>
     public static bool CanFallBack(LifeboatException ex)
-        => ex is TargetException || ex.Code is ErrorCode.RepositoryUnavailable or ErrorCode.Damage or ErrorCode.TargetFailed or ErrorCode.NotFound or ErrorCode.Failed;
+        => ex is TargetException || ex.Code is ErrorCode.RepositoryUnavailable or ErrorCode.Damage or ErrorCode.TargetFailed or ErrorCode.NotFound or ErrorCode.NoSuchBackup or ErrorCode.Failed;
 
     /// <summary>
     /// The same repository on another target, for reading one object there after <paramref name="opened"/> was opened

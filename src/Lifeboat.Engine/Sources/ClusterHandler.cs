@@ -5,6 +5,8 @@ using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Drills;
 using Lifeboat.Engine.Files;
 using Lifeboat.Engine.UseCases.Restores;
+using Lifeboat.Postgres;
+using Lifeboat.Postgres.Server;
 using Lifeboat.Repository.Locks;
 using Microsoft.Extensions.Logging;
 using Repo = Lifeboat.Repository.Repository;
@@ -43,10 +45,33 @@ public sealed class ClusterHandler : SourceHandler<ClusterSourceOptions>
     protected override Task<BackupOutcome> BackupAsync(string name, ClusterSourceOptions options, Repo repository, BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
         => new ClusterBackup(repository, name, options, _loggers.CreateLogger<ClusterBackup>()).RunAsync(request, progress, cancellationToken);
 
-    protected override Task<(long Bytes, string Basis)> FirstBackupSizeAsync(string name, ClusterSourceOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every block a backup stores changed since the previous one, and every change since then is in the WAL written
+    /// since the previous backup started (with full-page images, more than the blocks): that WAL, no more than the
+    /// cluster's size on disk. A first backup, or one whose server cannot be asked, counts the whole cluster.
+    /// </summary>
+    protected override async Task<Operations.SpaceEstimate> EstimateBackupAsync(string name, ClusterSourceOptions options, Lifeboat.Repository.Format.Manifest? previous, CancellationToken cancellationToken)
     {
         var size = SizeOnDisk(options.PgData!);
-        return Task.FromResult((size, $"its {ByteSize.Format(size)} on disk"));
+        if (previous is not null && ClusterBackupInfo.FromDetails(previous.Details) is { } info && Lsn.TryParse(info.StartLsn, out var start))
+        {
+            try
+            {
+                await using var server = await PgServer.ConnectAsync(options.Postgres(), cancellationToken);
+                var now = await server.CurrentWalLsnAsync(cancellationToken);
+                if (now.Value >= start.Value && (long)(now.Value - start.Value) < size)
+                {
+                    var wal = (long)(now.Value - start.Value);
+                    return Operations.SpaceEstimate.HalfOf(wal, $"the {ByteSize.Format(wal)} of WAL written since backup {previous.Id} started");
+                }
+            }
+            catch (LifeboatException)
+            {
+                // The backup will say what is wrong with the server; the estimate falls back to the whole cluster.
+            }
+        }
+
+        return Operations.SpaceEstimate.HalfOf(size, $"its {ByteSize.Format(size)} on disk");
     }
 
     protected override Task CheckAsync(string name, ClusterSourceOptions options, Repo? repository, List<CheckResult> results, CancellationToken cancellationToken)
@@ -97,7 +122,11 @@ public sealed class ClusterHandler : SourceHandler<ClusterSourceOptions>
         }
 
         var self = LifeboatCommand.Self(Workspace.Environment);
-        await using var repository = await _trees.Opener.OpenForReadingAsync(request.From, cancellationToken);
+        // When the primary cannot be read and the backup comes from a secondary, recovery reads the WAL from that
+        // secondary first too: wal-fetch takes only the first target's "not archived" for the end of the archive.
+        string? readFrom = null;
+        await using var repository = await _trees.Opener.OpenForReadingAsync(request.From, cancellationToken, n => readFrom = n);
+        var walFrom = request.From ?? (readFrom is { } used && used != Configuration.TargetOptions.PrimaryName ? used : null);
         await using var repositoryLock = await RepositoryLock.AcquireAsync(repository, exclusive: false, "restore", cancellationToken);
         var result = await new ClusterRestore(repository, name, options).RunAsync(
             new ClusterRestoreRequest
@@ -112,7 +141,7 @@ public sealed class ClusterHandler : SourceHandler<ClusterSourceOptions>
                 TablespaceRoot = request.TablespaceRoot,
                 TargetAction = request.TargetAction,
                 ArchiveOff = request.ArchiveOff,
-                RestoreCommand = LifeboatCommand.RestoreCommand(self, Workspace.Config.Path, name, request.From),
+                RestoreCommand = LifeboatCommand.RestoreCommand(self, Workspace.Config.Path, name, walFrom),
                 Workers = Workspace.WriterOptions.Workers,
             },
             _trees.Progress(),

@@ -30,11 +30,8 @@ public sealed class ConfigHandler : SourceHandler<ConfigSourceOptions>
     protected override Task<BackupOutcome> BackupAsync(string name, ConfigSourceOptions options, Repo repository, BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
         => ConfigBackup.RunAsync(repository, name, options, request, progress, cancellationToken);
 
-    protected override Task<(long Bytes, string Basis)> FirstBackupSizeAsync(string name, ConfigSourceOptions options, CancellationToken cancellationToken)
-    {
-        var size = options.Paths.Sum(p => File.Exists(p) ? new FileInfo(p).Length : SizeOnDisk(p));
-        return Task.FromResult((size, $"its {ByteSize.Format(size)} on disk"));
-    }
+    protected override Task<Operations.SpaceEstimate> EstimateBackupAsync(string name, ConfigSourceOptions options, Lifeboat.Repository.Format.Manifest? previous, CancellationToken cancellationToken)
+        => Task.FromResult(EstimateFiles(options.Paths, previous));
 
     protected override Task CheckAsync(string name, ConfigSourceOptions options, Repo? repository, List<CheckResult> results, CancellationToken cancellationToken)
     {

@@ -40,11 +40,17 @@ public sealed class DatabaseHandler : SourceHandler<DatabaseSourceOptions>
     protected override Task<BackupOutcome> BackupAsync(string name, DatabaseSourceOptions options, Repo repository, BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
         => new LogicalBackup(repository, name, options, _trees.Workspace.PgBinaries, _loggers.CreateLogger<LogicalBackup>()).RunAsync(request, progress, cancellationToken);
 
-    protected override async Task<(long Bytes, string Basis)> FirstBackupSizeAsync(string name, DatabaseSourceOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// A dump stores about what the previous one did (its chunks deduplicate against it); a first one, half of the
+    /// database's size. At most, the database's size.
+    /// </summary>
+    protected override async Task<Operations.SpaceEstimate> EstimateBackupAsync(string name, DatabaseSourceOptions options, Lifeboat.Repository.Format.Manifest? previous, CancellationToken cancellationToken)
     {
         await using var connection = await DatabaseServer.OpenAsync(options.Postgres(), options.Database, $"source '{name}'", cancellationToken);
         var info = await DatabaseServer.InfoAsync(connection, cancellationToken);
-        return (info.Size, $"the database's {ByteSize.Format(info.Size)}");
+        return previous is null
+            ? Operations.SpaceEstimate.HalfOf(info.Size, $"the database's {ByteSize.Format(info.Size)}, for a first backup")
+            : new Operations.SpaceEstimate(previous.Stats.StoredBytes, Math.Max(info.Size, previous.Stats.StoredBytes), $"backup {previous.Id} stored {ByteSize.Format(previous.Stats.StoredBytes)}");
     }
 
     protected override async Task CheckAsync(string name, DatabaseSourceOptions options, Repo? repository, List<CheckResult> results, CancellationToken cancellationToken)

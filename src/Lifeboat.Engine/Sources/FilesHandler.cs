@@ -33,11 +33,8 @@ public sealed class FilesHandler : SourceHandler<FilesSourceOptions>
     protected override Task<BackupOutcome> BackupAsync(string name, FilesSourceOptions options, Repo repository, BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
         => new FilesBackup(repository, name, options).RunAsync(request, progress, cancellationToken);
 
-    protected override Task<(long Bytes, string Basis)> FirstBackupSizeAsync(string name, FilesSourceOptions options, CancellationToken cancellationToken)
-    {
-        var size = options.Path is null ? 0 : SizeOnDisk(options.Path);
-        return Task.FromResult((size, $"its {ByteSize.Format(size)} on disk"));
-    }
+    protected override Task<Operations.SpaceEstimate> EstimateBackupAsync(string name, FilesSourceOptions options, Lifeboat.Repository.Format.Manifest? previous, CancellationToken cancellationToken)
+        => Task.FromResult(EstimateFiles(options.Path is null ? [] : [options.Path], previous));
 
     protected override Task CheckAsync(string name, FilesSourceOptions options, Repo? repository, List<CheckResult> results, CancellationToken cancellationToken)
     {

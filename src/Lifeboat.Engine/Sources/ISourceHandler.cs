@@ -1,3 +1,4 @@
+using Lifeboat.Core;
 using Lifeboat.Engine.Cluster;
 using Lifeboat.Engine.Configuration;
 using Lifeboat.Engine.Drills;
@@ -34,8 +35,11 @@ public interface ISourceHandler
     /// <summary>Backs the source up into the repository and commits the manifest last.</summary>
     Task<BackupOutcome> BackupAsync(string name, SourceOptions options, Repo repository, BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken);
 
-    /// <summary>The size of a first backup's input, for the free-space estimate, with how it was found.</summary>
-    Task<(long Bytes, string Basis)> FirstBackupSizeAsync(string name, SourceOptions options, CancellationToken cancellationToken);
+    /// <summary>
+    /// What the next backup will add, for the free-space check (<see cref="Operations.SpaceCheck"/>), from the
+    /// source's <paramref name="previous"/> backup when there is one.
+    /// </summary>
+    Task<Operations.SpaceEstimate> EstimateBackupAsync(string name, SourceOptions options, Lifeboat.Repository.Format.Manifest? previous, CancellationToken cancellationToken);
 
     /// <summary>`lifeboat check`: every finding for the source (checks keep going after a failure).</summary>
     Task CheckAsync(string name, SourceOptions options, Repo? repository, List<CheckResult> results, CancellationToken cancellationToken);
@@ -63,7 +67,8 @@ public abstract class SourceHandler<TOptions> : ISourceHandler
     public Task<BackupOutcome> BackupAsync(string name, SourceOptions options, Repo repository, BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
         => BackupAsync(name, (TOptions)options, repository, request, progress, cancellationToken);
 
-    public Task<(long Bytes, string Basis)> FirstBackupSizeAsync(string name, SourceOptions options, CancellationToken cancellationToken) => FirstBackupSizeAsync(name, (TOptions)options, cancellationToken);
+    public Task<Operations.SpaceEstimate> EstimateBackupAsync(string name, SourceOptions options, Lifeboat.Repository.Format.Manifest? previous, CancellationToken cancellationToken)
+        => EstimateBackupAsync(name, (TOptions)options, previous, cancellationToken);
 
     public Task CheckAsync(string name, SourceOptions options, Repo? repository, List<CheckResult> results, CancellationToken cancellationToken)
         => CheckAsync(name, (TOptions)options, repository, results, cancellationToken);
@@ -80,7 +85,16 @@ public abstract class SourceHandler<TOptions> : ISourceHandler
 
     protected abstract Task<BackupOutcome> BackupAsync(string name, TOptions options, Repo repository, BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken);
 
-    protected abstract Task<(long Bytes, string Basis)> FirstBackupSizeAsync(string name, TOptions options, CancellationToken cancellationToken);
+    protected abstract Task<Operations.SpaceEstimate> EstimateBackupAsync(string name, TOptions options, Lifeboat.Repository.Format.Manifest? previous, CancellationToken cancellationToken);
+
+    /// <summary>A file tree's or config set's estimate: the files changed since the previous backup, or all of them.</summary>
+    protected static Operations.SpaceEstimate EstimateFiles(IEnumerable<string> roots, Lifeboat.Repository.Format.Manifest? previous)
+    {
+        var (bytes, files) = Operations.SpaceEstimate.ChangedFiles(roots, previous?.Started);
+        return Operations.SpaceEstimate.HalfOf(bytes, previous is null
+            ? $"its {ByteSize.Format(bytes)} on disk, for a first backup"
+            : $"the {ByteSize.Format(bytes)} in {files} file(s) changed since backup {previous.Id}");
+    }
 
     protected abstract Task CheckAsync(string name, TOptions options, Repo? repository, List<CheckResult> results, CancellationToken cancellationToken);
 

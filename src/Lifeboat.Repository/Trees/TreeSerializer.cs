@@ -18,7 +18,7 @@ public static class TreeSerializer
         {
             w.WriteStartObject();
             w.WriteString("type"u8, entry.Type switch { EntryType.File => "file", EntryType.Directory => "dir", _ => "symlink" });
-            w.WriteString("path"u8, entry.Path);
+            WritePath(w, "path"u8, "pathBytes"u8, entry.Path);
             w.WriteNumber("mode"u8, entry.Mode);
             w.WriteNumber("uid"u8, entry.Uid);
             w.WriteNumber("gid"u8, entry.Gid);
@@ -30,8 +30,18 @@ public static class TreeSerializer
             if (entry.Inode != 0) w.WriteNumber("inode"u8, entry.Inode);
             if (entry.Dev != 0) w.WriteNumber("dev"u8, entry.Dev);
             if (entry.Links > 1) w.WriteNumber("links"u8, entry.Links);
-            if (entry.Target is not null) w.WriteString("target"u8, entry.Target);
-            if (entry.HardlinkOf is not null) w.WriteString("hardlinkOf"u8, entry.HardlinkOf);
+            if (entry.Target is not null) WritePath(w, "target"u8, "targetBytes"u8, entry.Target);
+            if (entry.HardlinkOf is not null) WritePath(w, "hardlinkOf"u8, "hardlinkOfBytes"u8, entry.HardlinkOf);
+            if (entry.Special is not null)
+            {
+                w.WriteString("special"u8, entry.Special);
+                if (entry.Special != TreeEntry.SpecialFifo)
+                {
+                    w.WriteNumber("rdevMajor"u8, entry.RdevMajor);
+                    w.WriteNumber("rdevMinor"u8, entry.RdevMinor);
+                }
+            }
+
             if (entry.Chunking is not null) w.WriteString("chunking"u8, entry.Chunking);
             if (entry.Chunks is { Count: > 0 } chunks)
             {
@@ -60,6 +70,22 @@ public static class TreeSerializer
         output.Write("\n"u8);
     }
 
+    /// <summary>
+    /// A path field (repository format, section 9): the string itself when its bytes are UTF-8; else its readable form
+    /// (<see cref="RawPath.Display"/>) and, in <paramref name="bytesName"/>, its exact bytes in base64.
+    /// </summary>
+    private static void WritePath(Utf8JsonWriter w, ReadOnlySpan<byte> name, ReadOnlySpan<byte> bytesName, string path)
+    {
+        if (!RawPath.HasRawBytes(path))
+        {
+            w.WriteString(name, path);
+            return;
+        }
+
+        w.WriteString(name, RawPath.Display(path));
+        w.WriteBase64String(bytesName, RawPath.ToBytes(path));
+    }
+
     /// <summary>Parses one line; throws <see cref="FormatException"/> when it is not a valid entry.</summary>
     public static TreeEntry Read(ReadOnlySpan<byte> line)
     {
@@ -80,6 +106,7 @@ public static class TreeSerializer
         Expect(r.Read() && r.TokenType == JsonTokenType.StartObject);
         EntryType? type = null;
         string? path = null;
+        string? pathBytes = null, targetBytes = null, hardlinkOfBytes = null;
         var e = new TreeEntry { Type = EntryType.File, Path = "" };
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
@@ -104,6 +131,12 @@ public static class TreeSerializer
             else if (name.SequenceEqual("target"u8)) e.Target = r.GetString();
             else if (name.SequenceEqual("hardlinkOf"u8)) e.HardlinkOf = r.GetString();
             else if (name.SequenceEqual("chunking"u8)) e.Chunking = r.GetString();
+            else if (name.SequenceEqual("pathBytes"u8)) pathBytes = RawPath.FromBytes(r.GetBytesFromBase64());
+            else if (name.SequenceEqual("targetBytes"u8)) targetBytes = RawPath.FromBytes(r.GetBytesFromBase64());
+            else if (name.SequenceEqual("hardlinkOfBytes"u8)) hardlinkOfBytes = RawPath.FromBytes(r.GetBytesFromBase64());
+            else if (name.SequenceEqual("special"u8)) e.Special = r.GetString();
+            else if (name.SequenceEqual("rdevMajor"u8)) e.RdevMajor = r.GetInt64();
+            else if (name.SequenceEqual("rdevMinor"u8)) e.RdevMinor = r.GetInt64();
             else if (name.SequenceEqual("chunks"u8))
             {
                 Expect(r.TokenType == JsonTokenType.StartArray);
@@ -132,6 +165,9 @@ public static class TreeSerializer
         }
 
         Expect(r.TokenType == JsonTokenType.EndObject);
+        path = pathBytes ?? path;
+        e.Target = targetBytes ?? e.Target;
+        e.HardlinkOf = hardlinkOfBytes ?? e.HardlinkOf;
         if (type is null || path is null)
         {
             throw new FormatException("a tree entry lacks its type or path");
@@ -139,7 +175,7 @@ public static class TreeSerializer
 
         if (path.StartsWith('/') || (path.Length > 0 && path.Split('/').Any(p => p is "" or "." or "..")))
         {
-            throw new FormatException($"a tree entry has an unsafe path '{path}'");
+            throw new FormatException($"a tree entry has an unsafe path '{RawPath.Display(path)}'");
         }
 
         e.Type = type.Value;

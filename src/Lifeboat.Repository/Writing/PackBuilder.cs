@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Lifeboat.Core;
 using Lifeboat.Repository.Crypto;
 using Lifeboat.Repository.Format;
+using Lifeboat.Targets;
 
 namespace Lifeboat.Repository.Writing;
 
@@ -83,8 +84,15 @@ internal sealed class PackBuilder : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)header.Length);
         Append(header);
         Append(length);
-        _file!.Flush();
-        _file.Dispose();
+        try
+        {
+            _file!.Flush();
+            _file.Dispose();
+        }
+        catch (IOException ex)
+        {
+            throw StagingFailed(ex);
+        }
         var packId = new ChunkId(_sha!.GetHashAndReset());
         var description = new PackDescription(packId, _type, header.Length, _frames.ToList());
         var finished = new FinishedPack(_path!, description);
@@ -95,13 +103,45 @@ internal sealed class PackBuilder : IDisposable
     /// <summary>Deletes the spool file of an unfinished pack.</summary>
     public void Dispose()
     {
-        if (_file is not null)
+        Abandon();
+        Reset();
+    }
+
+    /// <summary>
+    /// Removes the unfinished spool file at once: unlinked first, so that its space is free as soon as the handle
+    /// closes even when closing fails (flushing the rest of a buffer onto a full disk throws again).
+    /// </summary>
+    private void Abandon()
+    {
+        if (_file is null)
         {
-            _file.Dispose();
-            TryDelete(_path!);
+            return;
         }
 
+        TryDelete(_path!);
+        try
+        {
+            _file.Dispose();
+        }
+        catch (IOException)
+        {
+        }
+
+        _file = null;
+    }
+
+    /// <summary>
+    /// A write to the spool file failed: the partial pack is removed now (not by the next prune, an hour later), and a
+    /// full disk is a <see cref="TargetErrorKind.NoSpace"/> naming the spool directory.
+    /// </summary>
+    private Exception StagingFailed(IOException ex)
+    {
+        var path = _path;
+        Abandon();
         Reset();
+        return TargetException.IsNoSpace(ex)
+            ? new TargetException(TargetErrorKind.NoSpace, $"{RepositoryWriter.StagingFailurePrefix}{_spoolDirectory}: no space left on the device", inner: ex)
+            : new IOException($"cannot write the staged pack {path}: {ex.Message}", ex);
     }
 
     private void FlushFrame()
@@ -140,11 +180,26 @@ internal sealed class PackBuilder : IDisposable
             }
 
             _path = Path.Combine(_spoolDirectory, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)) + ".tmp-pack");
-            _file = new FileStream(_path, options);
+            try
+            {
+                _file = new FileStream(_path, options);
+            }
+            catch (IOException ex) when (TargetException.IsNoSpace(ex))
+            {
+                throw new TargetException(TargetErrorKind.NoSpace, $"{RepositoryWriter.StagingFailurePrefix}{_spoolDirectory}: no space left on the device", inner: ex);
+            }
+
             _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         }
 
-        _file.Write(bytes);
+        try
+        {
+            _file.Write(bytes);
+        }
+        catch (IOException ex)
+        {
+            throw StagingFailed(ex);
+        }
         _sha!.AppendData(bytes);
         _packLength += bytes.Length;
     }

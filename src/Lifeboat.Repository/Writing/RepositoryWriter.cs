@@ -48,6 +48,9 @@ public sealed partial class RepositoryWriter : IAsyncDisposable
     private readonly Repository _repo;
     private readonly ChunkIndex _index;
     private readonly WriterOptions _options;
+    /// <summary>How a full staging directory's error begins (packs are staged before they are saved on the target).</summary>
+    public const string StagingFailurePrefix = "cannot stage a pack in ";
+
     private readonly string _spool;
     private readonly Channel<Job> _jobs;
     private readonly Task[] _workers;

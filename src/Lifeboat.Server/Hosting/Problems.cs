@@ -19,10 +19,11 @@ public static partial class Problems
     public static int Status(ErrorCode code) => code switch
     {
         ErrorCode.Usage or ErrorCode.InvalidInput or ErrorCode.WrongPassphrase => StatusCodes.Status400BadRequest,
-        ErrorCode.NotFound => StatusCodes.Status404NotFound,
+        ErrorCode.NotFound or ErrorCode.NoSuchBackup => StatusCodes.Status404NotFound,
         ErrorCode.RepositoryLocked => StatusCodes.Status409Conflict,
         ErrorCode.Refused => StatusCodes.Status422UnprocessableEntity,
         ErrorCode.PermissionDenied => StatusCodes.Status500InternalServerError,
+        ErrorCode.NoSpace => StatusCodes.Status507InsufficientStorage,
         ErrorCode.Cancelled => 499,
         ErrorCode.Maintenance => StatusCodes.Status503ServiceUnavailable,
         ErrorCode.ApprovalRequired => StatusCodes.Status202Accepted,

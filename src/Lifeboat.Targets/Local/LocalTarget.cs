@@ -418,16 +418,12 @@ public sealed class LocalTarget : ITarget
                 $"permission denied: OS user '{Environment.UserName}' cannot {operation} {Path.Combine(_root, name)}",
                 hint: $"let '{Environment.UserName}' {operation} it (chown or chmod the repository's directories: archive_command writes the WAL as the PostgreSQL OS user), or run lifeboat as a user that may",
                 inner: ex),
-            IOException io when IsNoSpace(io) => new TargetException(TargetErrorKind.NoSpace, $"{what}: no space left on the device", inner: ex),
+            IOException io when TargetException.IsNoSpace(io) => new TargetException(TargetErrorKind.NoSpace, $"{what}: no space left on the device", inner: ex),
             IOException io => new TargetException(TargetErrorKind.Other, $"{what}: {io.Message}", isTransient: false, inner: ex),
             OperationCanceledException => throw ex,
             _ => new TargetException(TargetErrorKind.Other, $"{what}: {ex.Message}", isTransient: false, inner: ex),
         };
     }
-
-    internal static bool IsNoSpace(IOException io)
-        => io.HResult is 28 or 112 or unchecked((int)0x80070070) || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
-           || io.Message.Contains("Disk quota exceeded", StringComparison.OrdinalIgnoreCase);
 
     private static void TryDelete(string path)
     {

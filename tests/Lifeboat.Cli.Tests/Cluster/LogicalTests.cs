@@ -58,7 +58,9 @@ public sealed class LogicalTests
         // Bad input: exit 2, and nothing created or changed.
         var noTable = await f.RunAsync("restore", "--source", "shop", "--database", "shop", "--into", "shop_bad", "--table", "invoices");
         Assert.Equal(2, noTable.ExitCode);
-        Assert.Contains("invoices", noTable.Error, StringComparison.Ordinal);
+        Assert.Contains("table 'invoices' is not in backup ", noTable.Error, StringComparison.Ordinal);
+        Assert.Contains("public.customers", noTable.Error, StringComparison.Ordinal);
+        Assert.Contains("public.orders", noTable.Error, StringComparison.Ordinal);
         Assert.False(await db.QueryAsync<bool>("select exists (select from pg_database where datname = 'shop_bad')", Ct));
 
         await db.ExecuteAsync("delete from notes where id > 10", Ct, "shop_copy");
@@ -104,6 +106,7 @@ public sealed class LogicalTests
             create table orders (id serial primary key, customer_id int references customers, amount int);
             insert into customers select g, 'c' || g from generate_series(1, 50) g;
             insert into orders (customer_id, amount) select 1 + g % 50, g from generate_series(1, 100) g;
+            do $$ begin for i in 1..22 loop execute format('create table extra_%s (id int)', lpad(i::text, 2, '0')); end loop; end $$;
             """,
             Ct,
             "shop");
@@ -125,9 +128,17 @@ public sealed class LogicalTests
         Assert.Equal(10L, await db.QueryAsync<long>("select count(*) from orders", Ct, "shop"));
         Assert.Empty(Directory.EnumerateFileSystemEntries(scratch));
 
+        // Issue 19, item 9: a table that is not there is named with the tables that are (the first 20, then how many more).
         var noTable = await f.RunAsync("restore", "--source", "db", "--database", "shop", "--into", "shop_bad", "--table", "invoices", "--scratch", scratch);
         Assert.Equal(2, noTable.ExitCode);
-        Assert.Contains("invoices", noTable.Error, StringComparison.Ordinal);
+        Assert.Contains(
+            "has no table 'invoices' at ",
+            noTable.Error,
+            StringComparison.Ordinal);
+        Assert.Contains(
+            "(it has public.customers, " + string.Join(", ", Enumerable.Range(1, 19).Select(i => $"public.extra_{i:00}")) + " and 4 more)",
+            noTable.Error,
+            StringComparison.Ordinal);
         var noDatabase = await f.RunAsync("restore", "--source", "db", "--database", "crm", "--into", "shop_bad", "--scratch", scratch);
         Assert.Equal(2, noDatabase.ExitCode);
         Assert.Contains("crm", noDatabase.Error, StringComparison.Ordinal);

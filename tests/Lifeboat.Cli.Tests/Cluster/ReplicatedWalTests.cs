@@ -48,9 +48,51 @@ public sealed class ReplicatedWalTests
         File.Delete(fetched);
         await f.OkAsync("wal-fetch", "--from", "broken", segment, fetched);
         Assert.Equal(File.ReadAllBytes(copy), File.ReadAllBytes(fetched));
-        var end = await f.RunAsync("wal-fetch", "0000000100000000000000FF", f.Dir.Combine("nothing"));
+        // A file no target has, while the primary cannot be read: a secondary may lag behind the primary, so its "not
+        // archived" is not the end of the archive — recovery must stop (exit above 125), not end early and promote.
+        var unknown = await f.RunAsync("wal-fetch", "0000000100000000000000FF", f.Dir.Combine("nothing"));
+        Assert.True(unknown.ExitCode > 125, unknown.ToString());
+        Assert.Contains("WAL file 0000000100000000000000FF could not be looked up on target primary, the first to answer for the archive, and the others do not have it", unknown.Error, StringComparison.Ordinal);
+        Assert.Contains("target offsite: not archived", unknown.Error, StringComparison.Ordinal);
+        Assert.Contains("restore with --from NAME", unknown.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(f.Dir.Combine("nothing")));
+
+        // Read from a named target first, its "not archived" is the end of the archive (exit 1, as PostgreSQL expects).
+        var end = await f.RunAsync("wal-fetch", "--from", "offsite", "0000000100000000000000FF", f.Dir.Combine("nothing"));
         Assert.Equal(1, end.ExitCode);
         Assert.Contains("0000000100000000000000FF is not in the archive", end.Error, StringComparison.Ordinal);
         Directory.Move(f.RepoPath + ".lost", f.RepoPath);
+    }
+
+    [Fact]
+    public async Task A_cluster_restored_while_the_primary_is_lost_reads_its_wal_from_the_secondary_it_restored_from_and_recovers_every_commit()
+    {
+        await using var f = await ClusterFixture.StartAsync();
+        var offsite = f.Dir.Combine("offsite");
+        await f.OkAsync("repo", "target", "add", "offsite", "file://" + offsite, "--manual");
+        PostgresCluster.ChownForServer(offsite, PostgresCluster.DefaultOsUser);
+        PostgresCluster.ChownForServer(f.ConfigPath, PostgresCluster.DefaultOsUser);
+        await f.ExecAsync("create table t (id int)");
+        await f.OkAsync("backup", "--source", "db");
+        await f.OkAsync("replicate", "--to", "offsite");
+        await f.ExecAsync("insert into t select generate_series(1, 250)");
+        await f.SwitchAndWaitForArchiveAsync();
+
+        // The primary repository is gone (the disaster): restore falls back to offsite, and so must recovery's WAL.
+        Directory.Move(f.RepoPath, f.RepoPath + ".lost");
+        try
+        {
+            var dir = f.NewDirectory("restored");
+            var restore = await f.OkAsync("restore", "--source", "db", "--to", dir, "--archive-mode", "off");
+            Assert.Contains("target primary", restore.Error, StringComparison.Ordinal);
+            Assert.Contains("wal-fetch --source db --from offsite %f %p", File.ReadAllText(Path.Combine(dir, "postgresql.auto.conf")), StringComparison.Ordinal);
+            var restored = await f.StartRestoredAsync(dir);
+            Assert.Equal(250, await restored.QueryAsync<long>("select count(*) from t", TestContext.Current.CancellationToken));
+            await restored.StopAsync(TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            Directory.Move(f.RepoPath + ".lost", f.RepoPath);
+        }
     }
 }

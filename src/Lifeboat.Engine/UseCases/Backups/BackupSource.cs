@@ -24,6 +24,11 @@ public sealed record BackupSourceResult(
     [JsonPropertyName("replication")]
     [JsonPropertyOrder(1)]
     public IReadOnlyList<ReplicaReport>? ReplicationTargets => Replication?.Targets;
+
+    /// <summary>What the backup left out by design and says so (sockets: `x.sock: socket ignored …`): warnings, not problems; null when none.</summary>
+    [JsonPropertyOrder(1)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Warnings { get; init; }
 }
 
 /// <summary>
@@ -60,7 +65,7 @@ public sealed class BackupSource : IUseCase<BackupSourceRequest, BackupSourceRes
     {
         var outcome = await RunOnPrimaryAsync(request.Source, request.Type, null, cancellationToken);
         var (report, error) = await _replicator.AfterBackupAsync(cancellationToken);
-        return new BackupSourceResult(BackupView.From(outcome.Manifest), outcome.Problems, report, error);
+        return new BackupSourceResult(BackupView.From(outcome.Manifest), outcome.Problems, report, error) { Warnings = outcome.Warnings.Count > 0 ? outcome.Warnings : null };
     }
 
     /// <summary>Refuses at once a backup of a source in maintenance or busy with another operation.</summary>
@@ -93,8 +98,17 @@ public sealed class BackupSource : IUseCase<BackupSourceRequest, BackupSourceRes
                 var handler = _handlers.For(source);
                 await handler.CheckBeforeBackupAsync(sourceName, source, cancellationToken);
                 await using var repository = await _opener.OpenAsync(cancellationToken);
-                await SpaceCheck.EnsureAsync(repository, sourceName, source, handler, cancellationToken);
-                var outcome = await handler.BackupAsync(sourceName, source, repository, new BackupRequest { Type = type, Writer = _workspace.WriterOptions, Tags = tags }, Progress(), cancellationToken);
+                var estimate = await SpaceCheck.EnsureAsync(repository, sourceName, source, handler, cancellationToken);
+                BackupOutcome outcome;
+                try
+                {
+                    outcome = await handler.BackupAsync(sourceName, source, repository, new BackupRequest { Type = type, Writer = _workspace.WriterOptions, Tags = tags }, Progress(), cancellationToken);
+                }
+                catch (Lifeboat.Targets.TargetException ex) when (ex.Kind == Lifeboat.Targets.TargetErrorKind.NoSpace)
+                {
+                    throw SpaceCheck.NoSpaceDuringBackup(ex, repository, Configuration.TargetOptions.PrimaryName, sourceName, estimate);
+                }
+
                 await _cache.AddAsync(outcome.Manifest, cancellationToken);
                 return outcome;
             },

@@ -48,6 +48,18 @@ public sealed class InitRepository : IUseCase<InitRepositoryRequest, InitReposit
             throw new LifeboatException(ErrorCode.Usage, "«insecureNoEncryption» cannot be combined with «keyFile» or «passphraseFile»", "choose one");
         }
 
+        // Refuse a location that is not empty before anything is written (a new key file included).
+        var target = _opener.OpenTarget(request.Repo);
+        try
+        {
+            await Repo.CheckInitLocationAsync(target, cancellationToken);
+        }
+        catch
+        {
+            await target.DisposeAsync();
+            throw;
+        }
+
         KeyMaterial? key = null;
         string? keyFile = null, passphraseFile = null, created = null;
         if (!request.InsecureNoEncryption)
@@ -69,7 +81,6 @@ public sealed class InitRepository : IUseCase<InitRepositoryRequest, InitReposit
             }
         }
 
-        var target = _opener.OpenTarget(request.Repo);
         await using var repository = await Repo.InitAsync(
             target,
             new Lifeboat.Repository.InitOptions

@@ -144,8 +144,20 @@ public abstract record RestoreSourceResult([property: JsonPropertyOrder(-1)] str
 public sealed record FilesRestored(string Backup, string Source, double Seconds, string Kind, string Destination, long Files, long Directories, long Symlinks, long Bytes, bool OwnersRestored)
     : RestoreSourceResult(Backup, Source, Seconds)
 {
+    /// <summary>FIFOs and device files recreated (counted among <see cref="Files"/> too).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long Specials { get; init; }
+
+    /// <summary>What was not restored and why (a device file when mknod is not permitted), one line each; null when nothing.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Warnings { get; init; }
+
     public static FilesRestored From(Repository.Format.Manifest manifest, string destination, FilesRestoreResult r, double seconds)
-        => new(manifest.Id, manifest.Source, seconds, manifest.Kind, destination, r.Files, r.Directories, r.Symlinks, r.Bytes, r.OwnersRestored);
+        => new(manifest.Id, manifest.Source, seconds, manifest.Kind, destination, r.Files, r.Directories, r.Symlinks, r.Bytes, r.OwnersRestored)
+        {
+            Specials = r.Specials,
+            Warnings = r.Warnings is { Count: > 0 } w ? w : null,
+        };
 }
 
 /// <summary>A cluster restored into a data directory, ready to start and recover to <see cref="Target"/>.</summary>

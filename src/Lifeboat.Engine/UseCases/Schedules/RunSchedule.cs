@@ -81,7 +81,9 @@ public sealed class RunSchedule : IUseCase<RunScheduleRequest, JobResult>
             builder.AddRetry(new RetryStrategyOptions
             {
                 // A failed drill is a finding, not a transient failure: it is not retried; nor is bad input.
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not (OperationCanceledException or DrillFailedException or MaintenanceException or ApprovalRequiredException) && !(ex is LifeboatException l && l.ExitCode == 2)),
+                // A backup committed with problems neither: it is in the repository, and another one now would most
+                // likely find the same unreadable or busy files (a log written all the time) and add a backup per retry.
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not (OperationCanceledException or DrillFailedException or MaintenanceException or ApprovalRequiredException or CommittedWithProblemsException) && !(ex is LifeboatException l && l.ExitCode == 2)),
                 MaxRetryAttempts = schedule.Options.MaxAttempts - 1,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -130,7 +132,7 @@ public sealed class RunSchedule : IUseCase<RunScheduleRequest, JobResult>
                 var backup = await _backup.ExecuteAsync(new BackupSourceRequest(schedule.Source!, type), cancellationToken);
                 if (backup.Problems.Count > 0)
                 {
-                    throw new LifeboatException(ErrorCode.Failed, $"backup {backup.Id} completed with {backup.Problems.Count} problem(s): {backup.Problems[0]}");
+                    throw new CommittedWithProblemsException($"backup {backup.Id} completed with {backup.Problems.Count} problem(s): {backup.Problems[0]}");
                 }
 
                 return $"backup {backup.Id}: {ByteSize.Format(backup.Stats.StoredBytes)} stored";
@@ -138,7 +140,7 @@ public sealed class RunSchedule : IUseCase<RunScheduleRequest, JobResult>
                 var stack = await _stack.ExecuteAsync(new BackupStackRequest(schedule.Options.Stack!), cancellationToken);
                 if (stack.Problems.Count > 0)
                 {
-                    throw new LifeboatException(ErrorCode.Failed, $"stack backup {stack.Id} completed with {stack.Problems.Count} problem(s): {stack.Problems[0]}");
+                    throw new CommittedWithProblemsException($"stack backup {stack.Id} completed with {stack.Problems.Count} problem(s): {stack.Problems[0]}");
                 }
 
                 return $"stack backup {stack.Id}: {stack.MemberBackups.Count} member(s), {ByteSize.Format(stack.MemberBackups.Sum(m => m.Stats.StoredBytes))} stored";
@@ -204,3 +206,9 @@ public sealed class RunSchedule : IUseCase<RunScheduleRequest, JobResult>
         }
     }
 }
+
+/// <summary>
+/// A scheduled backup was committed, with problems (paths it could not read, files changed while it read them): the
+/// run is recorded as failed, so that health and alerts see it, but it is not retried.
+/// </summary>
+public sealed class CommittedWithProblemsException(string message) : LifeboatException(ErrorCode.Failed, message, "`lifeboat info BACKUP_ID` lists every problem; exclude files that are always being written, or back them up another way");

@@ -29,6 +29,11 @@ public sealed record BackupStackResult(
     [JsonPropertyName("replication")]
     [JsonPropertyOrder(1)]
     public IReadOnlyList<ReplicaReport>? ReplicationTargets => Replication?.Targets;
+
+    /// <summary>What members left out by design and say so (sockets), each line led by the member's source; null when none.</summary>
+    [JsonPropertyOrder(1)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Warnings { get; init; }
 }
 
 /// <summary>
@@ -75,7 +80,10 @@ public sealed class BackupStack : IUseCase<BackupStackRequest, BackupStackResult
             outcomes.SelectMany(m => m.Problems.Select(p => $"{m.Manifest.Source}: {p}")).ToList(),
             outcomes.Select(o => BackupView.From(o.Manifest)).ToList(),
             replication,
-            replicationError);
+            replicationError)
+        {
+            Warnings = outcomes.SelectMany(m => m.Warnings.Select(w => $"{m.Manifest.Source}: {w}")).ToList() is { Count: > 0 } warnings ? warnings : null,
+        };
     }
 
     private async Task<(StackRecord Record, List<BackupOutcome> Outcomes)> BackupAsync(BackupStackRequest request, CancellationToken cancellationToken)

@@ -124,7 +124,7 @@ public sealed class RestoreStack : IUseCase<RestoreStackRequest, RestoreStackRes
             if (found.Record is null)
             {
                 var other = (await repository.LoadStacksAsync(cancellationToken)).Stacks.FirstOrDefault(s => s.Id == request.Backup);
-                throw new LifeboatException(ErrorCode.InvalidInput, other is null ? $"there is no stack backup {request.Backup} in {repository.DisplayName}" : $"stack backup {request.Backup} belongs to stack '{other.Stack}', not '{request.Stack}'", "`lifeboat stack list --backups` shows the stack backups");
+                throw new LifeboatException(other is null ? ErrorCode.NoSuchBackup : ErrorCode.InvalidInput, other is null ? $"there is no stack backup {request.Backup} in {repository.DisplayName}" : $"stack backup {request.Backup} belongs to stack '{other.Stack}', not '{request.Stack}'", "`lifeboat stack list --backups` shows the stack backups");
             }
 
             if (targetTime is { } t && found.Record.Finished > t)

@@ -162,7 +162,8 @@ public sealed class PushWal : IUseCase<PushWalRequest, WalPushReport>
 /// `wal-fetch` — PostgreSQL's restore_command: restores an archived file from the first target that has it — «from»
 /// first when given, else the primary, then the secondaries. A target that cannot be read, or whose copy is damaged, is
 /// skipped with a note. Not found anywhere: <see cref="WalFetchResult.Found"/> is false (wal-fetch exits 1, as
-/// PostgreSQL expects). Archived but damaged wherever it is found: a <see cref="DamageException"/> naming the file (wal-fetch
+/// PostgreSQL expects) — but only when the first target could say so: a secondary's "not archived" while the first
+/// target cannot be read is a failure (exit above 125), since a secondary may lag behind the primary. Archived but damaged wherever it is found: a <see cref="DamageException"/> naming the file (wal-fetch
 /// exits above 125 so that PostgreSQL stops recovery instead of taking the damage for the end of the archive).
 /// </summary>
 public sealed class FetchWal : IUseCase<FetchWalRequest, WalFetchResult>
@@ -241,6 +242,16 @@ public sealed class FetchWal : IUseCase<FetchWalRequest, WalFetchResult>
                     damaged,
                     [],
                     "recovery cannot go past this file: restore it from a replica of the repository (`lifeboat replicate`), or recover to a point before it");
+            }
+
+            if (notes.Count > 0 && !notes[0].EndsWith(": not archived", StringComparison.Ordinal) && notes.Any(n => n.EndsWith(": not archived", StringComparison.Ordinal)))
+            {
+                // Only the first target (the primary, or «from») answers for the end of the archive: a secondary that
+                // lags behind it does not have the newest files, so its "not archived" would end recovery early.
+                throw new LifeboatException(
+                    ErrorCode.TargetFailed,
+                    $"WAL file {walName} could not be looked up on target {order[0].Name}, the first to answer for the archive, and the others do not have it: {string.Join("; ", notes)}",
+                    $"recovery stops here rather than end without it: make target {order[0].Name} readable and start PostgreSQL again (recovery goes on), or, if it is lost, restore with «from» NAME of the target to recover from (restore_command then reads it first, and its end of the archive is the end)");
             }
 
             if (notes.Count > 0 && notes.All(n => !n.EndsWith(": not archived", StringComparison.Ordinal)))

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace Lifeboat.Targets.Tests;
+namespace Lifeboat.Testing;
 
 /// <summary>Runs a program and returns its exit code and output (for chattr and friends).</summary>
-internal static class Programs
+public static class Programs
 {
     public static async Task<(int Code, string Output)> RunAsync(string program, string[] args, CancellationToken cancellationToken)
     {

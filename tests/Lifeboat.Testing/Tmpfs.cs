@@ -1,11 +1,11 @@
-namespace Lifeboat.Targets.Tests;
+namespace Lifeboat.Testing;
 
 /// <summary>
 /// A small tmpfs mounted for one test, to fill a real file system (ENOSPC) without filling the machine's disk.
-/// Mounting needs root (or CAP_SYS_ADMIN); where it is not allowed the test is skipped: a full disk is a local
-/// condition, not a peer that CI must provide.
+/// Mounting needs root (or CAP_SYS_ADMIN); where it is not allowed the test is skipped on a developer machine and
+/// fails when CI is set, like a missing peer: the disk-full paths must be proven where the suite runs for real.
 /// </summary>
-internal sealed class Tmpfs : IAsyncDisposable
+public sealed class Tmpfs : IAsyncDisposable
 {
     private readonly TempDir _dir;
 
@@ -25,7 +25,7 @@ internal sealed class Tmpfs : IAsyncDisposable
         if (code != 0)
         {
             dir.Dispose();
-            Assert.Skip($"cannot mount a tmpfs to fill a file system (needs root): {output.Trim()}");
+            Peers.Require(false, $"a tmpfs mount to fill a file system (needs root: {output.Trim()})");
         }
 
         return new Tmpfs(dir, mountPoint);
