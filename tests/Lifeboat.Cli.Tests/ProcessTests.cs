@@ -80,10 +80,7 @@ public sealed partial class ProcessTests
         // Interrupt it once the backup holds its lock: the signal handler is installed long before, whereas a fixed
         // delay on a loaded machine can hit the runtime's start-up, where SIGINT still kills the process (exit 130).
         var locks = Path.Combine(f.RepoPath, "locks");
-        for (var waited = 0; waited < 60_000 && !process.HasExited && !(Directory.Exists(locks) && Directory.EnumerateFiles(locks).Any()); waited += 20)
-        {
-            await Task.Delay(20, TestContext.Current.CancellationToken);
-        }
+        await Poll.UntilAsync(() => process.HasExited || (Directory.Exists(locks) && Directory.EnumerateFiles(locks).Any()), "the backup holds its lock", TestContext.Current.CancellationToken);
 
         using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
         {

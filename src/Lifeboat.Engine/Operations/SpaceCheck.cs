@@ -88,9 +88,17 @@ public static class SpaceCheck
             return null;
         }
 
-        var estimate = await EstimateAsync(repository, sourceName, source, handler, cancellationToken);
-        var needed = (long)(estimate.Stored * Margin);
         var free = new DriveInfo(local.Root).AvailableFreeSpace;
+        var previous = await Backups.LatestAsync(repository, sourceName, cancellationToken);
+        if (previous is not null && free >= previous.Stats.Bytes * Margin)
+        {
+            // Room for all of the previous backup's content again is room for what changed since: the handler's
+            // estimate (a walk of the whole file tree, a query of the server) is only needed when space is short.
+            return SpaceEstimate.HalfOf(previous.Stats.Bytes, $"the {ByteSize.Format(previous.Stats.Bytes)} backup {previous.Id} held");
+        }
+
+        var estimate = await handler.EstimateBackupAsync(sourceName, source, previous, cancellationToken);
+        var needed = (long)(estimate.Stored * Margin);
         if (free < needed)
         {
             throw new LifeboatException(

@@ -97,11 +97,7 @@ public sealed class KillClusterTests
                 digest = await WriteAsync();
                 segment = await f.QueryAsync<string>("select pg_walfile_name(pg_current_wal_lsn())");
                 await f.SwitchAndWaitForArchiveAsync();
-                for (var waited = 0; await f.QueryAsync<string?>("select last_archived_wal from pg_stat_archiver") != segment; waited += 50)
-                {
-                    Assert.True(waited < 60_000, $"{segment} was not archived");
-                    await Task.Delay(50, Ct);
-                }
+                await Poll.UntilAsync(async () => await f.QueryAsync<string?>("select last_archived_wal from pg_stat_archiver") == segment, $"PostgreSQL reports {segment} archived", Ct);
 
                 // As if the server's wal-push of this segment had not happened yet: the object and its summary removed.
                 File.Delete(f.ArchivePathOf(segment));
