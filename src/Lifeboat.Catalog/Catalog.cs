@@ -20,13 +20,16 @@ public sealed partial class LifeboatCatalog
     private readonly bool _postgres;
     private readonly TimeProvider _time;
 
-    private LifeboatCatalog(Func<DbConnection> connect, bool postgres, string display, TimeProvider time, string tenant)
+    private readonly bool _scoped;
+
+    private LifeboatCatalog(Func<DbConnection> connect, bool postgres, string display, TimeProvider time, string tenant, bool scoped = false)
     {
         _connect = connect;
         _postgres = postgres;
         _time = time;
         Display = display;
         Tenant = tenant;
+        _scoped = scoped;
     }
 
     /// <summary>The default tenant: the only one of a single-tenant installation.</summary>
@@ -40,11 +43,15 @@ public sealed partial class LifeboatCatalog
     /// </summary>
     public string Tenant { get; }
 
-    /// <summary>The same catalog scoped to <paramref name="tenant"/>.</summary>
-    public LifeboatCatalog ForTenant(string tenant) => tenant == Tenant ? this : new(_connect, _postgres, Display, _time, tenant);
+    /// <summary>
+    /// The same catalog scoped to <paramref name="tenant"/>: what every call gets (<c>CatalogAccess</c>). A catalog as
+    /// opened is the server's: its tenant tables are the default tenant's, and the methods that take a tenant explicitly
+    /// (the server's background passes over every tenant's events and deliveries) accept any.
+    /// </summary>
+    public LifeboatCatalog ForTenant(string tenant) => _scoped && tenant == Tenant ? this : new(_connect, _postgres, Display, _time, tenant, scoped: true);
 
-    /// <summary>Methods that take a tenant explicitly refuse one other than the catalog's own (a programming error).</summary>
-    private string Scoped(string tenant) => tenant == Tenant
+    /// <summary>A scoped catalog's methods that take a tenant explicitly refuse one other than its own (a programming error).</summary>
+    private string Scoped(string tenant) => !_scoped || tenant == Tenant
         ? tenant
         : throw new InvalidOperationException($"a catalog scoped to tenant '{Tenant}' was asked for tenant '{tenant}'");
 

@@ -22,7 +22,11 @@ public sealed partial class LifeboatCatalog
     /// <summary>The token whose secret hashes to <paramref name="hash"/>, of any tenant (server-wide: authentication), or null.</summary>
     public Task<TokenRecord?> TokenByHashAsync(string hash, CancellationToken cancellationToken) => OneTokenAsync("hash", hash, null, cancellationToken);
 
+    /// <summary>This catalog's tenant's token of that id, or null.</summary>
     public Task<TokenRecord?> TokenAsync(string id, CancellationToken cancellationToken) => OneTokenAsync("id", id, Tenant, cancellationToken);
+
+    /// <summary>The token of that id in any tenant (server-wide: the host's command line and superadmins revoke any), or null.</summary>
+    public Task<TokenRecord?> TokenOfAnyTenantAsync(string id, CancellationToken cancellationToken) => OneTokenAsync("id", id, null, cancellationToken);
 
     /// <summary>The tokens of <paramref name="tenant"/>, oldest first; revoked ones only with <paramref name="includeRevoked"/>.</summary>
     public async Task<List<TokenRecord>> TokensAsync(string tenant, bool includeRevoked, CancellationToken cancellationToken)

@@ -81,6 +81,14 @@ public static partial class Problems
         return problem;
     }
 
+    /// <summary>Writes a problem as the answer, from middleware (before an endpoint runs).</summary>
+    public static Task WriteAsync(HttpContext http, int status, ErrorCode code, string detail, string? hint)
+    {
+        http.Response.StatusCode = status;
+        var problem = New(status, code, detail, hint, CallScope.CorrelationId(http));
+        return http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem }).AsTask();
+    }
+
     /// <summary>Writes a problem for any exception that reaches the pipeline's end.</summary>
     internal sealed partial class Handler(IProblemDetailsService problems, ILogger<Handler> logger) : IExceptionHandler
     {

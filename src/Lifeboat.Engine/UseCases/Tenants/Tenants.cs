@@ -272,7 +272,7 @@ public sealed class TenantAdmin
         return new TenantUsage(usage.StoredBytes, usage.LogicalBytes, usage.StoredBytes > 0 ? Math.Round((double)usage.LogicalBytes / usage.StoredBytes, 2) : null, sources, usage.Backups, usage.LastBackup, drill?.Finished, drill?.Result, since);
     }
 
-    internal static string DayOf(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    public static string DayOf(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private static TenantView View(TenantRecord t, TenantUsage? usage, string directory)
         => new(t.Name, t.DisplayName, t.State, t.Created, t.CreatedBy, t.StateChanged, t.StateReason, t.RemoveAfter, new TenantQuotas(t.QuotaStoredBytes, t.QuotaSources, t.QuotaJobs), usage, directory);
