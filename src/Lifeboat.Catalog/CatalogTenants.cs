@@ -190,10 +190,10 @@ public sealed partial class LifeboatCatalog
     /// <summary>The usage of this catalog's tenant, from its backups and WAL rows.</summary>
     public async Task<TenantUsageRecord> UsageAsync(CancellationToken cancellationToken)
     {
-        await using var c = await OpenAsync(cancellationToken);
         long stored, logical, count;
         DateTimeOffset? last;
-        await using (var r = await ReaderAsync(c, "SELECT COALESCE(SUM(stored_bytes), 0), COALESCE(SUM(bytes), 0), COUNT(*), MAX(finished) FROM backups WHERE tenant = @tenant", cancellationToken, ("tenant", Tenant)))
+        await using (var c0 = await OpenAsync(cancellationToken))
+        await using (var r = await ReaderAsync(c0, "SELECT COALESCE(SUM(stored_bytes), 0), COALESCE(SUM(bytes), 0), COUNT(*), MAX(finished) FROM backups WHERE tenant = @tenant", cancellationToken, ("tenant", Tenant)))
         {
             await r.ReadAsync(cancellationToken);
             stored = Convert.ToInt64(r.GetValue(0), CultureInfo.InvariantCulture);
@@ -202,6 +202,7 @@ public sealed partial class LifeboatCatalog
             last = r.IsDBNull(3) ? null : ParseIso(r.GetString(3));
         }
 
+        await using var c = await OpenAsync(cancellationToken); // the reader closed the first connection
         var wal = Convert.ToInt64(await ScalarAsync(c, "SELECT COALESCE(SUM(size), 0) FROM wal WHERE tenant = @tenant", cancellationToken, ("tenant", Tenant)), CultureInfo.InvariantCulture);
         return new TenantUsageRecord(stored + wal, logical, count, last, wal);
     }

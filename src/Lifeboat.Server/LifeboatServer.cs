@@ -85,6 +85,7 @@ public static class LifeboatServer
         {
             services.AddSingleton(sp => new Scheduler(workspace, sp.GetRequiredService<IServiceScopeFactory>(), time, sp.GetRequiredService<ILogger<Scheduler>>()));
             services.AddHostedService<SchedulerService>();
+            services.AddHostedService(sp => new TenantSchedulers(workspace, sp.GetRequiredService<IServiceScopeFactory>(), time, sp.GetRequiredService<ILoggerFactory>()));
         }
 
         var app = builder.Build();

@@ -69,6 +69,7 @@ public static class EngineServices
         services.AddScoped<SourceConfiguration>();
         services.AddScoped<MaintenanceGate>();
         services.AddScoped<TenantGate>();
+        services.AddScoped<TenantQuotas>();
         services.AddScoped<OperationLocks>();
 
         // The kinds of sources.

@@ -134,3 +134,72 @@ public sealed class TenantGate
             : new LifeboatException(ErrorCode.Suspended, $"{operation} refused: tenant '{tenant.Name}' is suspended since {since}{why}: it can read its backups but not change them", $"a superadmin resumes it with `lifeboat tenant resume {tenant.Name}`");
     }
 }
+
+/// <summary>
+/// A tenant's quotas (docs/tenants.md, "Quotas"), checked before anything is written: stored bytes (what its backups
+/// and WAL take after dedup and compression, from the catalog, plus the estimate of the backup about to run) and the
+/// number of sources. Over one: <see cref="ErrorCode.QuotaExceeded"/> (exit 2, HTTP 422) and a
+/// <c>tenant.quota.exceeded</c> event; reaching 80 %: a <c>tenant.quota.warning</c> event. The default tenant has none. Scoped.
+/// </summary>
+public sealed class TenantQuotas
+{
+    private readonly TenantGate _gate;
+    private readonly CatalogAccess _catalog;
+    private readonly CallContext _call;
+    private readonly Events _events;
+
+    public TenantQuotas(TenantGate gate, CatalogAccess catalog, CallContext call, Events events)
+    {
+        _gate = gate;
+        _catalog = catalog;
+        _call = call;
+        _events = events;
+    }
+
+    /// <summary>Refuses a new source <paramref name="name"/> when the tenant has as many as its quota allows.</summary>
+    public async Task EnsureSourceAsync(string name, CancellationToken cancellationToken)
+    {
+        if (await _gate.CurrentAsync(cancellationToken) is not { QuotaSources: { } limit } tenant)
+        {
+            return;
+        }
+
+        var count = _call.Workspace.OptionsOrEmpty.Sources.Count;
+        if (count + 1 > limit)
+        {
+            await _events.PublishAsync(new TenantQuotaCrossed(tenant.Name, "sources", "exceeded", count + 1, limit, $"add source '{name}'"), cancellationToken);
+            throw new LifeboatException(ErrorCode.QuotaExceeded, $"adding source '{name}' refused: tenant '{tenant.Name}' has {count} of its {limit} sources", "remove a source first, or ask a superadmin to raise the quota (`lifeboat tenant quota NAME --sources N`)");
+        }
+
+        if (count + 1 >= limit * 0.8 && count < limit * 0.8)
+        {
+            await _events.PublishAsync(new TenantQuotaCrossed(tenant.Name, "sources", "warning", count + 1, limit), cancellationToken);
+        }
+    }
+
+    /// <summary>Refuses an operation whose estimated stored bytes would take the tenant over its stored-bytes quota.</summary>
+    /// <param name="estimate">What the operation will store (asked only when there is a quota).</param>
+    public async Task EnsureStoredAsync(Func<Task<Operations.SpaceEstimate>> estimate, string operation, CancellationToken cancellationToken)
+    {
+        if (await _gate.CurrentAsync(cancellationToken) is not { QuotaStoredBytes: { } limit } tenant)
+        {
+            return;
+        }
+
+        var catalog = await _catalog.OpenAsync(cancellationToken);
+        var used = (await catalog.UsageAsync(cancellationToken)).StoredBytes;
+        var adds = (await estimate()).Stored;
+        if (used + adds > limit)
+        {
+            await _events.PublishAsync(new TenantQuotaCrossed(tenant.Name, "stored-bytes", "exceeded", used + adds, limit, operation), cancellationToken);
+            throw new LifeboatException(ErrorCode.QuotaExceeded,
+                $"{operation} refused: tenant '{tenant.Name}' stores {ByteSize.Format(used)} of its {ByteSize.Format(limit)} quota, and this would add about {ByteSize.Format(adds)}; nothing was written",
+                "forget or expire old backups and prune, or ask a superadmin to raise the quota (`lifeboat tenant quota NAME --stored SIZE`)");
+        }
+
+        if (used + adds >= limit * 0.8 && used < limit * 0.8)
+        {
+            await _events.PublishAsync(new TenantQuotaCrossed(tenant.Name, "stored-bytes", "warning", used + adds, limit, operation), cancellationToken);
+        }
+    }
+}
