@@ -159,6 +159,7 @@ public sealed class TenantQuotas
     /// <summary>Refuses a new source <paramref name="name"/> when the tenant has as many as its quota allows.</summary>
     public async Task EnsureSourceAsync(string name, CancellationToken cancellationToken)
     {
+        await _gate.EnsureWritableAsync($"adding source '{name}'", cancellationToken);
         if (await _gate.CurrentAsync(cancellationToken) is not { QuotaSources: { } limit } tenant)
         {
             return;
