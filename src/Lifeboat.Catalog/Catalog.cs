@@ -20,13 +20,40 @@ public sealed partial class LifeboatCatalog
     private readonly bool _postgres;
     private readonly TimeProvider _time;
 
-    private LifeboatCatalog(Func<DbConnection> connect, bool postgres, string display, TimeProvider time)
+    private readonly bool _scoped;
+
+    private LifeboatCatalog(Func<DbConnection> connect, bool postgres, string display, TimeProvider time, string tenant, bool scoped = false)
     {
         _connect = connect;
         _postgres = postgres;
         _time = time;
         Display = display;
+        Tenant = tenant;
+        _scoped = scoped;
     }
+
+    /// <summary>The default tenant: the only one of a single-tenant installation.</summary>
+    public const string DefaultTenant = "default";
+
+    /// <summary>
+    /// The tenant this catalog is scoped to. Every query of a tenant's rows (runs, backups, WAL, schedules, drills, and
+    /// the server's tables looked up by id) binds it here, in one place, so a caller cannot forget a WHERE clause: a
+    /// call gets its tenant's catalog (<see cref="ForTenant"/>) and cannot see another's rows through it. The few
+    /// server-wide methods (the tenant registry, the outbox and delivery queue, authentication by token hash) say so.
+    /// </summary>
+    public string Tenant { get; }
+
+    /// <summary>
+    /// The same catalog scoped to <paramref name="tenant"/>: what every call gets (<c>CatalogAccess</c>). A catalog as
+    /// opened is the server's: its tenant tables are the default tenant's, and the methods that take a tenant explicitly
+    /// (the server's background passes over every tenant's events and deliveries) accept any.
+    /// </summary>
+    public LifeboatCatalog ForTenant(string tenant) => _scoped && tenant == Tenant ? this : new(_connect, _postgres, Display, _time, tenant, scoped: true);
+
+    /// <summary>A scoped catalog's methods that take a tenant explicitly refuse one other than its own (a programming error).</summary>
+    private string Scoped(string tenant) => !_scoped || tenant == Tenant
+        ? tenant
+        : throw new InvalidOperationException($"a catalog scoped to tenant '{Tenant}' was asked for tenant '{tenant}'");
 
     /// <summary>Where the catalog is (a path, or host/database for PostgreSQL), for messages.</summary>
     public string Display { get; }
@@ -45,7 +72,7 @@ public sealed partial class LifeboatCatalog
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         CatalogFile.MakePrivate(path);
         var connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = PoolSqliteConnections }.ToString();
-        var catalog = new LifeboatCatalog(() => new SqliteConnection(connectionString), false, path, time);
+        var catalog = new LifeboatCatalog(() => new SqliteConnection(connectionString), false, path, time, DefaultTenant);
         await catalog.MigrateOnceAsync(connectionString, () => File.Exists(path), cancellationToken);
         return catalog;
     }
@@ -54,7 +81,7 @@ public sealed partial class LifeboatCatalog
     public static async Task<LifeboatCatalog> OpenPostgresAsync(string connectionString, TimeProvider time, CancellationToken cancellationToken)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "lifeboat-catalog" };
-        var catalog = new LifeboatCatalog(() => new NpgsqlConnection(builder.ConnectionString), true, $"postgresql://{builder.Host}:{builder.Port}/{builder.Database}", time);
+        var catalog = new LifeboatCatalog(() => new NpgsqlConnection(builder.ConnectionString), true, $"postgresql://{builder.Host}:{builder.Port}/{builder.Database}", time, DefaultTenant);
         await catalog.MigrateOnceAsync(builder.ConnectionString, () => true, cancellationToken);
         return catalog;
     }
@@ -157,16 +184,17 @@ public sealed partial class LifeboatCatalog
         await UpsertRunAsync(c, null, run, cancellationToken);
     }
 
-    private static async Task UpsertRunAsync(DbConnection c, DbTransaction? tx, RunRecord run, CancellationToken cancellationToken)
+    private async Task UpsertRunAsync(DbConnection c, DbTransaction? tx, RunRecord run, CancellationToken cancellationToken)
     {
         await ExecAsync(c, """
-            INSERT INTO runs (id, kind, source, target, status, started, finished, duration_ms, bytes_read, bytes_stored, backup_id, error, metadata)
-            VALUES (@id, @kind, @source, @target, @status, @started, @finished, @duration, @read, @stored, @backup, @error, @metadata)
+            INSERT INTO runs (tenant, id, kind, source, target, status, started, finished, duration_ms, bytes_read, bytes_stored, backup_id, error, metadata)
+            VALUES (@tenant, @id, @kind, @source, @target, @status, @started, @finished, @duration, @read, @stored, @backup, @error, @metadata)
             ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished = excluded.finished, duration_ms = excluded.duration_ms,
                 bytes_read = excluded.bytes_read, bytes_stored = excluded.bytes_stored, backup_id = excluded.backup_id,
                 error = excluded.error, metadata = excluded.metadata
+            WHERE runs.tenant = excluded.tenant
             """, cancellationToken, tx,
-            ("id", run.Id), ("kind", run.Kind), ("source", run.Source), ("target", run.Target), ("status", run.Status),
+            ("tenant", Tenant), ("id", run.Id), ("kind", run.Kind), ("source", run.Source), ("target", run.Target), ("status", run.Status),
             ("started", Iso(run.Started)), ("finished", run.Finished is { } f ? Iso(f) : null), ("duration", run.DurationMs),
             ("read", run.BytesRead), ("stored", run.BytesStored), ("backup", run.BackupId), ("error", run.Error), ("metadata", run.Metadata));
     }
@@ -175,9 +203,9 @@ public sealed partial class LifeboatCatalog
     public async Task<List<RunRecord>> RunsAsync(string? source, string? kind, int limit, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
-        var sql = "SELECT id, kind, source, target, status, started, finished, bytes_read, bytes_stored, backup_id, error, metadata FROM runs WHERE (CAST(@source AS TEXT) IS NULL OR source = @source) AND (CAST(@kind AS TEXT) IS NULL OR kind = @kind) ORDER BY started DESC LIMIT @limit";
+        var sql = "SELECT id, kind, source, target, status, started, finished, bytes_read, bytes_stored, backup_id, error, metadata FROM runs WHERE tenant = @tenant AND (CAST(@source AS TEXT) IS NULL OR source = @source) AND (CAST(@kind AS TEXT) IS NULL OR kind = @kind) ORDER BY started DESC LIMIT @limit";
         var result = new List<RunRecord>();
-        await using var r = await ReaderAsync(c, sql, cancellationToken, ("source", source), ("kind", kind), ("limit", limit));
+        await using var r = await ReaderAsync(c, sql, cancellationToken, ("tenant", Tenant), ("source", source), ("kind", kind), ("limit", limit));
         while (await r.ReadAsync(cancellationToken))
         {
             result.Add(new RunRecord
@@ -209,14 +237,14 @@ public sealed partial class LifeboatCatalog
         foreach (var b in backups)
         {
             await ExecAsync(c, """
-                INSERT INTO backups (id, source, kind, type, started, finished, bytes, stored_bytes, files, parent, system_identifier, timeline, start_lsn, stop_lsn, stop_time, damaged)
-                VALUES (@id, @source, @kind, @type, @started, @finished, @bytes, @stored, @files, @parent, @sysid, @tli, @start, @stop, @stopTime, @damaged)
-                ON CONFLICT (id) DO UPDATE SET source = excluded.source, kind = excluded.kind, type = excluded.type, started = excluded.started,
+                INSERT INTO backups (tenant, id, source, kind, type, started, finished, bytes, stored_bytes, files, parent, system_identifier, timeline, start_lsn, stop_lsn, stop_time, damaged)
+                VALUES (@tenant, @id, @source, @kind, @type, @started, @finished, @bytes, @stored, @files, @parent, @sysid, @tli, @start, @stop, @stopTime, @damaged)
+                ON CONFLICT (tenant, id) DO UPDATE SET source = excluded.source, kind = excluded.kind, type = excluded.type, started = excluded.started,
                     finished = excluded.finished, bytes = excluded.bytes, stored_bytes = excluded.stored_bytes, files = excluded.files,
                     parent = excluded.parent, system_identifier = excluded.system_identifier, timeline = excluded.timeline,
                     start_lsn = excluded.start_lsn, stop_lsn = excluded.stop_lsn, stop_time = excluded.stop_time, damaged = excluded.damaged
                 """, cancellationToken, tx,
-                ("id", b.Id), ("source", b.Source), ("kind", b.Kind), ("type", b.Type), ("started", Iso(b.Started)), ("finished", Iso(b.Finished)),
+                ("tenant", Tenant), ("id", b.Id), ("source", b.Source), ("kind", b.Kind), ("type", b.Type), ("started", Iso(b.Started)), ("finished", Iso(b.Finished)),
                 ("bytes", b.Bytes), ("stored", b.StoredBytes), ("files", b.Files), ("parent", b.Parent), ("sysid", b.SystemIdentifier),
                 ("tli", b.Timeline), ("start", b.StartLsn), ("stop", b.StopLsn), ("stopTime", b.StopTime is { } t ? Iso(t) : null), ("damaged", b.Damaged ? 1 : 0));
         }
@@ -229,7 +257,7 @@ public sealed partial class LifeboatCatalog
     {
         await using (var c = await OpenAsync(cancellationToken))
         {
-            await ExecAsync(c, "DELETE FROM backups", cancellationToken);
+            await ExecAsync(c, "DELETE FROM backups WHERE tenant = @tenant", cancellationToken, null, ("tenant", Tenant));
         }
 
         await UpsertBackupsAsync(backups, cancellationToken);
@@ -238,14 +266,14 @@ public sealed partial class LifeboatCatalog
     public async Task DeleteBackupAsync(string id, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
-        await ExecAsync(c, "DELETE FROM backups WHERE id = @id", cancellationToken, null, ("id", id));
+        await ExecAsync(c, "DELETE FROM backups WHERE tenant = @tenant AND id = @id", cancellationToken, null, ("tenant", Tenant), ("id", id));
     }
 
     public async Task<List<BackupRecord>> BackupsAsync(string? source, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
         var result = new List<BackupRecord>();
-        await using var r = await ReaderAsync(c, $"SELECT {BackupColumns} FROM backups WHERE (CAST(@source AS TEXT) IS NULL OR source = @source) ORDER BY id", cancellationToken, ("source", source));
+        await using var r = await ReaderAsync(c, $"SELECT {BackupColumns} FROM backups WHERE tenant = @tenant AND (CAST(@source AS TEXT) IS NULL OR source = @source) ORDER BY id", cancellationToken, ("tenant", Tenant), ("source", source));
         while (await r.ReadAsync(cancellationToken))
         {
             result.Add(ReadBackup(r));
@@ -258,11 +286,11 @@ public sealed partial class LifeboatCatalog
     {
         await using var c = await OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
-        await ExecAsync(c, "DELETE FROM wal WHERE source = @source", cancellationToken, tx, ("source", source));
+        await ExecAsync(c, "DELETE FROM wal WHERE tenant = @tenant AND source = @source", cancellationToken, tx, ("tenant", Tenant), ("source", source));
         foreach (var w in wal)
         {
-            await ExecAsync(c, "INSERT INTO wal (source, system_identifier, name, timeline, segment, size, archived) VALUES (@source, @sysid, @name, @tli, @seg, @size, @archived)", cancellationToken, tx,
-                ("source", w.Source), ("sysid", w.SystemIdentifier), ("name", w.Name), ("tli", w.Timeline), ("seg", w.Segment), ("size", w.Size), ("archived", w.Archived is { } a ? Iso(a) : null));
+            await ExecAsync(c, "INSERT INTO wal (tenant, source, system_identifier, name, timeline, segment, size, archived) VALUES (@tenant, @source, @sysid, @name, @tli, @seg, @size, @archived)", cancellationToken, tx,
+                ("tenant", Tenant), ("source", w.Source), ("sysid", w.SystemIdentifier), ("name", w.Name), ("tli", w.Timeline), ("seg", w.Segment), ("size", w.Size), ("archived", w.Archived is { } a ? Iso(a) : null));
         }
 
         await tx.CommitAsync(cancellationToken);
@@ -272,7 +300,7 @@ public sealed partial class LifeboatCatalog
     {
         await using var c = await OpenAsync(cancellationToken);
         var result = new List<WalRecord>();
-        await using var r = await ReaderAsync(c, "SELECT source, system_identifier, name, timeline, segment, size, archived FROM wal WHERE source = @source ORDER BY name", cancellationToken, ("source", source));
+        await using var r = await ReaderAsync(c, "SELECT source, system_identifier, name, timeline, segment, size, archived FROM wal WHERE tenant = @tenant AND source = @source ORDER BY name", cancellationToken, ("tenant", Tenant), ("source", source));
         while (await r.ReadAsync(cancellationToken))
         {
             result.Add(new WalRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.IsDBNull(6) ? null : ParseIso(r.GetString(6))));
@@ -287,17 +315,17 @@ public sealed partial class LifeboatCatalog
     {
         await using var c = await OpenAsync(cancellationToken);
         await ExecAsync(c, """
-            INSERT INTO schedules (name, last_run, last_status, next_run, consecutive_failures) VALUES (@name, @last, @status, @next, @failures)
-            ON CONFLICT (name) DO UPDATE SET last_run = excluded.last_run, last_status = excluded.last_status, next_run = excluded.next_run, consecutive_failures = excluded.consecutive_failures
+            INSERT INTO schedules (tenant, name, last_run, last_status, next_run, consecutive_failures) VALUES (@tenant, @name, @last, @status, @next, @failures)
+            ON CONFLICT (tenant, name) DO UPDATE SET last_run = excluded.last_run, last_status = excluded.last_status, next_run = excluded.next_run, consecutive_failures = excluded.consecutive_failures
             """, cancellationToken, null,
-            ("name", state.Name), ("last", state.LastRun is { } l ? Iso(l) : null), ("status", state.LastStatus), ("next", state.NextRun is { } n ? Iso(n) : null), ("failures", state.ConsecutiveFailures));
+            ("tenant", Tenant), ("name", state.Name), ("last", state.LastRun is { } l ? Iso(l) : null), ("status", state.LastStatus), ("next", state.NextRun is { } n ? Iso(n) : null), ("failures", state.ConsecutiveFailures));
     }
 
     public async Task<Dictionary<string, ScheduleState>> ScheduleStatesAsync(CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
         var result = new Dictionary<string, ScheduleState>(StringComparer.Ordinal);
-        await using var r = await ReaderAsync(c, "SELECT name, last_run, last_status, next_run, consecutive_failures FROM schedules", cancellationToken);
+        await using var r = await ReaderAsync(c, "SELECT name, last_run, last_status, next_run, consecutive_failures FROM schedules WHERE tenant = @tenant", cancellationToken, ("tenant", Tenant));
         while (await r.ReadAsync(cancellationToken))
         {
             var name = r.GetString(0);
@@ -313,18 +341,19 @@ public sealed partial class LifeboatCatalog
     {
         await using var c = await OpenAsync(cancellationToken);
         await ExecAsync(c, """
-            INSERT INTO drills (id, source, kind, backup_id, started, finished, result, restorable, target, point_reached, point_lsn,
+            INSERT INTO drills (tenant, id, source, kind, backup_id, started, finished, result, restorable, target, point_reached, point_lsn,
                 rto_ms, rto_objective_ms, rto_violated, rpo_ms, rpo_objective_ms, rpo_violated, checks_passed, checks_failed,
                 summary, report_json, report_json_path, report_html_path)
-            VALUES (@id, @source, @kind, @backup, @started, @finished, @result, @restorable, @target, @point, @lsn,
+            VALUES (@tenant, @id, @source, @kind, @backup, @started, @finished, @result, @restorable, @target, @point, @lsn,
                 @rto, @rtoObjective, @rtoViolated, @rpo, @rpoObjective, @rpoViolated, @passed, @failed,
                 @summary, @json, @jsonPath, @htmlPath)
             ON CONFLICT (id) DO UPDATE SET finished = excluded.finished, result = excluded.result, restorable = excluded.restorable,
                 point_reached = excluded.point_reached, point_lsn = excluded.point_lsn, rto_ms = excluded.rto_ms, rto_violated = excluded.rto_violated,
                 rpo_ms = excluded.rpo_ms, rpo_violated = excluded.rpo_violated, checks_passed = excluded.checks_passed, checks_failed = excluded.checks_failed,
                 summary = excluded.summary, report_json = excluded.report_json, report_json_path = excluded.report_json_path, report_html_path = excluded.report_html_path
+            WHERE drills.tenant = excluded.tenant
             """, cancellationToken, null,
-            ("id", d.Id), ("source", d.Source), ("kind", d.Kind), ("backup", d.BackupId), ("started", Iso(d.Started)), ("finished", Iso(d.Finished)),
+            ("tenant", Tenant), ("id", d.Id), ("source", d.Source), ("kind", d.Kind), ("backup", d.BackupId), ("started", Iso(d.Started)), ("finished", Iso(d.Finished)),
             ("result", d.Result), ("restorable", d.Restorable ? 1 : 0), ("target", d.Target), ("point", d.PointReached is { } p ? Iso(p) : null), ("lsn", d.PointLsn),
             ("rto", d.RtoMs), ("rtoObjective", d.RtoObjectiveMs), ("rtoViolated", d.RtoViolated ? 1 : 0),
             ("rpo", d.RpoMs), ("rpoObjective", d.RpoObjectiveMs), ("rpoViolated", d.RpoViolated ? 1 : 0),
@@ -340,11 +369,11 @@ public sealed partial class LifeboatCatalog
             SELECT id, source, kind, backup_id, started, finished, result, restorable, target, point_reached, point_lsn,
                 rto_ms, rto_objective_ms, rto_violated, rpo_ms, rpo_objective_ms, rpo_violated, checks_passed, checks_failed,
                 summary, report_json, report_json_path, report_html_path
-            FROM drills WHERE (CAST(@source AS TEXT) IS NULL OR source = @source) AND (@restorable = 0 OR restorable = 1)
+            FROM drills WHERE tenant = @tenant AND (CAST(@source AS TEXT) IS NULL OR source = @source) AND (@restorable = 0 OR restorable = 1)
             ORDER BY started DESC LIMIT @limit
             """;
         var result = new List<DrillRecord>();
-        await using var r = await ReaderAsync(c, sql, cancellationToken, ("source", source), ("restorable", restorableOnly ? 1 : 0), ("limit", limit));
+        await using var r = await ReaderAsync(c, sql, cancellationToken, ("tenant", Tenant), ("source", source), ("restorable", restorableOnly ? 1 : 0), ("limit", limit));
         while (await r.ReadAsync(cancellationToken))
         {
             result.Add(ReadDrill(r));

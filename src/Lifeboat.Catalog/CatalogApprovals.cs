@@ -136,7 +136,7 @@ public sealed partial class LifeboatCatalog
     {
         await using var c = await OpenAsync(cancellationToken);
         var result = new List<ApprovalPolicyRecord>();
-        await using var r = await ReaderAsync(c, $"SELECT {PolicyColumns} FROM approval_policies WHERE tenant = @tenant ORDER BY operation", cancellationToken, ("tenant", tenant));
+        await using var r = await ReaderAsync(c, $"SELECT {PolicyColumns} FROM approval_policies WHERE tenant = @tenant ORDER BY operation", cancellationToken, ("tenant", Scoped(tenant)));
         while (await r.ReadAsync(cancellationToken))
         {
             result.Add(ReadPolicy(r));
@@ -148,7 +148,7 @@ public sealed partial class LifeboatCatalog
     public async Task<ApprovalPolicyRecord?> ApprovalPolicyAsync(string tenant, string operation, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
-        await using var r = await ReaderAsync(c, $"SELECT {PolicyColumns} FROM approval_policies WHERE tenant = @tenant AND operation = @operation", cancellationToken, ("tenant", tenant), ("operation", operation));
+        await using var r = await ReaderAsync(c, $"SELECT {PolicyColumns} FROM approval_policies WHERE tenant = @tenant AND operation = @operation", cancellationToken, ("tenant", Scoped(tenant)), ("operation", operation));
         return await r.ReadAsync(cancellationToken) ? ReadPolicy(r) : null;
     }
 
@@ -164,16 +164,16 @@ public sealed partial class LifeboatCatalog
         var voided = 0;
         foreach (var p in upsert)
         {
-            await ExecAsync(c, "DELETE FROM approval_policies WHERE tenant = @tenant AND operation = @operation", cancellationToken, tx, ("tenant", tenant), ("operation", p.Operation));
+            await ExecAsync(c, "DELETE FROM approval_policies WHERE tenant = @tenant AND operation = @operation", cancellationToken, tx, ("tenant", Scoped(tenant)), ("operation", p.Operation));
             await ExecAsync(c, $"INSERT INTO approval_policies ({PolicyColumns}) VALUES (@tenant, @operation, @approvals, @role, @users, @approveWithin, @executeWithin, @version, @updated, @updatedBy)", cancellationToken, tx,
-                ("tenant", tenant), ("operation", p.Operation), ("approvals", (long)p.Approvals), ("role", p.Role), ("users", p.Users), ("approveWithin", p.ApproveWithinSeconds),
+                ("tenant", Scoped(tenant)), ("operation", p.Operation), ("approvals", (long)p.Approvals), ("role", p.Role), ("users", p.Users), ("approveWithin", p.ApproveWithinSeconds),
                 ("executeWithin", p.ExecuteWithinSeconds), ("version", p.Version), ("updated", Iso(p.Updated)), ("updatedBy", p.UpdatedBy));
             voided += await VoidOpenAsync(c, tx, tenant, p.Operation, time, reason, cancellationToken);
         }
 
         foreach (var operation in remove)
         {
-            await ExecAsync(c, "DELETE FROM approval_policies WHERE tenant = @tenant AND operation = @operation", cancellationToken, tx, ("tenant", tenant), ("operation", operation));
+            await ExecAsync(c, "DELETE FROM approval_policies WHERE tenant = @tenant AND operation = @operation", cancellationToken, tx, ("tenant", Scoped(tenant)), ("operation", operation));
             voided += await VoidOpenAsync(c, tx, tenant, operation, time, reason, cancellationToken);
         }
 
@@ -199,7 +199,7 @@ public sealed partial class LifeboatCatalog
     public async Task<ApprovalRequestRecord?> ApprovalRequestAsync(string tenant, string id, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
-        await using var r = await ReaderAsync(c, $"SELECT {RequestColumns} FROM approval_requests WHERE tenant = @tenant AND id = @id", cancellationToken, ("tenant", tenant), ("id", id));
+        await using var r = await ReaderAsync(c, $"SELECT {RequestColumns} FROM approval_requests WHERE tenant = @tenant AND id = @id", cancellationToken, ("tenant", Scoped(tenant)), ("id", id));
         return await r.ReadAsync(cancellationToken) ? ReadRequest(r) : null;
     }
 
@@ -209,7 +209,7 @@ public sealed partial class LifeboatCatalog
         await using var c = await OpenAsync(cancellationToken);
         var result = new List<ApprovalRequestRecord>();
         await using var r = await ReaderAsync(c, $"SELECT {RequestColumns} FROM approval_requests WHERE tenant = @tenant AND (CAST(@state AS TEXT) IS NULL OR state = @state) ORDER BY created DESC, id DESC LIMIT {limit.ToString(CultureInfo.InvariantCulture)}", cancellationToken,
-            ("tenant", tenant), ("state", state));
+            ("tenant", Scoped(tenant)), ("state", state));
         while (await r.ReadAsync(cancellationToken))
         {
             result.Add(ReadRequest(r));
@@ -223,7 +223,7 @@ public sealed partial class LifeboatCatalog
     {
         await using var c = await OpenAsync(cancellationToken);
         var names = states.Select((_, i) => "@s" + i.ToString(CultureInfo.InvariantCulture)).ToList();
-        var parameters = new List<(string, object?)> { ("tenant", tenant), ("hash", hash), ("requestedBy", requestedBy) };
+        var parameters = new List<(string, object?)> { ("tenant", Scoped(tenant)), ("hash", hash), ("requestedBy", requestedBy) };
         parameters.AddRange(states.Select((s, i) => ("s" + i.ToString(CultureInfo.InvariantCulture), (object?)s)));
         await using var r = await ReaderAsync(c, $"SELECT {RequestColumns} FROM approval_requests WHERE tenant = @tenant AND hash = @hash AND requested_by = @requestedBy AND state IN ({string.Join(", ", names)}) ORDER BY created DESC, id DESC LIMIT 1", cancellationToken,
             [.. parameters]);
@@ -261,7 +261,7 @@ public sealed partial class LifeboatCatalog
     {
         await using var c = await OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
-        await using (var state = Command(c, "SELECT state, required FROM approval_requests WHERE id = @id", tx, [("id", decision.RequestId)]))
+        await using (var state = Command(c, "SELECT state, required FROM approval_requests WHERE tenant = @tenant AND id = @id", tx, [("tenant", Tenant), ("id", decision.RequestId)]))
         await using (var r = await state.ExecuteReaderAsync(cancellationToken))
         {
             if (!await r.ReadAsync(cancellationToken) || r.GetString(0) != "pending")
@@ -315,8 +315,8 @@ public sealed partial class LifeboatCatalog
     {
         await using var c = await OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
-        await using var update = Command(c, "UPDATE approval_requests SET state = @to, finished = @time, reason = COALESCE(@reason, reason) WHERE id = @id AND state = @from", tx,
-            [("id", id), ("from", from), ("to", to), ("time", Iso(time)), ("reason", reason)]);
+        await using var update = Command(c, "UPDATE approval_requests SET state = @to, finished = @time, reason = COALESCE(@reason, reason) WHERE tenant = @tenant AND id = @id AND state = @from", tx,
+            [("tenant", Tenant), ("id", id), ("from", from), ("to", to), ("time", Iso(time)), ("reason", reason)]);
         var moved = await update.ExecuteNonQueryAsync(cancellationToken) == 1;
         if (moved)
         {

@@ -33,7 +33,7 @@ public sealed partial class LifeboatCatalog
             """;
         var result = new List<AuditRecord>();
         await using var r = await ReaderAsync(c, sql, cancellationToken,
-            ("tenant", query.Tenant), ("since", NullableIso(query.Since)), ("until", NullableIso(query.Until)), ("actor", query.Actor), ("action", query.Action),
+            ("tenant", Scoped(query.Tenant)), ("since", NullableIso(query.Since)), ("until", NullableIso(query.Until)), ("actor", query.Actor), ("action", query.Action),
             ("beforeTime", query.Before is { } b ? Iso(b.Time) : null), ("beforeId", query.Before?.Id ?? ""), ("limit", query.Limit));
         while (await r.ReadAsync(cancellationToken))
         {

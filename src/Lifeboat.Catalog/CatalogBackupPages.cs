@@ -16,7 +16,7 @@ public sealed partial class LifeboatCatalog
         await using var c = await OpenAsync(cancellationToken);
         await using var r = await ReaderAsync(c, $"""
             SELECT {BackupColumns} FROM backups
-            WHERE (CAST(@source AS TEXT) IS NULL OR source = @source)
+            WHERE tenant = @tenant AND (CAST(@source AS TEXT) IS NULL OR source = @source)
               AND (CAST(@kind AS TEXT) IS NULL OR kind = @kind)
               AND (CAST(@since AS TEXT) IS NULL OR finished >= @since)
               AND (CAST(@until AS TEXT) IS NULL OR finished < @until)
@@ -25,6 +25,7 @@ public sealed partial class LifeboatCatalog
             LIMIT @limit
             """,
             cancellationToken,
+            ("tenant", Tenant),
             ("source", query.Source),
             ("kind", query.Kind),
             ("since", query.Since is { } s ? Iso(s) : null),

@@ -143,18 +143,18 @@ public sealed partial class LifeboatCatalog
     }
 
     public async Task<WebhookRecord?> WebhookAsync(string tenant, string id, CancellationToken cancellationToken)
-        => (await ReadWebhooksAsync("tenant = @tenant AND id = @id", [("tenant", tenant), ("id", id)], cancellationToken)).FirstOrDefault();
+        => (await ReadWebhooksAsync("tenant = @tenant AND id = @id", [("tenant", Scoped(tenant)), ("id", id)], cancellationToken)).FirstOrDefault();
 
     /// <summary>The tenant's webhooks (null: every tenant's), oldest first.</summary>
     public Task<List<WebhookRecord>> WebhooksAsync(string? tenant, CancellationToken cancellationToken)
-        => ReadWebhooksAsync("(CAST(@tenant AS TEXT) IS NULL OR tenant = @tenant)", [("tenant", tenant)], cancellationToken);
+        => ReadWebhooksAsync("(CAST(@tenant AS TEXT) IS NULL OR tenant = @tenant)", [("tenant", tenant is null ? null : Scoped(tenant))], cancellationToken);
 
     /// <summary>Removes the webhook; its deliveries not delivered yet are cancelled (they can go nowhere). False: no such webhook.</summary>
     public async Task<bool> DeleteWebhookAsync(string tenant, string id, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
-        await using var delete = Command(c, "DELETE FROM webhooks WHERE tenant = @tenant AND id = @id", tx, [("tenant", tenant), ("id", id)]);
+        await using var delete = Command(c, "DELETE FROM webhooks WHERE tenant = @tenant AND id = @id", tx, [("tenant", Scoped(tenant)), ("id", id)]);
         var removed = await delete.ExecuteNonQueryAsync(cancellationToken) == 1;
         if (removed)
         {
@@ -264,7 +264,7 @@ public sealed partial class LifeboatCatalog
     public async Task<IncidentRecord?> IncidentAsync(string tenant, string key, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
-        await using var r = await ReaderAsync(c, $"SELECT {IncidentColumns} FROM incidents WHERE tenant = @tenant AND key = @key", cancellationToken, ("tenant", tenant), ("key", key));
+        await using var r = await ReaderAsync(c, $"SELECT {IncidentColumns} FROM incidents WHERE tenant = @tenant AND key = @key", cancellationToken, ("tenant", Scoped(tenant)), ("key", key));
         if (!await r.ReadAsync(cancellationToken))
         {
             return null;
@@ -349,7 +349,7 @@ public sealed partial class LifeboatCatalog
     }
 
     public async Task<DeliveryRecord?> DeliveryAsync(string tenant, string id, CancellationToken cancellationToken)
-        => (await ReadDeliveriesAsync($"SELECT {DeliveryColumns} FROM deliveries WHERE tenant = @tenant AND id = @id", [("tenant", tenant), ("id", id)], cancellationToken)).FirstOrDefault();
+        => (await ReadDeliveriesAsync($"SELECT {DeliveryColumns} FROM deliveries WHERE tenant = @tenant AND id = @id", [("tenant", Scoped(tenant)), ("id", id)], cancellationToken)).FirstOrDefault();
 
     /// <summary>The deliveries <paramref name="query"/> asks for, newest first.</summary>
     public Task<List<DeliveryRecord>> DeliveriesAsync(DeliveryQuery query, CancellationToken cancellationToken)
@@ -360,7 +360,7 @@ public sealed partial class LifeboatCatalog
               AND (CAST(@beforeTime AS TEXT) IS NULL OR created < @beforeTime OR (created = @beforeTime AND id < @beforeId))
             ORDER BY created DESC, id DESC LIMIT @limit
             """,
-            [("tenant", query.Tenant), ("channel", query.Channel), ("state", query.State), ("event", query.EventId), ("beforeTime", query.Before is { } b ? Iso(b.Created) : null),
+            [("tenant", Scoped(query.Tenant)), ("channel", query.Channel), ("state", query.State), ("event", query.EventId), ("beforeTime", query.Before is { } b ? Iso(b.Created) : null),
              ("beforeId", query.Before?.Id ?? ""), ("limit", query.Limit)], cancellationToken);
 
     /// <summary>The attempts of a delivery, first first.</summary>
@@ -381,7 +381,7 @@ public sealed partial class LifeboatCatalog
     public async Task<Dictionary<string, long>> DeliveryCountsAsync(string tenant, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
-        await using var r = await ReaderAsync(c, "SELECT state, COUNT(*) FROM deliveries WHERE tenant = @tenant GROUP BY state", cancellationToken, ("tenant", tenant));
+        await using var r = await ReaderAsync(c, "SELECT state, COUNT(*) FROM deliveries WHERE tenant = @tenant GROUP BY state", cancellationToken, ("tenant", Scoped(tenant)));
         var result = new Dictionary<string, long>(StringComparer.Ordinal);
         while (await r.ReadAsync(cancellationToken))
         {

@@ -6,7 +6,7 @@ public sealed partial class LifeboatCatalog
     public async Task<DrillRecord?> DrillAsync(string id, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
-        await using var r = await ReaderAsync(c, $"SELECT {DrillColumns} FROM drills WHERE id = @id", cancellationToken, ("id", id));
+        await using var r = await ReaderAsync(c, $"SELECT {DrillColumns} FROM drills WHERE tenant = @tenant AND id = @id", cancellationToken, ("tenant", Tenant), ("id", id));
         return await r.ReadAsync(cancellationToken) ? ReadDrill(r) : null;
     }
 
@@ -19,12 +19,12 @@ public sealed partial class LifeboatCatalog
         await using var c = await OpenAsync(cancellationToken);
         var sql = $"""
             SELECT {DrillColumns} FROM drills
-            WHERE (CAST(@source AS TEXT) IS NULL OR source = @source)
+            WHERE tenant = @tenant AND (CAST(@source AS TEXT) IS NULL OR source = @source)
               AND (CAST(@started AS TEXT) IS NULL OR started < @started OR (started = @started AND id < @id))
             ORDER BY started DESC, id DESC LIMIT @limit
             """;
         var result = new List<DrillRecord>();
-        await using var r = await ReaderAsync(c, sql, cancellationToken, ("source", source), ("started", before is { } b ? Iso(b.Started) : null), ("id", before?.Id), ("limit", limit));
+        await using var r = await ReaderAsync(c, sql, cancellationToken, ("tenant", Tenant), ("source", source), ("started", before is { } b ? Iso(b.Started) : null), ("id", before?.Id), ("limit", limit));
         while (await r.ReadAsync(cancellationToken))
         {
             result.Add(ReadDrill(r));

@@ -83,7 +83,7 @@ public sealed partial class LifeboatCatalog
     public async Task<List<EventRecord>> EventsAsync(EventQuery query, CancellationToken cancellationToken)
     {
         var where = new StringBuilder("tenant = @tenant");
-        var parameters = new List<(string, object?)> { ("tenant", query.Tenant), ("limit", query.Limit) };
+        var parameters = new List<(string, object?)> { ("tenant", Scoped(query.Tenant)), ("limit", query.Limit) };
         AddTypeFilter(where, parameters, query.Types);
         if (query.Source is not null)
         {
@@ -131,11 +131,11 @@ public sealed partial class LifeboatCatalog
     /// </summary>
     public Task<List<EventRecord>> EventsSinceAsync(string tenant, DateTimeOffset since, int limit, CancellationToken cancellationToken)
         => ReadEventsAsync($"SELECT {EventColumns} FROM events WHERE tenant = @tenant AND time >= @since ORDER BY time, id LIMIT @limit",
-            [("tenant", tenant), ("since", Iso(since)), ("limit", limit)], cancellationToken);
+            [("tenant", Scoped(tenant)), ("since", Iso(since)), ("limit", limit)], cancellationToken);
 
     /// <summary>One event by id, or null.</summary>
     public async Task<EventRecord?> EventAsync(string tenant, string id, CancellationToken cancellationToken)
-        => (await ReadEventsAsync($"SELECT {EventColumns} FROM events WHERE tenant = @tenant AND id = @id", [("tenant", tenant), ("id", id)], cancellationToken)).FirstOrDefault();
+        => (await ReadEventsAsync($"SELECT {EventColumns} FROM events WHERE tenant = @tenant AND id = @id", [("tenant", Scoped(tenant)), ("id", id)], cancellationToken)).FirstOrDefault();
 
     /// <summary>
     /// Removes the events older than <paramref name="cutoff"/> that are done with: dispatched, and without a delivery
@@ -163,7 +163,7 @@ public sealed partial class LifeboatCatalog
     {
         await using var c = await OpenAsync(cancellationToken);
         return Convert.ToInt64(await ScalarAsync(c, "SELECT COUNT(*) FROM events WHERE tenant = @tenant AND (CAST(@type AS TEXT) IS NULL OR type = @type)", cancellationToken,
-            ("tenant", tenant), ("type", type)), System.Globalization.CultureInfo.InvariantCulture);
+            ("tenant", Scoped(tenant)), ("type", type)), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     internal static async Task InsertEventsAsync(DbConnection c, DbTransaction tx, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)

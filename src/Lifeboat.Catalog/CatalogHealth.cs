@@ -15,7 +15,7 @@ public sealed partial class LifeboatCatalog
     public async Task<List<HealthStateRecord>> HealthStatesAsync(string tenant, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
-        await using var r = await ReaderAsync(c, $"SELECT {HealthStateColumns} FROM health_states WHERE tenant = @tenant ORDER BY source, check_name", cancellationToken, ("tenant", tenant));
+        await using var r = await ReaderAsync(c, $"SELECT {HealthStateColumns} FROM health_states WHERE tenant = @tenant ORDER BY source, check_name", cancellationToken, ("tenant", Scoped(tenant)));
         var states = new List<HealthStateRecord>();
         while (await r.ReadAsync(cancellationToken))
         {

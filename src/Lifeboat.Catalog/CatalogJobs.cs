@@ -80,7 +80,7 @@ public sealed partial class LifeboatCatalog
     public async Task<JobRecord?> JobAsync(string tenant, string id, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
-        await using var r = await ReaderAsync(c, $"SELECT {JobColumns} FROM jobs WHERE tenant = @tenant AND id = @id", cancellationToken, ("tenant", tenant), ("id", id));
+        await using var r = await ReaderAsync(c, $"SELECT {JobColumns} FROM jobs WHERE tenant = @tenant AND id = @id", cancellationToken, ("tenant", Scoped(tenant)), ("id", id));
         return await r.ReadAsync(cancellationToken) ? ReadJob(r) : null;
     }
 
@@ -97,7 +97,7 @@ public sealed partial class LifeboatCatalog
             ORDER BY id DESC LIMIT @limit
             """;
         var result = new List<JobRecord>();
-        await using var r = await ReaderAsync(c, sql, cancellationToken, ("tenant", tenant), ("state", state), ("before", before), ("limit", limit));
+        await using var r = await ReaderAsync(c, sql, cancellationToken, ("tenant", Scoped(tenant)), ("state", state), ("before", before), ("limit", limit));
         while (await r.ReadAsync(cancellationToken))
         {
             result.Add(ReadJob(r));

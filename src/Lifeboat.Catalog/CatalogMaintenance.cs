@@ -32,7 +32,7 @@ public sealed partial class LifeboatCatalog
         {
             await using var c = await OpenAsync(cancellationToken);
             await using var tx = await c.BeginTransactionAsync(cancellationToken);
-            await using var delete = Command(c, "DELETE FROM maintenance WHERE tenant = @tenant AND scope = @scope", tx, [("tenant", tenant), ("scope", scope)]);
+            await using var delete = Command(c, "DELETE FROM maintenance WHERE tenant = @tenant AND scope = @scope", tx, [("tenant", Scoped(tenant)), ("scope", scope)]);
             if (await delete.ExecuteNonQueryAsync(cancellationToken) == 1)
             {
                 await InsertEventsAsync(c, tx, eventsIfRemoved, cancellationToken);
@@ -49,7 +49,7 @@ public sealed partial class LifeboatCatalog
     {
         await using var c = await OpenAsync(cancellationToken);
         var result = new List<MaintenanceRecord>();
-        await using var r = await ReaderAsync(c, $"SELECT {MaintenanceColumns} FROM maintenance WHERE tenant = @tenant ORDER BY scope", cancellationToken, ("tenant", tenant));
+        await using var r = await ReaderAsync(c, $"SELECT {MaintenanceColumns} FROM maintenance WHERE tenant = @tenant ORDER BY scope", cancellationToken, ("tenant", Scoped(tenant)));
         while (await r.ReadAsync(cancellationToken))
         {
             result.Add(new MaintenanceRecord

@@ -357,5 +357,111 @@ internal static class CatalogMigrations
                 PRIMARY KEY (request_id, principal))
             """,
         ]),
+        (19,
+        [
+            // Tenants (docs/design/tenants.md): the tables that came from the command line gain a tenant, and their keys
+            // and indexes widen with it (a source or schedule name is unique per tenant, not globally; a backup id is a
+            // repository's, and two tenants' repositories are independent). Rows before tenants are the default tenant's.
+            // Tables whose key changes are copied into a new table (SQLite cannot change a primary key in place).
+            "ALTER TABLE runs ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default'",
+            "DROP INDEX runs_source_started",
+            "CREATE INDEX runs_tenant_source_started ON runs (tenant, source, started)",
+            "CREATE INDEX runs_tenant_started ON runs (tenant, started)",
+            """
+            CREATE TABLE backups_t (
+                tenant TEXT NOT NULL,
+                id TEXT NOT NULL,
+                source TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                type TEXT NOT NULL,
+                started TEXT NOT NULL,
+                finished TEXT NOT NULL,
+                bytes BIGINT NOT NULL,
+                stored_bytes BIGINT NOT NULL,
+                files BIGINT NOT NULL,
+                parent TEXT NULL,
+                system_identifier TEXT NULL,
+                timeline BIGINT NULL,
+                start_lsn TEXT NULL,
+                stop_lsn TEXT NULL,
+                stop_time TEXT NULL,
+                damaged BIGINT NOT NULL DEFAULT 0,
+                PRIMARY KEY (tenant, id))
+            """,
+            """
+            INSERT INTO backups_t (tenant, id, source, kind, type, started, finished, bytes, stored_bytes, files, parent, system_identifier, timeline, start_lsn, stop_lsn, stop_time, damaged)
+            SELECT 'default', id, source, kind, type, started, finished, bytes, stored_bytes, files, parent, system_identifier, timeline, start_lsn, stop_lsn, stop_time, damaged FROM backups
+            """,
+            "DROP TABLE backups",
+            "ALTER TABLE backups_t RENAME TO backups",
+            "CREATE INDEX backups_source ON backups (tenant, source, id)",
+            "CREATE INDEX backups_finished ON backups (tenant, finished, id)",
+            """
+            CREATE TABLE wal_t (
+                tenant TEXT NOT NULL,
+                source TEXT NOT NULL,
+                system_identifier TEXT NOT NULL,
+                name TEXT NOT NULL,
+                timeline BIGINT NOT NULL,
+                segment BIGINT NOT NULL,
+                size BIGINT NOT NULL,
+                archived TEXT NULL,
+                PRIMARY KEY (tenant, source, system_identifier, name))
+            """,
+            "INSERT INTO wal_t (tenant, source, system_identifier, name, timeline, segment, size, archived) SELECT 'default', source, system_identifier, name, timeline, segment, size, archived FROM wal",
+            "DROP TABLE wal",
+            "ALTER TABLE wal_t RENAME TO wal",
+            """
+            CREATE TABLE schedules_t (
+                tenant TEXT NOT NULL,
+                name TEXT NOT NULL,
+                last_run TEXT NULL,
+                last_status TEXT NULL,
+                next_run TEXT NULL,
+                consecutive_failures BIGINT NOT NULL DEFAULT 0,
+                PRIMARY KEY (tenant, name))
+            """,
+            "INSERT INTO schedules_t (tenant, name, last_run, last_status, next_run, consecutive_failures) SELECT 'default', name, last_run, last_status, next_run, consecutive_failures FROM schedules",
+            "DROP TABLE schedules",
+            "ALTER TABLE schedules_t RENAME TO schedules",
+            """
+            CREATE TABLE schedule_runs_t (
+                tenant TEXT NOT NULL,
+                name TEXT NOT NULL,
+                due TEXT NOT NULL,
+                node TEXT NOT NULL,
+                claimed TEXT NOT NULL,
+                heartbeat TEXT NOT NULL,
+                finished TEXT NULL,
+                status TEXT NULL,
+                takeovers BIGINT NOT NULL DEFAULT 0,
+                PRIMARY KEY (tenant, name, due))
+            """,
+            "INSERT INTO schedule_runs_t (tenant, name, due, node, claimed, heartbeat, finished, status, takeovers) SELECT 'default', name, due, node, claimed, heartbeat, finished, status, takeovers FROM schedule_runs",
+            "DROP TABLE schedule_runs",
+            "ALTER TABLE schedule_runs_t RENAME TO schedule_runs",
+            "CREATE INDEX schedule_runs_open ON schedule_runs (tenant, finished, heartbeat)",
+            "ALTER TABLE drills ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default'",
+            "DROP INDEX drills_source_started",
+            "CREATE INDEX drills_tenant_source_started ON drills (tenant, source, started)",
+            """
+            CREATE TABLE tenants (
+                name TEXT PRIMARY KEY,
+                display_name TEXT NOT NULL,
+                state TEXT NOT NULL,
+                created TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                state_changed TEXT NOT NULL,
+                state_reason TEXT NULL,
+                remove_after TEXT NULL,
+                quota_stored_bytes BIGINT NULL,
+                quota_sources BIGINT NULL,
+                quota_jobs BIGINT NULL,
+                usage_stored_bytes BIGINT NOT NULL DEFAULT 0,
+                usage_logical_bytes BIGINT NOT NULL DEFAULT 0,
+                usage_updated TEXT NULL)
+            """,
+            "CREATE TABLE tenant_api_calls (tenant TEXT NOT NULL, day TEXT NOT NULL, calls BIGINT NOT NULL, PRIMARY KEY (tenant, day))",
+        ]),
     ];
 }

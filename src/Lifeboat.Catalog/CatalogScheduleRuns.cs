@@ -17,9 +17,9 @@ public sealed partial class LifeboatCatalog
         var now = Iso(_time.GetUtcNow());
         await using var c = await OpenAsync(cancellationToken);
         await using var insert = Command(c, """
-            INSERT INTO schedule_runs (name, due, node, claimed, heartbeat) VALUES (@name, @due, @node, @now, @now)
-            ON CONFLICT (name, due) DO NOTHING
-            """, null, [("name", name), ("due", Iso(due)), ("node", node), ("now", now)]);
+            INSERT INTO schedule_runs (tenant, name, due, node, claimed, heartbeat) VALUES (@tenant, @name, @due, @node, @now, @now)
+            ON CONFLICT (tenant, name, due) DO NOTHING
+            """, null, [("tenant", Tenant), ("name", name), ("due", Iso(due)), ("node", node), ("now", now)]);
         if (await insert.ExecuteNonQueryAsync(cancellationToken) == 1)
         {
             return true;
@@ -27,8 +27,8 @@ public sealed partial class LifeboatCatalog
 
         await using var takeover = Command(c, """
             UPDATE schedule_runs SET node = @node, claimed = @now, heartbeat = @now, takeovers = takeovers + 1
-            WHERE name = @name AND due = @due AND finished IS NULL AND heartbeat < @stale AND node <> @node
-            """, null, [("name", name), ("due", Iso(due)), ("node", node), ("now", now), ("stale", Iso(staleBefore))]);
+            WHERE tenant = @tenant AND name = @name AND due = @due AND finished IS NULL AND heartbeat < @stale AND node <> @node
+            """, null, [("tenant", Tenant), ("name", name), ("due", Iso(due)), ("node", node), ("now", now), ("stale", Iso(staleBefore))]);
         return await takeover.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
@@ -36,16 +36,16 @@ public sealed partial class LifeboatCatalog
     public async Task<bool> HeartbeatScheduledRunAsync(string name, DateTimeOffset due, string node, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
-        await using var cmd = Command(c, "UPDATE schedule_runs SET heartbeat = @now WHERE name = @name AND due = @due AND node = @node AND finished IS NULL", null,
-            [("name", name), ("due", Iso(due)), ("node", node), ("now", Iso(_time.GetUtcNow()))]);
+        await using var cmd = Command(c, "UPDATE schedule_runs SET heartbeat = @now WHERE tenant = @tenant AND name = @name AND due = @due AND node = @node AND finished IS NULL", null,
+            [("tenant", Tenant), ("name", name), ("due", Iso(due)), ("node", node), ("now", Iso(_time.GetUtcNow()))]);
         return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     public async Task FinishScheduledRunAsync(string name, DateTimeOffset due, string node, string status, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
-        await ExecAsync(c, "UPDATE schedule_runs SET finished = @now, status = @status WHERE name = @name AND due = @due AND node = @node", cancellationToken, null,
-            ("name", name), ("due", Iso(due)), ("node", node), ("now", Iso(_time.GetUtcNow())), ("status", status));
+        await ExecAsync(c, "UPDATE schedule_runs SET finished = @now, status = @status WHERE tenant = @tenant AND name = @name AND due = @due AND node = @node", cancellationToken, null,
+            ("tenant", Tenant), ("name", name), ("due", Iso(due)), ("node", node), ("now", Iso(_time.GetUtcNow())), ("status", status));
     }
 
     /// <summary>Unfinished claims whose heartbeat is older than <paramref name="staleBefore"/>: runs a dead node left.</summary>
@@ -59,7 +59,7 @@ public sealed partial class LifeboatCatalog
     private async Task<List<ScheduledRunClaim>> ScheduledRunsAsync(string where, (string Name, object? Value)[] parameters, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
-        await using var r = await ReaderAsync(c, $"SELECT name, due, node, claimed, heartbeat, finished, status, takeovers FROM schedule_runs WHERE {where} ORDER BY due", cancellationToken, parameters);
+        await using var r = await ReaderAsync(c, $"SELECT name, due, node, claimed, heartbeat, finished, status, takeovers FROM schedule_runs WHERE tenant = @tenant AND {where} ORDER BY due", cancellationToken, [("tenant", Tenant), .. parameters]);
         var result = new List<ScheduledRunClaim>();
         while (await r.ReadAsync(cancellationToken))
         {

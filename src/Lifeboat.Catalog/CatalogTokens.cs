@@ -19,10 +19,14 @@ public sealed partial class LifeboatCatalog
         await tx.CommitAsync(cancellationToken);
     }
 
-    /// <summary>The token whose secret hashes to <paramref name="hash"/>, or null.</summary>
-    public Task<TokenRecord?> TokenByHashAsync(string hash, CancellationToken cancellationToken) => OneTokenAsync("hash", hash, cancellationToken);
+    /// <summary>The token whose secret hashes to <paramref name="hash"/>, of any tenant (server-wide: authentication), or null.</summary>
+    public Task<TokenRecord?> TokenByHashAsync(string hash, CancellationToken cancellationToken) => OneTokenAsync("hash", hash, null, cancellationToken);
 
-    public Task<TokenRecord?> TokenAsync(string id, CancellationToken cancellationToken) => OneTokenAsync("id", id, cancellationToken);
+    /// <summary>This catalog's tenant's token of that id, or null.</summary>
+    public Task<TokenRecord?> TokenAsync(string id, CancellationToken cancellationToken) => OneTokenAsync("id", id, Tenant, cancellationToken);
+
+    /// <summary>The token of that id in any tenant (server-wide: the host's command line and superadmins revoke any), or null.</summary>
+    public Task<TokenRecord?> TokenOfAnyTenantAsync(string id, CancellationToken cancellationToken) => OneTokenAsync("id", id, null, cancellationToken);
 
     /// <summary>The tokens of <paramref name="tenant"/>, oldest first; revoked ones only with <paramref name="includeRevoked"/>.</summary>
     public async Task<List<TokenRecord>> TokensAsync(string tenant, bool includeRevoked, CancellationToken cancellationToken)
@@ -30,7 +34,7 @@ public sealed partial class LifeboatCatalog
         await using var c = await OpenAsync(cancellationToken);
         var result = new List<TokenRecord>();
         await using var r = await ReaderAsync(c, $"SELECT {TokenColumns} FROM tokens WHERE tenant = @tenant AND (@all = 1 OR revoked IS NULL) ORDER BY created, id", cancellationToken,
-            ("tenant", tenant), ("all", includeRevoked ? 1 : 0));
+            ("tenant", Scoped(tenant)), ("all", includeRevoked ? 1 : 0));
         while (await r.ReadAsync(cancellationToken))
         {
             result.Add(ReadToken(r));
@@ -50,7 +54,7 @@ public sealed partial class LifeboatCatalog
     {
         await using var c = await OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
-        await using (var update = Command(c, "UPDATE tokens SET revoked = @time WHERE id = @id AND revoked IS NULL", tx, [("id", id), ("time", Iso(time))]))
+        await using (var update = Command(c, "UPDATE tokens SET revoked = @time WHERE tenant = @tenant AND id = @id AND revoked IS NULL", tx, [("tenant", Tenant), ("id", id), ("time", Iso(time))]))
         {
             if (await update.ExecuteNonQueryAsync(cancellationToken) == 1)
             {
@@ -58,7 +62,7 @@ public sealed partial class LifeboatCatalog
             }
         }
 
-        await using var exists = Command(c, "SELECT 1 FROM tokens WHERE id = @id", tx, [("id", id)]);
+        await using var exists = Command(c, "SELECT 1 FROM tokens WHERE tenant = @tenant AND id = @id", tx, [("tenant", Tenant), ("id", id)]);
         var found = await exists.ExecuteScalarAsync(cancellationToken) is not null;
         await tx.CommitAsync(cancellationToken);
         return found;
@@ -75,10 +79,11 @@ public sealed partial class LifeboatCatalog
             ("id", id), ("time", Iso(time)), ("before", Iso(time - resolution)));
     }
 
-    private async Task<TokenRecord?> OneTokenAsync(string column, string value, CancellationToken cancellationToken)
+    /// <param name="tenant">Null only for authentication (by hash, before the call's tenant is known: server-wide).</param>
+    private async Task<TokenRecord?> OneTokenAsync(string column, string value, string? tenant, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);
-        await using var r = await ReaderAsync(c, $"SELECT {TokenColumns} FROM tokens WHERE {column} = @value", cancellationToken, ("value", value));
+        await using var r = await ReaderAsync(c, $"SELECT {TokenColumns} FROM tokens WHERE {column} = @value AND (CAST(@tenant AS TEXT) IS NULL OR tenant = @tenant)", cancellationToken, ("value", value), ("tenant", tenant));
         return await r.ReadAsync(cancellationToken) ? ReadToken(r) : null;
     }
 

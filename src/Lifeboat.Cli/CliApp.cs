@@ -27,7 +27,13 @@ public sealed class CliApp
         IgnoreMaintenance = new Option<bool>("--ignore-maintenance") { Description = "Write to a source in maintenance mode all the same (you are doing the maintenance)", Recursive = true };
         Wait = new Option<bool>("--wait") { Description = "When the operation needs approval, wait for the decision and then run it", Recursive = true };
         Approval = new Option<string?>("--approval") { Description = "Execute this approved request (apr_…): the operation must be exactly the approved one", Recursive = true, HelpName = "ID" };
+        Tenant = new Option<string?>("--tenant") { Description = $"Act in this tenant's workspace (default: ${TenantVariable}, else the server's own)", Recursive = true, HelpName = "NAME" };
     }
+
+    /// <summary>The environment variable naming the tenant a command acts in (docs/tenants.md).</summary>
+    public const string TenantVariable = "LIFEBOAT_TENANT";
+
+    public Option<string?> Tenant { get; }
 
     public Option<bool> Wait { get; }
 
@@ -56,6 +62,7 @@ public sealed class CliApp
         root.Options.Add(IgnoreMaintenance);
         root.Options.Add(Wait);
         root.Options.Add(Approval);
+        root.Options.Add(Tenant);
         foreach (var command in RepoCommands.Create(this)
                      .Concat(SourceCommands.Create(this))
                      .Concat(BackupCommands.Create(this))
@@ -72,6 +79,7 @@ public sealed class CliApp
                      .Concat([EventsCommands.Create(this), WebhookCommands.Create(this), NotifyCommands.Create(this)])
                      .Concat([MaintenanceModeCommands.Create(this)])
                      .Concat([ApprovalsCommands.Create(this)])
+                     .Concat([TenantCommands.Create(this)])
                      .Concat([ClusterCommands.Check(this), ClusterCommands.Archiving(this), ClusterCommands.WalPush(this), ClusterCommands.WalFetch(this)]))
         {
             root.Subcommands.Add(command);
@@ -188,17 +196,29 @@ public sealed class CliApp
             await using var provider = Services(parse.GetValue(Verbose) ? LogLevel.Debug : LogLevel.Warning).BuildServiceProvider();
             await using var scope = provider.CreateAsyncScope();
             var context = scope.ServiceProvider.GetRequiredService<CallContext>();
-            context.Workspace = new Workspace(
-                ConfigFile.Resolve(parse.GetValue(Config), _env.Variables, _env.WorkingDirectory),
-                _env.Variables,
-                _env.WorkingDirectory,
-                new KeyOptions { PassphraseFile = parse.GetValue(PassphraseFile), KeyFile = parse.GetValue(KeyFile), Prompt = _env.Prompt });
+            var keys = new KeyOptions { PassphraseFile = parse.GetValue(PassphraseFile), KeyFile = parse.GetValue(KeyFile), Prompt = _env.Prompt };
+            var host = new Workspace(ConfigFile.Resolve(parse.GetValue(Config), _env.Variables, _env.WorkingDirectory), _env.Variables, _env.WorkingDirectory, keys);
+            var tenant = parse.GetValue(Tenant) ?? (_env.Variables.TryGetValue(TenantVariable, out var named) && !string.IsNullOrEmpty(named) ? named : null);
+            context.Workspace = tenant is null or Workspace.DefaultName ? host : await TenantWorkspaceAsync(host, tenant, keys, new CatalogAccess(host, _env.Time)); // not the scope's: it would keep the host's workspace
             context.Actor = Actor.Cli(System.Environment.UserName);
             context.IgnoreMaintenance = parse.GetValue(IgnoreMaintenance);
             context.ApprovalId = approval;
             using var logScope = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Lifeboat.Cli").BeginScope(new CorrelationScope(context.CorrelationId));
             return await body(new CliCall(scope.ServiceProvider, context, output, _env));
         }
+    }
+
+    /// <summary>The workspace of a tenant of the server whose configuration this is; exit 2 listing the tenants for an unknown name.</summary>
+    private static async Task<Workspace> TenantWorkspaceAsync(Workspace host, string tenant, KeyOptions keys, CatalogAccess hostCatalog)
+    {
+        var registry = await hostCatalog.OpenAsync(CancellationToken.None);
+        if (await registry.TenantAsync(tenant, CancellationToken.None) is null)
+        {
+            var names = (await registry.TenantsAsync(null, null, CancellationToken.None)).Select(t => t.Name).ToList();
+            throw new LifeboatException(ErrorCode.InvalidInput, $"there is no tenant '{tenant}' in the catalog of {host.ConfigPath} ({(names.Count == 0 ? "it has none" : "tenants: " + string.Join(", ", names))})", $"`lifeboat tenant list` shows them; leave out --tenant (and ${TenantVariable}) for the server's own workspace");
+        }
+
+        return TenantWorkspaces.Open(host, tenant, keys);
     }
 
     /// <summary>The application layer as this invocation uses it: its clock, its log writer (stderr), every use case.</summary>

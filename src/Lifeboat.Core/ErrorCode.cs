@@ -49,6 +49,13 @@ public enum ErrorCode
     /// kind of source; HTTP 404. The message names the id and the command that lists the backups.
     /// </summary>
     NoSuchBackup = 208,
+    /// <summary>
+    /// The call's tenant is suspended (or being removed): it may read its backups but not change anything (docs/tenants.md);
+    /// exit 2, HTTP 423 Locked. WAL archiving and fetching are exempt.
+    /// </summary>
+    Suspended = 209,
+    /// <summary>The operation would take the tenant over one of its quotas (stored bytes, sources): nothing was written; exit 2, HTTP 422 (413 for an upload).</summary>
+    QuotaExceeded = 210,
 
     /// <summary>Verification or a read found damaged or missing data.</summary>
     Damage = 300,

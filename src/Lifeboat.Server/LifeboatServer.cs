@@ -74,6 +74,8 @@ public static class LifeboatServer
         services.AddLifeboatOpenApi();
         services.AddLifeboatRateLimits(server);
         services.AddSingleton<LifeboatMetrics>();
+        services.AddSingleton(_ => new ApiCallCounter(workspace, time));
+        services.AddHostedService(sp => sp.GetRequiredService<ApiCallCounter>());
         services.AddHostedService(sp => new JobQueueService(sp.GetRequiredService<JobQueue>(), workspace));
         services.AddSingleton(sp => new DeliveryWorker(workspace, sp.GetRequiredService<IServiceScopeFactory>(), sp.GetRequiredService<EventBus>(), time, sp.GetRequiredService<ILogger<DeliveryWorker>>()));
         services.AddHostedService<DeliveryService>();
@@ -83,6 +85,7 @@ public static class LifeboatServer
         {
             services.AddSingleton(sp => new Scheduler(workspace, sp.GetRequiredService<IServiceScopeFactory>(), time, sp.GetRequiredService<ILogger<Scheduler>>()));
             services.AddHostedService<SchedulerService>();
+            services.AddHostedService(sp => new TenantSchedulers(workspace, sp.GetRequiredService<IServiceScopeFactory>(), time, sp.GetRequiredService<ILoggerFactory>()));
         }
 
         var app = builder.Build();
@@ -91,6 +94,7 @@ public static class LifeboatServer
         app.UseHttpMetrics(o => o.SetMetricFactory(app.Services.GetRequiredService<LifeboatMetrics>().Factory));
         app.UseCallWorkspace(workspace);
         app.UseAuthentication();
+        app.UseCallTenant();
         app.UseCallActor();
         app.UseRateLimiter();
         app.UseAuthorization();
@@ -113,6 +117,7 @@ public static class LifeboatServer
         api.MapEventsApi();
         api.MapWebhooksApi();
         api.MapNotificationsApi();
+        api.MapTenantsApi();
         app.MapMetricsApi();
         return app;
     }

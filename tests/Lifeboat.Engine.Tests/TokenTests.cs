@@ -180,6 +180,7 @@ public sealed class TokenTests
     public async Task A_role_cannot_grant_more_than_it_holds_nor_act_in_another_tenant()
     {
         using var f = new EngineFixture(createTree: false);
+        await Use<Lifeboat.Engine.UseCases.Tenants.TenantAdmin>(f).AddAsync(new Lifeboat.Engine.UseCases.Tenants.AddTenantRequest("acme"), Ct);
         var admin = new Actor("token", "ops", Roles.Admin, "tok_00000000000000bb");
         var escalate = await Assert.ThrowsAsync<LifeboatException>(() => Use<CreateToken>(f, actor: admin).ExecuteAsync(new CreateTokenRequest("root", Roles.Superadmin), Ct));
         Assert.Equal(ErrorCode.Refused, escalate.Code);

@@ -21,13 +21,13 @@ internal static class TokenCommands
     {
         var name = new Option<string>("--name") { Description = "Who or what uses the token (ci, grafana, alice)", Required = true, HelpName = "NAME" };
         var role = new Option<string>("--role") { Description = "The token's role: " + string.Join(", ", Roles.All), Required = true, HelpName = "ROLE" };
-        var tenant = new Option<string?>("--tenant") { Description = "The tenant it acts in (default: this configuration's)", HelpName = "T" };
         var expires = new Option<string?>("--expires") { Description = "How long it lives: 90d, 12h, 2w (default: until revoked)", HelpName = "DURATION" };
         var json = RepoCommands.JsonOption();
-        var command = new Command("create", "Create a token and print it, this once") { name, role, tenant, expires, json };
+        // The tenant it acts in is the command's (--tenant, $LIFEBOAT_TENANT): the workspace the command runs in.
+        var command = new Command("create", "Create a token and print it, this once") { name, role, expires, json };
         command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async call =>
         {
-            var created = await call.Get<CreateToken>().ExecuteAsync(new CreateTokenRequest(parse.GetValue(name)!, parse.GetValue(role)!, parse.GetValue(tenant), parse.GetValue(expires)), ct);
+            var created = await call.Get<CreateToken>().ExecuteAsync(new CreateTokenRequest(parse.GetValue(name)!, parse.GetValue(role)!, null, parse.GetValue(expires)), ct);
             if (call.Output.Json)
             {
                 call.Output.WriteJson(created, LifeboatJson.Default.CreatedToken);
@@ -47,12 +47,11 @@ internal static class TokenCommands
     private static Command List(CliApp app)
     {
         var all = new Option<bool>("--all") { Description = "Revoked tokens too" };
-        var tenant = new Option<string?>("--tenant") { Description = "Another tenant's tokens", HelpName = "T" };
         var json = RepoCommands.JsonOption();
-        var command = new Command("list", "List the tokens (never their secrets)") { all, tenant, json };
+        var command = new Command("list", "List the tokens of the command's tenant (never their secrets)") { all, json };
         command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async call =>
         {
-            var result = await call.Get<ListTokens>().ExecuteAsync(new ListTokensRequest(parse.GetValue(all), parse.GetValue(tenant)), ct);
+            var result = await call.Get<ListTokens>().ExecuteAsync(new ListTokensRequest(parse.GetValue(all)), ct);
             if (call.Output.Json)
             {
                 call.Output.WriteJson(result, LifeboatJson.Default.ListTokensResult);

@@ -44,11 +44,14 @@ public static class DestructiveOperations
     /// <summary>Creating a token with a role that may approve (else one admin makes a second "person").</summary>
     public const string CreateToken = "token.create";
 
+    /// <summary>Removing a tenant (docs/tenants.md): its data is deleted after the grace period.</summary>
+    public const string RemoveTenant = "tenant.remove";
+
     /// <summary>Every operation a policy can name, in the order docs/approvals.md lists them.</summary>
-    public static readonly IReadOnlyList<string> All = [RestoreOverwrite, Forget, Expire, Prune, ShortenRetention, RemoveSource, RemoveTarget, RemoveKey, ChangePolicy, CreateToken];
+    public static readonly IReadOnlyList<string> All = [RestoreOverwrite, Forget, Expire, Prune, ShortenRetention, RemoveSource, RemoveTarget, RemoveKey, ChangePolicy, CreateToken, RemoveTenant];
 
     /// <summary>What <c>approvals policy set default</c> covers (the list; prune deletes no backup, so it is opt-in).</summary>
-    public static readonly IReadOnlyList<string> Defaults = [RestoreOverwrite, Forget, Expire, ShortenRetention, RemoveSource, RemoveTarget, RemoveKey, ChangePolicy, CreateToken];
+    public static readonly IReadOnlyList<string> Defaults = [RestoreOverwrite, Forget, Expire, ShortenRetention, RemoveSource, RemoveTarget, RemoveKey, ChangePolicy, CreateToken, RemoveTenant];
 }
 
 /// <summary>

@@ -32,11 +32,18 @@ public sealed class CatalogAccess
             return opened;
         }
 
-        var options = _workspace.Options.Catalog;
-        _opened = options.ConnectionString is { } cs
-            ? LifeboatCatalog.OpenPostgresAsync(PgConnection.Resolve(cs, _workspace.Environment, "Catalog:ConnectionString").ToNpgsql().ConnectionString, _time, cancellationToken)
-            : OpenSqliteAsync(_workspace.CatalogPath, cancellationToken);
+        _opened = ScopedAsync(cancellationToken);
         return _opened;
+    }
+
+    /// <summary>The catalog scoped to the workspace's tenant: every query the call makes sees that tenant's rows only.</summary>
+    private async Task<LifeboatCatalog> ScopedAsync(CancellationToken cancellationToken)
+    {
+        var options = _workspace.CatalogOptions;
+        var catalog = options.ConnectionString is { } cs
+            ? await LifeboatCatalog.OpenPostgresAsync(PgConnection.Resolve(cs, _workspace.Environment, "Catalog:ConnectionString").ToNpgsql().ConnectionString, _time, cancellationToken)
+            : await OpenSqliteAsync(_workspace.CatalogPath, cancellationToken);
+        return catalog.ForTenant(_workspace.Name);
     }
 
     private Task<LifeboatCatalog> OpenSqliteAsync(string path, CancellationToken cancellationToken)

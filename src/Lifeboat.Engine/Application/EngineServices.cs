@@ -68,6 +68,8 @@ public static class EngineServices
         services.AddScoped<TreeRestores>();
         services.AddScoped<SourceConfiguration>();
         services.AddScoped<MaintenanceGate>();
+        services.AddScoped<TenantGate>();
+        services.AddScoped<TenantQuotas>();
         services.AddScoped<OperationLocks>();
 
         // The kinds of sources.
@@ -92,6 +94,7 @@ public static class EngineServices
         services.AddScoped<GetRunbook>();
         services.AddScoped<SetupArchiving>().AddScoped<ProbeArchiving>().AddScoped<PushWal>().AddScoped<FetchWal>();
         services.AddScoped<RunDrill>();
+        services.AddScoped<UseCases.Tenants.TenantAdmin>();
         services.AddScoped<CreateToken>().AddScoped<ListTokens>().AddScoped<RevokeToken>().AddScoped<AuthenticateToken>();
         services.AddScoped<ListAudit>();
         services.AddScoped<UseCases.Approvals.ListApprovalPolicies>().AddScoped<UseCases.Approvals.SetApprovalPolicy>().AddScoped<UseCases.Approvals.RemoveApprovalPolicy>();

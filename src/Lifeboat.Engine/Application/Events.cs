@@ -37,6 +37,8 @@ public sealed record LifeboatEvent(string Id, string Type, DateTimeOffset Time, 
 [JsonDerivedType(typeof(HealthAlert))]
 [JsonDerivedType(typeof(ApprovalChanged))]
 [JsonDerivedType(typeof(TenantChanged))]
+[JsonDerivedType(typeof(TenantQuotaCrossed))]
+[JsonDerivedType(typeof(ScheduleSkipped))]
 [JsonDerivedType(typeof(WebhookDisabled))]
 [JsonDerivedType(typeof(TestEvent))]
 public abstract record EventData
@@ -165,6 +167,25 @@ public sealed record TenantChanged(string Name, string Change, string By, string
     public override string Type => "tenant." + Change;
 
     public override EventSeverity Severity => Change == "suspended" ? EventSeverity.Warning : EventSeverity.Info;
+}
+
+/// <summary>A tenant's use reached 80 % of a quota (<c>tenant.quota.warning</c>) or an operation was refused over it (<c>tenant.quota.exceeded</c>).</summary>
+/// <param name="Quota">stored-bytes or sources.</param>
+public sealed record TenantQuotaCrossed(string Name, string Quota, string Change, long Used, long Limit, string? Operation = null) : EventData
+{
+    public override string Type => "tenant.quota." + Change;
+
+    public override EventSeverity Severity => Change == "exceeded" ? EventSeverity.Error : EventSeverity.Warning;
+}
+
+/// <summary>A due scheduled run was not run: its tenant is suspended or being removed (docs/tenants.md).</summary>
+public sealed record ScheduleSkipped(string Schedule, string? Source, string Reason, DateTimeOffset Due) : EventData
+{
+    public override string Type => "schedule.skipped";
+
+    public override EventSeverity Severity => EventSeverity.Warning;
+
+    public override string? About => Source;
 }
 
 /// <summary>A webhook endpoint was disabled: it answered 410 Gone (its owner says it is gone for good).</summary>

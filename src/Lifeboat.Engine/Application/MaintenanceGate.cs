@@ -49,13 +49,15 @@ public sealed partial class MaintenanceGate
     private readonly CatalogAccess _catalog;
     private readonly TimeProvider _time;
     private readonly ILogger<MaintenanceGate> _logger;
+    private readonly TenantGate _tenant;
 
-    public MaintenanceGate(CallContext call, CatalogAccess catalog, TimeProvider time, ILogger<MaintenanceGate> logger)
+    public MaintenanceGate(CallContext call, CatalogAccess catalog, TimeProvider time, ILogger<MaintenanceGate> logger, TenantGate tenant)
     {
         _call = call;
         _catalog = catalog;
         _time = time;
         _logger = logger;
+        _tenant = tenant;
     }
 
     /// <summary>The windows in force now, the global one first.</summary>
@@ -88,11 +90,14 @@ public sealed partial class MaintenanceGate
 
     /// <summary>
     /// Throws <see cref="MaintenanceException"/> when <paramref name="source"/> (null: the workspace as a whole) is in
-    /// maintenance, unless the call ignores maintenance (<see cref="CallContext.IgnoreMaintenance"/>).
+    /// maintenance, unless the call ignores maintenance (<see cref="CallContext.IgnoreMaintenance"/>); first, a
+    /// <see cref="ErrorCode.Suspended"/> refusal when the call's tenant is suspended (<see cref="TenantGate"/>).
     /// </summary>
     /// <param name="operation">What is refused, for the message: "backup of 'app'".</param>
     public async Task EnsureOpenAsync(string? source, string operation, CancellationToken cancellationToken)
     {
+        // A suspended tenant writes nothing, whatever maintenance says (--ignore-maintenance does not lift it).
+        await _tenant.EnsureWritableAsync(operation, cancellationToken);
         if (_call.IgnoreMaintenance)
         {
             return;

@@ -17,17 +17,24 @@ public sealed class Workspace
 
     private LifeboatOptions? _options;
 
-    public Workspace(ConfigFile config, IReadOnlyDictionary<string, string?> environment, string workingDirectory, KeyOptions? keys = null, string name = DefaultName)
+    public Workspace(ConfigFile config, IReadOnlyDictionary<string, string?> environment, string workingDirectory, KeyOptions? keys = null, string name = DefaultName, Workspace? host = null)
     {
         Config = config;
         Environment = environment;
         WorkingDirectory = workingDirectory;
         Keys = keys ?? new KeyOptions();
         Name = name;
+        Host = host;
     }
 
     /// <summary>The tenant this workspace belongs to.</summary>
     public string Name { get; }
+
+    /// <summary>
+    /// For a tenant's workspace (docs/tenants.md): the server's own workspace, whose catalog and settings (Catalog,
+    /// Server, Tenants, Events:Retention) it uses. Null for the default tenant, which is the server's configuration.
+    /// </summary>
+    public Workspace? Host { get; }
 
     public ConfigFile Config { get; }
 
@@ -50,10 +57,13 @@ public sealed class Workspace
     public PgBinaries PgBinaries => PgBinaries.For(Environment);
 
     /// <summary>The same workspace anew, for another call (a server's request or job): the configuration is read again.</summary>
-    public Workspace Reopen() => new(Config, Environment, WorkingDirectory, Keys, Name);
+    public Workspace Reopen() => new(Config, Environment, WorkingDirectory, Keys, Name, Host?.Reopen());
 
     /// <summary>The configuration, read and validated on first use.</summary>
-    public LifeboatOptions Options => _options ??= Config.Load(Environment);
+    public LifeboatOptions Options => _options ??= Host is null ? Config.Load(Environment) : TenantWorkspaces.Load(Config, Environment);
+
+    /// <summary>The catalog's settings: the server's for a tenant (one catalog, scoped by tenant), else this configuration's.</summary>
+    public CatalogOptions CatalogOptions => Host?.CatalogOptions ?? Options.Catalog;
 
     /// <summary>The configuration when the file exists, else an empty one (commands that create the file).</summary>
     public LifeboatOptions OptionsOrEmpty => Config.Exists ? Options : new LifeboatOptions();
@@ -83,10 +93,10 @@ public sealed class Workspace
     public string ResolvePath(string path) => Path.GetFullPath(path, WorkingDirectory);
 
     /// <summary>Where the SQLite catalog lives: Catalog:Path, or lifeboat.db next to the configuration file.</summary>
-    public string CatalogPath => Options.Catalog.Path is { } p ? ResolvePath(p) : Path.Combine(Path.GetDirectoryName(Config.Path)!, "lifeboat.db");
+    public string CatalogPath => Host?.CatalogPath ?? (Options.Catalog.Path is { } p ? ResolvePath(p) : Path.Combine(Path.GetDirectoryName(Config.Path)!, "lifeboat.db"));
 
-    /// <summary>Directory for state that must outlive one process (operation locks, drill reports).</summary>
-    public string StateDirectory => Path.GetDirectoryName(CatalogPath)!;
+    /// <summary>Directory for state that must outlive one process (operation locks, drill reports): a tenant's own directory for a tenant.</summary>
+    public string StateDirectory => Host is null ? Path.GetDirectoryName(CatalogPath)! : Path.GetDirectoryName(Config.Path)!;
 
     public WriterOptions WriterOptions => new()
     {

@@ -23,6 +23,7 @@ internal static class ConfigSchema
         [typeof(LifeboatOptions)] = Properties(typeof(LifeboatOptions)),
         [typeof(RepositoryOptions)] = Properties(typeof(RepositoryOptions)),
         [typeof(CatalogOptions)] = Properties(typeof(CatalogOptions)),
+        [typeof(TenantsOptions)] = Properties(typeof(TenantsOptions)),
         [typeof(HealthOptions)] = Properties(typeof(HealthOptions)),
         [typeof(ScheduleOptions)] = Properties(typeof(ScheduleOptions)),
         [typeof(TargetOptions)] = Properties(typeof(TargetOptions)),

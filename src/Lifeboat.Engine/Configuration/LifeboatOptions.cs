@@ -32,6 +32,9 @@ public sealed class LifeboatOptions
     /// <summary>Stacks:NAME: the sources of one application, backed up and restored together.</summary>
     public Dictionary<string, StackOptions> Stacks { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Tenants (docs/tenants.md): where their workspaces are, how long a removed one's data is kept. The server's only.</summary>
+    public TenantsOptions Tenants { get; set; } = new();
+
 
     /// <summary>Checks every setting; throws a <see cref="LifeboatException"/> (exit 2) naming the first bad one.</summary>
     public void Validate(string configPath)
@@ -105,6 +108,16 @@ public sealed class RepositoryOptions
 }
 
 /// <summary>Catalog: run history, schedule state and a cache of the repository.</summary>
+/// <summary>Tenants:… of the server's configuration (docs/tenants.md).</summary>
+public sealed class TenantsOptions
+{
+    /// <summary>The directory holding one directory per tenant (default: tenants/ next to the server's configuration file).</summary>
+    public string? Directory { get; set; }
+
+    /// <summary>How long a removed tenant's data is kept before it is deleted (resume brings it back until then).</summary>
+    public TimeSpan RemovalGrace { get; set; } = TimeSpan.FromDays(30);
+}
+
 public sealed class CatalogOptions
 {
     /// <summary>The SQLite file (default: lifeboat.db next to the configuration file).</summary>

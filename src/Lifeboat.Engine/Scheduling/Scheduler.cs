@@ -186,7 +186,7 @@ public sealed partial class Scheduler
             string status;
             try
             {
-                status = await RunOneAsync(schedule, cancellationToken);
+                status = await RunOneAsync(schedule, due, cancellationToken);
             }
             finally
             {
@@ -225,7 +225,7 @@ public sealed partial class Scheduler
     }
 
     /// <returns>The run's status for the claim: succeeded, failed or skipped.</returns>
-    private async Task<string> RunOneAsync(Schedule schedule, CancellationToken cancellationToken)
+    private async Task<string> RunOneAsync(Schedule schedule, DateTimeOffset due, CancellationToken cancellationToken)
     {
         try
         {
@@ -241,6 +241,16 @@ public sealed partial class Scheduler
             call.Workspace = _workspace();
             call.Actor = Actor.Scheduler(schedule.Name);
             using var logScope = _logger.BeginScope(new CorrelationScope(call.CorrelationId));
+            // A suspended tenant's schedules do not run: the run is skipped, and said so (resume brings the next one back).
+            if (await scope.ServiceProvider.GetRequiredService<TenantGate>().CurrentAsync(cancellationToken) is { State: not Catalog.TenantRecord.Active } tenant)
+            {
+                var reason = $"tenant '{tenant.Name}' is {tenant.State}" + (tenant.StateReason is { Length: > 0 } r ? $" ({r})" : "");
+                LogSkipped(_logger, schedule.Name, reason);
+                await scope.ServiceProvider.GetRequiredService<Events>().PublishAsync(new ScheduleSkipped(schedule.Name, schedule.Source, tenant.State, due), cancellationToken);
+                Completed?.Invoke(new JobResult(schedule.Name, false, 0, "skipped", reason, Skipped: true));
+                return "skipped";
+            }
+
             var result = await scope.ServiceProvider.GetRequiredService<RunSchedule>().ExecuteAsync(new RunScheduleRequest(schedule.Name), cancellationToken);
             if (result.Skipped)
             {

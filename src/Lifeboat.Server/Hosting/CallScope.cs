@@ -39,6 +39,47 @@ public static class CallScope
         await next(http);
     });
 
+    /// <summary>
+    /// Right after authentication: the call moves into the workspace of its token's tenant (docs/tenants.md) — never
+    /// one a parameter names. Nothing of the request's scope has been made for the server's workspace before this (the
+    /// token was looked up in a scope of its own). A tenant that is gone, or being removed, has no valid token: 401.
+    /// A suspended tenant's writes are refused here, whatever the route (423, <see cref="Core.ErrorCode.Suspended"/>);
+    /// the use cases refuse them too, for the command line and the scheduler.
+    /// </summary>
+    public static IApplicationBuilder UseCallTenant(this IApplicationBuilder app) => app.Use(async (http, next) =>
+    {
+        var tenant = http.User.FindFirstValue(TokenAuthentication.TenantClaim);
+        if (tenant is null or Workspace.DefaultName)
+        {
+            await next(http);
+            return;
+        }
+
+        var call = http.RequestServices.GetRequiredService<CallContext>();
+        var host = call.Workspace;
+        var time = http.RequestServices.GetRequiredService<TimeProvider>();
+        var registry = await new CatalogAccess(host, time).OpenAsync(http.RequestAborted);
+        var record = await registry.TenantAsync(tenant, http.RequestAborted);
+        if (record is null or { State: Catalog.TenantRecord.Removing })
+        {
+            http.User = new ClaimsPrincipal(new ClaimsIdentity());
+            http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            await Problems.WriteAsync(http, StatusCodes.Status401Unauthorized, Core.ErrorCode.Usage, "the token is unknown, expired or revoked", "ask an administrator of your tenant for a token");
+            return;
+        }
+
+        call.Workspace = TenantWorkspaces.Open(host, tenant);
+        http.RequestServices.GetRequiredService<ApiCallCounter>().Count(tenant, time.GetUtcNow());
+        if (record.State != Catalog.TenantRecord.Active && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method) && !HttpMethods.IsOptions(http.Request.Method))
+        {
+            var refusal = TenantGate.Refusal(record, $"{http.Request.Method} {http.Request.Path}");
+            await Problems.WriteAsync(http, Problems.Status(refusal.Code), refusal.Code, refusal.Message, refusal.Hint);
+            return;
+        }
+
+        await next(http);
+    });
+
     /// <summary>After authentication: who is calling.</summary>
     public static IApplicationBuilder UseCallActor(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {

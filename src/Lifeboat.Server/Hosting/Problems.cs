@@ -21,7 +21,8 @@ public static partial class Problems
         ErrorCode.Usage or ErrorCode.InvalidInput or ErrorCode.WrongPassphrase => StatusCodes.Status400BadRequest,
         ErrorCode.NotFound or ErrorCode.NoSuchBackup => StatusCodes.Status404NotFound,
         ErrorCode.RepositoryLocked => StatusCodes.Status409Conflict,
-        ErrorCode.Refused => StatusCodes.Status422UnprocessableEntity,
+        ErrorCode.Refused or ErrorCode.QuotaExceeded => StatusCodes.Status422UnprocessableEntity,
+        ErrorCode.Suspended => StatusCodes.Status423Locked,
         ErrorCode.PermissionDenied => StatusCodes.Status500InternalServerError,
         ErrorCode.NoSpace => StatusCodes.Status507InsufficientStorage,
         ErrorCode.Cancelled => 499,
@@ -78,6 +79,14 @@ public static partial class Problems
 
         problem.Extensions["traceId"] = correlationId;
         return problem;
+    }
+
+    /// <summary>Writes a problem as the answer, from middleware (before an endpoint runs).</summary>
+    public static Task WriteAsync(HttpContext http, int status, ErrorCode code, string detail, string? hint)
+    {
+        http.Response.StatusCode = status;
+        var problem = New(status, code, detail, hint, CallScope.CorrelationId(http));
+        return http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem }).AsTask();
     }
 
     /// <summary>Writes a problem for any exception that reaches the pipeline's end.</summary>

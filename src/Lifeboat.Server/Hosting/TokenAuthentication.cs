@@ -52,8 +52,16 @@ public sealed class TokenAuthentication : AuthenticationHandler<AuthenticationSc
             return await AuthenticateJwtAsync(jwt, bearer, workspace);
         }
 
-        var identity = await Context.RequestServices.GetRequiredService<AuthenticateToken>().ExecuteAsync(new AuthenticateTokenRequest(bearer), Context.RequestAborted);
-        if (identity is null || (identity.Tenant != workspace.Name && identity.Role != Roles.Superadmin))
+        // In a scope of its own: the request's scope must not hold services made for the server's workspace when the
+        // call then moves into the token's tenant (CallScope.UseCallTenant).
+        TokenIdentity? identity;
+        using (var scope = Context.RequestServices.GetRequiredService<IServiceScopeFactory>().CreateScope())
+        {
+            scope.ServiceProvider.GetRequiredService<CallContext>().Workspace = workspace;
+            identity = await scope.ServiceProvider.GetRequiredService<AuthenticateToken>().ExecuteAsync(new AuthenticateTokenRequest(bearer), Context.RequestAborted);
+        }
+
+        if (identity is null)
         {
             return AuthenticateResult.Fail("the token is unknown, expired or revoked");
         }
@@ -75,7 +83,7 @@ public sealed class TokenAuthentication : AuthenticationHandler<AuthenticationSc
         }
 
         var tenant = identity.Tenant ?? Workspace.DefaultName;
-        if (!Roles.All.Contains(identity.Role) || (tenant != workspace.Name && identity.Role != Roles.Superadmin))
+        if (!Roles.All.Contains(identity.Role) || (tenant != Workspace.DefaultName && identity.Role == Roles.Superadmin))
         {
             Logger.LogInformation("A JWT of {Name} was refused: role '{Role}' in tenant '{Tenant}'", identity.Name, identity.Role, tenant);
             return AuthenticateResult.Fail("the token's role or tenant is not one of this server's");

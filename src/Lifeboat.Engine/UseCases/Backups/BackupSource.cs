@@ -47,9 +47,11 @@ public sealed class BackupSource : IUseCase<BackupSourceRequest, BackupSourceRes
     private readonly CallContext _call;
     private readonly MaintenanceGate _maintenance;
     private readonly OperationLocks _locks;
+    private readonly TenantQuotas _quotas;
 
-    public BackupSource(Workspace workspace, SourceHandlers handlers, RepositoryOpener opener, Runs runs, CatalogCache cache, Replicator replicator, CallContext call, MaintenanceGate maintenance, OperationLocks locks)
+    public BackupSource(Workspace workspace, SourceHandlers handlers, RepositoryOpener opener, Runs runs, CatalogCache cache, Replicator replicator, CallContext call, MaintenanceGate maintenance, OperationLocks locks, TenantQuotas quotas)
     {
+        _quotas = quotas;
         _maintenance = maintenance;
         _locks = locks;
         _workspace = workspace;
@@ -98,6 +100,8 @@ public sealed class BackupSource : IUseCase<BackupSourceRequest, BackupSourceRes
                 var handler = _handlers.For(source);
                 await handler.CheckBeforeBackupAsync(sourceName, source, cancellationToken);
                 await using var repository = await _opener.OpenAsync(cancellationToken);
+                // A tenant's stored-bytes quota is checked before anything is written (docs/tenants.md).
+                await _quotas.EnsureStoredAsync(() => SpaceCheck.EstimateAsync(repository, sourceName, source, handler, cancellationToken), $"backup of '{sourceName}'", cancellationToken);
                 var estimate = await SpaceCheck.EnsureAsync(repository, sourceName, source, handler, cancellationToken);
                 BackupOutcome outcome;
                 try

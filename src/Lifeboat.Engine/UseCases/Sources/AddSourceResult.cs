@@ -16,11 +16,13 @@ public sealed class SourceConfiguration
 {
     private readonly Workspace _workspace;
     private readonly Events _events;
+    private readonly TenantQuotas _quotas;
 
-    public SourceConfiguration(Workspace workspace, Events events)
+    public SourceConfiguration(Workspace workspace, Events events, TenantQuotas quotas)
     {
         _workspace = workspace;
         _events = events;
+        _quotas = quotas;
     }
 
     public Workspace Workspace => _workspace;
@@ -39,6 +41,7 @@ public sealed class SourceConfiguration
     {
         CheckName(name);
         options.Validate(name, _workspace.Config.Path);
+        await _quotas.EnsureSourceAsync(name, cancellationToken);
         _workspace.EditConfig(root => ConfigFile.Section(root, "Sources")[name] = ConfigJson.Section(options));
         await _events.PublishAsync(new ConfigurationChanged("source", "added", name, options.Kind), cancellationToken);
     }

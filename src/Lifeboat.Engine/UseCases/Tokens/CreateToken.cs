@@ -56,7 +56,7 @@ public sealed class CreateToken : IUseCase<CreateTokenRequest, CreatedToken>
         TokenRules.RequireTenant(_call.Actor, workspace, tenant);
         TokenRules.RequireGrantable(_call.Actor, request.Role);
 
-        var catalog = await _catalog.OpenAsync(cancellationToken);
+        var catalog = await TokenRules.CatalogOfAsync(await _catalog.OpenAsync(cancellationToken), tenant, request.Role, cancellationToken);
         var name = request.Name.Trim();
         var policies = await catalog.ApprovalPoliciesAsync(tenant, cancellationToken);
         if (policies.Any(p => UseCases.Approvals.ApprovalRules.Qualifies(name, request.Role, p.Role, p.Users)))

@@ -18,7 +18,7 @@ public sealed class ListTokens : IUseCase<ListTokensRequest, ListTokensResult>
     {
         var tenant = string.IsNullOrWhiteSpace(request.Tenant) ? _call.Workspace.Name : request.Tenant;
         TokenRules.RequireTenant(_call.Actor, _call.Workspace, tenant);
-        var catalog = await _catalog.OpenAsync(cancellationToken);
+        var catalog = await TokenRules.CatalogOfAsync(await _catalog.OpenAsync(cancellationToken), tenant, null, cancellationToken);
         var tokens = await catalog.TokensAsync(tenant, request.IncludeRevoked, cancellationToken);
         return new ListTokensResult(tokens.Select(TokenView.From).ToList());
     }

@@ -27,13 +27,17 @@ public sealed class RevokeToken : IUseCase<RevokeTokenRequest, TokenView>
     public async Task<TokenView> ExecuteAsync(RevokeTokenRequest request, CancellationToken cancellationToken)
     {
         var catalog = await _catalog.OpenAsync(cancellationToken);
-        var before = string.IsNullOrWhiteSpace(request.Id) ? null : await catalog.TokenAsync(request.Id, cancellationToken);
+        // The host's command line and a superadmin (of the server's own tenant) revoke a token of any tenant; anyone
+        // else looks in the call's tenant only.
+        var anyTenant = _call.Actor.Role is null or Roles.Superadmin && _call.Workspace.Name == Workspace.DefaultName;
+        var before = string.IsNullOrWhiteSpace(request.Id) ? null : anyTenant ? await catalog.TokenOfAnyTenantAsync(request.Id, cancellationToken) : await catalog.TokenAsync(request.Id, cancellationToken);
         // Another tenant's token is "not found", as the API answers for every object of another tenant.
         if (before is null || !TokenRules.MayManage(_call.Actor, _call.Workspace, before.Tenant))
         {
             throw new LifeboatException(ErrorCode.NotFound, $"there is no token with the «id» '{request.Id}'", "`lifeboat token list --all` shows the tokens and their ids");
         }
 
+        catalog = catalog.ForTenant(before.Tenant);
         // Published with the revocation, in one transaction, the first time only.
         await _events.PublishWithAsync(new TokenRevoked(before.Id, before.Name, before.Tenant), events => catalog.RevokeTokenAsync(before.Id, _time.GetUtcNow(), events, cancellationToken));
         var after = await catalog.TokenAsync(before.Id, cancellationToken) ?? before;

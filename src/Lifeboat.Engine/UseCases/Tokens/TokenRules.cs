@@ -29,6 +29,31 @@ internal static class TokenRules
         }
     }
 
+    /// <summary>
+    /// The catalog scoped to <paramref name="tenant"/> (a superadmin or the host's command line acting in another
+    /// tenant): exit 2 when there is no such tenant; a superadmin token belongs to the default tenant only (a tenant's
+    /// tokens never manage tenants).
+    /// </summary>
+    public static async Task<Lifeboat.Catalog.LifeboatCatalog> CatalogOfAsync(Lifeboat.Catalog.LifeboatCatalog catalog, string tenant, string? role, CancellationToken cancellationToken)
+    {
+        if (tenant != Workspace.DefaultName && role == Roles.Superadmin)
+        {
+            throw new LifeboatException(ErrorCode.InvalidInput, $"a token of «tenant» '{tenant}' cannot have the role '{Roles.Superadmin}': superadmins manage tenants from the server's own (default) tenant", "create the superadmin token without «tenant», and tokens in a tenant with another role");
+        }
+
+        if (tenant == catalog.Tenant)
+        {
+            return catalog;
+        }
+
+        if (tenant != Workspace.DefaultName && await catalog.TenantAsync(tenant, cancellationToken) is null)
+        {
+            throw new LifeboatException(ErrorCode.NotFound, $"there is no «tenant» '{tenant}'", "`lifeboat tenant list` shows the tenants");
+        }
+
+        return catalog.ForTenant(tenant);
+    }
+
     /// <summary>Refuses a role holding a permission the actor does not hold (an admin cannot make a superadmin).</summary>
     public static void RequireGrantable(Actor actor, string role)
     {

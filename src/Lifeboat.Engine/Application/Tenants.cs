@@ -1,0 +1,206 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Lifeboat.Catalog;
+using Lifeboat.Core;
+using Lifeboat.Engine.Configuration;
+
+namespace Lifeboat.Engine.Application;
+
+/// <summary>Tenant names (docs/tenants.md): <c>[a-z0-9][a-z0-9-]{0,62}</c>; <c>default</c> is the server's own workspace.</summary>
+public static partial class TenantNames
+{
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    private static partial Regex Pattern();
+
+    /// <summary>Exit 2 naming the rule when <paramref name="name"/> cannot be a new tenant's name.</summary>
+    public static string Validate(string name, string field = "name")
+    {
+        if (!Pattern().IsMatch(name))
+        {
+            throw new LifeboatException(ErrorCode.InvalidInput, $"{FieldText.Ref(field)} '{name}' is not a tenant name", "use 1 to 63 lower-case letters, digits and '-', starting with a letter or digit");
+        }
+
+        if (name == Workspace.DefaultName)
+        {
+            throw new LifeboatException(ErrorCode.InvalidInput, $"{FieldText.Ref(field)} '{name}' is reserved: it is the server's own workspace", "choose another name");
+        }
+
+        return name;
+    }
+}
+
+/// <summary>Where tenants' workspaces are, and a tenant's workspace opened from its directory.</summary>
+public static class TenantWorkspaces
+{
+    /// <summary>Settings that belong to the server, never to one tenant's configuration.</summary>
+    private static readonly string[] ServerSections = ["Catalog", "Server", "Tenants"];
+
+    /// <summary>The directory holding one directory per tenant: Tenants:Directory, else tenants/ next to the server's configuration.</summary>
+    public static string Directory(Workspace host)
+        => host.OptionsOrEmpty.Tenants.Directory is { } d ? host.ResolvePath(d) : Path.Combine(Path.GetDirectoryName(host.ConfigPath)!, "tenants");
+
+    /// <summary>The directory of one tenant.</summary>
+    public static string DirectoryOf(Workspace host, string name) => Path.Combine(Directory(host), name);
+
+    /// <summary>
+    /// The workspace of tenant <paramref name="name"/>: its own lifeboat.json, repository and key file, the server's
+    /// catalog. The default tenant's is the server's own. The server's environment reaches a tenant without the
+    /// server's configuration overrides (<c>LIFEBOAT__…</c>) and passphrase, which are the server's, not the tenant's.
+    /// </summary>
+    public static Workspace Open(Workspace host, string name, KeyOptions? keys = null)
+    {
+        if (name == Workspace.DefaultName)
+        {
+            return host;
+        }
+
+        var directory = DirectoryOf(host, name);
+        var environment = host.Environment
+            .Where(kv => !kv.Key.StartsWith(ConfigFile.EnvironmentPrefix, StringComparison.OrdinalIgnoreCase) && kv.Key != KeyResolver.PassphraseVariable && kv.Key != ConfigFile.ConfigVariable)
+            .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        return new Workspace(ConfigFile.Resolve(Path.Combine(directory, "lifeboat.json"), environment, directory), environment, directory, keys ?? new KeyOptions(), name, host);
+    }
+
+    /// <summary>A tenant's configuration: as any, but without the server's sections (exit 2 naming the one it has).</summary>
+    internal static LifeboatOptions Load(ConfigFile config, IReadOnlyDictionary<string, string?> environment)
+    {
+        var options = config.Load(environment);
+        if (config.Exists)
+        {
+            using var json = JsonDocument.Parse(File.ReadAllBytes(config.Path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            foreach (var property in json.RootElement.EnumerateObject())
+            {
+                if (ServerSections.Any(s => string.Equals(s, property.Name, StringComparison.OrdinalIgnoreCase))
+                    || (string.Equals(property.Name, "Events", StringComparison.OrdinalIgnoreCase) && property.Value.ValueKind == JsonValueKind.Object
+                        && property.Value.EnumerateObject().Any(p => string.Equals(p.Name, "Retention", StringComparison.OrdinalIgnoreCase))))
+                {
+                    var key = string.Equals(property.Name, "Events", StringComparison.OrdinalIgnoreCase) ? "Events:Retention" : property.Name;
+                    throw new LifeboatException(ErrorCode.Config, $"{config.Path} is a tenant's configuration and may not have {key}: that is the server's setting", $"remove {key} from it; set it in the server's lifeboat.json");
+                }
+            }
+        }
+
+        return options;
+    }
+}
+
+/// <summary>
+/// Whether the call's tenant may change anything (docs/tenants.md, "Suspension"): a suspended tenant, or one being
+/// removed, reads its backups but writes nothing. Called where <see cref="MaintenanceGate"/> is, so the CLI, the API
+/// and the scheduler refuse alike; WAL archiving and fetching never call it (breaking them breaks the customer's
+/// PostgreSQL). The default tenant is never suspended. Scoped.
+/// </summary>
+public sealed class TenantGate
+{
+    private readonly CallContext _call;
+    private readonly CatalogAccess _catalog;
+
+    public TenantGate(CallContext call, CatalogAccess catalog)
+    {
+        _call = call;
+        _catalog = catalog;
+    }
+
+    /// <summary>The call's tenant's registry row; null for the default tenant.</summary>
+    public async Task<TenantRecord?> CurrentAsync(CancellationToken cancellationToken)
+    {
+        if (_call.Workspace.Name == Workspace.DefaultName)
+        {
+            return null;
+        }
+
+        var catalog = await _catalog.OpenAsync(cancellationToken);
+        return await catalog.TenantAsync(_call.Workspace.Name, cancellationToken)
+            ?? throw new LifeboatException(ErrorCode.NotFound, $"tenant '{_call.Workspace.Name}' does not exist", "`lifeboat tenant list` shows the tenants");
+    }
+
+    /// <summary>Throws <see cref="ErrorCode.Suspended"/> when the call's tenant may not write.</summary>
+    /// <param name="operation">What is refused, for the message: "backup of 'app'".</param>
+    public async Task EnsureWritableAsync(string operation, CancellationToken cancellationToken)
+    {
+        if (await CurrentAsync(cancellationToken) is { State: not TenantRecord.Active } tenant)
+        {
+            throw Refusal(tenant, operation);
+        }
+    }
+
+    /// <summary>The refusal of a write in a tenant that is not active.</summary>
+    public static LifeboatException Refusal(TenantRecord tenant, string operation)
+    {
+        var since = tenant.StateChanged.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var why = tenant.StateReason is { Length: > 0 } r ? $" ({r})" : "";
+        return tenant.State == TenantRecord.Removing
+            ? new LifeboatException(ErrorCode.Suspended, $"{operation} refused: tenant '{tenant.Name}' is being removed since {since}{why}: it can read its backups but not change them", $"a superadmin keeps it with `lifeboat tenant resume {tenant.Name}` before its data is deleted")
+            : new LifeboatException(ErrorCode.Suspended, $"{operation} refused: tenant '{tenant.Name}' is suspended since {since}{why}: it can read its backups but not change them", $"a superadmin resumes it with `lifeboat tenant resume {tenant.Name}`");
+    }
+}
+
+/// <summary>
+/// A tenant's quotas (docs/tenants.md, "Quotas"), checked before anything is written: stored bytes (what its backups
+/// and WAL take after dedup and compression, from the catalog, plus the estimate of the backup about to run) and the
+/// number of sources. Over one: <see cref="ErrorCode.QuotaExceeded"/> (exit 2, HTTP 422) and a
+/// <c>tenant.quota.exceeded</c> event; reaching 80 %: a <c>tenant.quota.warning</c> event. The default tenant has none. Scoped.
+/// </summary>
+public sealed class TenantQuotas
+{
+    private readonly TenantGate _gate;
+    private readonly CatalogAccess _catalog;
+    private readonly CallContext _call;
+    private readonly Events _events;
+
+    public TenantQuotas(TenantGate gate, CatalogAccess catalog, CallContext call, Events events)
+    {
+        _gate = gate;
+        _catalog = catalog;
+        _call = call;
+        _events = events;
+    }
+
+    /// <summary>Refuses a new source <paramref name="name"/> when the tenant has as many as its quota allows.</summary>
+    public async Task EnsureSourceAsync(string name, CancellationToken cancellationToken)
+    {
+        await _gate.EnsureWritableAsync($"adding source '{name}'", cancellationToken);
+        if (await _gate.CurrentAsync(cancellationToken) is not { QuotaSources: { } limit } tenant)
+        {
+            return;
+        }
+
+        var count = _call.Workspace.OptionsOrEmpty.Sources.Count;
+        if (count + 1 > limit)
+        {
+            await _events.PublishAsync(new TenantQuotaCrossed(tenant.Name, "sources", "exceeded", count + 1, limit, $"add source '{name}'"), cancellationToken);
+            throw new LifeboatException(ErrorCode.QuotaExceeded, $"adding source '{name}' refused: tenant '{tenant.Name}' has {count} of its {limit} sources", "remove a source first, or ask a superadmin to raise the quota (`lifeboat tenant quota NAME --sources N`)");
+        }
+
+        if (count + 1 >= limit * 0.8 && count < limit * 0.8)
+        {
+            await _events.PublishAsync(new TenantQuotaCrossed(tenant.Name, "sources", "warning", count + 1, limit), cancellationToken);
+        }
+    }
+
+    /// <summary>Refuses an operation whose estimated stored bytes would take the tenant over its stored-bytes quota.</summary>
+    /// <param name="estimate">What the operation will store (asked only when there is a quota).</param>
+    public async Task EnsureStoredAsync(Func<Task<Operations.SpaceEstimate>> estimate, string operation, CancellationToken cancellationToken)
+    {
+        if (await _gate.CurrentAsync(cancellationToken) is not { QuotaStoredBytes: { } limit } tenant)
+        {
+            return;
+        }
+
+        var catalog = await _catalog.OpenAsync(cancellationToken);
+        var used = (await catalog.UsageAsync(cancellationToken)).StoredBytes;
+        var adds = (await estimate()).Stored;
+        if (used + adds > limit)
+        {
+            await _events.PublishAsync(new TenantQuotaCrossed(tenant.Name, "stored-bytes", "exceeded", used + adds, limit, operation), cancellationToken);
+            throw new LifeboatException(ErrorCode.QuotaExceeded,
+                $"{operation} refused: tenant '{tenant.Name}' stores {ByteSize.Format(used)} of its {ByteSize.Format(limit)} quota, and this would add about {ByteSize.Format(adds)}; nothing was written",
+                "forget or expire old backups and prune, or ask a superadmin to raise the quota (`lifeboat tenant quota NAME --stored SIZE`)");
+        }
+
+        if (used + adds >= limit * 0.8 && used < limit * 0.8)
+        {
+            await _events.PublishAsync(new TenantQuotaCrossed(tenant.Name, "stored-bytes", "warning", used + adds, limit, operation), cancellationToken);
+        }
+    }
+}
