@@ -72,7 +72,7 @@ public sealed class CliApp
                      .Concat([EventsCommands.Create(this), WebhookCommands.Create(this), NotifyCommands.Create(this)])
                      .Concat([MaintenanceModeCommands.Create(this)])
                      .Concat([ApprovalsCommands.Create(this)])
-                     .Concat([ClusterCommands.Check(this), ClusterCommands.Archiving(this), ClusterCommands.WalPush(this), ClusterCommands.WalFetch(this)]))
+                     .Concat([ClusterCommands.Check(this), ClusterCommands.Archiving(this), ClusterCommands.WalPush(this), ClusterCommands.WalFetch(this), ClusterCommands.WalPrefetch(this)]))
         {
             root.Subcommands.Add(command);
         }
