@@ -73,16 +73,17 @@ public sealed class WalPrefetchTests
         await using var f = await ClusterFixture.StartAsync();
         await f.ExecAsync("create table t (id int, v text)");
         await f.OkAsync("backup", "--source", "db");
-        await WriteSegmentsAsync(f, 12);
+        var segments = await WriteSegmentsAsync(f, 12);
         var target = Lifeboat.Core.TimeParsing.ToPostgres(await f.QueryAsync<DateTime>("select clock_timestamp()"));
         await Task.Delay(1100, Ct);
         await WriteSegmentsAsync(f, 3, from: 12);
 
-        async Task<(long Count, string Digest, string Log)> RestoreAsync(string name, bool prefetch)
+        async Task<(long Count, string Digest, string Log)> RestoreAsync(string name, bool prefetch, params string[] extra)
         {
             ConfigureWalFetch(f, prefetch);
             var dir = f.NewDirectory(name);
-            await f.OkAsync("restore", "--source", "db", "--to", dir, "--target-time", target, "--archive-mode", "off");
+            await f.OkAsync(["restore", "--source", "db", "--to", dir, "--target-time", target, "--archive-mode", "off", .. extra]);
+            Assert.False(Directory.Exists(Path.Combine(dir, "pg_wal", WalSpool.DirectoryName)), "restore removes a spool left in the directory");
             var restored = await f.StartRestoredAsync(dir);
             var count = await restored.QueryAsync<long>("select count(*) from t", Ct);
             var digest = await ClusterFixture.DigestAsync(restored, "t", "id");
@@ -93,7 +94,12 @@ public sealed class WalPrefetchTests
         }
 
         var off = await RestoreAsync("prefetch-off", prefetch: false);
-        var on = await RestoreAsync("prefetch-on", prefetch: true);
+        // Into a directory with a spool left by an earlier recovery (a segment's name, not its content): removed.
+        var stale = Directory.CreateDirectory(f.Dir.Combine("prefetch-on", "pg_wal", WalSpool.DirectoryName, "0123456789abcdef")).FullName;
+        File.WriteAllBytes(Path.Combine(stale, segments[3]), new byte[16 * 1024 * 1024]);
+        Lifeboat.Postgres.Tools.PostgresCluster.ChownForServer(f.Dir.Combine("prefetch-on"), Lifeboat.Postgres.Tools.PostgresCluster.DefaultOsUser);
+        File.SetUnixFileMode(f.Dir.Combine("prefetch-on"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var on = await RestoreAsync("prefetch-on", prefetch: true, "--force");
         Assert.Equal(12_000, off.Count);
         Assert.Equal(off.Count, on.Count);
         Assert.Equal(off.Digest, on.Digest);
