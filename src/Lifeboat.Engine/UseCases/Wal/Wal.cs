@@ -165,6 +165,9 @@ public sealed class PushWal : IUseCase<PushWalRequest, WalPushReport>
 /// PostgreSQL expects) — but only when the first target could say so: a secondary's "not archived" while the first
 /// target cannot be read is a failure (exit above 125), since a secondary may lag behind the primary. Archived but damaged wherever it is found: a <see cref="DamageException"/> naming the file (wal-fetch
 /// exits above 125 so that PostgreSQL stops recovery instead of taking the damage for the end of the archive).
+/// With Sources:NAME:WalFetch:Prefetch on, a segment restored into a pg_wal directory is first looked for in the
+/// prefetch spool (<see cref="WalSpool"/>, filled by <see cref="PrefetchWal"/>, which the first such fetch starts);
+/// whatever the spool does not have soundly is read as above, so the outcomes and exit codes are the same.
 /// </summary>
 public sealed class FetchWal : IUseCase<FetchWalRequest, WalFetchResult>
 {
@@ -188,10 +191,10 @@ public sealed class FetchWal : IUseCase<FetchWalRequest, WalFetchResult>
         var (name, source) = ClusterSources.Resolve(_workspace, request.Source);
         var order = TargetReader.Order(_workspace, request.From, only: false);
         var destination = _workspace.ResolvePath(request.Destination);
-        var spool = await SpoolAsync(request, name, source, destination, order, cancellationToken);
+        var segmentSize = ClusterSources.SegmentSize(source);
+        var spool = await SpoolAsync(request, name, source, segmentSize, destination, order, cancellationToken);
         if (spool is not null)
         {
-            var segmentSize = ClusterSources.SegmentSize(source);
             if (await spool.TryServeAsync(ParseSegment(request.Name, segmentSize)!, destination, segmentSize, source.SystemIdValue(), InFlightWait, _time, cancellationToken))
             {
                 spool.Touch(request.Name);
@@ -218,9 +221,9 @@ public sealed class FetchWal : IUseCase<FetchWalRequest, WalFetchResult>
     /// read from the repository), only into a pg_wal directory, only with WalFetch:Prefetch on, and only when the first
     /// target's repository id can be read (one small read, no key): the spool is keyed by it.
     /// </summary>
-    private async Task<WalSpool?> SpoolAsync(FetchWalRequest request, string name, ClusterSourceOptions source, string destination, IReadOnlyList<ConfiguredTarget> order, CancellationToken cancellationToken)
+    private async Task<WalSpool?> SpoolAsync(FetchWalRequest request, string name, ClusterSourceOptions source, long segmentSize, string destination, IReadOnlyList<ConfiguredTarget> order, CancellationToken cancellationToken)
     {
-        if (!source.WalFetch.Prefetch || ParseSegment(request.Name, ClusterSources.SegmentSize(source)) is null || WalSpool.For(destination, "", name, 0, null) is null)
+        if (!source.WalFetch.Prefetch || ParseSegment(request.Name, segmentSize) is null || WalSpool.For(destination, "", name, 0, null) is null)
         {
             return null;
         }
