@@ -19,6 +19,8 @@
 #   --profile              also profile one Lifeboat full backup and one restore of it (perf, JIT build with
 #                          DOTNET_PerfMapEnabled=1, W^X off) and write the top functions next to the table [PROFILE=1]
 #   --keep                 keep the work directory (clusters stopped) [KEEP=1]
+#   --prefetch on|off      Lifeboat's wal-fetch prefetch during the restore + PITR row (Sources:NAME:WalFetch:Prefetch;
+#                          docs/cli.md, "WAL prefetch") [PREFETCH, default on]
 #
 # What it does, unattended: builds Lifeboat (Release; Native AOT with scripts/publish.sh unless --jit), creates a
 # sandbox PostgreSQL 15 cluster with data checksums on a free loopback port (as the postgres OS user when root),
@@ -50,6 +52,7 @@ SMOKE="${SMOKE:-0}"
 KEEP="${KEEP:-0}"
 NO_BUILD="${NO_BUILD:-0}"
 PROFILE="${PROFILE:-0}"
+PREFETCH="${PREFETCH:-on}"
 CLIENTS=4
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -63,6 +66,7 @@ while [ $# -gt 0 ]; do
     --keep) KEEP=1 ;;
     --no-build) NO_BUILD=1 ;;
     --profile) PROFILE=1 ;;
+    --prefetch) PREFETCH="$2"; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     [0-9]*) SCALE="$1" ;;
     *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -76,6 +80,7 @@ for v in SCALE REPS PGBENCH_SECONDS ARCHIVE_SECONDS SEGMENTS; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: $v must be a positive integer, not '${!v}'" >&2; exit 2; }
 done
 [ "$DATASET" = pgbench ] || [ "$DATASET" = realistic ] || { echo "compare.sh: DATASET must be pgbench or realistic" >&2; exit 2; }
+[ "$PREFETCH" = on ] || [ "$PREFETCH" = off ] || { echo "compare.sh: --prefetch takes on or off, not '$PREFETCH'" >&2; exit 2; }
 
 say() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { echo "compare.sh: $*" >&2; exit 1; }
@@ -374,6 +379,9 @@ as_pg $LB --config "$LB_CFG" repo init --repo "file://$LB_REPO" --key-file "$LB_
   || fail_with "$LOGS/lb-init.log" "lifeboat repo init failed"
 as_pg $LB --config "$LB_CFG" source add-cluster bench --pgdata "$PGDATA" --conn "Host=$SOCK;Port=$PORT;Username=postgres" \
   > "$LOGS/lb-source.log" 2>&1 || fail_with "$LOGS/lb-source.log" "lifeboat source add-cluster failed"
+# In place (the file keeps its owner): restore_command reads it as the postgres OS user.
+jq --argjson on "$([ "$PREFETCH" = on ] && echo true || echo false)" '.Sources.bench.WalFetch = { Prefetch: $on }' "$LB_CFG" > "$WORK/lb-cfg.tmp" \
+  && cat "$WORK/lb-cfg.tmp" > "$LB_CFG" && rm -f "$WORK/lb-cfg.tmp"
 
 # pgbackrest_conf FILE REPO: the pgBackRest configuration of the issue: zst level 3, 2 processes, its own repository.
 pgbackrest_conf() {

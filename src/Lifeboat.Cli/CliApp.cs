@@ -80,7 +80,7 @@ public sealed class CliApp
                      .Concat([MaintenanceModeCommands.Create(this)])
                      .Concat([ApprovalsCommands.Create(this)])
                      .Concat([TenantCommands.Create(this)])
-                     .Concat([ClusterCommands.Check(this), ClusterCommands.Archiving(this), ClusterCommands.WalPush(this), ClusterCommands.WalFetch(this)]))
+                     .Concat([ClusterCommands.Check(this), ClusterCommands.Archiving(this), ClusterCommands.WalPush(this), ClusterCommands.WalFetch(this), ClusterCommands.WalPrefetch(this)]))
         {
             root.Subcommands.Add(command);
         }

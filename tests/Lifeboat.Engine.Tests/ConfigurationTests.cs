@@ -166,7 +166,7 @@ public sealed partial class ConfigurationTests
                      ("Repository", typeof(RepositoryOptions)), ("Sources:NAME", typeof(SourceOptions)), ("Sources:NAME:Retention", typeof(RetentionOptions)),
                      ("Catalog", typeof(CatalogOptions)), ("Schedules:NAME", typeof(ScheduleOptions)), ("Health", typeof(HealthOptions)),
                      ("Targets:NAME", typeof(TargetOptions)), ("Events", typeof(EventsOptions)), ("Events:Webhooks", typeof(WebhookOptions)),
-                     ("Drill", typeof(DrillOptions)), ("Sources:NAME:Drill", typeof(DrillSourceOptions)), ("Sources:NAME:Drill:SmokeQueries:N", typeof(SmokeQueryOptions)),
+                     ("Drill", typeof(DrillOptions)), ("Sources:NAME:Drill", typeof(DrillSourceOptions)), ("Sources:NAME:WalFetch", typeof(WalFetchOptions)), ("Sources:NAME:Drill:SmokeQueries:N", typeof(SmokeQueryOptions)),
                  })
         {
             foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))

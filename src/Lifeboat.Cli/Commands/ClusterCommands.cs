@@ -187,6 +187,11 @@ internal static class ClusterCommands
 
                 if (result.Found)
                 {
+                    if (result.Spooled)
+                    {
+                        call.Output.Note($"lifeboat: {walName} restored from the prefetch spool");
+                    }
+
                     return 0;
                 }
 
@@ -195,6 +200,27 @@ internal static class ClusterCommands
                 return NotInArchive;
             }, new Dictionary<string, string> { ["name"] = "WAL_NAME", ["destination"] = "DEST_PATH" }, code => notInArchive ? NotInArchive : StopRecovery + code);
         });
+        return command;
+    }
+    /// <summary>
+    /// The WAL prefetcher that wal-fetch starts (detached) during a recovery; not for people, hence hidden. Its output goes
+    /// nowhere (wal-fetch starts it with /dev/null for all three streams); its exit code is 0 whatever happened, since
+    /// nobody waits for it and wal-fetch reads the repository itself whenever the spool does not have a segment.
+    /// </summary>
+    public static Command WalPrefetch(CliApp app)
+    {
+        var spool = new Argument<string>("SPOOL") { Description = "the spool directory (PGDATA/pg_wal/lifeboat-spool/KEY)" };
+        var after = new Argument<string>("WAL_NAME") { Description = "the segment wal-fetch restored: prefetch the ones after it" };
+        var pgdata = new Option<string>("--pgdata") { Description = "The data directory being recovered", HelpName = "DIR", Required = true };
+        var source = new Option<string?>("--source") { Description = "The cluster source", HelpName = "NAME" };
+        var from = new Option<string?>("--from") { Description = "Read from this target first", HelpName = "TARGET" };
+        var command = new Command("wal-prefetch", "internal: the WAL prefetcher started by wal-fetch (docs/cli.md, WAL prefetch)") { spool, after, pgdata, source, from };
+        command.Hidden = true;
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, json: false, ct, async call =>
+        {
+            await call.Get<PrefetchWal>().ExecuteAsync(new PrefetchWalRequest(parse.GetValue(spool)!, parse.GetValue(pgdata)!, parse.GetValue(after)!, parse.GetValue(source), parse.GetValue(from)), ct);
+            return 0;
+        }));
         return command;
     }
 }

@@ -92,7 +92,7 @@ public static class EngineServices
         services.AddScoped<GetStatus>().AddScoped<RunChecks>().AddScoped<GetMetrics>().AddScoped<EvaluateHealth>();
         services.AddScoped<ListRuns>().AddScoped<ListCatalogBackups>().AddScoped<CheckReadiness>();
         services.AddScoped<GetRunbook>();
-        services.AddScoped<SetupArchiving>().AddScoped<ProbeArchiving>().AddScoped<PushWal>().AddScoped<FetchWal>();
+        services.AddScoped<SetupArchiving>().AddScoped<ProbeArchiving>().AddScoped<PushWal>().AddScoped<FetchWal>().AddScoped<PrefetchWal>();
         services.AddScoped<RunDrill>();
         services.AddScoped<UseCases.Tenants.TenantAdmin>();
         services.AddScoped<CreateToken>().AddScoped<ListTokens>().AddScoped<RevokeToken>().AddScoped<AuthenticateToken>();

@@ -170,6 +170,8 @@ public sealed class ClusterRestore
             }
         }
 
+        // A prefetch spool left in pg_wal by an earlier recovery of this directory is never served to this one.
+        UseCases.Wal.WalSpool.RemoveAll(destination);
         var copy = !IsSourceDataDirectory(destination, _source);
         var archiveOff = request.ArchiveOff ?? copy;
         WriteRecoveryFiles(destination, chosen, tablespaces, request, archiveOff);

@@ -30,6 +30,7 @@ internal static class ConfigSchema
         [typeof(DrillOptions)] = Properties(typeof(DrillOptions)),
         [typeof(DrillSourceOptions)] = Properties(typeof(DrillSourceOptions)),
         [typeof(SmokeQueryOptions)] = Properties(typeof(SmokeQueryOptions)),
+        [typeof(WalFetchOptions)] = Properties(typeof(WalFetchOptions)),
         [typeof(ServerOptions)] = Properties(typeof(ServerOptions)),
         [typeof(JwtOptions)] = Properties(typeof(JwtOptions)),
         [typeof(StackOptions)] = Properties(typeof(StackOptions)),

@@ -135,6 +135,9 @@ public sealed class ClusterSourceOptions() : SourceOptions(SourceKinds.Cluster)
     /// <summary>What drills check beyond the restore itself (row counts recorded at backup time, smoke queries).</summary>
     public DrillSourceOptions Drill { get; set; } = new();
 
+    /// <summary>How wal-fetch (restore_command) reads ahead of recovery (<see cref="WalFetchOptions"/>).</summary>
+    public WalFetchOptions WalFetch { get; set; } = new();
+
     public ulong SystemIdValue() => ulong.Parse(SystemIdentifier!, CultureInfo.InvariantCulture);
 
     public override void Validate(string name, string configPath)
@@ -158,6 +161,7 @@ public sealed class ClusterSourceOptions() : SourceOptions(SourceKinds.Cluster)
 
         base.Validate(name, configPath);
         Drill.Validate(name, configPath);
+        WalFetch.Validate(name, configPath);
         if (ArchiveTimeout <= TimeSpan.Zero)
         {
             throw new LifeboatException(ErrorCode.Config, $"Sources:{name}:ArchiveTimeout in {configPath} must be positive", "use a duration such as 00:01:00");

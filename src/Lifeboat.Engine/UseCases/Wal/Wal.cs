@@ -165,23 +165,84 @@ public sealed class PushWal : IUseCase<PushWalRequest, WalPushReport>
 /// PostgreSQL expects) — but only when the first target could say so: a secondary's "not archived" while the first
 /// target cannot be read is a failure (exit above 125), since a secondary may lag behind the primary. Archived but damaged wherever it is found: a <see cref="DamageException"/> naming the file (wal-fetch
 /// exits above 125 so that PostgreSQL stops recovery instead of taking the damage for the end of the archive).
+/// With Sources:NAME:WalFetch:Prefetch on, a segment restored into a pg_wal directory is first looked for in the
+/// prefetch spool (<see cref="WalSpool"/>, filled by <see cref="PrefetchWal"/>, which the first such fetch starts);
+/// whatever the spool does not have soundly is read as above, so the outcomes and exit codes are the same.
 /// </summary>
 public sealed class FetchWal : IUseCase<FetchWalRequest, WalFetchResult>
 {
     private readonly Workspace _workspace;
     private readonly RepositoryOpener _opener;
 
-    public FetchWal(Workspace workspace, RepositoryOpener opener)
+    private readonly TimeProvider _time;
+
+    public FetchWal(Workspace workspace, RepositoryOpener opener, TimeProvider time)
     {
         _workspace = workspace;
         _opener = opener;
+        _time = time;
     }
+
+    /// <summary>How long wal-fetch waits for a segment the prefetcher is fetching before it fetches it itself.</summary>
+    internal static TimeSpan InFlightWait { get; } = TimeSpan.FromSeconds(30);
 
     public async Task<WalFetchResult> ExecuteAsync(FetchWalRequest request, CancellationToken cancellationToken)
     {
-        var walName = request.Name;
         var (name, source) = ClusterSources.Resolve(_workspace, request.Source);
         var order = TargetReader.Order(_workspace, request.From, only: false);
+        var destination = _workspace.ResolvePath(request.Destination);
+        var segmentSize = ClusterSources.SegmentSize(source);
+        var spool = await SpoolAsync(request, name, source, segmentSize, destination, order, cancellationToken);
+        if (spool is not null)
+        {
+            if (await spool.TryServeAsync(ParseSegment(request.Name, segmentSize)!, destination, segmentSize, source.SystemIdValue(), InFlightWait, _time, cancellationToken))
+            {
+                spool.Touch(request.Name);
+                PrefetchWal.EnsureRunning(_workspace, spool, request.Name, name, request.From);
+                return new WalFetchResult(true, null, [], Spooled: true);
+            }
+        }
+
+        var result = await FetchAsync(request, name, source, order, destination, cancellationToken);
+        if (spool is not null && result.Found)
+        {
+            spool.Touch(request.Name);
+            PrefetchWal.EnsureRunning(_workspace, spool, request.Name, name, request.From);
+        }
+
+        return result;
+    }
+
+    private static WalFileName? ParseSegment(string name, long segmentSize)
+        => WalFileName.TryParse(name, segmentSize, out var wal) && wal!.Kind == WalFileKind.Segment ? wal : null;
+
+    /// <summary>
+    /// The prefetch spool of this restore_command call: only for a segment (history, .partial and .backup files are always
+    /// read from the repository), only into a pg_wal directory, only with WalFetch:Prefetch on, and only when the first
+    /// target's repository id can be read (one small read, no key): the spool is keyed by it.
+    /// </summary>
+    private async Task<WalSpool?> SpoolAsync(FetchWalRequest request, string name, ClusterSourceOptions source, long segmentSize, string destination, IReadOnlyList<ConfiguredTarget> order, CancellationToken cancellationToken)
+    {
+        if (!source.WalFetch.Prefetch || ParseSegment(request.Name, segmentSize) is null || WalSpool.For(destination, "", name, 0, null) is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            await using var target = _opener.OpenTarget(order[0].Url, null, t => new FailFastTarget(t));
+            var config = Lifeboat.Repository.Format.RepositoryConfig.Parse(await target.ReadAllAsync(Lifeboat.Repository.Format.ObjectNames.Config, cancellationToken), target.DisplayName);
+            return WalSpool.For(destination, config.Id, name, source.SystemIdValue(), request.From);
+        }
+        catch (Exception ex) when (ex is LifeboatException or IOException or System.Text.Json.JsonException)
+        {
+            return null; // the fetch below says what is wrong with the target
+        }
+    }
+
+    private async Task<WalFetchResult> FetchAsync(FetchWalRequest request, string name, ClusterSourceOptions source, IReadOnlyList<ConfiguredTarget> order, string destination, CancellationToken cancellationToken)
+    {
+        var walName = request.Name;
         var notes = new List<string>();
         var damaged = new List<string>();
         Repo? opened = null;
@@ -208,7 +269,7 @@ public sealed class FetchWal : IUseCase<FetchWalRequest, WalFetchResult>
                 try
                 {
                     var archive = new WalArchive(repository, name, source.SystemIdValue(), ClusterSources.SegmentSize(source));
-                    if (await archive.FetchAsync(walName, _workspace.ResolvePath(request.Destination), cancellationToken))
+                    if (await archive.FetchAsync(walName, destination, cancellationToken))
                     {
                         return new WalFetchResult(true, candidate.Name, notes);
                     }
@@ -279,4 +340,5 @@ public sealed record WalPushReport(string File, PushOutcome Primary, IReadOnlyLi
 public sealed record TargetWalPush(string Target, PushOutcome? Outcome, string? Error);
 
 /// <summary>What wal-fetch found: the target the file came from, and what happened on the targets tried before.</summary>
-public sealed record WalFetchResult(bool Found, string? Target, IReadOnlyList<string> Notes);
+/// <param name="Spooled">Served from the prefetch spool (<see cref="WalSpool"/>): <see cref="Target"/> is then null.</param>
+public sealed record WalFetchResult(bool Found, string? Target, IReadOnlyList<string> Notes, bool Spooled = false);
