@@ -21,6 +21,7 @@ public static class DashboardEndpoints
         var dashboard = app.MapGroup("").ExcludeFromDescription().AddEndpointFilter(ErrorPages);
         MapSignIn(dashboard);
         dashboard.MapOverview();
+        dashboard.MapBackupsPages();
         return app;
     }
 

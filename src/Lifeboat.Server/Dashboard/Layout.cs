@@ -16,6 +16,9 @@ internal static class Layout
     /// <summary>Scripts and styles only from this server; no inline script or style; forms post only here; never framed.</summary>
     public const string ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+    /// <summary>The pages of the navigation bar.</summary>
+    private static readonly (string Name, string Path)[] Nav = [("Overview", "/"), ("Backups", "/backups")];
+
     public static bool SignedIn(HttpContext http) => http.User.Identity?.IsAuthenticated == true && http.User.Identity.AuthenticationType == DashboardAuthentication.SchemeName;
 
     /// <summary>Whether the signed-in role holds <paramref name="permission"/> (to show or hide a control; the server checks again).</summary>
@@ -28,7 +31,7 @@ internal static class Layout
             ? Html.Of($"""
                 <header>
                 <a class="brand" href="/">Lifeboat</a>
-                <nav aria-label="Main"><ul><li><a href="/">Overview</a></li></ul></nav>
+                <nav aria-label="Main"><ul>{Nav.Select(n => Html.Of($"""<li><a href="{n.Path}">{n.Name}</a></li>"""))}</ul></nav>
                 <span class="who">Signed in as {http.User.Identity!.Name} ({http.User.FindFirstValue(ClaimTypes.Role)})</span>
                 <form method="post" action="/sign-out">{Csrf(http)}<button type="submit">Sign out</button></form>
                 </header>
