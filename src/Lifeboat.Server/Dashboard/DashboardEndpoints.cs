@@ -22,6 +22,7 @@ public static class DashboardEndpoints
         MapSignIn(dashboard);
         dashboard.MapOverview();
         dashboard.MapBackupsPages();
+        dashboard.MapApprovalsPages();
         return app;
     }
 

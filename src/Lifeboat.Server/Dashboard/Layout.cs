@@ -17,7 +17,7 @@ internal static class Layout
     public const string ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
     /// <summary>The pages of the navigation bar.</summary>
-    private static readonly (string Name, string Path)[] Nav = [("Overview", "/"), ("Backups", "/backups")];
+    private static readonly (string Name, string Path)[] Nav = [("Overview", "/"), ("Backups", "/backups"), ("Approvals", "/approvals")];
 
     public static bool SignedIn(HttpContext http) => http.User.Identity?.IsAuthenticated == true && http.User.Identity.AuthenticationType == DashboardAuthentication.SchemeName;
 
