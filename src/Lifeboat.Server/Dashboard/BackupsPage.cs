@@ -29,12 +29,12 @@ internal static class BackupsPage
                 return Layout.Render(http, Layout.Page(http, "Backups", Html.Of($"""
                     <h1>Backups</h1>
                     <form class="filters" method="get" action="/backups" role="search">
-                    <div><label for="source">Source</label>{Select("source", names, source)}</div>
-                    <div><label for="kind">Kind</label>{Select("kind", Kinds, kind)}</div>
+                    <div><label for="source">Source</label>{Layout.Select("source", names, source)}</div>
+                    <div><label for="kind">Kind</label>{Layout.Select("kind", Kinds, kind)}</div>
                     <div><button type="submit">Filter</button></div>
                     </form>
                     {Table(page.Items)}
-                    {(page.Next is null ? Html.Empty : Html.Of($"""<p><a id="next" rel="next" href="{"/backups" + Query(("source", source), ("kind", kind), ("limit", limit?.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("cursor", page.Next))}">Next page</a></p>"""))}
+                    {(page.Next is null ? Html.Empty : Html.Of($"""<p><a id="next" rel="next" href="{"/backups" + Layout.Query(("source", source), ("kind", kind), ("limit", limit?.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("cursor", page.Next))}">Next page</a></p>"""))}
                     """)));
             })
             .RequireAuthorization(DashboardAuthentication.Policy(Permissions.Read));
@@ -59,17 +59,6 @@ internal static class BackupsPage
             })
             .RequireAuthorization(DashboardAuthentication.Policy(Permissions.Operate));
         return dashboard;
-    }
-
-    private static Html Select(string name, IEnumerable<string> options, string? selected) => Html.Of($"""
-        <select id="{name}" name="{name}"><option value="">all</option>{options.Select(o => Html.Of($"""<option value="{o}"{(o == selected ? Html.Of($" selected") : Html.Empty)}>{o}</option>"""))}</select>
-        """);
-
-    /// <summary>A query string of the given parameters that have a value, each escaped.</summary>
-    private static string Query(params (string Name, string? Value)[] parameters)
-    {
-        var given = parameters.Where(p => !string.IsNullOrEmpty(p.Value)).Select(p => p.Name + "=" + Uri.EscapeDataString(p.Value!)).ToList();
-        return given.Count == 0 ? "" : "?" + string.Join("&", given);
     }
 
     private static Html Table(IReadOnlyList<CatalogBackupView> backups)

@@ -23,6 +23,7 @@ public static class DashboardEndpoints
         dashboard.MapOverview();
         dashboard.MapBackupsPages();
         dashboard.MapApprovalsPages();
+        dashboard.MapEventsPages();
         return app;
     }
 

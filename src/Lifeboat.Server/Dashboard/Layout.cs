@@ -17,7 +17,7 @@ internal static class Layout
     public const string ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
     /// <summary>The pages of the navigation bar.</summary>
-    private static readonly (string Name, string Path)[] Nav = [("Overview", "/"), ("Backups", "/backups"), ("Approvals", "/approvals")];
+    private static readonly (string Name, string Path)[] Nav = [("Overview", "/"), ("Backups", "/backups"), ("Approvals", "/approvals"), ("Events", "/events")];
 
     public static bool SignedIn(HttpContext http) => http.User.Identity?.IsAuthenticated == true && http.User.Identity.AuthenticationType == DashboardAuthentication.SchemeName;
 
@@ -144,6 +144,18 @@ internal static class Layout
         < 172_800 => $"{(seconds / 3600).ToString("0.#", CultureInfo.InvariantCulture)} h",
         _ => $"{(seconds / 86_400).ToString("0.#", CultureInfo.InvariantCulture)} d",
     };
+
+    /// <summary>A filter's drop-down: "all" (empty) and the options, <paramref name="selected"/> chosen.</summary>
+    public static Html Select(string name, IEnumerable<string> options, string? selected) => Html.Of($"""
+        <select id="{name}" name="{name}"><option value="">all</option>{options.Select(o => Html.Of($"""<option value="{o}"{(o == selected ? Html.Of($" selected") : Html.Empty)}>{o}</option>"""))}</select>
+        """);
+
+    /// <summary>A query string of the given parameters that have a value, each escaped (empty when none has).</summary>
+    public static string Query(params (string Name, string? Value)[] parameters)
+    {
+        var given = parameters.Where(p => !string.IsNullOrEmpty(p.Value)).Select(p => p.Name + "=" + Uri.EscapeDataString(p.Value!)).ToList();
+        return given.Count == 0 ? "" : "?" + string.Join("&", given);
+    }
 
     public static string Time(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

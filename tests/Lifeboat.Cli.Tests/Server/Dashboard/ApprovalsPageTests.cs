@@ -6,6 +6,7 @@ using Microsoft.Playwright;
 namespace Lifeboat.Cli.Tests.Server.Dashboard;
 
 /// <summary>The approvals pages in a real chromium: the gate's rules decide who sees the buttons and whose POST counts.</summary>
+[Collection(DashboardCollection.Name)]
 public sealed partial class ApprovalsPageTests
 {
     private const string Reason = "<script>alert(1)</script> ticket 4711";

@@ -5,6 +5,7 @@ using Microsoft.Playwright;
 namespace Lifeboat.Cli.Tests.Server.Dashboard;
 
 /// <summary>The backups pages in a real chromium: the API's filters and cursor, the detail, the download by role.</summary>
+[Collection(DashboardCollection.Name)]
 public sealed class BackupsPageTests
 {
     private const string Evil = "<img src=x onerror=alert(1)>";

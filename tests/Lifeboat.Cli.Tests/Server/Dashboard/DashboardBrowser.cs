@@ -38,6 +38,8 @@ internal sealed class DashboardBrowser : IAsyncDisposable
     public async Task<IPage> NewPageAsync()
     {
         var context = await _browser.NewContextAsync(new() { BaseURL = _server.Address.ToString() });
+        // A loaded two-core machine running the whole suite is slow; a real wait is still bounded.
+        context.SetDefaultTimeout(60_000);
         var page = await context.NewPageAsync();
         page.Console += (_, m) =>
         {
@@ -101,4 +103,11 @@ internal sealed class DashboardBrowser : IAsyncDisposable
         await _browser.DisposeAsync();
         _playwright.Dispose();
     }
+}
+
+/// <summary>The browser tests run one after another: each starts a chromium, and several at once starve a small machine.</summary>
+[CollectionDefinition(Name)]
+public sealed class DashboardCollection
+{
+    public const string Name = "dashboard browser";
 }

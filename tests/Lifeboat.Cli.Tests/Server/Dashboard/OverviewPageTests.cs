@@ -6,6 +6,7 @@ using Microsoft.Playwright;
 namespace Lifeboat.Cli.Tests.Server.Dashboard;
 
 /// <summary>The dashboard's sign-in, session and overview in a real chromium against a real server (docs/dashboard.md).</summary>
+[Collection(DashboardCollection.Name)]
 public sealed class OverviewPageTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
