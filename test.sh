@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/prerequisites.sh
 ensure_dotnet
-ensure_apt libzstd1 zstd time openssh-server vsftpd prometheus python3-aiosmtpd
+ensure_apt libzstd1 zstd time openssh-server vsftpd prometheus python3-aiosmtpd chromium
 ensure_npm_peers tests/peers
 
 echo "building (Release)..." >&2

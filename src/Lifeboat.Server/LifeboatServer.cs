@@ -4,6 +4,7 @@ using Lifeboat.Engine.Notifications;
 using Lifeboat.Engine.Scheduling;
 using Lifeboat.Engine.UseCases.Health;
 using Lifeboat.Server.Apis;
+using Lifeboat.Server.Dashboard;
 using Lifeboat.Server.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
@@ -17,7 +18,7 @@ using Prometheus;
 namespace Lifeboat.Server;
 
 /// <summary>
-/// `lifeboat serve`: the REST API (docs/api.md) over the application layer's use cases, the scheduler, and metrics.
+/// `lifeboat serve`: the REST API (docs/api.md) and the web dashboard (docs/dashboard.md) over the application layer's use cases, the scheduler, and metrics.
 /// Binds to loopback unless told otherwise. Every request is one call of the application layer: a service scope whose
 /// workspace is opened for it; endpoints (Apis/) bind, call a use case and serialise its result.
 /// </summary>
@@ -68,8 +69,18 @@ public static class LifeboatServer
         // The trace id of a problem is the call's correlation id (the defaults would put ASP.NET Core's own there).
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions["traceId"] = CallScope.CorrelationId(c.HttpContext));
         services.AddExceptionHandler<Problems.Handler>();
-        services.AddAuthentication(TokenAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, TokenAuthentication>(TokenAuthentication.SchemeName, null);
-        services.AddAuthorizationBuilder().AddPermissionPolicies();
+        // The API authenticates by bearer token only; the dashboard's pages by its session cookie (Dashboard/).
+        services.AddAuthentication(DashboardAuthentication.SelectorName)
+            .AddPolicyScheme(DashboardAuthentication.SelectorName, null, o => o.ForwardDefaultSelector = DashboardAuthentication.SelectScheme)
+            .AddScheme<AuthenticationSchemeOptions, TokenAuthentication>(TokenAuthentication.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions, DashboardAuthentication>(DashboardAuthentication.SchemeName, null);
+        services.AddAuthorizationBuilder().AddPermissionPolicies().AddDashboardPolicies();
+        services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "lifeboat-csrf";
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.FormFieldName = "csrf";
+        });
         services.AddSingleton<JwtValidator>();
         services.AddLifeboatOpenApi();
         services.AddLifeboatRateLimits(server);
@@ -119,6 +130,7 @@ public static class LifeboatServer
         api.MapNotificationsApi();
         api.MapTenantsApi();
         app.MapMetricsApi();
+        app.MapDashboard();
         return app;
     }
 

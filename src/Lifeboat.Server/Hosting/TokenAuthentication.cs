@@ -45,20 +45,29 @@ public sealed class TokenAuthentication : AuthenticationHandler<AuthenticationSc
             return AuthenticateResult.Fail("the Authorization header is not a bearer token");
         }
 
-        var bearer = header["Bearer ".Length..].Trim();
-        var workspace = Context.RequestServices.GetRequiredService<CallContext>().Workspace;
+        return await AuthenticateAsync(Context, header["Bearer ".Length..].Trim(), SchemeName, Logger);
+    }
+
+    /// <summary>
+    /// A token as the API takes it — a Lifeboat API token, or an identity provider's JWT when Server:Jwt is set — turned
+    /// into the caller's claims under <paramref name="scheme"/>. The dashboard's sign-in and its session cookie use this
+    /// too, so a token means the same on every route.
+    /// </summary>
+    internal static async Task<AuthenticateResult> AuthenticateAsync(HttpContext context, string bearer, string scheme, ILogger logger)
+    {
+        var workspace = context.RequestServices.GetRequiredService<CallContext>().Workspace;
         if (!bearer.StartsWith("lbt_", StringComparison.Ordinal) && workspace.Options.Server.Jwt is { } jwt)
         {
-            return await AuthenticateJwtAsync(jwt, bearer, workspace);
+            return await AuthenticateJwtAsync(context, jwt, bearer, workspace, scheme, logger);
         }
 
         // In a scope of its own: the request's scope must not hold services made for the server's workspace when the
         // call then moves into the token's tenant (CallScope.UseCallTenant).
         TokenIdentity? identity;
-        using (var scope = Context.RequestServices.GetRequiredService<IServiceScopeFactory>().CreateScope())
+        using (var scope = context.RequestServices.GetRequiredService<IServiceScopeFactory>().CreateScope())
         {
             scope.ServiceProvider.GetRequiredService<CallContext>().Workspace = workspace;
-            identity = await scope.ServiceProvider.GetRequiredService<AuthenticateToken>().ExecuteAsync(new AuthenticateTokenRequest(bearer), Context.RequestAborted);
+            identity = await scope.ServiceProvider.GetRequiredService<AuthenticateToken>().ExecuteAsync(new AuthenticateTokenRequest(bearer), context.RequestAborted);
         }
 
         if (identity is null)
@@ -68,31 +77,31 @@ public sealed class TokenAuthentication : AuthenticationHandler<AuthenticationSc
 
         var claims = new ClaimsIdentity(
             [new Claim(ClaimTypes.Name, identity.Name), new Claim(ClaimTypes.Role, identity.Role), new Claim(TokenIdClaim, identity.Id), new Claim(TenantClaim, identity.Tenant), new Claim(KindClaim, "token")],
-            SchemeName);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(claims), SchemeName));
+            scheme);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(claims), scheme));
     }
 
     /// <summary>An identity provider's JWT (Server:Jwt): its role claim must be a Lifeboat role, its tenant this workspace's.</summary>
-    private async Task<AuthenticateResult> AuthenticateJwtAsync(JwtOptions jwt, string token, Workspace workspace)
+    private static async Task<AuthenticateResult> AuthenticateJwtAsync(HttpContext context, JwtOptions jwt, string token, Workspace workspace, string scheme, ILogger logger)
     {
-        var (identity, refusal) = await Context.RequestServices.GetRequiredService<JwtValidator>().ValidateAsync(jwt, token, Path.GetDirectoryName(workspace.ConfigPath)!, Context.RequestAborted);
+        var (identity, refusal) = await context.RequestServices.GetRequiredService<JwtValidator>().ValidateAsync(jwt, token, Path.GetDirectoryName(workspace.ConfigPath)!, context.RequestAborted);
         if (identity is null)
         {
-            Logger.LogInformation("A JWT was refused: {Reason}", refusal);
+            logger.LogInformation("A JWT was refused: {Reason}", refusal);
             return AuthenticateResult.Fail("the token is not valid");
         }
 
         var tenant = identity.Tenant ?? Workspace.DefaultName;
         if (!Roles.All.Contains(identity.Role) || (tenant != Workspace.DefaultName && identity.Role == Roles.Superadmin))
         {
-            Logger.LogInformation("A JWT of {Name} was refused: role '{Role}' in tenant '{Tenant}'", identity.Name, identity.Role, tenant);
+            logger.LogInformation("A JWT of {Name} was refused: role '{Role}' in tenant '{Tenant}'", identity.Name, identity.Role, tenant);
             return AuthenticateResult.Fail("the token's role or tenant is not one of this server's");
         }
 
         var claims = new ClaimsIdentity(
             [new Claim(ClaimTypes.Name, identity.Name), new Claim(ClaimTypes.Role, identity.Role), new Claim(TokenIdClaim, identity.TokenId), new Claim(TenantClaim, tenant), new Claim(KindClaim, "oidc")],
-            SchemeName);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(claims), SchemeName));
+            scheme);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(claims), scheme));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)

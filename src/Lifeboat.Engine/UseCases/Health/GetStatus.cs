@@ -41,6 +41,16 @@ public sealed record HealthReport([property: JsonPropertyOrder(2)] IReadOnlyList
     [JsonPropertyOrder(0)]
     public HealthState Overall => Checks.Count == 0 ? HealthState.Healthy : Checks.Max(c => c.State);
 
+    /// <summary>
+    /// The worst state of the checks of <paramref name="sources"/> (healthy when they have none): one source's colour,
+    /// or a stack's over its sources. The repository's own checks (source empty) are not any source's.
+    /// </summary>
+    public HealthState StateOf(params IEnumerable<string> sources)
+    {
+        var names = sources.ToHashSet(StringComparer.Ordinal);
+        return Checks.Where(c => c.Source.Length > 0 && names.Contains(c.Source)).Select(c => c.State).DefaultIfEmpty(HealthState.Healthy).Max();
+    }
+
     /// <summary>Per source: what the drills proved (empty without a catalog).</summary>
     [JsonPropertyOrder(3)]
     public IReadOnlyList<DrillStatus> Drills { get; init; } = [];
