@@ -18,6 +18,8 @@ public sealed class ErrorCodeTests
     [InlineData(ErrorCode.PermissionDenied, 2)]
     [InlineData(ErrorCode.NoSpace, 2)]
     [InlineData(ErrorCode.NoSuchBackup, 2)]
+    [InlineData(ErrorCode.Suspended, 2)]
+    [InlineData(ErrorCode.QuotaExceeded, 2)]
     [InlineData(ErrorCode.Damage, 3)]
     [InlineData(ErrorCode.ApprovalRequired, 4)]
     public void Each_error_code_maps_to_the_exit_code_of_the_command_line_contract(ErrorCode code, int exitCode)
@@ -54,6 +56,8 @@ public sealed class ErrorCodeTests
             [ErrorCode.PermissionDenied] = 206,
             [ErrorCode.NoSpace] = 207,
             [ErrorCode.NoSuchBackup] = 208,
+            [ErrorCode.Suspended] = 209,
+            [ErrorCode.QuotaExceeded] = 210,
             [ErrorCode.Damage] = 300,
             [ErrorCode.ApprovalRequired] = 400,
         };

@@ -204,3 +204,28 @@ public sealed class TenantQuotas
         }
     }
 }
+
+/// <summary>
+/// The tenant registry as the server's own passes read it (the tenant middleware, the tenants' schedulers, the API-call
+/// counter): server-wide, on the server's workspace, so the adapters never hold a catalog themselves.
+/// </summary>
+public static class TenantRegistry
+{
+    /// <summary>The tenant of that name, or null.</summary>
+    public static async Task<TenantRecord?> FindAsync(Workspace host, string name, TimeProvider time, CancellationToken cancellationToken)
+        => await (await new CatalogAccess(host, time).OpenAsync(cancellationToken)).TenantAsync(name, cancellationToken);
+
+    /// <summary>Every tenant, by name.</summary>
+    public static async Task<IReadOnlyList<TenantRecord>> ListAsync(Workspace host, TimeProvider time, CancellationToken cancellationToken)
+        => await (await new CatalogAccess(host, time).OpenAsync(cancellationToken)).TenantsAsync(null, null, cancellationToken);
+
+    /// <summary>Adds API calls counted in memory (tenant, day yyyy-MM-dd, calls) to the catalog.</summary>
+    public static async Task CountApiCallsAsync(Workspace host, TimeProvider time, IEnumerable<(string Tenant, string Day, long Calls)> counts, CancellationToken cancellationToken)
+    {
+        var catalog = await new CatalogAccess(host, time).OpenAsync(cancellationToken);
+        foreach (var (tenant, day, calls) in counts)
+        {
+            await catalog.CountApiCallsAsync(tenant, day, calls, cancellationToken);
+        }
+    }
+}

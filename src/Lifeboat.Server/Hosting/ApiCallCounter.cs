@@ -43,11 +43,7 @@ public sealed class ApiCallCounter(Func<Workspace> host, TimeProvider time) : Ba
 
         try
         {
-            var catalog = await new CatalogAccess(host(), time).OpenAsync(cancellationToken);
-            foreach (var ((tenant, day), calls) in counts)
-            {
-                await catalog.CountApiCallsAsync(tenant, day, calls, cancellationToken);
-            }
+            await TenantRegistry.CountApiCallsAsync(host(), time, counts.Select(c => (c.Key.Tenant, c.Key.Day, c.Value)), cancellationToken);
         }
         catch (Core.LifeboatException)
         {

@@ -58,8 +58,7 @@ public static class CallScope
         var call = http.RequestServices.GetRequiredService<CallContext>();
         var host = call.Workspace;
         var time = http.RequestServices.GetRequiredService<TimeProvider>();
-        var registry = await new CatalogAccess(host, time).OpenAsync(http.RequestAborted);
-        var record = await registry.TenantAsync(tenant, http.RequestAborted);
+        var record = await TenantRegistry.FindAsync(host, tenant, time, http.RequestAborted);
         if (record is null or { State: Catalog.TenantRecord.Removing })
         {
             http.User = new ClaimsPrincipal(new ClaimsIdentity());

@@ -46,11 +46,10 @@ public sealed partial class TenantSchedulers(Func<Workspace> host, IServiceScope
 
     private async Task PassAsync(CancellationToken cancellationToken)
     {
-        List<TenantRecord> tenants;
+        IReadOnlyList<TenantRecord> tenants;
         try
         {
-            var registry = await new CatalogAccess(host(), time).OpenAsync(cancellationToken);
-            tenants = await registry.TenantsAsync(null, null, cancellationToken);
+            tenants = await TenantRegistry.ListAsync(host(), time, cancellationToken);
         }
         catch (Core.LifeboatException ex)
         {
@@ -89,9 +88,9 @@ public sealed partial class TenantSchedulers(Func<Workspace> host, IServiceScope
         }
     }
 
-    [LoggerMessage(EventId = 5201, Level = LogLevel.Warning, Message = "The tenant registry cannot be read ({Error}): tenants' schedulers are not started or stopped this pass")]
+    [LoggerMessage(EventId = 5251, Level = LogLevel.Warning, Message = "The tenant registry cannot be read ({Error}): tenants' schedulers are not started or stopped this pass")]
     private static partial void LogRegistryUnavailable(ILogger logger, string error);
 
-    [LoggerMessage(EventId = 5202, Level = LogLevel.Error, Message = "The scheduler of tenant {Tenant} stopped: {Error}; it is started again on the next pass")]
+    [LoggerMessage(EventId = 5252, Level = LogLevel.Error, Message = "The scheduler of tenant {Tenant} stopped: {Error}; it is started again on the next pass")]
     private static partial void LogTenantFailed(ILogger logger, string tenant, string error);
 }
