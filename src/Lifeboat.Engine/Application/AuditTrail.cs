@@ -67,7 +67,14 @@ public sealed class AuditTrail
     /// Appends the entry; <paramref name="isTheCall"/> false for a step inside a call (an approval checked by the gate)
     /// that does not replace the adapter's entry of the call itself.
     /// </summary>
-    public async Task RecordAsync(AuditEntry entry, bool isTheCall, CancellationToken cancellationToken)
+    public Task RecordAsync(AuditEntry entry, bool isTheCall, CancellationToken cancellationToken) => RecordAsync(entry, _call.Workspace.Name, isTheCall, cancellationToken);
+
+    /// <summary>
+    /// Appends the entry to the trail of <paramref name="tenant"/>: what the host or a superadmin did inside another tenant
+    /// is audited there, with its details; the caller's own trail gets a summary naming the tenant only (the caller's
+    /// tenant's auditors must not read another tenant's token names and ids).
+    /// </summary>
+    public async Task RecordAsync(AuditEntry entry, string tenant, bool isTheCall, CancellationToken cancellationToken)
     {
         var actor = _call.Actor;
         var parameters = Redact(entry.Parameters);
@@ -75,7 +82,7 @@ public sealed class AuditTrail
         {
             Id = "aud_" + CallContext.NewId(),
             Time = _time.GetUtcNow(),
-            Tenant = _call.Workspace.Name,
+            Tenant = tenant,
             ActorKind = actor.Kind,
             Actor = actor.Name,
             TokenId = actor.TokenId,

@@ -282,7 +282,7 @@ public interface IEventSink
 /// What use cases publish through: wraps the data in an envelope (id, time, tenant, correlation id of the call) and
 /// hands it to every registered <see cref="IEventSink"/> — the event log first (<see cref="EventLogSink"/>: the
 /// catalog's outbox). A change that lives in the catalog itself (a token, a maintenance window) commits its events in
-/// its own transaction with <see cref="PublishWithAsync"/>, so the change and its event exist together or not at all.
+/// its own transaction with <see cref="PublishWithAsync(EventData, Func{IReadOnlyList{EventRecord}, Task})"/>, so the change and its event exist together or not at all.
 /// </summary>
 public sealed partial class Events
 {
@@ -319,9 +319,16 @@ public sealed partial class Events
     /// Publishes <paramref name="data"/> as part of a catalog change: <paramref name="commit"/> writes the change and the
     /// given event records in one transaction (the outbox); the other sinks are not involved, the live stream is told.
     /// </summary>
-    public async Task PublishWithAsync(EventData data, Func<IReadOnlyList<EventRecord>, Task> commit)
+    public Task PublishWithAsync(EventData data, Func<IReadOnlyList<EventRecord>, Task> commit) => PublishWithAsync(data, _call.Workspace.Name, commit);
+
+    /// <summary>
+    /// As <see cref="PublishWithAsync(EventData, Func{IReadOnlyList{EventRecord}, Task})"/>, into the log of
+    /// <paramref name="tenant"/>: a change the host or a superadmin makes in another tenant (a token made there) is that
+    /// tenant's event, heard by its webhooks — and not one of the caller's tenant, whose readers must not see it.
+    /// </summary>
+    public async Task PublishWithAsync(EventData data, string tenant, Func<IReadOnlyList<EventRecord>, Task> commit)
     {
-        var e = Envelope(data);
+        var e = Envelope(data) with { Tenant = tenant };
         LogEvent(_logger, e.Type, e.Source ?? "-", e.CorrelationId);
         await commit([EventRecords.From(e)]);
         _bus.Announce(e.Tenant);

@@ -84,14 +84,22 @@ public sealed class CreateToken : IUseCase<CreateTokenRequest, CreatedToken>
             CreatedBy = TokenRules.CreatedBy(_call.Actor),
             Expires = lifetime is { } l ? now + l : null,
         };
-        await _events.PublishWithAsync(new TokenCreated(record.Id, record.Name, record.Role, record.Tenant, record.Expires), events => catalog.InsertTokenAsync(record, events, cancellationToken));
-        await _audit.RecordAsync(new AuditEntry(AuditActions.TokenCreate, record.Id, new Dictionary<string, string?>
+        // A token made in another tenant (by the host or a superadmin) is that tenant's event and audit entry; the
+        // caller's trail says only that one was made there.
+        await _events.PublishWithAsync(new TokenCreated(record.Id, record.Name, record.Role, record.Tenant, record.Expires), tenant, events => catalog.InsertTokenAsync(record, events, cancellationToken));
+        var entry = new AuditEntry(AuditActions.TokenCreate, record.Id, new Dictionary<string, string?>
         {
             ["name"] = record.Name,
             ["role"] = record.Role,
             ["tenant"] = record.Tenant,
             ["expires"] = request.Expires,
-        }, AuditResults.Succeeded, 201), cancellationToken);
+        }, AuditResults.Succeeded, 201);
+        await _audit.RecordAsync(entry, tenant, true, cancellationToken);
+        if (tenant != workspace.Name)
+        {
+            await _audit.RecordAsync(TokenRules.InAnotherTenant(entry, tenant), true, cancellationToken);
+        }
+
         return new CreatedToken(record.Id, record.Name, record.Role, record.Tenant, record.Created, record.Expires, token);
     }
 }

@@ -39,14 +39,21 @@ public sealed class RevokeToken : IUseCase<RevokeTokenRequest, TokenView>
 
         catalog = catalog.ForTenant(before.Tenant);
         // Published with the revocation, in one transaction, the first time only.
-        await _events.PublishWithAsync(new TokenRevoked(before.Id, before.Name, before.Tenant), events => catalog.RevokeTokenAsync(before.Id, _time.GetUtcNow(), events, cancellationToken));
+        // In the token's tenant's log and trail (the caller's trail says only that one was revoked there: CreateToken).
+        await _events.PublishWithAsync(new TokenRevoked(before.Id, before.Name, before.Tenant), before.Tenant, events => catalog.RevokeTokenAsync(before.Id, _time.GetUtcNow(), events, cancellationToken));
         var after = await catalog.TokenAsync(before.Id, cancellationToken) ?? before;
-        await _audit.RecordAsync(new AuditEntry(AuditActions.TokenRevoke, after.Id, new Dictionary<string, string?>
+        var entry = new AuditEntry(AuditActions.TokenRevoke, after.Id, new Dictionary<string, string?>
         {
             ["name"] = after.Name,
             ["tenant"] = after.Tenant,
             ["alreadyRevoked"] = before.Revoked is null ? "false" : "true",
-        }, AuditResults.Succeeded, 200), cancellationToken);
+        }, AuditResults.Succeeded, 200);
+        await _audit.RecordAsync(entry, after.Tenant, true, cancellationToken);
+        if (after.Tenant != _call.Workspace.Name)
+        {
+            await _audit.RecordAsync(TokenRules.InAnotherTenant(entry, after.Tenant), true, cancellationToken);
+        }
+
         return TokenView.From(after);
     }
 }

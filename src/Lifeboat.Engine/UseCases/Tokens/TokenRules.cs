@@ -54,6 +54,16 @@ internal static class TokenRules
         return catalog.ForTenant(tenant);
     }
 
+    /// <summary>
+    /// The caller's audit entry of a token change made in another tenant: the action, the tenant and the role, never the
+    /// token's id or name (the other tenant's own trail has them).
+    /// </summary>
+    public static AuditEntry InAnotherTenant(AuditEntry entry, string tenant) => entry with
+    {
+        Target = tenant,
+        Parameters = new Dictionary<string, string?> { ["tenant"] = tenant, ["role"] = entry.Parameters?.GetValueOrDefault("role") },
+    };
+
     /// <summary>Refuses a role holding a permission the actor does not hold (an admin cannot make a superadmin).</summary>
     public static void RequireGrantable(Actor actor, string role)
     {
