@@ -74,8 +74,10 @@ public sealed class WalPrefetchTests
         await f.ExecAsync("create table t (id int, v text)");
         await f.OkAsync("backup", "--source", "db");
         var segments = await WriteSegmentsAsync(f, 12);
-        var target = Lifeboat.Core.TimeParsing.ToPostgres(await f.QueryAsync<DateTime>("select clock_timestamp()"));
-        await Task.Delay(1100, Ct);
+        var at = await f.QueryAsync<DateTime>("select clock_timestamp()");
+        var target = Lifeboat.Core.TimeParsing.ToPostgres(at);
+        // The later commits must be past the target by the server's own clock.
+        await Poll.UntilAsync(async () => await f.QueryAsync<DateTime>("select clock_timestamp()") > at.AddSeconds(1.1), "the server's clock is past the recovery target", Ct);
         await WriteSegmentsAsync(f, 3, from: 12);
 
         async Task<(long Count, string Digest, string Log)> RestoreAsync(string name, bool prefetch, params string[] extra)

@@ -96,8 +96,20 @@ public sealed class TenantIsolationTests
         {
             var stream = sweep.ReadStreamAsync("/api/v1/events/stream", streamCancel.Token);
             using var b = world.Client(bravo.AdminToken);
+            var before = JsonDocument.Parse(await b.GetStringAsync(new Uri("/api/v1/events?limit=1", UriKind.Relative), Ct)).RootElement.GetProperty("items")[0].GetProperty("id").GetString()!;
             await world.BackupAsync(b, bravo.Source);
-            await Task.Delay(TimeSpan.FromSeconds(1), Ct);
+            // Positive control instead of a pause: B's own stream, resumed from before the backup, carries its
+            // backup.completed — so the event was committed and streamable while the caller's stream was open.
+            using (var control = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/v1/events/stream", UriKind.Relative)))
+            {
+                control.Headers.Add("Last-Event-ID", before);
+                using var response = await b.SendAsync(control, HttpCompletionOption.ResponseHeadersRead, Ct);
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct));
+                while (await reader.ReadLineAsync(Ct) is { } line && !line.Contains("backup.completed", StringComparison.Ordinal))
+                {
+                }
+            }
+
             await streamCancel.CancelAsync();
             sweep.Scan("GET /api/v1/events/stream while B backed up", await stream);
         }
