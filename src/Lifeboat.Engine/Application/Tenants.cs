@@ -61,10 +61,19 @@ public static class TenantWorkspaces
         return new Workspace(ConfigFile.Resolve(Path.Combine(directory, "lifeboat.json"), environment, directory), environment, directory, keys ?? new KeyOptions(), name, host);
     }
 
+    /// <summary>Tenant configuration files found free of the server's sections, by path and file identity: a server opens a tenant's workspace for every request.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lifeboat.Platform.FileStat> Checked = new(StringComparer.Ordinal);
+
     /// <summary>A tenant's configuration: as any, but without the server's sections (exit 2 naming the one it has).</summary>
     internal static LifeboatOptions Load(ConfigFile config, IReadOnlyDictionary<string, string?> environment)
     {
         var options = config.Load(environment);
+        var file = Lifeboat.Platform.Unix.Lstat(config.Path);
+        if (file is { } known && Checked.TryGetValue(config.Path, out var seen) && seen == known)
+        {
+            return options;
+        }
+
         if (config.Exists)
         {
             using var json = JsonDocument.Parse(File.ReadAllBytes(config.Path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
@@ -78,6 +87,11 @@ public static class TenantWorkspaces
                     throw new LifeboatException(ErrorCode.Config, $"{config.Path} is a tenant's configuration and may not have {key}: that is the server's setting", $"remove {key} from it; set it in the server's lifeboat.json");
                 }
             }
+        }
+
+        if (file is { } read && Lifeboat.Platform.Unix.Lstat(config.Path) == read)
+        {
+            Checked[config.Path] = read;
         }
 
         return options;
