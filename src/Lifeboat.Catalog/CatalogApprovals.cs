@@ -182,6 +182,48 @@ public sealed partial class LifeboatCatalog
         return voided;
     }
 
+    /// <summary>
+    /// Applies policies from the configuration file: each change is made only if the operation's row is still the one
+    /// the caller read (<c>Expected</c>: its version, or null for no row), so that two processes applying the same file
+    /// change it once and never void a request made in between. All or nothing, with <paramref name="events"/>: false
+    /// (nothing written) when a row was changed meanwhile. A replaced or removed policy voids its open requests.
+    /// </summary>
+    public async Task<bool> ApplyApprovalPoliciesAsync(string tenant, IReadOnlyList<(string Operation, string? Expected, ApprovalPolicyRecord? Policy)> changes, DateTimeOffset time, string reason, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        foreach (var (operation, expected, p) in changes)
+        {
+            if (expected is not null)
+            {
+                await using var delete = Command(c, "DELETE FROM approval_policies WHERE tenant = @tenant AND operation = @operation AND version = @version", tx, [("tenant", Scoped(tenant)), ("operation", operation), ("version", expected)]);
+                if (await delete.ExecuteNonQueryAsync(cancellationToken) != 1)
+                {
+                    await tx.RollbackAsync(cancellationToken);
+                    return false;
+                }
+
+                await VoidOpenAsync(c, tx, tenant, operation, time, reason, cancellationToken);
+            }
+
+            if (p is not null)
+            {
+                await using var insert = Command(c, $"INSERT INTO approval_policies ({PolicyColumns}) VALUES (@tenant, @operation, @approvals, @role, @users, @approveWithin, @executeWithin, @version, @updated, @updatedBy) ON CONFLICT (tenant, operation) DO NOTHING", tx,
+                    [("tenant", Scoped(tenant)), ("operation", operation), ("approvals", (long)p.Approvals), ("role", p.Role), ("users", p.Users), ("approveWithin", p.ApproveWithinSeconds),
+                    ("executeWithin", p.ExecuteWithinSeconds), ("version", p.Version), ("updated", Iso(p.Updated)), ("updatedBy", p.UpdatedBy)]);
+                if (await insert.ExecuteNonQueryAsync(cancellationToken) != 1)
+                {
+                    await tx.RollbackAsync(cancellationToken);
+                    return false;
+                }
+            }
+        }
+
+        await InsertEventsAsync(c, tx, events, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return true;
+    }
+
     public async Task InsertApprovalRequestAsync(ApprovalRequestRecord request, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken);

@@ -232,6 +232,55 @@ public sealed class ApprovalTests
     }
 
     [Fact]
+    public async Task Policies_in_lifeboat_json_apply_cannot_be_changed_through_the_api_and_an_edit_of_the_file_is_an_event()
+    {
+        using var f = new EngineFixture();
+        var id = await BackupAsync(f, "a.txt", "one");
+        var alice = await ApproverAsync(f, "alice", Roles.Admin);
+        f.Config.Edit(root =>
+        {
+            root["Approvals"] = new JsonObject { ["Policies"] = new JsonObject { [DestructiveOperations.Forget] = new JsonObject { ["Approvals"] = 1, ["Role"] = Roles.Admin } } };
+            root["Server"] = new JsonObject { ["PublicUrl"] = "https://lifeboat.example.com/" };
+        });
+        // A policy set through the API beside the file's: the file never touches it.
+        await As<SetApprovalPolicy>(f, Requester).ExecuteAsync(new SetApprovalPolicyRequest(DestructiveOperations.Expire, 2, Roles.Operator), Ct);
+
+        var pending = await RequestedAsync(() => As<ForgetBackups>(f, Requester).ExecuteAsync(new ForgetBackupsRequest([id]), Ct));
+        var requested = (await f.Use<ListEvents>().ExecuteAsync(new ListEventsRequest(Type: "approval.requested"), Ct)).Items.Single();
+        Assert.Equal($"https://lifeboat.example.com/approvals/{pending.Id}", requested.Data.GetProperty("link").GetString());
+        var listed = (await f.Use<ListApprovalPolicies>().ExecuteAsync(new ListApprovalPoliciesRequest(), Ct)).Items.ToDictionary(p => p.Operation);
+        Assert.True(listed[DestructiveOperations.Forget].Configured);
+        Assert.False(listed[DestructiveOperations.Expire].Configured);
+
+        // Bypass: one admin removing, weakening or switching off the file's policy through the API.
+        await RefusedAsync(() => As<RemoveApprovalPolicy>(f, Requester).ExecuteAsync(new RemoveApprovalPolicyRequest(DestructiveOperations.Forget), Ct), "it is set in");
+        await RefusedAsync(() => As<RemoveApprovalPolicy>(f, Requester).ExecuteAsync(new RemoveApprovalPolicyRequest("all"), Ct), "it is set in");
+        await RefusedAsync(() => As<SetApprovalPolicy>(f, Requester).ExecuteAsync(new SetApprovalPolicyRequest(DestructiveOperations.Forget, 1, Users: ["cli:ops2"]), Ct), "it is set in");
+        await RefusedAsync(() => As<SetApprovalPolicy>(f, Requester).ExecuteAsync(new SetApprovalPolicyRequest("default", 1, Roles.Admin), Ct), DestructiveOperations.Forget);
+        Assert.Equal(ApprovalStates.Pending, (await As<ShowApproval>(f, alice).ExecuteAsync(new ShowApprovalRequest(pending.Id), Ct)).State);
+
+        // The file changes: the next check applies it, the request made under the old policy is void, an event says so.
+        f.Config.Edit(root => root["Approvals"]!["Policies"]![DestructiveOperations.Forget]!["Approvals"] = 2);
+        Assert.Equal(2, (await f.Use<ListApprovalPolicies>().ExecuteAsync(new ListApprovalPoliciesRequest(), Ct)).Items.Single(p => p.Operation == DestructiveOperations.Forget).Approvals);
+        Assert.Equal(ApprovalStates.Voided, (await As<ShowApproval>(f, alice).ExecuteAsync(new ShowApprovalRequest(pending.Id), Ct)).State);
+        var changed = (await f.Use<ListEvents>().ExecuteAsync(new ListEventsRequest(Type: "approval_policy.*"), Ct)).Items;
+        Assert.Contains(changed, e => e.Type == "approval_policy.changed" && e.Data.GetProperty("detail").GetString()!.Contains("2 approval(s)", StringComparison.Ordinal));
+
+        // Taken out of the file (host access, the break-glass path): removed loudly, the API's policy stays.
+        f.Config.Edit(root => root.Remove("Approvals"));
+        Assert.Equal([id], (await As<ForgetBackups>(f, Requester).ExecuteAsync(new ForgetBackupsRequest([id]), Ct)).Forgotten);
+        var removed = (await f.Use<ListEvents>().ExecuteAsync(new ListEventsRequest(Type: "approval_policy.removed"), Ct)).Items.Single();
+        Assert.Equal("warning", removed.Severity);
+        Assert.Equal([DestructiveOperations.Expire], (await f.Use<ListApprovalPolicies>().ExecuteAsync(new ListApprovalPoliciesRequest(), Ct)).Items.Select(p => p.Operation));
+
+        // A bad policy in the file is a configuration error naming the setting.
+        f.Config.Edit(root => root["Approvals"] = new JsonObject { ["Policies"] = new JsonObject { [DestructiveOperations.Forget] = new JsonObject { ["Role"] = Roles.Viewer } } });
+        var bad = Assert.Throws<LifeboatException>(() => f.Workspace().Options);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("Approvals:Policies:backup.forget:Role = 'viewer'", bad.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_approved_restore_over_a_directory_really_restores_and_a_changed_source_voids_its_request()
     {
         using var f = new EngineFixture();

@@ -26,6 +26,24 @@ public sealed partial class ConfigurationTests
     }
 
     [Fact]
+    public void The_server_only_sections_bind_from_the_file()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.Combine("lifeboat.json"), """
+            {"Repository":{"Url":"file:///a"},"Tenants":{"Directory":"customers","RemovalGrace":"7.00:00:00"},
+             "Server":{"PublicUrl":"https://lifeboat.example.com"},
+             "Approvals":{"Policies":{"default":{"Role":"admin"},"backup.forget":{"Approvals":2,"Users":["alice","bob"],"ApproveWithin":"04:00:00"}}}}
+            """);
+        var options = ConfigFile.Resolve(null, NoEnvironment, dir.Path).Load(NoEnvironment);
+        Assert.Equal("customers", options.Tenants.Directory);
+        Assert.Equal(TimeSpan.FromDays(7), options.Tenants.RemovalGrace);
+        Assert.Equal("https://lifeboat.example.com/approvals/apr_1", options.Server.Link("/approvals/apr_1"));
+        Assert.Equal(["alice", "bob"], options.Approvals.Policies["backup.forget"].Users);
+        Assert.Equal(TimeSpan.FromHours(4), options.Approvals.Policies["backup.forget"].ApproveWithin);
+        Assert.Equal("admin", options.Approvals.Policies["default"].Role);
+    }
+
+    [Fact]
     public void The_config_file_is_found_by_flag_then_variable_then_working_directory()
     {
         using var dir = new TempDir();
@@ -56,6 +74,11 @@ public sealed partial class ConfigurationTests
     [InlineData("{\"Sources\":{\"db\":{\"Kind\":\"cluster\",\"PgData\":\"/x\",\"SystemIdentifier\":\"1\",\"Connection\":\"host=/tmp port=x\"}}}", "Sources:db:Connection in ")]
     [InlineData("{\"Sources\":{\"db\":{\"Kind\":\"database\",\"Database\":\"app\",\"Connection\":\"postgresql://h/app?sslmod=require\"}}}", "is not a valid PostgreSQL connection string: unknown URI parameter \"sslmod\"")]
     [InlineData("{\"Catalog\":{\"ConnectionString\":\"hots=db\"}}", "Catalog:ConnectionString in ")]
+    [InlineData("{\"Approvals\":{\"Policies\":{\"drop.all\":{\"Role\":\"admin\"}}}}", "Approvals:Policies:drop.all in ")]
+    [InlineData("{\"Approvals\":{\"Policies\":{\"backup.forget\":{\"Approvals\":2,\"Users\":[\"alice\"]}}}}", "asks 2 approvals of only 1 named user(s)")]
+    [InlineData("{\"Approvals\":{\"Policies\":{\"backup.forget\":{\"Role\":\"admin\",\"Aprovals\":2}}}}", "did you mean `Approvals.Policies.backup.forget.Approvals`?")]
+    [InlineData("{\"Server\":{\"PublicUrl\":\"lifeboat.example.com\"}}", "Server:PublicUrl = 'lifeboat.example.com'")]
+    [InlineData("{\"Tenants\":{\"RemovalGrac\":\"1.00:00:00\"}}", "did you mean `Tenants.RemovalGrace`?")]
     [InlineData("{\"Repositroy\":{\"Url\":\"file:///a\"}}", "has an unknown setting `Repositroy`: Lifeboat has no setting 'Repositroy' there (did you mean `Repository`?)")]
     [InlineData("{\"Sources\":{\"web\":{\"Kind\":\"files\",\"Path\":\"/x\",\"Retention\":{\"KeepDaly\":7}}}}", "has an unknown setting `Sources.web.Retention.KeepDaly`: Lifeboat has no setting 'KeepDaly' there (did you mean `Sources.web.Retention.KeepDaily`?)")]
     [InlineData("{\"Sources\":{\"web\":{\"Kind\":\"files\",\"Path\":\"/x\",\"PgData\":\"/y\"}}}", "has an unknown setting `Sources.web.PgData`: Lifeboat has no setting 'PgData' there")]
@@ -167,6 +190,8 @@ public sealed partial class ConfigurationTests
                      ("Catalog", typeof(CatalogOptions)), ("Schedules:NAME", typeof(ScheduleOptions)), ("Health", typeof(HealthOptions)),
                      ("Targets:NAME", typeof(TargetOptions)), ("Events", typeof(EventsOptions)), ("Events:Webhooks", typeof(WebhookOptions)),
                      ("Drill", typeof(DrillOptions)), ("Sources:NAME:Drill", typeof(DrillSourceOptions)), ("Sources:NAME:WalFetch", typeof(WalFetchOptions)), ("Sources:NAME:Drill:SmokeQueries:N", typeof(SmokeQueryOptions)),
+                     ("Server", typeof(ServerOptions)), ("Server:Jwt", typeof(JwtOptions)), ("Tenants", typeof(TenantsOptions)), ("Stacks:NAME", typeof(StackOptions)),
+                     ("Approvals", typeof(ApprovalsOptions)), ("Approvals:Policies:OPERATION", typeof(ApprovalPolicyOptions)),
                  })
         {
             foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))

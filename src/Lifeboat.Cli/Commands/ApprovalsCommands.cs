@@ -139,7 +139,7 @@ internal static class ApprovalsCommands
 
         call.Output.Table(["OPERATION", "APPROVALS", "FROM", "APPROVE WITHIN", "EXECUTE WITHIN", "UPDATED BY"], result.Items.Select(p => new[]
         {
-            p.Operation, p.Approvals.ToString(System.Globalization.CultureInfo.InvariantCulture), ApprovalRulesText(p), Core.Duration.ToConfig(p.ApproveWithin), Core.Duration.ToConfig(p.ExecuteWithin), p.UpdatedBy,
+            p.Operation, p.Approvals.ToString(System.Globalization.CultureInfo.InvariantCulture), ApprovalRulesText(p), Core.Duration.ToConfig(p.ApproveWithin), Core.Duration.ToConfig(p.ExecuteWithin), p.Configured ? "configuration file" : p.UpdatedBy,
         }));
     }
 

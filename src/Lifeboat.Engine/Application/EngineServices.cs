@@ -62,6 +62,7 @@ public static class EngineServices
         services.AddScoped<Runs>();
         services.AddScoped<AuditTrail>();
         services.AddScoped<UseCases.Approvals.ApprovalRules>();
+        services.AddScoped<UseCases.Approvals.ConfiguredApprovalPolicies>();
         services.TryAddScoped<IApprovalGate, UseCases.Approvals.PolicyApprovalGate>();
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IEventSink, EventLogSink>());
         services.AddScoped<Replicator>();

@@ -154,7 +154,8 @@ public sealed record HealthAlert(string? Source, string Check, string State, str
 }
 
 /// <summary>An approval request of a destructive operation changed: requested, granted, denied or expired (the approvals issue emits it).</summary>
-public sealed record ApprovalChanged(string Id, string Change, string Operation, string? Target, string RequestedBy, string? By = null, string? Reason = null) : EventData
+/// <param name="Link">The request's dashboard page (Server:PublicUrl/approvals/ID), when the server's address is configured.</param>
+public sealed record ApprovalChanged(string Id, string Change, string Operation, string? Target, string RequestedBy, string? By = null, string? Reason = null, string? Link = null) : EventData
 {
     public override string Type => "approval." + Change;
 

@@ -162,6 +162,8 @@ public sealed class ConfigFile
         ("Server", (c, o, b) => c.Bind(o.Server, b)),
         ("Stacks", (c, o, b) => c.Bind(o.Stacks, b)),
         ("Events", (c, o, b) => c.Bind(o.Events, b)),
+        ("Tenants", (c, o, b) => c.Bind(o.Tenants, b)),
+        ("Approvals", (c, o, b) => c.Bind(o.Approvals, b)),
     ];
 
     private static LifeboatOptions BindSections(IConfiguration rest)

@@ -24,6 +24,8 @@ internal static class ConfigSchema
         [typeof(RepositoryOptions)] = Properties(typeof(RepositoryOptions)),
         [typeof(CatalogOptions)] = Properties(typeof(CatalogOptions)),
         [typeof(TenantsOptions)] = Properties(typeof(TenantsOptions)),
+        [typeof(ApprovalsOptions)] = Properties(typeof(ApprovalsOptions)),
+        [typeof(ApprovalPolicyOptions)] = Properties(typeof(ApprovalPolicyOptions)),
         [typeof(HealthOptions)] = Properties(typeof(HealthOptions)),
         [typeof(ScheduleOptions)] = Properties(typeof(ScheduleOptions)),
         [typeof(TargetOptions)] = Properties(typeof(TargetOptions)),

@@ -35,6 +35,8 @@ public sealed class LifeboatOptions
     /// <summary>Tenants (docs/tenants.md): where their workspaces are, how long a removed one's data is kept. The server's only.</summary>
     public TenantsOptions Tenants { get; set; } = new();
 
+    /// <summary>Approval policies kept in this file (docs/approvals.md), besides those set with `approvals policy set`.</summary>
+    public ApprovalsOptions Approvals { get; set; } = new();
 
     /// <summary>Checks every setting; throws a <see cref="LifeboatException"/> (exit 2) naming the first bad one.</summary>
     public void Validate(string configPath)
@@ -54,6 +56,7 @@ public sealed class LifeboatOptions
         Drill.Validate(configPath);
         Server.Validate(configPath);
         Events.Validate(configPath);
+        Approvals.Validate(configPath);
         foreach (var (name, stack) in Stacks)
         {
             SourceNames.Validate(name, $"stack name in {configPath}");
@@ -107,7 +110,6 @@ public sealed class RepositoryOptions
     }
 }
 
-/// <summary>Catalog: run history, schedule state and a cache of the repository.</summary>
 /// <summary>Tenants:… of the server's configuration (docs/tenants.md).</summary>
 public sealed class TenantsOptions
 {
@@ -118,6 +120,7 @@ public sealed class TenantsOptions
     public TimeSpan RemovalGrace { get; set; } = TimeSpan.FromDays(30);
 }
 
+/// <summary>Catalog: run history, schedule state and a cache of the repository.</summary>
 public sealed class CatalogOptions
 {
     /// <summary>The SQLite file (default: lifeboat.db next to the configuration file).</summary>

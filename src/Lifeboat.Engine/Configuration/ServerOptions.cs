@@ -28,6 +28,15 @@ public sealed class ServerOptions
     /// <summary>A file holding the password of the PKCS#12 file or the encrypted PEM key.</summary>
     public string? CertificatePasswordFile { get; set; }
 
+    /// <summary>
+    /// The address people reach the server at (<c>https://lifeboat.example.com</c>): events put links to the dashboard
+    /// into their data with it (an approval request's page). Unset: events carry no links.
+    /// </summary>
+    public string? PublicUrl { get; set; }
+
+    /// <summary>A dashboard link: <see cref="PublicUrl"/> joined with <paramref name="path"/> (starting with '/'), or null without one.</summary>
+    public string? Link(string path) => PublicUrl is { } url ? url.TrimEnd('/') + path : null;
+
     /// <summary>OIDC / JWT bearer tokens from an identity provider, besides Lifeboat's own API tokens (off when unset).</summary>
     public JwtOptions? Jwt { get; set; }
 
@@ -48,6 +57,11 @@ public sealed class ServerOptions
         if (MaxUploadBytes <= 0)
         {
             throw new LifeboatException(ErrorCode.Config, $"Server:MaxUploadBytes in {configPath} is {MaxUploadBytes}", "use a positive number of bytes, for example 68719476736 (64 GiB)");
+        }
+
+        if (PublicUrl is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Query.Length > 0 || uri.Fragment.Length > 0))
+        {
+            throw new LifeboatException(ErrorCode.Config, $"Server:PublicUrl = '{url}' in {configPath} is not an http(s) address", "give the address people open the dashboard at, for example https://lifeboat.example.com");
         }
 
         if (CertificateKeyPath is not null && CertificatePath is null)

@@ -18,10 +18,12 @@ public static class ApprovalStates
 }
 
 /// <summary>A policy as shown: the operation, how many approvals from whom, and the two windows.</summary>
-public sealed record ApprovalPolicyView(string Operation, int Approvals, string? Role, IReadOnlyList<string> Users, TimeSpan ApproveWithin, TimeSpan ExecuteWithin, DateTimeOffset Updated, string UpdatedBy)
+/// <param name="Configured">Set in the configuration file (Approvals:Policies): the API cannot change or remove it.</param>
+public sealed record ApprovalPolicyView(string Operation, int Approvals, string? Role, IReadOnlyList<string> Users, TimeSpan ApproveWithin, TimeSpan ExecuteWithin, DateTimeOffset Updated, string UpdatedBy, bool Configured)
 {
     public static ApprovalPolicyView From(ApprovalPolicyRecord p) => new(
-        p.Operation, p.Approvals, p.Role, ApprovalRules.SplitUsers(p.Users), TimeSpan.FromSeconds(p.ApproveWithinSeconds), TimeSpan.FromSeconds(p.ExecuteWithinSeconds), p.Updated, p.UpdatedBy);
+        p.Operation, p.Approvals, p.Role, ApprovalRules.SplitUsers(p.Users), TimeSpan.FromSeconds(p.ApproveWithinSeconds), TimeSpan.FromSeconds(p.ExecuteWithinSeconds), p.Updated, p.UpdatedBy,
+        ConfiguredApprovalPolicies.IsConfigured(p));
 }
 
 /// <summary>One person's decision on a request.</summary>

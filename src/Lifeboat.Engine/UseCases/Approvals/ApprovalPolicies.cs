@@ -8,19 +8,19 @@ namespace Lifeboat.Engine.UseCases.Approvals;
 /// <summary>`approvals policy list`: the tenant's policies; approvals are on when there is at least one.</summary>
 public sealed class ListApprovalPolicies : IUseCase<ListApprovalPoliciesRequest, ApprovalPolicyList>
 {
-    private readonly CallContext _call;
     private readonly CatalogAccess _catalog;
+    private readonly ConfiguredApprovalPolicies _configured;
 
-    public ListApprovalPolicies(CallContext call, CatalogAccess catalog)
+    public ListApprovalPolicies(CatalogAccess catalog, ConfiguredApprovalPolicies configured)
     {
-        _call = call;
         _catalog = catalog;
+        _configured = configured;
     }
 
     public async Task<ApprovalPolicyList> ExecuteAsync(ListApprovalPoliciesRequest request, CancellationToken cancellationToken)
     {
         var catalog = await _catalog.OpenAsync(cancellationToken);
-        return ApprovalPolicyList.Of(await catalog.ApprovalPoliciesAsync(_call.Workspace.Name, cancellationToken));
+        return ApprovalPolicyList.Of(await _configured.ApplyAsync(catalog, cancellationToken));
     }
 }
 
@@ -37,9 +37,11 @@ public sealed class SetApprovalPolicy : IUseCase<SetApprovalPolicyRequest, Appro
     private readonly Events _events;
     private readonly AuditTrail _audit;
     private readonly TimeProvider _time;
+    private readonly ConfiguredApprovalPolicies _configured;
 
-    public SetApprovalPolicy(CallContext call, CatalogAccess catalog, IApprovalGate gate, Events events, AuditTrail audit, TimeProvider time)
+    public SetApprovalPolicy(CallContext call, CatalogAccess catalog, IApprovalGate gate, Events events, AuditTrail audit, TimeProvider time, ConfiguredApprovalPolicies configured)
     {
+        _configured = configured;
         _call = call;
         _catalog = catalog;
         _gate = gate;
@@ -51,6 +53,7 @@ public sealed class SetApprovalPolicy : IUseCase<SetApprovalPolicyRequest, Appro
     public async Task<ApprovalPolicyList> ExecuteAsync(SetApprovalPolicyRequest request, CancellationToken cancellationToken)
     {
         var operations = request.Operation == "default" ? DestructiveOperations.Defaults : [ApprovalPolicyChecks.Operation(request.Operation)];
+        _configured.EnsureNotConfigured(operations, "change");
         if (request.Approvals is < 1 or > 10)
         {
             throw new LifeboatException(ErrorCode.Usage, $"«approvals» {request.Approvals} is out of range", "ask for 1 to 10 approvals (the requester never counts)");
@@ -81,7 +84,7 @@ public sealed class SetApprovalPolicy : IUseCase<SetApprovalPolicyRequest, Appro
         var executeWithin = ApprovalPolicyChecks.Window(request.ExecuteWithin, "executeWithin", ApprovalRules.DefaultExecuteWithin);
         var tenant = _call.Workspace.Name;
         var catalog = await _catalog.OpenAsync(cancellationToken);
-        var existing = (await catalog.ApprovalPoliciesAsync(tenant, cancellationToken)).ToDictionary(p => p.Operation, StringComparer.Ordinal);
+        var existing = (await _configured.ApplyAsync(catalog, cancellationToken)).ToDictionary(p => p.Operation, StringComparer.Ordinal);
         var usersText = users.Count == 0 ? null : string.Join(",", users);
         var parameters = new Dictionary<string, string?>
         {
@@ -134,9 +137,11 @@ public sealed class RemoveApprovalPolicy : IUseCase<RemoveApprovalPolicyRequest,
     private readonly Events _events;
     private readonly AuditTrail _audit;
     private readonly TimeProvider _time;
+    private readonly ConfiguredApprovalPolicies _configured;
 
-    public RemoveApprovalPolicy(CallContext call, CatalogAccess catalog, IApprovalGate gate, Events events, AuditTrail audit, TimeProvider time)
+    public RemoveApprovalPolicy(CallContext call, CatalogAccess catalog, IApprovalGate gate, Events events, AuditTrail audit, TimeProvider time, ConfiguredApprovalPolicies configured)
     {
+        _configured = configured;
         _call = call;
         _catalog = catalog;
         _gate = gate;
@@ -149,10 +154,11 @@ public sealed class RemoveApprovalPolicy : IUseCase<RemoveApprovalPolicyRequest,
     {
         var tenant = _call.Workspace.Name;
         var catalog = await _catalog.OpenAsync(cancellationToken);
-        var existing = await catalog.ApprovalPoliciesAsync(tenant, cancellationToken);
+        var existing = await _configured.ApplyAsync(catalog, cancellationToken);
         var removed = request.Operation == "all"
             ? existing.Select(p => p.Operation).ToList()
             : [ApprovalPolicyChecks.Operation(request.Operation)];
+        _configured.EnsureNotConfigured(removed, "remove");
         if (removed.Count == 0 || removed.Any(op => existing.All(p => p.Operation != op)))
         {
             throw new LifeboatException(ErrorCode.NotFound, $"there is no approval policy for «operation» '{request.Operation}'", "`lifeboat approvals policy list` shows the policies");

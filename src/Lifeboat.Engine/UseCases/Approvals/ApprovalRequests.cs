@@ -131,7 +131,7 @@ public sealed class DecideApproval
             var outcome = ApprovalDecisionOutcome.NotPending;
             var change = decision == ApprovalRules.Approve ? "granted" : principal == record.RequestedBy ? "withdrawn" : "denied";
             await _events.PublishWithAsync(
-                new ApprovalChanged(record.Id, change, record.Operation, record.Source, record.RequestedBy, principal, request.Reason),
+                new ApprovalChanged(record.Id, change, record.Operation, record.Source, record.RequestedBy, principal, request.Reason, ApprovalRules.Link(_call.Workspace, record.Id)),
                 async events => outcome = await catalog.RecordApprovalDecisionAsync(
                     new ApprovalDecisionRecord { RequestId = record.Id, Principal = principal, Decision = decision, Role = role, TokenId = tokenId, Time = now, Reason = request.Reason },
                     executeBy,

@@ -51,6 +51,9 @@ public sealed class ApprovalRules
     }
 
     /// <summary>The version of a policy as a request records it: the policy's operation and its version.</summary>
+    /// <summary>The request's dashboard page, from the server's Server:PublicUrl (a tenant's server is its host's), or null.</summary>
+    public static string? Link(Workspace workspace, string id) => (workspace.Host ?? workspace).OptionsOrEmpty.Server.Link("/approvals/" + Uri.EscapeDataString(id));
+
     public static string PolicyVersion(ApprovalPolicyRecord policy) => policy.Operation + "@" + policy.Version;
 
     public static IReadOnlyList<string> SplitUsers(string? users)

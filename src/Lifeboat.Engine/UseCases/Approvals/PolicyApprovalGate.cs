@@ -19,9 +19,11 @@ public sealed class PolicyApprovalGate : IApprovalGate
     private readonly AuditTrail _audit;
     private readonly TimeProvider _time;
     private readonly ApprovalRules _rules;
+    private readonly ConfiguredApprovalPolicies _configured;
 
-    public PolicyApprovalGate(CallContext call, CatalogAccess catalog, Events events, AuditTrail audit, TimeProvider time, ApprovalRules rules)
+    public PolicyApprovalGate(CallContext call, CatalogAccess catalog, Events events, AuditTrail audit, TimeProvider time, ApprovalRules rules, ConfiguredApprovalPolicies configured)
     {
+        _configured = configured;
         _call = call;
         _catalog = catalog;
         _events = events;
@@ -34,11 +36,10 @@ public sealed class PolicyApprovalGate : IApprovalGate
     {
         var catalog = await _catalog.OpenAsync(cancellationToken);
         var tenant = _call.Workspace.Name;
-        var policy = await catalog.ApprovalPolicyAsync(tenant, operation.Operation, cancellationToken);
-        if (policy is null && operation.FallbackPolicy is { } fallback)
-        {
-            policy = await catalog.ApprovalPolicyAsync(tenant, fallback, cancellationToken);
-        }
+        // The configuration file's policies are brought in first: an edit of the file applies to this very check.
+        var policies = await _configured.ApplyAsync(catalog, cancellationToken);
+        var policy = policies.FirstOrDefault(p => p.Operation == operation.Operation)
+            ?? (operation.FallbackPolicy is { } fallback ? policies.FirstOrDefault(p => p.Operation == fallback) : null);
 
         if (policy is null)
         {
@@ -161,7 +162,7 @@ public sealed class PolicyApprovalGate : IApprovalGate
             CorrelationId = _call.CorrelationId,
         };
         await _events.PublishWithAsync(
-            new ApprovalChanged(record.Id, "requested", record.Operation, record.Source, principal, Reason: record.Description),
+            new ApprovalChanged(record.Id, "requested", record.Operation, record.Source, principal, Reason: record.Description, Link: ApprovalRules.Link(_call.Workspace, record.Id)),
             events => catalog.InsertApprovalRequestAsync(record, events, cancellationToken));
         await _audit.RecordAsync(new AuditEntry("approval.request", record.Id, new Dictionary<string, string?>
         {
