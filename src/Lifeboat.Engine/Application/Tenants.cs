@@ -192,31 +192,74 @@ public sealed class TenantQuotas
         }
     }
 
-    /// <summary>Refuses an operation whose estimated stored bytes would take the tenant over its stored-bytes quota.</summary>
-    /// <param name="estimate">What the operation will store (asked only when there is a quota).</param>
-    public async Task EnsureStoredAsync(Func<Task<Operations.SpaceEstimate>> estimate, string operation, CancellationToken cancellationToken)
+    /// <summary>The call's tenant's concurrent-jobs quota; null when it has none (or is the default tenant).</summary>
+    public async Task<long?> JobsLimitAsync(CancellationToken cancellationToken)
+        => (await _gate.CurrentAsync(cancellationToken))?.QuotaJobs;
+
+    /// <summary>
+    /// Refuses a job <paramref name="kind"/> when the tenant already has <paramref name="unfinished"/> jobs queued,
+    /// running or awaiting approval and its quota is <paramref name="limit"/>. The caller counts and records under one
+    /// lock per tenant (<see cref="Jobs.JobQueue"/>), so two submissions cannot both take the last slot. No 80 % warning:
+    /// the count goes up and down by the minute.
+    /// </summary>
+    public async Task EnsureJobAsync(int unfinished, long limit, string kind, CancellationToken cancellationToken)
     {
-        if (await _gate.CurrentAsync(cancellationToken) is not { QuotaStoredBytes: { } limit } tenant)
+        if (unfinished + 1 <= limit)
         {
             return;
         }
 
-        var catalog = await _catalog.OpenAsync(cancellationToken);
-        var used = (await catalog.UsageAsync(cancellationToken)).StoredBytes;
-        var adds = (await estimate()).Stored;
-        if (used + adds > limit)
+        var name = _call.Workspace.Name;
+        await _events.PublishAsync(new TenantQuotaCrossed(name, "jobs", "exceeded", unfinished + 1, limit, $"{kind} job"), cancellationToken);
+        throw new LifeboatException(ErrorCode.QuotaExceeded,
+            $"the {kind} job was refused: tenant '{name}' has {unfinished} job(s) queued, running or awaiting approval, and its quota is {limit} at once; nothing was started",
+            "submit it again when one ends (`GET /api/v1/jobs?state=running`), cancel one, or ask a superadmin to raise the quota (`lifeboat tenant quota NAME --jobs N`)");
+    }
+
+    /// <summary>
+    /// Refuses an operation whose estimated stored bytes would take the tenant over its stored-bytes quota. Returns the
+    /// quota and the use it was checked against (null when the tenant has none), for an operation that also checks
+    /// while it writes (<see cref="StoredExceededAsync"/>).
+    /// </summary>
+    /// <param name="estimate">What the operation will store (asked only when there is a quota).</param>
+    public async Task<StoredQuota?> EnsureStoredAsync(Func<Task<Operations.SpaceEstimate>> estimate, string operation, CancellationToken cancellationToken)
+    {
+        if (await _gate.CurrentAsync(cancellationToken) is not { QuotaStoredBytes: { } limit } tenant)
         {
-            await _events.PublishAsync(new TenantQuotaCrossed(tenant.Name, "stored-bytes", "exceeded", used + adds, limit, operation), cancellationToken);
-            throw new LifeboatException(ErrorCode.QuotaExceeded,
-                $"{operation} refused: tenant '{tenant.Name}' stores {ByteSize.Format(used)} of its {ByteSize.Format(limit)} quota, and this would add about {ByteSize.Format(adds)}; nothing was written",
-                "forget or expire old backups and prune, or ask a superadmin to raise the quota (`lifeboat tenant quota NAME --stored SIZE`)");
+            return null;
         }
 
-        if (used + adds >= limit * 0.8 && used < limit * 0.8)
+        var catalog = await _catalog.OpenAsync(cancellationToken);
+        var quota = new StoredQuota(tenant.Name, (await catalog.UsageAsync(cancellationToken)).StoredBytes, limit);
+        var adds = (await estimate()).Stored;
+        if (quota.Used + adds > limit)
         {
-            await _events.PublishAsync(new TenantQuotaCrossed(tenant.Name, "stored-bytes", "warning", used + adds, limit, operation), cancellationToken);
+            throw await StoredExceededAsync(quota, adds, operation, cancellationToken);
         }
+
+        if (quota.Used + adds >= limit * 0.8 && quota.Used < limit * 0.8)
+        {
+            await _events.PublishAsync(new TenantQuotaCrossed(tenant.Name, "stored-bytes", "warning", quota.Used + adds, limit, operation), cancellationToken);
+        }
+
+        return quota;
     }
+
+    /// <summary>Publishes <c>tenant.quota.exceeded</c> and returns the refusal: <paramref name="adds"/> more bytes would take the tenant over <paramref name="quota"/>.</summary>
+    public async Task<LifeboatException> StoredExceededAsync(StoredQuota quota, long adds, string operation, CancellationToken cancellationToken)
+    {
+        await _events.PublishAsync(new TenantQuotaCrossed(quota.Tenant, "stored-bytes", "exceeded", quota.Used + adds, quota.Limit, operation), cancellationToken);
+        return new LifeboatException(ErrorCode.QuotaExceeded,
+            $"{operation} refused: tenant '{quota.Tenant}' stores {ByteSize.Format(quota.Used)} of its {ByteSize.Format(quota.Limit)} quota, and this would add about {ByteSize.Format(adds)}; nothing was written",
+            "forget or expire old backups and prune, or ask a superadmin to raise the quota (`lifeboat tenant quota NAME --stored SIZE`)");
+    }
+}
+
+/// <summary>A tenant's stored-bytes quota and its use when an operation was admitted.</summary>
+public sealed record StoredQuota(string Tenant, long Used, long Limit)
+{
+    /// <summary>What the operation may still add.</summary>
+    public long Headroom => Math.Max(0, Limit - Used);
 }
 
 /// <summary>

@@ -50,7 +50,7 @@ public static class BackupTransferApi
                     throw new BadHttpRequestException($"the upload is {ByteSize.Format(http.Request.ContentLength.Value)}, more than the server's limit of {ByteSize.Format(max)} (Server:MaxUploadBytes)", StatusCodes.Status413PayloadTooLarge);
                 }
 
-                var result = await use.ExecuteAsync(new UploadBackupRequest(source, format, http.Request.Body), ct);
+                var result = await use.ExecuteAsync(new UploadBackupRequest(source, format, http.Request.Body, http.Request.ContentLength), ct);
                 return TypedResults.Created($"/api/v1/backups/{result.Id}", result);
             })
             .WithName("UploadBackup")

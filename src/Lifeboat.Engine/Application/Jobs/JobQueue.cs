@@ -27,6 +27,7 @@ public sealed partial class JobQueue : IAsyncDisposable
     private readonly JobQueueOptions _options;
     private readonly Channel<LiveJob> _queue = Channel.CreateUnbounded<LiveJob>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
     private readonly ConcurrentDictionary<string, LiveJob> _live = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _admitting = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private Task[] _workers = [];
     private int _started;
@@ -116,24 +117,30 @@ public sealed partial class JobQueue : IAsyncDisposable
                 await admit(scope.ServiceProvider, cancellationToken);
             }
 
-            var catalog = await scope.ServiceProvider.GetRequiredService<CatalogAccess>().OpenAsync(cancellationToken);
-            var now = _time.GetUtcNow();
-            var view = new JobView(JobIds.New(now), submission.Kind, submission.Source, JobStates.Queued, submission.Actor, submission.CorrelationId, now, null, null, JobProgress.None, null, null);
-            var job = new LiveJob(view, submission, workspace.Name, scope, catalog, cancellation, _time, _options, _logger);
-            call.Progress = job;
-            await catalog.UpsertJobAsync(job.Record(view), cancellationToken);
-            _live[job.Id] = job;
-            if (!_queue.Writer.TryWrite(job))
+            // The tenant's concurrent-jobs quota: counted and recorded under its own lock, so two submissions cannot
+            // both take its last slot (a job leaves _live when it ends).
+            var quotas = scope.ServiceProvider.GetRequiredService<TenantQuotas>();
+            var limit = await quotas.JobsLimitAsync(cancellationToken);
+            var admitting = limit is null ? null : _admitting.GetOrAdd(workspace.Name, _ => new SemaphoreSlim(1, 1));
+            if (admitting is not null)
             {
-                // Stopped between the check above and now.
-                await CancelQueuedAsync(job, "the server stopped before the job started");
-            }
-            else
-            {
-                LogQueued(_logger, job.Id, submission.Kind, submission.Source, workspace.Name);
+                await admitting.WaitAsync(cancellationToken);
             }
 
-            return job.View;
+            try
+            {
+                if (limit is { } jobs)
+                {
+                    var unfinished = _live.Values.Count(j => j.Tenant == workspace.Name && !JobStates.IsFinished(j.View.State));
+                    await quotas.EnsureJobAsync(unfinished, jobs, submission.Kind, cancellationToken);
+                }
+
+                return await RecordAsync(submission, workspace, scope, cancellation, call, cancellationToken);
+            }
+            finally
+            {
+                admitting?.Release();
+            }
         }
         catch
         {
@@ -141,6 +148,28 @@ public sealed partial class JobQueue : IAsyncDisposable
             await scope.DisposeAsync();
             throw;
         }
+    }
+
+    private async Task<JobView> RecordAsync(JobSubmission submission, Workspace workspace, AsyncServiceScope scope, CancellationTokenSource cancellation, CallContext call, CancellationToken cancellationToken)
+    {
+        var catalog = await scope.ServiceProvider.GetRequiredService<CatalogAccess>().OpenAsync(cancellationToken);
+        var now = _time.GetUtcNow();
+        var view = new JobView(JobIds.New(now), submission.Kind, submission.Source, JobStates.Queued, submission.Actor, submission.CorrelationId, now, null, null, JobProgress.None, null, null);
+        var job = new LiveJob(view, submission, workspace.Name, scope, catalog, cancellation, _time, _options, _logger);
+        call.Progress = job;
+        await catalog.UpsertJobAsync(job.Record(view), cancellationToken);
+        _live[job.Id] = job;
+        if (!_queue.Writer.TryWrite(job))
+        {
+            // Stopped between the check above and now.
+            await CancelQueuedAsync(job, "the server stopped before the job started");
+        }
+        else
+        {
+            LogQueued(_logger, job.Id, submission.Kind, submission.Source, workspace.Name);
+        }
+
+        return job.View;
     }
 
     /// <summary>The job: its live view while this process runs it, else the catalog's; null when the workspace has no such job.</summary>

@@ -27,7 +27,8 @@ public static class UploadFormats
 }
 
 /// <param name="Body">The upload, read once from start to end (the request body); never buffered whole.</param>
-public sealed record UploadBackupRequest(string? Source, string? Format, Stream Body);
+/// <param name="Length">Its length when the client said it (Content-Length): checked against the tenant's stored-bytes quota before anything is read.</param>
+public sealed record UploadBackupRequest(string? Source, string? Format, Stream Body, long? Length = null);
 
 /// <summary>
 /// `POST /api/v1/backups/uploads`: an external backup streamed into the repository as a backup of a source — a
@@ -44,9 +45,11 @@ public sealed class UploadBackup : IUseCase<UploadBackupRequest, BackupSourceRes
     private readonly CatalogCache _cache;
     private readonly Replicator _replicator;
     private readonly ILoggerFactory _loggers;
+    private readonly TenantQuotas _quotas;
 
-    public UploadBackup(Workspace workspace, RepositoryOpener opener, Runs runs, CatalogCache cache, Replicator replicator, ILoggerFactory loggers)
+    public UploadBackup(Workspace workspace, RepositoryOpener opener, Runs runs, CatalogCache cache, Replicator replicator, ILoggerFactory loggers, TenantQuotas quotas)
     {
+        _quotas = quotas;
         _workspace = workspace;
         _opener = opener;
         _runs = runs;
@@ -79,8 +82,19 @@ public sealed class UploadBackup : IUseCase<UploadBackupRequest, BackupSourceRes
             throw new LifeboatException(ErrorCode.InvalidInput, $"«format» '{named}' is not a format a {source.Kind} source takes", $"use {string.Join(" or ", accepted)}, or leave «format» out: it is told from the content");
         }
 
+        // The stored-bytes quota: an upload is estimated at its size as sent (a dump is compressed already; a plain
+        // script or a tar compresses about as well as gzip does). Checked before anything is read when the length is
+        // known, and while it is read either way, so a client that sends more than it said (or no length) is stopped
+        // before its manifest is written.
+        var operation = $"upload to '{request.Source}'";
+        var body = request.Body;
+        if (await _quotas.EnsureStoredAsync(() => Task.FromResult(new SpaceEstimate(request.Length ?? 0, request.Length ?? 0, "the upload's length")), operation, cancellationToken) is { } quota)
+        {
+            body = new QuotaLimitedStream(body, quota.Headroom, read => _quotas.StoredExceededAsync(quota, read, operation, cancellationToken));
+        }
+
         // The format is the content's (its first bytes), never a file name's; «format», when given, must agree.
-        var sniffed = await UploadSniffer.SniffAsync(request.Body, cancellationToken);
+        var sniffed = await UploadSniffer.SniffAsync(body, cancellationToken);
         var format = (source, sniffed.Kind) switch
         {
             (DatabaseSourceOptions, UploadSniffer.Custom) => UploadFormats.Custom,
