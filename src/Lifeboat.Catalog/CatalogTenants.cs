@@ -96,7 +96,7 @@ public sealed partial class LifeboatCatalog
     }
 
     /// <summary>Moves a tenant from one of <paramref name="from"/> to <paramref name="to"/> with its events; false when it was in another state.</summary>
-    public async Task<bool> ChangeTenantStateAsync(string name, IReadOnlyList<string> from, string to, string? reason, DateTimeOffset time, DateTimeOffset? removeAfter, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
+    public async Task<bool> ChangeTenantStateAsync(string name, IReadOnlyList<string> from, string to, string? reason, DateTimeOffset time, DateTimeOffset? removeAfter, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken, bool revokeTokens = false)
     {
         await using var c = await OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
@@ -106,6 +106,12 @@ public sealed partial class LifeboatCatalog
         if (await update.ExecuteNonQueryAsync(cancellationToken) != 1)
         {
             return false;
+        }
+
+        if (revokeTokens)
+        {
+            // In the same transaction: a tenant being removed never keeps a working token, even after a crash.
+            await ExecAsync(c, "UPDATE tokens SET revoked = @time WHERE tenant = @name AND revoked IS NULL", cancellationToken, tx, ("name", name), ("time", Iso(time)));
         }
 
         await InsertEventsAsync(c, tx, events, cancellationToken);

@@ -229,19 +229,10 @@ public sealed class TenantAdmin
         // The event goes into the tenant's own log (its webhooks hear it) in the same transaction as the change.
         var data = new TenantChanged(tenant.Name, change, _call.Actor.Name, reason);
         var record = EventRecords.From(_events.Envelope(data) with { Tenant = tenant.Name });
-        if (!await catalog.ChangeTenantStateAsync(tenant.Name, from, to, reason, now, removeAfter, [record], cancellationToken))
+        // Removal revokes its tokens in the same transaction: they stop working at once; its data waits for the grace period.
+        if (!await catalog.ChangeTenantStateAsync(tenant.Name, from, to, reason, now, removeAfter, [record], cancellationToken, revokeTokens: to == TenantRecord.Removing))
         {
             throw new LifeboatException(ErrorCode.Refused, $"tenant '{tenant.Name}' changed state at the same time", "`lifeboat tenant show` shows its state now");
-        }
-
-        if (to == TenantRecord.Removing)
-        {
-            // Its tokens stop working at once; its data waits for the grace period.
-            var scoped = catalog.ForTenant(tenant.Name);
-            foreach (var token in await scoped.TokensAsync(tenant.Name, false, cancellationToken))
-            {
-                await scoped.RevokeTokenAsync(token.Id, now, cancellationToken);
-            }
         }
 
         await _audit.RecordAsync(new AuditEntry("tenant." + (to == TenantRecord.Active ? "resume" : to == TenantRecord.Suspended ? "suspend" : "remove"), tenant.Name, new Dictionary<string, string?> { ["reason"] = reason }, AuditResults.Succeeded, 200), cancellationToken);
