@@ -331,10 +331,11 @@ public sealed partial class LifeboatCatalog
         }
         else
         {
-            await using var approve = Command(c, """
+            // A break-glass decision (the host's command line with the repository key, docs/approvals.md) approves alone.
+            var enough = decision.Decision == "break-glass" ? "" : "AND (SELECT COUNT(*) FROM approval_decisions WHERE request_id = @id AND decision = 'approve') >= required";
+            await using var approve = Command(c, $"""
                 UPDATE approval_requests SET state = 'approved', approved = @time, execute_by = @executeBy
-                WHERE id = @id AND state = 'pending'
-                  AND (SELECT COUNT(*) FROM approval_decisions WHERE request_id = @id AND decision = 'approve') >= required
+                WHERE id = @id AND state = 'pending' {enough}
                 """, tx, [("id", decision.RequestId), ("time", Iso(decision.Time)), ("executeBy", Iso(executeBy))]);
             changed = await approve.ExecuteNonQueryAsync(cancellationToken);
         }

@@ -72,5 +72,57 @@ public sealed class ApprovalCliTests
         Assert.Equal("executed", shown.GetProperty("state").GetString());
     }
 
+    [Fact]
+    public async Task Break_glass_needs_a_reason_and_the_repository_key_in_hand_approves_alone_loudly_and_still_executes_once()
+    {
+        using var f = new CliFixture();
+        await f.InitAsync();
+        await f.Cli.OkAsync("backup", "--source", "app");
+        var backup = JsonDocument.Parse((await f.Cli.OkAsync("list", "--json")).Out).RootElement.GetProperty("backups")[0].GetProperty("id").GetString()!;
+        await f.Cli.OkAsync("approvals", "policy", "set", "backup.forget", "--approvals", "2", "--role", "admin");
+        var asked = await f.Cli.RunAsync("forget", backup);
+        Assert.True(asked.ExitCode == 4, asked.Error + asked.Out);
+        var id = System.Text.RegularExpressions.Regex.Match(asked.Error, @"approval request (apr_[A-Za-z0-9_-]+)").Groups[1].Value;
+        var key = f.Dir.Combine("passphrase.txt");
+        File.WriteAllText(key, CliFixture.Passphrase);
+        var wrong = f.Dir.Combine("wrong.txt");
+        File.WriteAllText(wrong, "not-the-passphrase-at-all");
+
+        // Each bypass of the bypass is refused, naming what is missing, and leaves the request pending.
+        var noReason = await f.Cli.RunAsync("approvals", "break-glass", id, "--passphrase-file", key);
+        Assert.True(noReason.ExitCode == 2, noReason.Error);
+        Assert.Contains("--reason", noReason.Error, StringComparison.Ordinal);
+        var noKey = await f.Cli.RunAsync("approvals", "break-glass", id, "--reason", "approvers unreachable");
+        Assert.True(noKey.ExitCode == 2, noKey.Error);
+        Assert.Contains("repository key in hand", noKey.Error, StringComparison.Ordinal);
+        var wrongKey = await f.Cli.RunAsync("approvals", "break-glass", id, "--reason", "approvers unreachable", "--passphrase-file", wrong);
+        Assert.True(wrongKey.ExitCode == 2, wrongKey.Error);
+        Assert.Equal("pending", Show(await f.Cli.OkAsync("approvals", "show", id, "--json")).GetProperty("state").GetString());
+        Assert.Single(JsonDocument.Parse((await f.Cli.OkAsync("list", "--json")).Out).RootElement.GetProperty("backups").EnumerateArray());
+
+        // With the key and a reason: approved alone (the policy asks for two), with a critical event and an audit entry.
+        var broke = await f.Cli.RunAsync("approvals", "break-glass", id, "--reason", "primary down, approvers unreachable, incident 4711", "--passphrase-file", key, "--json");
+        Assert.True(broke.ExitCode == 0, broke.Error + broke.Out);
+        var approved = Show(broke);
+        Assert.Equal("approved", approved.GetProperty("state").GetString());
+        var events = JsonDocument.Parse((await f.Cli.OkAsync("events", "list", "--type", "approval.break_glass", "--json")).Out).RootElement.GetProperty("items");
+        var alert = Assert.Single(events.EnumerateArray());
+        Assert.Equal("critical", alert.GetProperty("severity").GetString());
+        Assert.Equal("primary down, approvers unreachable, incident 4711", alert.GetProperty("data").GetProperty("reason").GetString());
+        Assert.StartsWith("break-glass:cli:", alert.GetProperty("data").GetProperty("by").GetString(), StringComparison.Ordinal);
+        var audit = JsonDocument.Parse((await f.Cli.OkAsync("audit", "list", "--action", "approval.break_glass", "--json")).Out).RootElement.GetProperty("items");
+        Assert.Contains(audit.EnumerateArray(), a => a.GetProperty("result").GetString() == "succeeded");
+        Assert.Contains(audit.EnumerateArray(), a => a.GetProperty("result").GetString() == "denied");
+
+        // The requester executes it, once; the glass cannot be broken twice for the same request.
+        await f.Cli.OkAsync("forget", backup, "--approval", id);
+        Assert.Empty(JsonDocument.Parse((await f.Cli.OkAsync("list", "--json")).Out).RootElement.GetProperty("backups").EnumerateArray());
+        var again = await f.Cli.RunAsync("approvals", "break-glass", id, "--reason", "again", "--passphrase-file", key);
+        Assert.True(again.ExitCode == 2, again.Error);
+        Assert.Contains("only a pending request", again.Error, StringComparison.Ordinal);
+    }
+
+    private static JsonElement Show(CliResult result) => JsonDocument.Parse(result.Out).RootElement;
+
     private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 }

@@ -19,6 +19,7 @@ internal static class ApprovalsCommands
         approvals.Subcommands.Add(Show(app));
         approvals.Subcommands.Add(Decide(app, approve: true));
         approvals.Subcommands.Add(Decide(app, approve: false));
+        approvals.Subcommands.Add(BreakGlass(app));
         return approvals;
     }
 
@@ -120,6 +121,26 @@ internal static class ApprovalsCommands
             WriteRequest(call, result);
             return 0;
         }, new Dictionary<string, string> { ["id"] = "ID" }));
+        return command;
+    }
+
+    private static Command BreakGlass(CliApp app)
+    {
+        var id = new Argument<string>("ID") { Description = "The pending request's id (apr_…)" };
+        var reason = new Option<string?>("--reason") { Description = "Why the approvers are bypassed (required; sent to everyone)", HelpName = "R" };
+        var json = RepoCommands.JsonOption();
+        var command = new Command("break-glass", "Emergency: approve a pending request alone, from the host, with the repository key (--key-file or --passphrase-file); a critical event and an audit entry") { id, reason, json };
+        command.SetAction((parse, ct) => app.ExecuteAsync(parse, parse.GetValue(json), ct, async call =>
+        {
+            var result = await call.Get<BreakGlassApproval>().ExecuteAsync(new BreakGlassRequest(parse.GetValue(id)!, parse.GetValue(reason)), ct);
+            WriteRequest(call, result);
+            if (!call.Output.Json)
+            {
+                call.Output.Line("the glass is broken: a critical approval.break_glass event went out; the requester runs the operation again (within the execute window)");
+            }
+
+            return 0;
+        }, new Dictionary<string, string> { ["id"] = "ID", ["reason"] = "--reason" }));
         return command;
     }
 

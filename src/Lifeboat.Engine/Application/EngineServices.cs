@@ -99,7 +99,7 @@ public static class EngineServices
         services.AddScoped<CreateToken>().AddScoped<ListTokens>().AddScoped<RevokeToken>().AddScoped<AuthenticateToken>();
         services.AddScoped<ListAudit>();
         services.AddScoped<UseCases.Approvals.ListApprovalPolicies>().AddScoped<UseCases.Approvals.SetApprovalPolicy>().AddScoped<UseCases.Approvals.RemoveApprovalPolicy>();
-        services.AddScoped<UseCases.Approvals.ListApprovals>().AddScoped<UseCases.Approvals.ShowApproval>().AddScoped<UseCases.Approvals.DecideApproval>().AddScoped<UseCases.Approvals.AwaitApproval>();
+        services.AddScoped<UseCases.Approvals.ListApprovals>().AddScoped<UseCases.Approvals.ShowApproval>().AddScoped<UseCases.Approvals.DecideApproval>().AddScoped<UseCases.Approvals.AwaitApproval>().AddScoped<UseCases.Approvals.BreakGlassApproval>();
         services.AddScoped<ListEvents>().AddScoped<WatchEvents>().AddScoped<ExpireEvents>().AddScoped<GenerateEvents>();
         services.AddScoped<WebhookStore>().AddScoped<AddWebhook>().AddScoped<ListWebhooks>().AddScoped<ShowWebhook>().AddScoped<UpdateWebhook>().AddScoped<RemoveWebhook>();
         services.AddScoped<ListNotifications>().AddScoped<TestNotification>();

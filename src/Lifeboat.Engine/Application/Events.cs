@@ -159,7 +159,7 @@ public sealed record ApprovalChanged(string Id, string Change, string Operation,
 {
     public override string Type => "approval." + Change;
 
-    public override EventSeverity Severity => Change is "denied" or "expired" ? EventSeverity.Warning : EventSeverity.Info;
+    public override EventSeverity Severity => Change == "break_glass" ? EventSeverity.Critical : Change is "denied" or "expired" ? EventSeverity.Warning : EventSeverity.Info;
 }
 
 /// <summary>A tenant was suspended or resumed (the tenants issue emits it).</summary>

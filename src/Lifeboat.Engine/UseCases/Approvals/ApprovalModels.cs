@@ -104,5 +104,8 @@ public sealed record ShowApprovalRequest(string Id);
 /// <param name="Reason">Why (kept in the audit trail and the event).</param>
 public sealed record DecideApprovalRequest(string Id, string? Reason = null);
 
+/// <param name="Reason">Why the approvers were bypassed (required; in the event and the audit trail).</param>
+public sealed record BreakGlassRequest(string Id, string? Reason);
+
 /// <param name="Timeout">How long to wait for the decision; null: until the request's approval window ends.</param>
 public sealed record AwaitApprovalRequest(string Id, TimeSpan? Timeout = null, TimeSpan? PollInterval = null);

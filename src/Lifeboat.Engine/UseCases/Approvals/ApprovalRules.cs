@@ -17,6 +17,9 @@ public sealed class ApprovalRules
     public const string Approve = "approve";
     public const string Deny = "deny";
 
+    /// <summary>The host's override (<see cref="BreakGlassApproval"/>): approves alone, loudly.</summary>
+    public const string BreakGlass = "break-glass";
+
     public static readonly TimeSpan DefaultApproveWithin = TimeSpan.FromHours(24);
     public static readonly TimeSpan DefaultExecuteWithin = TimeSpan.FromHours(1);
 

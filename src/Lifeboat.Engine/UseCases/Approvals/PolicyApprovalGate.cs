@@ -98,7 +98,9 @@ public sealed class PolicyApprovalGate : IApprovalGate
         var now = _time.GetUtcNow();
         var counted = new HashSet<string>(StringComparer.Ordinal);
         var lost = new List<string>();
-        foreach (var decision in (await catalog.ApprovalDecisionsAsync(request.Id, cancellationToken)).Where(d => d.Decision == ApprovalRules.Approve))
+        var decisions = await catalog.ApprovalDecisionsAsync(request.Id, cancellationToken);
+        var brokeGlass = decisions.Any(d => d.Decision == ApprovalRules.BreakGlass);
+        foreach (var decision in decisions.Where(d => d.Decision == ApprovalRules.Approve))
         {
             var role = decision.Role;
             if (decision.TokenId is { } tokenId)
@@ -117,7 +119,7 @@ public sealed class PolicyApprovalGate : IApprovalGate
             }
         }
 
-        if (counted.Count < request.Required)
+        if (counted.Count < request.Required && !brokeGlass)
         {
             await _rules.MoveAsync(catalog, request, ApprovalStates.Voided, "voided", $"approvals no longer count: {string.Join(", ", lost)}", cancellationToken);
             await AuditAsync("approval.execute", request.Id, AuditResults.Denied, "approvals no longer count", cancellationToken);
